@@ -1,0 +1,87 @@
+# flashsize - flash-usage analyzer and size-budget CI for MicroPython firmware.
+#
+#   make demo     install what is missing, build, generate samples, analyze them
+#   make test     install what is missing, run the whole suite (plain + ASan/UBSan)
+#   make bench    time `flashsize analyze` against `size -A` and `nm -S`
+#
+# Library sources are every analyzer/*.c except the CLI entry point; every
+# tests/unit/test_*.c becomes one cmocka test program.
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2
+SAN     ?=
+PKGS    := libelf jansson inih
+PREFIX  ?= /usr/local
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c11 $(WARN) $(SAN) -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -Ianalyzer $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SAN)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+LIB_SRC  := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(BUILD)/analyzer/main.o
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+LIB      := $(BUILD)/libflashsize.a
+CLI      := $(BUILD)/flashsize
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: all deps samples test test-plain test-asan demo bench install clean distclean
+all: $(CLI)
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+samples: deps
+	@$(MAKE) --no-print-directory -C samples
+
+# The whole suite: unit tests and CLI tests on a normal build, then again on
+# an AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) build.
+test: deps samples
+	@$(MAKE) --no-print-directory test-plain
+	@$(MAKE) --no-print-directory test-asan
+
+test-plain: $(CLI) $(TEST_BIN)
+	@sh tests/run.sh $(BUILD)
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="$(ASAN_FLAGS)" test-plain
+
+demo: deps samples $(CLI)
+	@sh scripts/demo.sh $(CLI)
+
+bench: deps samples $(CLI)
+	@sh scripts/bench.sh $(CLI)
+
+install: $(CLI)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/flashsize
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/flashsize
+	cp -r rules $(DESTDIR)$(PREFIX)/share/flashsize/
+
+clean:
+	rm -rf build build-asan
+
+distclean: clean
+	@$(MAKE) --no-print-directory -C samples clean
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

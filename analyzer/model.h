@@ -1,0 +1,110 @@
+/*
+ * model.h - the one image model every reader fills and every analysis reads.
+ *
+ * Readers (elf.c, ldscript.c, board.c) turn bytes into these structs and know
+ * nothing of findings or output formats.  Analyses (regions.c, esp8266.c,
+ * findings.c) only add derived facts.  Outputs only format.
+ *
+ * Ownership: every struct owns the heap memory its pointers point to and is
+ * released with its fs_*_free() function.  Pointers marked "borrowed" point
+ * into another struct that must outlive this one.
+ *
+ * Errors: library functions return 0 on success and -1 on failure, after
+ * writing a one-line message into an fs_error that names the file and the
+ * problem ("firmware.elf: section 7 data lies past end of file").  Library
+ * code never exits and never prints.
+ */
+#ifndef FS_MODEL_H
+#define FS_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FS_VERSION "0.1.0"
+
+typedef struct fs_error {
+    char msg[1024];
+} fs_error;
+
+/* Format a message into err (if non-NULL) and return -1. */
+int fs_fail(fs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- ELF image ---------------------------------------------------------- */
+
+typedef struct fs_section {
+    char *name;
+    uint32_t index;   /* ELF section header index */
+    uint32_t type;    /* SHT_* */
+    uint64_t flags;   /* SHF_* */
+    uint64_t addr;    /* VMA (sh_addr) */
+    uint64_t lma;     /* load address, from the PT_LOAD segment holding it; = addr if none */
+    uint64_t size;
+    uint64_t offset;  /* file offset */
+    uint64_t align;
+    int vma_region;   /* index into the report's regions, -1 if none (set by regions.c) */
+    int lma_region;   /* region of the load image when lma != addr, else -1 */
+} fs_section;
+
+typedef struct fs_segment {
+    uint32_t type;    /* PT_* */
+    uint32_t flags;   /* PF_* */
+    uint64_t offset, vaddr, paddr, filesz, memsz, align;
+} fs_segment;
+
+typedef struct fs_symbol {
+    char *name;
+    uint64_t value;
+    uint64_t size;
+    uint8_t type;     /* STT_* */
+    uint8_t bind;     /* STB_* */
+    uint16_t shndx;   /* raw st_shndx (SHN_ABS, SHN_UNDEF, ...) */
+    int section;      /* index into fs_image.sections, -1 for ABS/UNDEF/COMMON */
+} fs_symbol;
+
+typedef struct fs_image {
+    char *path;
+    uint64_t file_size;
+    int elf_class;    /* 32 or 64 */
+    bool big_endian;
+    uint16_t machine; /* EM_* */
+    uint16_t elf_type;/* ET_* */
+    uint64_t entry;
+    bool has_symtab;
+    fs_section *sections; size_t nsections;
+    fs_segment *segments; size_t nsegments;
+    fs_symbol *symbols;   size_t nsymbols;
+} fs_image;
+
+/* ---- memory regions (from a linker script, a board file or the ELF) ----- */
+
+typedef struct fs_region {
+    char *name;
+    uint64_t origin;
+    uint64_t length;
+    char attrs[16];   /* GNU ld attribute string without parentheses, e.g. "rx" */
+    /* computed by regions.c: */
+    uint64_t used;    /* bytes of sections placed here (VMA and load images) */
+    uint64_t high;    /* highest end address of anything placed here, 0 if empty */
+} fs_region;
+
+/* A symbol assignment evaluated from a linker script (e.g. _firmware_size). */
+typedef struct fs_ldsym {
+    char *name;
+    uint64_t value;
+} fs_ldsym;
+
+typedef struct fs_memmap {
+    fs_region *regions; size_t nregions;
+    fs_ldsym *symbols;  size_t nsymbols;
+} fs_memmap;
+
+void fs_memmap_free(fs_memmap *map);
+/* Index of the region called name, or -1. */
+int fs_memmap_find(const fs_memmap *map, const char *name);
+/* Append a region (copies name); returns its index or -1 on overflow/OOM. */
+int fs_memmap_add(fs_memmap *map, const char *name, uint64_t origin, uint64_t length, const char *attrs);
+/* Deep copy of src into dst (dst is overwritten, not freed). */
+int fs_memmap_copy(fs_memmap *dst, const fs_memmap *src);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * util.c - errors and the small containers shared by every module.
+ */
+#include "model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int fs_fail(fs_error *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void fs_memmap_free(fs_memmap *map)
+{
+    if (!map)
+        return;
+    for (size_t i = 0; i < map->nregions; i++)
+        free(map->regions[i].name);
+    for (size_t i = 0; i < map->nsymbols; i++)
+        free(map->symbols[i].name);
+    free(map->regions);
+    free(map->symbols);
+    memset(map, 0, sizeof *map);
+}
+
+int fs_memmap_find(const fs_memmap *map, const char *name)
+{
+    for (size_t i = 0; i < map->nregions; i++)
+        if (strcmp(map->regions[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int fs_memmap_add(fs_memmap *map, const char *name, uint64_t origin, uint64_t length, const char *attrs)
+{
+    fs_region *grown = realloc(map->regions, (map->nregions + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    map->regions = grown;
+    fs_region *r = &map->regions[map->nregions];
+    memset(r, 0, sizeof *r);
+    r->name = strdup(name);
+    if (!r->name)
+        return -1;
+    r->origin = origin;
+    r->length = length;
+    if (attrs)
+        snprintf(r->attrs, sizeof r->attrs, "%s", attrs);
+    return (int)map->nregions++;
+}
+
+int fs_memmap_copy(fs_memmap *dst, const fs_memmap *src)
+{
+    memset(dst, 0, sizeof *dst);
+    for (size_t i = 0; i < src->nregions; i++) {
+        const fs_region *r = &src->regions[i];
+        if (fs_memmap_add(dst, r->name, r->origin, r->length, r->attrs) < 0)
+            goto oom;
+    }
+    if (src->nsymbols) {
+        dst->symbols = calloc(src->nsymbols, sizeof *dst->symbols);
+        if (!dst->symbols)
+            goto oom;
+        for (size_t i = 0; i < src->nsymbols; i++) {
+            dst->symbols[i].value = src->symbols[i].value;
+            dst->symbols[i].name = strdup(src->symbols[i].name);
+            dst->nsymbols = i + 1;
+            if (!dst->symbols[i].name)
+                goto oom;
+        }
+    }
+    return 0;
+oom:
+    fs_memmap_free(dst);
+    return -1;
+}
