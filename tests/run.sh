@@ -29,5 +29,5 @@ for t in "$build"/tests/test_* tests/e2e/test_*.sh; do
   failed=$((failed + bad))
 done
 rm -f "$log"
-echo "flashsize ($build): $passed passed, $failed failed"
+echo "$build: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
