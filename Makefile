@@ -4,7 +4,8 @@
 #   make test     install what is missing, run the whole suite (plain + ASan/UBSan)
 #   make bench    time `flashsize analyze` against `size -A` and `nm -S`
 #
-# Library sources are every analyzer/*.c except the CLI entry point; every
+# The library is every analyzer/*.c except the tool's own files (main.c,
+# cli.c, cmd_*.c), which are a client of it; every
 # tests/unit/test_*.c becomes one cmocka test program.
 
 BUILD   ?= build
@@ -21,9 +22,10 @@ CPPFLAGS += -D_GNU_SOURCE -Ianalyzer $(shell pkg-config --cflags $(PKGS) 2>/dev/
 LDFLAGS  += $(SAN)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-LIB_SRC  := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
+CLI_SRC  := analyzer/main.c analyzer/cli.c $(wildcard analyzer/cmd_*.c)
+LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard analyzer/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ  := $(BUILD)/analyzer/main.o
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libflashsize.a

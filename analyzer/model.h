@@ -74,7 +74,16 @@ typedef struct fs_image {
     fs_section *sections; size_t nsections;
     fs_segment *segments; size_t nsegments;
     fs_symbol *symbols;   size_t nsymbols;
+    char *strings;    /* owned copy of the string tables; names point into it */
 } fs_image;
+
+void fs_image_free(fs_image *img);
+/* The section at ELF index shndx, or NULL. */
+const fs_section *fs_image_section_by_index(const fs_image *img, uint32_t shndx);
+/* First section called name, or NULL. */
+const fs_section *fs_image_section(const fs_image *img, const char *name);
+/* First symbol called name, or NULL. */
+const fs_symbol *fs_image_symbol(const fs_image *img, const char *name);
 
 /* ---- memory regions (from a linker script, a board file or the ELF) ----- */
 

@@ -1,0 +1,100 @@
+/*
+ * cli.c - helpers shared by the subcommands (messages, numbers, output).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("flashsize: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_parse_double(const char *opt, const char *text, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= min && v <= max)) {
+        cli_error("%s: '%s' is not a number from %g to %g", opt, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_size(const char *opt, const char *text, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v > SIZE_MAX / 2) {
+        cli_error("%s: '%s' is not a whole number", opt, text);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+FILE *cli_open_output(const char *path, char **tmp_path)
+{
+    *tmp_path = NULL;
+    if (!path || strcmp(path, "-") == 0)
+        return stdout;
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return NULL;
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        cli_error("%s: cannot create: %s", path, strerror(errno));
+        free(tmp);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return NULL;
+    }
+    *tmp_path = tmp;
+    return f;
+}
+
+int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok)
+{
+    if (!tmp_path) {
+        if (fflush(f) != 0) {
+            cli_error("write error on standard output: %s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    int rc = 0;
+    if (fclose(f) != 0) {
+        cli_error("%s: write error: %s", path, strerror(errno));
+        ok = 0;
+        rc = -1;
+    }
+    if (ok && rename(tmp_path, path) != 0) {
+        cli_error("%s: cannot replace: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (!ok || rc)
+        unlink(tmp_path);
+    free(tmp_path);
+    return rc;
+}

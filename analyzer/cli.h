@@ -1,0 +1,33 @@
+/*
+ * cli.h - what the subcommands of the flashsize tool share.
+ *
+ * Each subcommand lives in cmd_NAME.c, parses its own options and calls the
+ * library; main.c holds the table that maps names to them.
+ */
+#ifndef FS_CLI_H
+#define FS_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes of every subcommand. */
+#define FS_EXIT_OK       0  /* clean */
+#define FS_EXIT_FINDINGS 1  /* error findings (or a failed check) */
+#define FS_EXIT_INPUT    2  /* bad input or usage */
+
+/* Print "flashsize: message" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a non-negative number or percentage option; on error prints and returns -1. */
+int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
+int cli_parse_size(const char *opt, const char *text, size_t *out);
+
+/* Open the output: stdout for NULL or "-", else a temporary file beside
+ * path that cli_close_output renames into place only on success, so a
+ * failed run never leaves a half-written file. */
+FILE *cli_open_output(const char *path, char **tmp_path);
+int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok);
+
+int cmd_analyze(int argc, char **argv);
+int cmd_boards(int argc, char **argv);
+
+#endif

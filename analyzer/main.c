@@ -1,0 +1,53 @@
+/*
+ * main.c - the flashsize command: a table of subcommands.
+ *
+ * Adding a subcommand touches this table and one new cmd_NAME.c file.
+ */
+#include "cli.h"
+#include "model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"analyze", cmd_analyze, "regions, sections, symbols and findings of a firmware ELF"},
+    {"boards", cmd_boards, "list the board layouts in the rules directory"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: flashsize <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`flashsize <command> --help` describes a command's options.\n"
+                 "Exit status: 0 clean, 1 error findings, 2 bad input or usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return FS_EXIT_INPUT;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+        usage(stdout);
+        return FS_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("flashsize %s\n", FS_VERSION);
+        return FS_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s'", name);
+    usage(stderr);
+    return FS_EXIT_INPUT;
+}
