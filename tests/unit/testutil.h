@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Run a shell command and return its whole stdout as a malloc'd string
  * (NULL if it could not be started or exited non-zero). */
