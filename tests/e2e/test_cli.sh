@@ -1,0 +1,72 @@
+#!/bin/sh
+# CLI behaviour of `flashsize analyze` and `flashsize boards`: exit codes,
+# formats, options, and bad input (exit 2 with a message naming the file).
+cd "$(dirname "$0")/../.." || exit 2
+. tests/e2e/lib.sh
+S=samples/build
+
+# --- usage ---------------------------------------------------------------
+run 2 "no command is a usage error"
+run 0 "--help" --help
+expect_out "--help lists analyze" "analyze"
+run 0 "--version" --version
+run 2 "unknown command" frobnicate
+expect_err "unknown command is named" "unknown command 'frobnicate'"
+run 0 "analyze --help" analyze --help
+run 2 "analyze without a file" analyze
+run 2 "analyze with two files" analyze $S/esp8266-fits.elf $S/esp8266-fits.elf
+run 2 "unknown format" analyze --format xml $S/esp8266-fits.elf
+expect_err "unknown format is named" "unknown format 'xml'"
+run 2 "bad --headroom" analyze --headroom 250 $S/esp8266-fits.elf
+run 2 "bad --top" analyze --top -3 $S/esp8266-fits.elf
+run 2 "unknown board" analyze --board esp8266-9m $S/esp8266-fits.elf
+expect_err "unknown board is named" "unknown board 'esp8266-9m'"
+run 2 "missing linker script" analyze --ld /nonexistent/x.ld $S/esp8266-fits.elf
+expect_err "missing linker script is named" "/nonexistent/x.ld"
+run 2 "bad --defsym" analyze --defsym FOO $S/esp8266-fits.elf
+
+# --- bad input files -------------------------------------------------------
+: >"$TMP/empty.elf"
+run 2 "empty file" analyze "$TMP/empty.elf"
+expect_err "empty file: named, with the problem" "$TMP/empty.elf: empty file"
+printf 'not an elf at all\n' >"$TMP/text.elf"
+run 2 "non-ELF file" analyze "$TMP/text.elf"
+expect_err "non-ELF: named, with the problem" "$TMP/text.elf: not an ELF file"
+head -c 2000 $S/esp8266-fits.elf >"$TMP/trunc.elf"
+run 2 "truncated ELF" analyze "$TMP/trunc.elf"
+expect_err "truncated ELF is named" "$TMP/trunc.elf:"
+run 2 "missing file" analyze "$TMP/none.elf"
+expect_err "missing file is named" "$TMP/none.elf: cannot open"
+run 2 "a directory" analyze "$TMP"
+expect_err "directory is named" "$TMP"
+# many truncations of a real firmware: always exit 2, never a crash
+crashed=0
+size=$(wc -c <$S/esp8266-fits.elf)
+for cut in 1 16 52 100 1000 4096 65536 300000 $((size - 1000)) $((size - 1)); do
+  head -c "$cut" $S/esp8266-fits.elf >"$TMP/cut.elf"
+  "$FLASHSIZE" analyze "$TMP/cut.elf" >/dev/null 2>&1
+  st=$?
+  [ "$st" -eq 2 ] || { crashed=1; echo "# cut at $cut: exit $st"; }
+done
+expect_eq "ten truncations of a firmware all exit 2" "$crashed" 0
+
+# --- output ----------------------------------------------------------------
+run 0 "json output" analyze --format json $S/esp8266-fits.elf
+check "json parses, schema version 1" jq -e '.schema == "flashsize-analysis" and .schema_version == 1' "$OUT"
+cp "$OUT" "$TMP/a.json"
+"$FLASHSIZE" analyze --format json $S/esp8266-fits.elf >"$TMP/b.json" 2>/dev/null
+check "same input, same output byte for byte" cmp -s "$TMP/a.json" "$TMP/b.json"
+run 0 "csv output" analyze --format csv $S/esp8266-fits.elf
+expect_eq "csv header" "$(head -n 1 "$OUT")" "record,name,address,load_address,size,used,free,percent,region,severity,message"
+expect_eq "csv rows: one per region" "$(grep -c '^region,' "$OUT")" 4
+run 0 "--output writes a file" analyze --format json -o "$TMP/report.json" $S/esp8266-fits.elf
+check "--output file is the JSON report" cmp -s "$TMP/report.json" "$TMP/a.json"
+run 2 "--output on bad input" analyze -o "$TMP/bad-report.json" "$TMP/text.elf"
+check "--output leaves no file on failure" test ! -e "$TMP/bad-report.json"
+check "--output leaves no temporary file" sh -c "! ls '$TMP' | grep -q tmp"
+
+# --- boards ---------------------------------------------------------------
+run 0 "boards" boards
+expect_eq "boards lists six" "$(wc -l <"$OUT")" 6
+expect_out "boards lists esp8266-2m-romfs" "esp8266-2m-romfs"
+finish
