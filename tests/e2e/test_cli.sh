@@ -67,6 +67,6 @@ check "--output leaves no temporary file" sh -c "! ls '$TMP' | grep -q tmp"
 
 # --- boards ---------------------------------------------------------------
 run 0 "boards" boards
-expect_eq "boards lists six" "$(wc -l <"$OUT")" 6
+check "boards lists at least six" test "$(wc -l <"$OUT")" -ge 6
 expect_out "boards lists esp8266-2m-romfs" "esp8266-2m-romfs"
 finish

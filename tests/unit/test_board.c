@@ -86,13 +86,18 @@ static void test_list(void **state)
     size_t n;
     fs_error err;
     assert_int_equal(fs_board_list("rules", &names, &n, &err), 0);
-    assert_int_equal(n, 6);
+    assert_true(n >= 6); /* the issue-2 set, plus any board added since */
+    size_t found = 0;
     static const char *const want[] = {"esp8266-1m",  "esp8266-2m",  "esp8266-2m-romfs",
                                        "esp8266-512k", "esp8266-ota", "stm32-pybv10"};
     for (size_t i = 0; i < n; i++) {
-        assert_string_equal(names[i], want[i]);
+        for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+            found += strcmp(names[i], want[k]) == 0;
+        if (i > 0)
+            assert_true(strcmp(names[i - 1], names[i]) < 0); /* sorted */
         free(names[i]);
     }
+    assert_int_equal(found, 6);
     free(names);
 }
 
