@@ -95,9 +95,10 @@ static void test_list(void **state)
             found += strcmp(names[i], want[k]) == 0;
         if (i > 0)
             assert_true(strcmp(names[i - 1], names[i]) < 0); /* sorted */
-        free(names[i]);
     }
     assert_int_equal(found, 6);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
