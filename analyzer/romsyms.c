@@ -1,0 +1,312 @@
+/*
+ * romsyms.c - read ROM symbol tables written as GNU ld symbol assignments.
+ *
+ * The ESP8266 SDK describes its mask ROM as one assignment per line:
+ * `PROVIDE ( memcpy = 0x4000df48 );` (weak: a definition elsewhere wins) or
+ * `__divsi3 = 0x4000dc88;` (strong).  We accept exactly those two statement
+ * shapes, any spacing, several statements on a line, C block comments (also
+ * spanning lines), `//` line comments and blank lines.  Anything else is an
+ * error naming file:line, because a table we half understood would make the
+ * ROM-vs-library analysis silently wrong.  A name defined twice is an error
+ * too (mpy_ld refuses such a file).
+ *
+ * Values are hexadecimal with 0x, or decimal.  The file and the symbol count
+ * are capped (FS_ROMSYMS_MAX_*) so that a hostile input cannot exhaust
+ * memory.  Lookups are linear: real tables have a few hundred entries.
+ */
+#include "romsyms.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FS_ROMSYMS_MAX_FILE (4u << 20) /* bytes */
+#define FS_ROMSYMS_MAX_SYMS 65536u
+#define FS_ROMSYMS_MAX_NAME 255u
+
+/* A cursor over the text with the line number and comment state. */
+typedef struct rs_cursor {
+    const char *path;
+    const char *p, *end;
+    unsigned line;
+    fs_error *err;
+} rs_cursor;
+
+static int rs_read_file(const char *path, char **out, size_t *len, fs_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fs_fail(err, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > FS_ROMSYMS_MAX_FILE) {
+        fclose(f);
+        return fs_fail(err, "%s: ROM table too large (%lld bytes, limit %u)", path, (long long)st.st_size,
+                       FS_ROMSYMS_MAX_FILE);
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        fclose(f);
+        return fs_fail(err, "%s: out of memory", path);
+    }
+    size_t n = fread(buf, 1, (size_t)st.st_size, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || n != (size_t)st.st_size) {
+        free(buf);
+        return fs_fail(err, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Skip whitespace and comments; stays on the current line unless a block
+ * comment spans lines.  Stops before '\n' so the caller sees line ends. */
+static int rs_skip_space(rs_cursor *c)
+{
+    for (;;) {
+        while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\f' || *c->p == '\v'))
+            c->p++;
+        if (c->end - c->p >= 2 && c->p[0] == '/' && c->p[1] == '*') {
+            unsigned start = c->line;
+            c->p += 2;
+            for (;;) {
+                if (c->p >= c->end)
+                    return fs_fail(c->err, "%s:%u: unterminated comment", c->path, start);
+                if (c->end - c->p >= 2 && c->p[0] == '*' && c->p[1] == '/') {
+                    c->p += 2;
+                    break;
+                }
+                if (*c->p == '\n')
+                    c->line++;
+                c->p++;
+            }
+            continue;
+        }
+        if (c->end - c->p >= 2 && c->p[0] == '/' && c->p[1] == '/') {
+            while (c->p < c->end && *c->p != '\n')
+                c->p++;
+        }
+        return 0;
+    }
+}
+
+static bool rs_at_line_end(const rs_cursor *c)
+{
+    return c->p >= c->end || *c->p == '\n';
+}
+
+static int rs_expect(rs_cursor *c, char ch, const char *what)
+{
+    if (rs_skip_space(c) < 0)
+        return -1;
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return 0;
+    }
+    return fs_fail(c->err, "%s:%u: expected %s", c->path, c->line, what);
+}
+
+/* An identifier: [A-Za-z_.$][A-Za-z0-9_.$]*; returns its length, 0 if none. */
+static size_t rs_ident(const rs_cursor *c)
+{
+    const char *q = c->p;
+    if (q >= c->end || !(isalpha((unsigned char)*q) || *q == '_' || *q == '.' || *q == '$'))
+        return 0;
+    while (q < c->end && (isalnum((unsigned char)*q) || *q == '_' || *q == '.' || *q == '$'))
+        q++;
+    return (size_t)(q - c->p);
+}
+
+static int rs_number(rs_cursor *c, uint64_t *out)
+{
+    if (rs_skip_space(c) < 0)
+        return -1;
+    const char *q = c->p;
+    int base = 10;
+    if (c->end - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) {
+        base = 16;
+        q += 2;
+    }
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; q < c->end && isxdigit((unsigned char)*q); q++, digits++) {
+        unsigned d = isdigit((unsigned char)*q) ? (unsigned)(*q - '0') : (unsigned)(tolower((unsigned char)*q) - 'a' + 10);
+        if (d >= (unsigned)base)
+            break;
+        if (v > (UINT64_MAX - d) / (uint64_t)base)
+            return fs_fail(c->err, "%s:%u: address does not fit in 64 bits", c->path, c->line);
+        v = v * (uint64_t)base + d;
+    }
+    if (digits == 0 || (q < c->end && (isalnum((unsigned char)*q) || *q == '_')))
+        return fs_fail(c->err, "%s:%u: expected a number (0x... or decimal)", c->path, c->line);
+    c->p = q;
+    *out = v;
+    return 0;
+}
+
+static int rs_add(rs_cursor *c, fs_romtable *t, size_t *cap, const char *name, size_t nlen, uint64_t addr,
+                  bool weak)
+{
+    if (nlen > FS_ROMSYMS_MAX_NAME)
+        return fs_fail(c->err, "%s:%u: symbol name longer than %u characters", c->path, c->line, FS_ROMSYMS_MAX_NAME);
+    if (t->nsyms == FS_ROMSYMS_MAX_SYMS)
+        return fs_fail(c->err, "%s:%u: more than %u symbols", c->path, c->line, FS_ROMSYMS_MAX_SYMS);
+    if (t->nsyms == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        fs_romsym *g = realloc(t->syms, ncap * sizeof *g);
+        if (!g)
+            return fs_fail(c->err, "%s: out of memory", c->path);
+        t->syms = g;
+        *cap = ncap;
+    }
+    fs_romsym *s = &t->syms[t->nsyms];
+    s->name = strndup(name, nlen);
+    if (!s->name)
+        return fs_fail(c->err, "%s: out of memory", c->path);
+    s->addr = addr;
+    s->weak = weak;
+    s->line = c->line;
+    t->nsyms++;
+    return 0;
+}
+
+/* One statement: `PROVIDE ( name = num ) ;` or `name = num ;`. */
+static int rs_statement(rs_cursor *c, fs_romtable *t, size_t *cap)
+{
+    size_t n = rs_ident(c);
+    if (n == 0)
+        return fs_fail(c->err, "%s:%u: expected a symbol assignment", c->path, c->line);
+    bool weak = (n == 7 && memcmp(c->p, "PROVIDE", 7) == 0);
+    if (weak) {
+        c->p += n;
+        if (rs_expect(c, '(', "'(' after PROVIDE") < 0 || rs_skip_space(c) < 0)
+            return -1;
+        n = rs_ident(c);
+        if (n == 0)
+            return fs_fail(c->err, "%s:%u: expected a symbol name in PROVIDE", c->path, c->line);
+    }
+    const char *name = c->p;
+    c->p += n;
+    uint64_t addr = 0;
+    if (rs_expect(c, '=', "'=' after the symbol name") < 0 || rs_number(c, &addr) < 0)
+        return -1;
+    if (weak && rs_expect(c, ')', "')' closing PROVIDE") < 0)
+        return -1;
+    if (rs_expect(c, ';', "';' ending the assignment") < 0)
+        return -1;
+    return rs_add(c, t, cap, name, n, addr, weak);
+}
+
+static int rs_parse(rs_cursor *c, fs_romtable *t)
+{
+    size_t cap = 0;
+    for (;;) {
+        if (rs_skip_space(c) < 0)
+            return -1;
+        if (c->p >= c->end)
+            return 0;
+        if (*c->p == '\n') {
+            c->p++;
+            c->line++;
+            continue;
+        }
+        if (*c->p == '\0')
+            return fs_fail(c->err, "%s:%u: NUL byte (not a text file)", c->path, c->line);
+        if (rs_statement(c, t, &cap) < 0)
+            return -1;
+        if (rs_skip_space(c) < 0)
+            return -1;
+        if (!rs_at_line_end(c) && !rs_ident(c))
+            return fs_fail(c->err, "%s:%u: unexpected '%c' after the assignment", c->path, c->line,
+                           isprint((unsigned char)*c->p) ? *c->p : '?');
+    }
+}
+
+static int rs_cmp_name(const void *a, const void *b)
+{
+    const fs_romsym *x = *(const fs_romsym *const *)a, *y = *(const fs_romsym *const *)b;
+    int d = strcmp(x->name, y->name);
+    return d ? d : (x->line > y->line) - (x->line < y->line);
+}
+
+/* A name defined twice is an error naming the second definition's line. */
+static int rs_check_duplicates(const fs_romtable *t, fs_error *err)
+{
+    const fs_romsym **by_name = malloc(t->nsyms * sizeof *by_name);
+    if (!by_name)
+        return fs_fail(err, "%s: out of memory", t->path);
+    for (size_t i = 0; i < t->nsyms; i++)
+        by_name[i] = &t->syms[i];
+    qsort(by_name, t->nsyms, sizeof *by_name, rs_cmp_name);
+    int rc = 0;
+    for (size_t i = 1; i < t->nsyms && rc == 0; i++)
+        if (strcmp(by_name[i - 1]->name, by_name[i]->name) == 0)
+            rc = fs_fail(err, "%s:%u: symbol '%s' defined twice (first on line %u)", t->path, by_name[i]->line,
+                         by_name[i]->name, by_name[i - 1]->line);
+    free(by_name);
+    return rc;
+}
+
+int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *text = NULL;
+    size_t len = 0;
+    if (rs_read_file(path, &text, &len, err) < 0)
+        return -1;
+    out->path = strdup(path);
+    if (!out->path) {
+        free(text);
+        return fs_fail(err, "%s: out of memory", path);
+    }
+    rs_cursor c = {path, text, text + len, 1, err};
+    int rc = rs_parse(&c, out);
+    if (rc == 0 && out->nsyms)
+        rc = rs_check_duplicates(out, err);
+    free(text);
+    if (rc < 0) {
+        fs_romtable_free(out);
+        return -1;
+    }
+    if (out->nsyms == 0) {
+        fs_romtable_free(out);
+        return fs_fail(err, "%s: no symbol assignments (not a ROM table)", path);
+    }
+    return 0;
+}
+
+void fs_romtable_free(fs_romtable *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nsyms; i++)
+        free(t->syms[i].name);
+    free(t->syms);
+    free(t->path);
+    memset(t, 0, sizeof *t);
+}
+
+const fs_romsym *fs_romtable_find(const fs_romtable *t, const char *name)
+{
+    for (size_t i = 0; i < t->nsyms; i++)
+        if (strcmp(t->syms[i].name, name) == 0)
+            return &t->syms[i];
+    return NULL;
+}
+
+const fs_romsym *fs_romtable_at(const fs_romtable *t, uint64_t addr)
+{
+    for (size_t i = 0; i < t->nsyms; i++)
+        if (t->syms[i].addr == addr)
+            return &t->syms[i];
+    return NULL;
+}
