@@ -118,6 +118,18 @@ static int elf_read_header(elf_ctx *c)
     GElf_Ehdr eh;
     if (!gelf_getehdr(c->elf, &eh))
         return fs_fail(c->err, "%s: truncated or corrupt ELF header: %s", c->name, elf_errmsg(-1));
+    /* Check the raw header's tables against the file before libelf sizes
+     * them: libelf quietly reports fewer entries for a table that does not
+     * fit, which would turn a corrupt file into an empty-looking one. */
+    if (eh.e_shnum && !elf_in_file(c, eh.e_shoff, (uint64_t)eh.e_shnum * eh.e_shentsize))
+        return fs_fail(c->err, "%s: section header table (%u entries of %u bytes at offset %#llx) lies past end of file (%zu bytes)",
+                       c->name, (unsigned)eh.e_shnum, (unsigned)eh.e_shentsize, (unsigned long long)eh.e_shoff, c->len);
+    if (eh.e_phnum && !elf_in_file(c, eh.e_phoff, (uint64_t)eh.e_phnum * eh.e_phentsize))
+        return fs_fail(c->err, "%s: program header table (%u entries of %u bytes at offset %#llx) lies past end of file (%zu bytes)",
+                       c->name, (unsigned)eh.e_phnum, (unsigned)eh.e_phentsize, (unsigned long long)eh.e_phoff, c->len);
+    if (eh.e_shnum && eh.e_shentsize != gelf_fsize(c->elf, ELF_T_SHDR, 1, EV_CURRENT))
+        return fs_fail(c->err, "%s: section header entry size %u, expected %zu", c->name, (unsigned)eh.e_shentsize,
+                       gelf_fsize(c->elf, ELF_T_SHDR, 1, EV_CURRENT));
     img->elf_class = cls == ELFCLASS32 ? 32 : 64;
     img->big_endian = enc == ELFDATA2MSB;
     img->machine = eh.e_machine;

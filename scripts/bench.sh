@@ -1,0 +1,36 @@
+#!/bin/sh
+# `make bench`: time `flashsize analyze` against `size -A` and `nm -S
+# --size-sort` on the same firmware, and print the ratios.
+#   sh scripts/bench.sh build/flashsize [RUNS]
+# Wall-clock means over RUNS runs each (default 200), measured here, never in
+# the test suite.
+set -u
+fs=${1:-build/flashsize}
+runs=${2:-200}
+cd "$(dirname "$0")/.." || exit 2
+export FLASHSIZE_RULES="$PWD/rules"
+
+now() { date +%s%N; }
+mean_us() { # mean_us CMD...: mean wall time of RUNS runs, in microseconds
+  start=$(now)
+  i=0
+  while [ $i -lt "$runs" ]; do "$@" >/dev/null 2>&1; i=$((i + 1)); done
+  echo $(( ($(now) - start) / runs / 1000 ))
+}
+
+for name in esp8266-window esp8266-fits cortex-m4; do
+  elf=samples/build/$name.elf
+  [ -f "$elf" ] || continue
+  prefix=$(awk -v n="$name" '$1 == n { print $2 }' samples/samples.txt)
+  [ "$prefix" = "-" ] && prefix=""
+  bytes=$(wc -c <"$elf")
+  t_size=$(mean_us "${prefix}size" -A "$elf")
+  t_nm=$(mean_us "${prefix}nm" -S --size-sort "$elf")
+  t_text=$(mean_us "$fs" analyze "$elf")
+  t_json=$(mean_us "$fs" analyze --format json "$elf")
+  echo "$name ($bytes bytes ELF, $runs runs each, mean wall time):"
+  printf '  %-32s %8s us\n' "${prefix}size -A" "$t_size" "${prefix}nm -S --size-sort" "$t_nm" \
+    "flashsize analyze" "$t_text" "flashsize analyze --format json" "$t_json"
+  awk -v a="$t_text" -v s="$t_size" -v n="$t_nm" -v j="$t_json" 'BEGIN {
+    printf "  ratio analyze/size -A: %.2fx   analyze/nm -S: %.2fx   json/size -A: %.2fx\n", a / s, a / n, j / s }'
+done
