@@ -33,4 +33,15 @@ for name in esp8266-window esp8266-fits cortex-m4; do
     "flashsize analyze" "$t_text" "flashsize analyze --format json" "$t_json"
   awk -v a="$t_text" -v s="$t_size" -v n="$t_nm" -v j="$t_json" 'BEGIN {
     printf "  ratio analyze/size -A: %.2fx   analyze/nm -S: %.2fx   json/size -A: %.2fx\n", a / s, a / n, j / s }'
+  # Instruction counts do not depend on what else the machine is doing.
+  if command -v valgrind >/dev/null 2>&1; then
+    ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+           sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'; }
+    i_size=$(ir "${prefix}size" -A "$elf")
+    i_text=$(ir "$fs" analyze "$elf")
+    i_json=$(ir "$fs" analyze --format json "$elf")
+    awk -v s="$i_size" -v a="$i_text" -v j="$i_json" 'BEGIN {
+      printf "  instructions (callgrind): size -A %d, analyze %d (%.2fx), analyze --format json %d (%.2fx)\n",
+             s, a, a / s, j, j / s }'
+  fi
 done
