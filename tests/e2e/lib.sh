@@ -15,7 +15,7 @@ ok()    { TESTS_RUN=$((TESTS_RUN + 1)); echo "ok $TESTS_RUN - $1"; }
 notok() { TESTS_RUN=$((TESTS_RUN + 1)); echo "not ok $TESTS_RUN - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 check() { # check NAME COMMAND...: ok if the command succeeds
   name=$1; shift
-  if "$@"; then ok "$name"; else notok "$name" "failed: $*"; fi
+  if "$@" >/dev/null 2>&1; then ok "$name"; else notok "$name" "failed: $*"; fi
 }
 
 # run WANT_STATUS NAME ARGS...: run flashsize, keep stdout/stderr, check status

@@ -65,6 +65,33 @@ run 2 "--output on bad input" analyze -o "$TMP/bad-report.json" "$TMP/text.elf"
 check "--output leaves no file on failure" test ! -e "$TMP/bad-report.json"
 check "--output leaves no temporary file" sh -c "! ls '$TMP' | grep -q tmp"
 
+# --- exit status and verdict per sample (the layouts samples/README.md describes) ---
+for pair in esp8266-fits:0 esp8266-nearfull:0 esp8266-romfs:0 esp8266-512k:0 esp8266-irom0-overflow:1 \
+            esp8266-window:1 esp8266-boot-overflow:1 esp8266-romfs-overlap:1; do
+  name=${pair%:*}
+  run "${pair#*:}" "$name exits ${pair#*:}" analyze $S/$name.elf
+done
+run 1 "window sample" analyze $S/esp8266-window.elf
+expect_out "window sample: will not boot" "Verdict: WILL NOT BOOT"
+expect_out "window sample: bytes past the window" "12288 bytes past the end of the 1 MiB flash window"
+run 0 "fits sample" analyze $S/esp8266-fits.elf
+expect_out "fits sample: boots" "Verdict: fits and boots"
+
+# --- the three sources of regions agree on an unedited layout ---
+"$FLASHSIZE" analyze --format json $S/esp8266-romfs.elf | jq -c '[.regions[] | [.name,.origin,.length,.used]]' >"$TMP/elf.r"
+"$FLASHSIZE" analyze --format json --board esp8266-2m-romfs $S/esp8266-romfs.elf | jq -c '[.regions[] | [.name,.origin,.length,.used]]' >"$TMP/board.r"
+"$FLASHSIZE" analyze --format json --ld samples/ld/esp8266_2MiB_ROMFS.ld -L samples/ld $S/esp8266-romfs.elf | jq -c '[.regions[] | [.name,.origin,.length,.used]]' >"$TMP/ld.r"
+check "regions from the ELF equal the board's" cmp -s "$TMP/elf.r" "$TMP/board.r"
+check "regions from --ld equal the board's" cmp -s "$TMP/ld.r" "$TMP/board.r"
+run 0 "--board and --ld together" analyze --board esp8266-2m-romfs --ld samples/ld/esp8266_2MiB_ROMFS.ld $S/esp8266-romfs.elf
+expect_out "--ld names its source" "Memory regions (ld: samples/ld/esp8266_2MiB_ROMFS.ld)"
+run 1 "--board 1m on a 2m image: irom0 overflows" analyze --board esp8266-1m $S/esp8266-fits.elf
+expect_out "--board 1m: irom0-overflow" "irom0-overflow"
+run 0 "cortex-m with its script" analyze --ld samples/ld/cortex_m4.ld $S/cortex-m4.elf
+expect_out "cortex-m: .data loaded from FLASH" "(loaded from FLASH)"
+run 0 "stripped image" analyze $S/esp8266-fits-stripped.elf
+expect_out "stripped image says so" "(stripped)"
+
 # --- boards ---------------------------------------------------------------
 run 0 "boards" boards
 check "boards lists at least six" test "$(wc -l <"$OUT")" -ge 6
