@@ -66,6 +66,14 @@ test: deps samples
 test-plain: $(CLI) $(TEST_BIN)
 	@sh tests/run.sh $(BUILD)
 
+# The tests' ROMFS image writer (tests/tools/romfs_writer.h), used by
+# tests/e2e/test_romfs.sh as $(BUILD)/tools/mkromfs.
+$(BUILD)/tools/mkromfs: tests/tools/mkromfs.c tests/tools/romfs_writer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+test-plain: $(BUILD)/tools/mkromfs
+$(BUILD)/tests/test_romfs: tests/tools/romfs_writer.h
+
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="$(ASAN_FLAGS)" test-plain
 
