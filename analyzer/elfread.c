@@ -17,7 +17,6 @@
  */
 #include "elfread.h"
 
-#include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -394,37 +393,11 @@ int fs_elf_load_mem(const char *name, const void *data, size_t len, fs_image *im
 int fs_elf_load(const char *path, fs_image *img, fs_error *err)
 {
     memset(img, 0, sizeof *img);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return fs_fail(err, "%s: cannot seek (not a regular file?)", path);
-    }
-    long size = ftell(f);
-    rewind(f);
-    if (size < 0) {
-        fclose(f);
-        return fs_fail(err, "%s: cannot read size: %s", path, strerror(errno));
-    }
-    if ((unsigned long long)size > FS_ELF_MAX_FILE_BYTES) {
-        fclose(f);
-        return fs_fail(err, "%s: file is %ld bytes, larger than the %llu-byte limit", path, size,
-                       (unsigned long long)FS_ELF_MAX_FILE_BYTES);
-    }
-    unsigned char *buf = malloc(size ? (size_t)size : 1);
-    if (!buf) {
-        fclose(f);
-        return fs_fail(err, "%s: out of memory", path);
-    }
-    size_t got = fread(buf, 1, (size_t)size, f);
-    int read_err = ferror(f);
-    fclose(f);
-    if (read_err || got != (size_t)size) {
-        free(buf);
-        return fs_fail(err, "%s: read error", path);
-    }
-    int rc = fs_elf_load_mem(path, buf, (size_t)size, img, err);
+    unsigned char *buf;
+    size_t len;
+    if (fs_read_file(path, FS_ELF_MAX_FILE_BYTES, "ELF file", &buf, &len, err) < 0)
+        return -1;
+    int rc = fs_elf_load_mem(path, buf, len, img, err);
     free(buf);
     return rc;
 }

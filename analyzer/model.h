@@ -30,6 +30,15 @@ typedef struct fs_error {
 /* Format a message into err (if non-NULL) and return -1. */
 int fs_fail(fs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Read a whole regular file into a malloc'd buffer (*data, with a NUL byte
+ * after the last one, so text readers may treat it as a string; *len does
+ * not count it).  Files larger than max bytes are refused; what names the
+ * kind of file in that message ("ELF file", ".mpy file").  Errors name the
+ * file: cannot open, not a regular file, too large, read error.
+ */
+int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char **data, size_t *len, fs_error *err);
+
 /* ---- ELF image ---------------------------------------------------------- */
 
 typedef struct fs_section {

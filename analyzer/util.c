@@ -3,10 +3,12 @@
  */
 #include "model.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int fs_fail(fs_error *err, const char *fmt, ...)
 {
@@ -82,4 +84,40 @@ int fs_memmap_copy(fs_memmap *dst, const fs_memmap *src)
 oom:
     fs_memmap_free(dst);
     return -1;
+}
+
+int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char **data, size_t *len, fs_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fs_fail(err, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max) {
+        fclose(f);
+        return fs_fail(err, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
+                       (long long)st.st_size, (unsigned long long)max);
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *buf = malloc(size + 1);
+    if (!buf) {
+        fclose(f);
+        return fs_fail(err, "%s: out of memory", path);
+    }
+    size_t got = fread(buf, 1, size, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || got != size) {
+        free(buf);
+        return fs_fail(err, "%s: read error", path);
+    }
+    buf[size] = '\0';
+    *data = buf;
+    *len = size;
+    return 0;
 }
