@@ -256,7 +256,7 @@ static json_t *json_findings(const fs_report *rep, size_t *errors, size_t *warni
     return a;
 }
 
-int fs_output_json(FILE *out, const fs_report *rep, const fs_output_opts *o)
+json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "schema", json_string("flashsize-analysis"));
@@ -293,6 +293,14 @@ int fs_output_json(FILE *out, const fs_report *rep, const fs_output_opts *o)
     json_object_set_new(sum, "warnings", json_integer((json_int_t)warnings));
     json_object_set_new(sum, "verdict", json_string(fs_report_verdict(rep)));
     json_object_set_new(doc, "summary", sum);
+    return doc;
+}
+
+int fs_output_json(FILE *out, const fs_report *rep, const fs_output_opts *o)
+{
+    json_t *doc = fs_report_json(rep, o);
+    if (!doc)
+        return -1;
     /* One buffer and one write: json_dumpf writes token by token, which
      * costs more than building the whole document. */
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));

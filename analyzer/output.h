@@ -18,6 +18,9 @@ typedef struct fs_output_opts {
 
 int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o);
 int fs_output_json(FILE *out, const fs_report *rep, const fs_output_opts *o);
+/* The document fs_output_json writes, as a jansson value (the caller owns
+ * the reference); NULL when out of memory. */
+struct json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o);
 int fs_output_csv(FILE *out, const fs_report *rep, const fs_output_opts *o);
 
 /* Shared helpers for the formatters. */
