@@ -226,11 +226,76 @@ static void test_load_errors(void **state)
     free(p);
 }
 
+/* The packer's samples: every fact in NAME.sidecar, and .text's size as the
+ * toolchain's `size -A` reports it for the linked NAME.elf. */
+static void check_sample(const char *name, const char *size_tool)
+{
+    char path[256], cmd[512];
+    snprintf(path, sizeof path, "samples/natmod/build/%s.mpy", name);
+    fs_mpy m;
+    fs_error err = {{0}};
+    if (fs_mpy_load(path, &m, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(m.natmod, 0);
+    const fs_mpy_rawcode *rc = &m.rawcodes[0];
+    snprintf(cmd, sizeof cmd, "%s -A samples/natmod/build/%s.elf | awk '$1==\".text\"{print $2}'", size_tool, name);
+    char *s = tu_run(cmd);
+    assert_non_null(s);
+    assert_int_equal(rc->data_len, strtoull(s, NULL, 10));
+    free(s);
+    snprintf(cmd, sizeof cmd, "cat samples/natmod/build/%s.sidecar", name);
+    char *side = tu_run(cmd);
+    assert_non_null(side);
+    size_t nreloc = 0, nrom = 0;
+    for (char *line = strtok(side, "\n"); line; line = strtok(NULL, "\n")) {
+        char key[32], arg[64];
+        unsigned long long a, b, c, d;
+        if (sscanf(line, "reloc %llu %llu %llu %llu", &a, &b, &c, &d) == 4) {
+            assert_true(nreloc < m.nrelocs);
+            const fs_mpy_reloc *r = &m.relocs[nreloc++];
+            assert_int_equal(r->base, a);
+            assert_int_equal(r->word, b);
+            assert_int_equal(r->count, c);
+            assert_int_equal(r->kind, d);
+        } else if (sscanf(line, "rom %llu %llx %63s", &a, &b, arg) == 3) {
+            uint64_t w;
+            assert_int_equal(fs_mpy_text_word(&m, 0, a, &w), 0);
+            assert_int_equal(w, b);
+            assert_false(fs_mpy_text_word_relocated(&m, 0, a));
+            nrom++;
+        } else if (sscanf(line, "%31s %63s", key, arg) == 2) {
+            if (strcmp(key, "arch") == 0)
+                assert_string_equal(fs_mpy_arch_name(m.hdr.arch), arg);
+            else if (strcmp(key, "text_size") == 0)
+                assert_int_equal(rc->data_len, strtoull(arg, NULL, 10));
+            else if (strcmp(key, "bss_size") == 0)
+                assert_int_equal(rc->bss_size, strtoull(arg, NULL, 10));
+            else if (strcmp(key, "rodata_size") == 0)
+                assert_int_equal(rc->rodata_size, strtoull(arg, NULL, 10));
+            else if (strcmp(key, "file_size") == 0)
+                assert_int_equal(m.len, strtoull(arg, NULL, 10));
+        }
+    }
+    assert_int_equal(nreloc, m.nrelocs);
+    assert_int_equal(nrom, strcmp(name, "armv7m-libs") == 0 ? 0 : 2);
+    assert_string_equal(m.qstrs[0].str, path + strlen("samples/natmod/build/"));
+    free(side);
+    fs_mpy_free(&m);
+}
+
+static void test_samples(void **state)
+{
+    (void)state;
+    check_sample("xtensa-ownmem", "xtensa-lx106-elf-size");
+    check_sample("xtensa-libs", "xtensa-lx106-elf-size");
+    check_sample("armv7m-libs", "arm-none-eabi-size");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good), cmocka_unit_test(test_bad), cmocka_unit_test(test_tree),
-        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_load_errors), cmocka_unit_test(test_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
