@@ -29,6 +29,7 @@ int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok);
 
 int cmd_analyze(int argc, char **argv);
 int cmd_boards(int argc, char **argv);
+int cmd_map(int argc, char **argv);
 int cmd_romfs(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
 } commands[] = {
     {"analyze", cmd_analyze, "regions, sections, symbols and findings of a firmware ELF"},
     {"boards", cmd_boards, "list the board layouts in the rules directory"},
+    {"map", cmd_map, "what fills each region, from a GNU ld map file (also of a failed link)"},
     {"romfs", cmd_romfs, "files, overhead and free space of a ROMFS (vfs.VfsRom) image"},
 };
 
