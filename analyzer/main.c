@@ -20,6 +20,7 @@ static const struct {
     {"boards", cmd_boards, "list the board layouts in the rules directory"},
     {"map", cmd_map, "what fills each region, from a GNU ld map file (also of a failed link)"},
     {"romfs", cmd_romfs, "files, overhead and free space of a ROMFS (vfs.VfsRom) image"},
+    {"frozen", cmd_frozen, "bytes per frozen module, shared parts and findings of a firmware ELF"},
 };
 
 static void usage(FILE *out)

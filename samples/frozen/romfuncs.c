@@ -1,0 +1,29 @@
+/*
+ * romfuncs.c - a firmware's own copies of routines the ESP8266 mask ROM
+ * already has (memcpy, strlen): the case `flashsize rom` reports as
+ * rom-duplicate.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#define NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+void *memcpy(void *dst, const void *src, size_t n);
+size_t strlen(const char *s);
+
+NO_LIBCALLS void *memcpy(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+NO_LIBCALLS size_t strlen(const char *s)
+{
+    const char *p = s;
+    while (*p)
+        p++;
+    return (size_t)(p - s);
+}
