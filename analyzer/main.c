@@ -20,7 +20,9 @@ static const struct {
     {"boards", cmd_boards, "list the board layouts in the rules directory"},
     {"map", cmd_map, "what fills each region, from a GNU ld map file (also of a failed link)"},
     {"romfs", cmd_romfs, "files, overhead and free space of a ROMFS (vfs.VfsRom) image"},
+    {"natmod", cmd_natmod, "sizes, relocations and ROM references of a native module (.mpy)"},
     {"frozen", cmd_frozen, "bytes per frozen module, shared parts and findings of a firmware ELF"},
+    {"rom", cmd_rom, "ROM functions a firmware uses and the ROM functions it carries copies of"},
 };
 
 static void usage(FILE *out)
