@@ -410,11 +410,11 @@ static int fz_walk_rc(fz_ctx *c, uint64_t t, int k, int depth)
     return fz_fail(c, "raw code pointer 0x%" PRIx64 " points at %s, not a raw code", t, n);
 }
 
-static int fz_walk_module(fz_ctx *c, uint64_t fm, int k)
+static int fz_walk_module(fz_ctx *c, uint64_t fm, int k, size_t slot)
 {
     fz_sym *s = fz_containing(c, fm);
     if (!s || !fz_has_prefix(s->sym->name, "frozen_module_") || s->sym->value != fm)
-        return fz_fail(c, "mp_frozen_mpy_content[%d] does not point at a frozen_module_* object", k);
+        return fz_fail(c, "mp_frozen_mpy_content[%zu] does not point at a frozen_module_* object", slot);
     fs_frozen_module *m = &c->fz->modules[k];
     if (!m->cname && !(m->cname = strdup(s->sym->name + strlen("frozen_module_"))))
         return fz_fail(c, "out of memory");
@@ -641,7 +641,7 @@ static int fz_walk(fz_ctx *c)
             return fz_fail(c, "mp_frozen_mpy_content has no bytes in the file");
         int mk = (int)(nstr + k);
         fz->modules[mk].entries += c->ptr;
-        if (fz_walk_module(c, fm, mk) < 0)
+        if (fz_walk_module(c, fm, mk, k) < 0)
             return -1;
     }
     content->owner = FZ_SHARED;
