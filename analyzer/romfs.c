@@ -847,6 +847,7 @@ int fs_romfs_output_text(FILE *out, const fs_romfs *img, const fs_romfs_occupanc
         fprintf(out, "  %-12s %s%s%s (%s)\n", "firmware", fs_mpy_arch_name(o->arch_lo),
                 o->arch_hi != o->arch_lo ? ".." : "", o->arch_hi != o->arch_lo ? fs_mpy_arch_name(o->arch_hi) : "",
                 o->arch_from);
-    romfs_text_findings(out, rep);
+    if (rep)
+        romfs_text_findings(out, rep);
     return ferror(out) ? -1 : 0;
 }

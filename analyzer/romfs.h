@@ -147,7 +147,9 @@ json_t *fs_romfs_json(const fs_romfs *img, const fs_romfs_occupancy *occ);
 /* The whole `flashsize romfs --format json` document (schema
  * "flashsize-romfs"), with rep's findings.  0/-1. */
 int fs_romfs_output_json(FILE *out, const fs_romfs *img, const fs_romfs_occupancy *occ, const fs_report *rep);
-/* The text report: tree, totals, partition, findings.  0/-1. */
+/* The text report: tree, totals, partition, then rep's findings and a
+ * verdict; with rep NULL the findings section is left out (for embedding in
+ * another report that lists its own findings).  0/-1. */
 int fs_romfs_output_text(FILE *out, const fs_romfs *img, const fs_romfs_occupancy *occ, const fs_report *rep);
 
 const char *fs_romfs_part_source_name(fs_romfs_part_source s);

@@ -642,6 +642,22 @@ static void test_json(void **state)
     assert_string_equal(json_string_value(json_object_get(first, "path")), "/a.txt");
     assert_string_equal(json_string_value(json_object_get(first, "storage")), "verbatim");
     json_decref(j);
+
+    /* text: with a report it ends in findings and a verdict, without none */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(fs_romfs_output_text(f, &r, &o, NULL), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "big.bin"));
+    assert_null(strstr(buf, "Findings"));
+    free(buf);
+    f = open_memstream(&buf, &len);
+    assert_int_equal(fs_romfs_output_text(f, &r, &o, &rep), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "Findings (0)"));
+    assert_non_null(strstr(buf, "Verdict: ok"));
+    free(buf);
     fs_report_free(&rep);
     fs_romfs_free(&r);
     rw_free(&fs);
