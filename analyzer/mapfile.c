@@ -1344,11 +1344,13 @@ json_t *fs_mapfile_json(const fs_mapfile *m, size_t top)
         goto fail;
     return doc;
 fail:
-    if (!doc) {
+    /* the arrays belong to doc once it has them */
+    if (!json_object_get(doc, "regions"))
         json_decref(regions);
+    if (!json_object_get(doc, "sections"))
         json_decref(sections);
+    if (!json_object_get(doc, "overflows"))
         json_decref(overflows);
-    }
     json_decref(doc);
     return NULL;
 }
