@@ -1,0 +1,1250 @@
+/*
+ * store.c - the size history in SQLite (see store.h for the ideas).
+ *
+ * The analysis document is validated here too (fs_analysis_validate), since
+ * the store is where a hostile document would do lasting harm: every field
+ * read later by the store, diff and check is type-checked and every array
+ * capped before anything is written.
+ *
+ * Symbol sets: records sorted by (address, name id, size, kind) and written
+ * as varints - name id, address minus the previous address (zigzag), size,
+ * kind index - after a header listing the distinct (type, bind, section)
+ * kinds as string ids.  Sorted, the encoding is canonical, so equal symbol
+ * tables give equal BLOBs and are stored once (found by an FNV-1a hash, then
+ * compared byte for byte).
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define STORE_APP_ID 0x46534442 /* "FSDB" in PRAGMA application_id */
+
+struct fs_store {
+    sqlite3 *db;
+    char *path;
+    int busy_ms;
+    fs_store_hook hook;
+    void *hook_ctx;
+};
+
+/* Migration N takes a database from user_version N to N + 1. */
+static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
+    "CREATE TABLE projects(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE boards(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE strings(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE symsets(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX symsets_hash ON symsets(hash);"
+    "CREATE TABLE builds(id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id),"
+    "  board_id INTEGER NOT NULL REFERENCES boards(id),"
+    "  commit_sha TEXT NOT NULL, branch TEXT, parent_sha TEXT, pr INTEGER NOT NULL DEFAULT 0,"
+    "  timestamp INTEGER NOT NULL, tool_version TEXT, chip TEXT,"
+    "  main_region TEXT, main_used INTEGER, main_length INTEGER,"
+    "  symset_id INTEGER NOT NULL REFERENCES symsets(id),"
+    "  doc TEXT NOT NULL,"
+    "  UNIQUE(project_id, board_id, commit_sha));"
+    "CREATE INDEX builds_board_time ON builds(board_id, timestamp, id);"
+    "CREATE INDEX builds_commit ON builds(commit_sha);"
+    "CREATE INDEX builds_symset ON builds(symset_id);"
+    "CREATE TABLE regions(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL, name TEXT NOT NULL, origin INTEGER, length INTEGER, used INTEGER,"
+    "  attrs TEXT, PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE sections(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL, name TEXT NOT NULL, type TEXT, flags TEXT, address INTEGER,"
+    "  lma INTEGER, size INTEGER, region TEXT, load_region TEXT,"
+    "  PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE frozen(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL, name TEXT NOT NULL, size INTEGER, detail TEXT,"
+    "  PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE findings(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL, fid TEXT NOT NULL, severity TEXT NOT NULL, subject TEXT,"
+    "  message TEXT, numbers TEXT, PRIMARY KEY(build_id, seq)) WITHOUT ROWID;",
+};
+
+/* ---- analysis documents --------------------------------------------------- */
+
+bool fs_json_u64(const json_t *v, uint64_t *out)
+{
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0)
+            return false;
+        *out = (uint64_t)json_integer_value(v);
+        return true;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (strncmp(s, "0x", 2) != 0 || !s[2] || strlen(s) > 18)
+            return false;
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(s + 2, &end, 16);
+        if (errno || *end)
+            return false;
+        *out = x;
+        return true;
+    }
+    return false;
+}
+
+typedef struct vctx {
+    const char *name;  /* file name for messages */
+    fs_error *err;
+} vctx;
+
+static int v_str(const vctx *c, const json_t *o, const char *where, const char *key, bool nullable)
+{
+    const json_t *v = json_object_get(o, key);
+    if (nullable && json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return fs_fail(c->err, "%s: %s.%s: expected a string%s", c->name, where, key,
+                       v ? "" : " (missing)");
+    if (json_string_length(v) > FS_ANALYSIS_MAX_STRING)
+        return fs_fail(c->err, "%s: %s.%s: string of %zu bytes, longer than the %u-byte limit", c->name,
+                       where, key, json_string_length(v), FS_ANALYSIS_MAX_STRING);
+    return 0;
+}
+
+static int v_u64(const vctx *c, const json_t *o, const char *where, const char *key)
+{
+    uint64_t x;
+    const json_t *v = json_object_get(o, key);
+    if (!fs_json_u64(v, &x))
+        return fs_fail(c->err, "%s: %s.%s: expected a non-negative integer%s", c->name, where, key,
+                       v ? "" : " (missing)");
+    return 0;
+}
+
+/* The array doc[key] (required unless optional), at most max long. */
+static int v_array(const vctx *c, const json_t *doc, const char *key, size_t max, bool optional,
+                   const json_t **out)
+{
+    const json_t *a = json_object_get(doc, key);
+    *out = a;
+    if (!a && optional)
+        return 0;
+    if (!json_is_array(a))
+        return fs_fail(c->err, "%s: '%s': expected an array%s", c->name, key, a ? "" : " (missing)");
+    if (json_array_size(a) > max)
+        return fs_fail(c->err, "%s: '%s' has %zu entries, more than the limit of %zu", c->name, key,
+                       json_array_size(a), max);
+    return 0;
+}
+
+/* Each element of a must be an object with these string (s), nullable
+ * string (S) and integer (u) keys, named by a spec like "s:name u:size". */
+static int v_each(const vctx *c, const json_t *a, const char *key, const char *const *spec)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(a, i, e) {
+        char where[64];
+        snprintf(where, sizeof where, "%s[%zu]", key, i);
+        if (!json_is_object(e))
+            return fs_fail(c->err, "%s: %s: expected an object", c->name, where);
+        for (const char *const *k = spec; *k; k++) {
+            int rc = (*k)[0] == 'u' ? v_u64(c, e, where, *k + 2) : v_str(c, e, where, *k + 2, (*k)[0] == 'S');
+            if (rc < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int v_findings(const vctx *c, const json_t *a)
+{
+    static const char *const spec[] = {"s:id", "s:severity", "S:subject", "S:message", NULL};
+    if (v_each(c, a, "findings", spec) < 0)
+        return -1;
+    size_t i;
+    const json_t *f;
+    json_array_foreach(a, i, f) {
+        const char *sev = json_string_value(json_object_get(f, "severity"));
+        if (strcmp(sev, "error") && strcmp(sev, "warning") && strcmp(sev, "info"))
+            return fs_fail(c->err, "%s: findings[%zu].severity: '%s' is not error, warning or info", c->name,
+                           i, sev);
+        const json_t *nums = json_object_get(f, "numbers");
+        if (nums && !json_is_object(nums))
+            return fs_fail(c->err, "%s: findings[%zu].numbers: expected an object", c->name, i);
+        const char *k;
+        const json_t *v;
+        uint64_t x;
+        json_object_foreach((json_t *)nums, k, v) {
+            if (!fs_json_u64(v, &x))
+                return fs_fail(c->err, "%s: findings[%zu].numbers.%s: expected a non-negative integer",
+                               c->name, i, k);
+        }
+    }
+    return 0;
+}
+
+int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err)
+{
+    vctx c = {name, err};
+    if (!json_is_object(doc))
+        return fs_fail(err, "%s: not a flashsize analysis (expected a JSON object)", name);
+    const json_t *schema = json_object_get(doc, "schema");
+    if (!json_is_string(schema) || strcmp(json_string_value(schema), "flashsize-analysis") != 0)
+        return fs_fail(err, "%s: not a flashsize analysis (\"schema\" is not \"flashsize-analysis\")", name);
+    const json_t *ver = json_object_get(doc, "schema_version");
+    if (!json_is_integer(ver))
+        return fs_fail(err, "%s: \"schema_version\": expected an integer", name);
+    if (json_integer_value(ver) != 1)
+        return fs_fail(err, "%s: schema_version %lld is not supported (this flashsize reads version 1)", name,
+                       (long long)json_integer_value(ver));
+    const json_t *tool = json_object_get(doc, "tool");
+    if (!json_is_object(tool) || v_str(&c, tool, "tool", "version", false) < 0)
+        return tool ? -1 : fs_fail(err, "%s: \"tool\": expected an object (missing)", name);
+    const json_t *board = json_object_get(doc, "board");
+    if (board && !json_is_null(board) && (!json_is_object(board) || v_str(&c, board, "board", "name", false) < 0))
+        return json_is_object(board) ? -1 : fs_fail(err, "%s: \"board\": expected an object or null", name);
+    if (v_str(&c, doc, "document", "chip", false) < 0)
+        return -1;
+
+    static const char *const regions[] = {"s:name", "u:origin", "u:length", "u:used", "s:attrs", NULL};
+    static const char *const sections[] = {"s:name", "s:type", "s:flags", "u:address", "u:lma", "u:size",
+                                           "S:region", "S:load_region", NULL};
+    static const char *const symbols[] = {"s:name", "u:address", "u:size", "s:type", "s:bind", "S:section", NULL};
+    static const char *const frozen[] = {"s:name", "u:size", NULL};
+    const json_t *a;
+    if (v_array(&c, doc, "regions", FS_ANALYSIS_MAX_REGIONS, false, &a) < 0 || v_each(&c, a, "regions", regions) < 0)
+        return -1;
+    if (v_array(&c, doc, "sections", FS_ANALYSIS_MAX_SECTIONS, false, &a) < 0 ||
+        v_each(&c, a, "sections", sections) < 0)
+        return -1;
+    if (v_array(&c, doc, "symbols", FS_ANALYSIS_MAX_SYMBOLS, false, &a) < 0 || v_each(&c, a, "symbols", symbols) < 0)
+        return -1;
+    if (v_array(&c, doc, "findings", FS_ANALYSIS_MAX_FINDINGS, false, &a) < 0 || v_findings(&c, a) < 0)
+        return -1;
+    if (v_array(&c, doc, "frozen", FS_ANALYSIS_MAX_FROZEN, true, &a) < 0 || (a && v_each(&c, a, "frozen", frozen) < 0))
+        return -1;
+    return 0;
+}
+
+int fs_analysis_load_file(const char *path, json_t **doc, fs_error *err)
+{
+    *doc = NULL;
+    unsigned char *data;
+    size_t len;
+    if (fs_read_file(path, FS_ANALYSIS_MAX_FILE_BYTES, "JSON file", &data, &len, err) < 0)
+        return -1;
+    json_error_t je;
+    json_t *j = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &je);
+    free(data);
+    if (!j)
+        return fs_fail(err, "%s:%d: bad JSON: %s", path, je.line, je.text);
+    if (fs_analysis_validate(j, path, err) < 0) {
+        json_decref(j);
+        return -1;
+    }
+    *doc = j;
+    return 0;
+}
+
+static bool region_flashlike(const json_t *r)
+{
+    const char *name = json_string_value(json_object_get(r, "name"));
+    const char *attrs = json_string_value(json_object_get(r, "attrs"));
+    if (attrs && strchr(attrs, 'x') && !strchr(attrs, 'w'))
+        return true;
+    return name && (strcasestr(name, "flash") || strcasestr(name, "rom"));
+}
+
+const json_t *fs_analysis_main_region(const json_t *doc)
+{
+    const json_t *regions = json_object_get(doc, "regions");
+    const json_t *best = NULL, *r;
+    uint64_t best_len = 0;
+    bool best_flash = false;
+    size_t i;
+    json_array_foreach(regions, i, r) {
+        const char *name = json_string_value(json_object_get(r, "name"));
+        if (name && strcmp(name, "irom0_0_seg") == 0)
+            return r;
+        uint64_t len = 0;
+        fs_json_u64(json_object_get(r, "length"), &len);
+        bool flash = region_flashlike(r);
+        if (!best || (flash && !best_flash) || (flash == best_flash && len > best_len)) {
+            best = r;
+            best_len = len;
+            best_flash = flash;
+        }
+    }
+    return best;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+const char *fs_store_path(const char *path)
+{
+    if (path && *path)
+        return path;
+    const char *env = getenv("FLASHSIZE_DB");
+    return env && *env ? env : FS_STORE_DEFAULT_PATH;
+}
+
+static int store_fail(fs_store *s, fs_error *err, const char *what)
+{
+    int code = sqlite3_extended_errcode(s->db) & 0xff;
+    const char *msg = sqlite3_errmsg(s->db);
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        return fs_fail(err, "%s: database is locked by another writer (waited %d ms): %s", s->path, s->busy_ms,
+                       what);
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+        return fs_fail(err, "%s: not a flashsize database or corrupted (%s)", s->path, msg);
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
+        return fs_fail(err, "%s: cannot write the database (%s): %s", s->path, msg, what);
+    return fs_fail(err, "%s: %s: %s", s->path, what, msg);
+}
+
+static int store_exec(fs_store *s, const char *sql, fs_error *err)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return store_fail(s, err, sql[0] == 'C' ? "creating the schema" : sql);
+    return 0;
+}
+
+/* The integer result of a one-value query, or -1 on error. */
+static int store_pragma(fs_store *s, const char *sql, int64_t *out, fs_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, err, "reading the schema version");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, err, "reading the schema version");
+    return 0;
+}
+
+/* Refuse files that are SQLite but not ours, or from a newer flashsize. */
+static int store_check_version(fs_store *s, int64_t *version, fs_error *err)
+{
+    int64_t app, tables;
+    if (store_pragma(s, "PRAGMA user_version", version, err) < 0 ||
+        store_pragma(s, "PRAGMA application_id", &app, err) < 0 ||
+        store_pragma(s, "SELECT count(*) FROM sqlite_master", &tables, err) < 0)
+        return -1;
+    if (*version > FS_STORE_SCHEMA_VERSION)
+        return fs_fail(err, "%s: database schema version %lld is newer than this flashsize reads (%d); upgrade flashsize",
+                       s->path, (long long)*version, FS_STORE_SCHEMA_VERSION);
+    if ((*version > 0 && app != STORE_APP_ID) || (*version == 0 && tables > 0))
+        return fs_fail(err, "%s: an SQLite database, but not a flashsize one", s->path);
+    return 0;
+}
+
+static int store_migrate(fs_store *s, int64_t version, fs_error *err)
+{
+    if (version == FS_STORE_SCHEMA_VERSION)
+        return 0; /* nothing to do: no write lock needed */
+    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+        return -1;
+    if (store_check_version(s, &version, err) < 0)
+        goto fail;
+    for (int64_t v = version; v < FS_STORE_SCHEMA_VERSION; v++)
+        if (store_exec(s, store_migrations[v], err) < 0)
+            goto fail;
+    if (version < FS_STORE_SCHEMA_VERSION) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", FS_STORE_SCHEMA_VERSION,
+                 STORE_APP_ID);
+        if (store_exec(s, sql, err) < 0)
+            goto fail;
+    }
+    if (store_exec(s, "COMMIT", err) < 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err)
+{
+    *out = NULL;
+    bool ro = opts && opts->readonly;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return fs_fail(err, "%s: not a regular file", path);
+    if (ro && stat(path, &st) != 0)
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    /* A file nobody may write is read-only, even for root (who SQLite would
+     * let write it): whoever made it so meant it. */
+    if (!ro && stat(path, &st) == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
+        return fs_fail(err, "%s: cannot write the database: the file is read-only (mode %03o)", path,
+                       (unsigned)(st.st_mode & 0777));
+    fs_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return fs_fail(err, "%s: out of memory", path);
+    }
+    s->busy_ms = opts && opts->busy_ms > 0 ? opts->busy_ms : FS_STORE_BUSY_MS;
+    int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        fs_fail(err, "%s: cannot open the database: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, s->busy_ms);
+    if (!ro && sqlite3_db_readonly(s->db, "main") == 1) {
+        fs_fail(err, "%s: cannot write the database: the file is read-only", path);
+        goto fail;
+    }
+    if (store_exec(s, "PRAGMA foreign_keys = ON", err) < 0)
+        goto fail;
+    if (ro) {
+        int64_t version;
+        if (store_check_version(s, &version, err) < 0)
+            goto fail;
+        if (version != FS_STORE_SCHEMA_VERSION) {
+            fs_fail(err, "%s: not a flashsize database (schema version %lld)", path, (long long)version);
+            goto fail;
+        }
+    } else {
+        int64_t version;
+        /* Check before switching the journal mode, which writes the header. */
+        if (store_check_version(s, &version, err) < 0)
+            goto fail;
+        if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 || store_migrate(s, version, err) < 0)
+            goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    fs_store_close(s);
+    return -1;
+}
+
+void fs_store_close(fs_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+void fs_store_set_hook(fs_store *s, fs_store_hook hook, void *ctx)
+{
+    s->hook = hook;
+    s->hook_ctx = ctx;
+}
+
+void fs_build_info_free(fs_build_info *b)
+{
+    if (!b)
+        return;
+    free(b->project);
+    free(b->board);
+    free(b->commit);
+    free(b->branch);
+    free(b->parent);
+    free(b->tool_version);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- statements ------------------------------------------------------------- */
+
+/* Prepare sql and bind "?" parameters from fmt: s (string or NULL), i (int64). */
+static sqlite3_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        store_fail(s, err, "preparing a query");
+        return NULL;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    for (int i = 0; fmt && fmt[i]; i++) {
+        if (fmt[i] == 's') {
+            const char *v = va_arg(ap, const char *);
+            sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+        }
+    }
+    va_end(ap);
+    return st;
+}
+
+/* Step a statement to completion; with out, the first column of the first row. */
+static int store_run(fs_store *s, sqlite3_stmt *st, int64_t *out, fs_error *err, const char *what)
+{
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    bool row = rc == SQLITE_ROW;
+    if (row && out)
+        *out = sqlite3_column_int64(st, 0);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        store_fail(s, err, what);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    return out && !row ? 1 : 0;
+}
+
+static char *dupcol(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* ---- recording ------------------------------------------------------------ */
+
+typedef struct buf {
+    unsigned char *p;
+    size_t len, cap;
+} buf;
+
+static int buf_grow(buf *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    unsigned char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_varint(buf *b, uint64_t v)
+{
+    if (buf_grow(b, 10) < 0)
+        return -1;
+    do {
+        unsigned char byte = v & 0x7f;
+        v >>= 7;
+        b->p[b->len++] = byte | (v ? 0x80 : 0);
+    } while (v);
+    return 0;
+}
+
+static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
+        unsigned char byte = p[(*pos)++];
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct symrec {
+    int64_t name;
+    uint64_t addr, size;
+    uint32_t kind;
+} symrec;
+
+typedef struct kind {
+    int64_t type, bind, section;
+} kind;
+
+typedef struct recorder {
+    fs_store *s;
+    fs_error *err;
+    sqlite3_stmt *get_str, *put_str;
+    kind *kinds;
+    size_t nkinds;
+} recorder;
+
+/* The id of string t in the shared string table (0 for NULL), added if new. */
+static int rec_string(recorder *r, const char *t, int64_t *id)
+{
+    if (!t) {
+        *id = 0;
+        return 0;
+    }
+    sqlite3_reset(r->get_str);
+    sqlite3_bind_text(r->get_str, 1, t, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(r->get_str);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(r->get_str, 0);
+        return 0;
+    }
+    if (rc != SQLITE_DONE)
+        return store_fail(r->s, r->err, "reading symbol names");
+    sqlite3_reset(r->put_str);
+    sqlite3_bind_text(r->put_str, 1, t, -1, SQLITE_STATIC);
+    if (sqlite3_step(r->put_str) != SQLITE_DONE)
+        return store_fail(r->s, r->err, "adding symbol names");
+    *id = sqlite3_last_insert_rowid(r->s->db);
+    return 0;
+}
+
+static int symrec_cmp(const void *a, const void *b)
+{
+    const symrec *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    if (x->name != y->name)
+        return x->name < y->name ? -1 : 1;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+/* Kind index of (type, bind, section), by first appearance in sorted order. */
+static uint32_t rec_kind(kind *kinds, size_t *n, kind k)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (kinds[i].type == k.type && kinds[i].bind == k.bind && kinds[i].section == k.section)
+            return (uint32_t)i;
+    kinds[*n] = k;
+    return (uint32_t)(*n)++;
+}
+
+/* Pack the symbols of doc into a canonical BLOB (see the header comment). */
+static int rec_pack(recorder *r, const json_t *syms, buf *out)
+{
+    size_t n = json_array_size(syms);
+    symrec *recs = malloc((n + 1) * sizeof *recs);
+    kind *raw = malloc((n + 1) * sizeof *raw);
+    kind *kinds = malloc((n + 1) * sizeof *kinds);
+    uint32_t *remap = malloc((n + 1) * sizeof *remap);
+    int rc = -1;
+    if (!recs || !raw || !kinds || !remap) {
+        fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+        goto done;
+    }
+    size_t nraw = 0, nkinds = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(syms, i);
+        kind k;
+        if (rec_string(r, json_string_value(json_object_get(e, "name")), &recs[i].name) < 0 ||
+            rec_string(r, json_string_value(json_object_get(e, "type")), &k.type) < 0 ||
+            rec_string(r, json_string_value(json_object_get(e, "bind")), &k.bind) < 0 ||
+            rec_string(r, json_string_value(json_object_get(e, "section")), &k.section) < 0)
+            goto done;
+        fs_json_u64(json_object_get(e, "address"), &recs[i].addr);
+        fs_json_u64(json_object_get(e, "size"), &recs[i].size);
+        recs[i].kind = rec_kind(raw, &nraw, k);
+    }
+    /* Canonical kind numbering: by first appearance after sorting. */
+    qsort(recs, n, sizeof *recs, symrec_cmp);
+    for (size_t i = 0; i < nraw; i++)
+        remap[i] = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t *m = &remap[recs[i].kind];
+        if (*m == UINT32_MAX)
+            *m = rec_kind(kinds, &nkinds, raw[recs[i].kind]);
+        recs[i].kind = *m;
+    }
+    int ok = buf_varint(out, nkinds);
+    for (size_t i = 0; i < nkinds && ok == 0; i++)
+        ok = buf_varint(out, (uint64_t)kinds[i].type) | buf_varint(out, (uint64_t)kinds[i].bind) |
+             buf_varint(out, (uint64_t)kinds[i].section);
+    ok |= buf_varint(out, n);
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n && ok == 0; i++) {
+        int64_t d = (int64_t)(recs[i].addr - prev);
+        uint64_t zz = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+        prev = recs[i].addr;
+        ok = buf_varint(out, (uint64_t)recs[i].name) | buf_varint(out, zz) | buf_varint(out, recs[i].size) |
+             buf_varint(out, recs[i].kind);
+    }
+    if (ok != 0)
+        fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+    else
+        rc = 0;
+done:
+    free(recs);
+    free(raw);
+    free(kinds);
+    free(remap);
+    return rc;
+}
+
+static int64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return (int64_t)(h >> 1); /* keep it positive */
+}
+
+/* The id of the symbol set equal to blob, inserted if new. */
+static int rec_symset(recorder *r, const buf *blob, size_t count, int64_t *id)
+{
+    int64_t h = fnv1a(blob->p, blob->len);
+    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE hash = ? AND data = ?", "i", h);
+    if (!st)
+        return -1;
+    sqlite3_bind_blob(st, 2, blob->p, (int)blob->len, SQLITE_STATIC);
+    int rc = store_run(r->s, st, id, r->err, "looking up the symbol set");
+    if (rc <= 0)
+        return rc;
+    st = store_prep(r->s, r->err, "INSERT INTO symsets(hash, count, data) VALUES(?, ?, ?)", "ii", h, (int64_t)count);
+    if (!st)
+        return -1;
+    sqlite3_bind_blob(st, 3, blob->p, (int)blob->len, SQLITE_STATIC);
+    if (store_run(r->s, st, NULL, r->err, "storing the symbol set") < 0)
+        return -1;
+    *id = sqlite3_last_insert_rowid(r->s->db);
+    return 0;
+}
+
+static int rec_hook(recorder *r, const char *stage)
+{
+    if (r->s->hook && r->s->hook(r->s->hook_ctx, stage) != 0)
+        return fs_fail(r->err, "%s: recording stopped at '%s' (injected failure)", r->s->path, stage);
+    return 0;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static int64_t ju64(const json_t *o, const char *key)
+{
+    uint64_t v = 0;
+    fs_json_u64(json_object_get(o, key), &v);
+    return (int64_t)v;
+}
+
+static int rec_regions(recorder *r, int64_t build, const json_t *a)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(a, i, e) {
+        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO regions VALUES(?, ?, ?, ?, ?, ?, ?)", "iisiiis",
+                                      build, (int64_t)i, jstr(e, "name"), ju64(e, "origin"), ju64(e, "length"),
+                                      ju64(e, "used"), jstr(e, "attrs"));
+        if (store_run(r->s, st, NULL, r->err, "storing regions") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int rec_sections(recorder *r, int64_t build, const json_t *a)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(a, i, e) {
+        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO sections VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                      "iisssiiiss", build, (int64_t)i, jstr(e, "name"), jstr(e, "type"),
+                                      jstr(e, "flags"), ju64(e, "address"), ju64(e, "lma"), ju64(e, "size"),
+                                      jstr(e, "region"), jstr(e, "load_region"));
+        if (store_run(r->s, st, NULL, r->err, "storing sections") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int rec_frozen(recorder *r, int64_t build, const json_t *a)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(a, i, e) {
+        char *detail = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO frozen VALUES(?, ?, ?, ?, ?)", "iisis", build,
+                                      (int64_t)i, jstr(e, "name"), ju64(e, "size"), detail);
+        free(detail);
+        if (store_run(r->s, st, NULL, r->err, "storing frozen modules") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int rec_findings(recorder *r, int64_t build, const json_t *a)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(a, i, e) {
+        const json_t *nums = json_object_get(e, "numbers");
+        char *numbers = nums ? json_dumps(nums, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO findings VALUES(?, ?, ?, ?, ?, ?, ?)", "iisssss",
+                                      build, (int64_t)i, jstr(e, "id"), jstr(e, "severity"), jstr(e, "subject"),
+                                      jstr(e, "message"), numbers);
+        free(numbers);
+        if (store_run(r->s, st, NULL, r->err, "storing findings") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* project/board name -> id, added if new. */
+static int rec_named(recorder *r, const char *table, const char *name, int64_t *id)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO %s(name) VALUES(?) ON CONFLICT(name) DO NOTHING", table);
+    if (store_run(r->s, store_prep(r->s, r->err, sql, "s", name), NULL, r->err, "adding a name") < 0)
+        return -1;
+    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE name = ?", table);
+    return store_run(r->s, store_prep(r->s, r->err, sql, "s", name), id, r->err, "reading a name") == 0 ? 0 : -1;
+}
+
+/* The document without its symbols, as stored in builds.doc. */
+static char *rec_doc_text(recorder *r, const json_t *doc)
+{
+    json_t *copy = json_copy((json_t *)doc);
+    if (!copy || json_object_set_new(copy, "symbols", json_array()) < 0) {
+        json_decref(copy);
+        fs_fail(r->err, "%s: out of memory", r->s->path);
+        return NULL;
+    }
+    char *text = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_decref(copy);
+    if (!text)
+        fs_fail(r->err, "%s: out of memory", r->s->path);
+    else if (strlen(text) > FS_ANALYSIS_MAX_DOC_BYTES) {
+        fs_fail(r->err, "%s: the analysis without its symbols is %zu bytes, more than the %u-byte limit", r->s->path,
+                strlen(text), FS_ANALYSIS_MAX_DOC_BYTES);
+        free(text);
+        text = NULL;
+    }
+    return text;
+}
+
+/* Insert the build row, or update it in place when the commit is known. */
+static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t symset, const char *text,
+                     int64_t *id, int64_t *old_symset)
+{
+    int64_t project, board;
+    if (rec_named(r, "projects", m->project, &project) < 0 || rec_named(r, "boards", m->board, &board) < 0)
+        return -1;
+    const json_t *main = fs_analysis_main_region(doc);
+    const char *tool = jstr(json_object_get(doc, "tool"), "version");
+    int64_t ts = m->timestamp ? m->timestamp : (int64_t)time(NULL);
+    sqlite3_stmt *st = store_prep(r->s, r->err,
+                                  "SELECT id, symset_id FROM builds WHERE project_id = ? AND board_id = ? AND commit_sha = ?",
+                                  "iis", project, board, m->commit);
+    if (!st)
+        return -1;
+    *id = 0;
+    *old_symset = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *old_symset = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(r->s, r->err, "looking up the build");
+    const char *sql = *id ? "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
+                            " timestamp=?, tool_version=?, chip=?, main_region=?, main_used=?, main_length=?,"
+                            " symset_id=?, doc=? WHERE id=?"
+                          : "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
+                            " tool_version, chip, main_region, main_used, main_length, symset_id, doc, id)"
+                            " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))";
+    st = store_prep(r->s, r->err, sql, "iisssiisssiiisi", project, board, m->commit, m->branch, m->parent, m->pr, ts,
+                    tool, jstr(doc, "chip"), main ? jstr(main, "name") : NULL, main ? ju64(main, "used") : 0,
+                    main ? ju64(main, "length") : 0, symset, text, *id);
+    if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
+        return -1;
+    if (!*id)
+        *id = sqlite3_last_insert_rowid(r->s->db);
+    static const char *const children[] = {"regions", "sections", "frozen", "findings"};
+    for (size_t i = 0; i < 4; i++) {
+        char del[64];
+        snprintf(del, sizeof del, "DELETE FROM %s WHERE build_id = ?", children[i]);
+        if (store_run(r->s, store_prep(r->s, r->err, del, "i", *id), NULL, r->err, "replacing the build") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t *build_id)
+{
+    fs_store *s = r->s;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM strings WHERE s = ?", -1, &r->get_str, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT INTO strings(s) VALUES(?)", -1, &r->put_str, NULL) != SQLITE_OK)
+        return store_fail(s, r->err, "preparing a query");
+    if (rec_hook(r, "build") < 0)
+        return -1;
+    buf blob = {0};
+    const json_t *syms = json_object_get(doc, "symbols");
+    int64_t symset, id, old_symset;
+    char *text = NULL;
+    int rc = -1;
+    if (rec_pack(r, syms, &blob) < 0 || rec_hook(r, "symbols") < 0 ||
+        rec_symset(r, &blob, json_array_size(syms), &symset) < 0 || !(text = rec_doc_text(r, doc)) ||
+        rec_build(r, doc, m, symset, text, &id, &old_symset) < 0)
+        goto done;
+    if (rec_hook(r, "regions") < 0 || rec_regions(r, id, json_object_get(doc, "regions")) < 0 ||
+        rec_hook(r, "sections") < 0 || rec_sections(r, id, json_object_get(doc, "sections")) < 0 ||
+        rec_hook(r, "frozen") < 0 || rec_frozen(r, id, json_object_get(doc, "frozen")) < 0 ||
+        rec_hook(r, "findings") < 0 || rec_findings(r, id, json_object_get(doc, "findings")) < 0)
+        goto done;
+    if (old_symset && old_symset != symset &&
+        store_run(s, store_prep(s, r->err,
+                                "DELETE FROM symsets WHERE id = ? AND NOT EXISTS (SELECT 1 FROM builds WHERE symset_id = ?)",
+                                "ii", old_symset, old_symset),
+                  NULL, r->err, "dropping the replaced symbol set") < 0)
+        goto done;
+    if (rec_hook(r, "commit") < 0)
+        goto done;
+    *build_id = id;
+    rc = 0;
+done:
+    free(blob.p);
+    free(text);
+    return rc;
+}
+
+int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t *build_id, fs_error *err)
+{
+    if (!m->project || !*m->project || !m->board || !*m->board || !m->commit || !*m->commit)
+        return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
+    char name[1100];
+    snprintf(name, sizeof name, "%s (build %s)", s->path, m->commit);
+    if (fs_analysis_validate(analysis, name, err) < 0)
+        return -1;
+    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+        return -1;
+    recorder r = {s, err, NULL, NULL, NULL, 0};
+    int rc = rec_all(&r, analysis, m, build_id);
+    sqlite3_finalize(r.get_str);
+    sqlite3_finalize(r.put_str);
+    if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
+        return 0;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* ---- reading ----------------------------------------------------------------- */
+
+static json_t *load_u64(uint64_t v)
+{
+    if (v > INT64_MAX) {
+        char b[32];
+        snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+        return json_string(b);
+    }
+    return json_integer((json_int_t)v);
+}
+
+typedef struct strcache {
+    sqlite3_stmt *st;
+    int64_t *ids;
+    json_t **vals;
+    size_t n, cap;
+} strcache;
+
+static json_t *load_string(fs_store *s, strcache *c, int64_t id, fs_error *err)
+{
+    if (id == 0)
+        return json_null();
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ids[i] == id)
+            return json_incref(c->vals[i]);
+    sqlite3_reset(c->st);
+    sqlite3_bind_int64(c->st, 1, id);
+    if (sqlite3_step(c->st) != SQLITE_ROW) {
+        store_fail(s, err, "reading a symbol name");
+        return NULL;
+    }
+    json_t *v = json_string((const char *)sqlite3_column_text(c->st, 0));
+    if (v && id <= 0xffff && c->n < 64) { /* cache the few kind strings */
+        if (c->n == c->cap) {
+            c->cap = 64;
+            c->ids = malloc(c->cap * sizeof *c->ids);
+            c->vals = malloc(c->cap * sizeof *c->vals);
+            if (!c->ids || !c->vals)
+                return v;
+        }
+        c->ids[c->n] = id;
+        c->vals[c->n++] = json_incref(v);
+    }
+    return v;
+}
+
+static int load_sym_cmp(const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    uint64_t xs = 0, ys = 0, xa = 0, ya = 0;
+    fs_json_u64(json_object_get(x, "size"), &xs);
+    fs_json_u64(json_object_get(y, "size"), &ys);
+    if (xs != ys)
+        return xs > ys ? -1 : 1;
+    int c = strcmp(json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(y, "name")));
+    if (c)
+        return c;
+    fs_json_u64(json_object_get(x, "address"), &xa);
+    fs_json_u64(json_object_get(y, "address"), &ya);
+    return xa < ya ? -1 : xa > ya;
+}
+
+/* Decode a symbol set into a symbols array in the document's order. */
+static json_t *load_symbols(fs_store *s, const unsigned char *p, size_t len, fs_error *err)
+{
+    size_t pos = 0;
+    uint64_t nkinds, n;
+    strcache c = {0};
+    json_t **items = NULL;
+    kind *kinds = NULL;
+    json_t *arr = NULL;
+    size_t done = 0;
+    if (!get_varint(p, len, &pos, &nkinds) || nkinds > len)
+        goto corrupt;
+    kinds = malloc((nkinds + 1) * sizeof *kinds);
+    if (!kinds)
+        goto oom;
+    for (uint64_t i = 0; i < nkinds; i++) {
+        uint64_t t, b, sec;
+        if (!get_varint(p, len, &pos, &t) || !get_varint(p, len, &pos, &b) || !get_varint(p, len, &pos, &sec))
+            goto corrupt;
+        kinds[i] = (kind){(int64_t)t, (int64_t)b, (int64_t)sec};
+    }
+    if (!get_varint(p, len, &pos, &n) || n > len)
+        goto corrupt;
+    if (sqlite3_prepare_v2(s->db, "SELECT s FROM strings WHERE id = ?", -1, &c.st, NULL) != SQLITE_OK) {
+        store_fail(s, err, "reading symbol names");
+        goto fail;
+    }
+    items = calloc(n + 1, sizeof *items);
+    if (!items)
+        goto oom;
+    uint64_t addr = 0;
+    for (; done < n; done++) {
+        uint64_t name, zz, size, k;
+        if (!get_varint(p, len, &pos, &name) || !get_varint(p, len, &pos, &zz) || !get_varint(p, len, &pos, &size) ||
+            !get_varint(p, len, &pos, &k) || k >= nkinds)
+            goto corrupt;
+        addr += (uint64_t)((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1));
+        json_t *o = json_object();
+        items[done] = o;
+        json_t *nm = load_string(s, &c, (int64_t)name, err);
+        json_t *ty = load_string(s, &c, kinds[k].type, err);
+        json_t *bi = load_string(s, &c, kinds[k].bind, err);
+        json_t *se = load_string(s, &c, kinds[k].section, err);
+        if (!o || !nm || !ty || !bi || !se || !json_is_string(nm)) {
+            bool db_error = !nm || !ty || !bi || !se;
+            json_decref(nm), json_decref(ty), json_decref(bi), json_decref(se);
+            done++;
+            if (!db_error)
+                goto corrupt;
+            goto fail;
+        }
+        json_object_set_new(o, "name", nm);
+        json_object_set_new(o, "address", load_u64(addr));
+        json_object_set_new(o, "size", load_u64(size));
+        json_object_set_new(o, "type", ty);
+        json_object_set_new(o, "bind", bi);
+        json_object_set_new(o, "section", se);
+    }
+    qsort(items, n, sizeof *items, load_sym_cmp);
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_array_append_new(arr, items[i]);
+        items[i] = NULL;
+    }
+    if (!arr)
+        goto oom;
+    goto out;
+corrupt:
+    fs_fail(err, "%s: corrupted symbol set", s->path);
+    goto fail;
+oom:
+    fs_fail(err, "%s: out of memory", s->path);
+fail:
+    for (size_t i = 0; items && i < done; i++)
+        json_decref(items[i]);
+out:
+    free(items);
+    free(kinds);
+    for (size_t i = 0; i < c.n; i++)
+        json_decref(c.vals[i]);
+    free(c.ids);
+    free(c.vals);
+    sqlite3_finalize(c.st);
+    return arr;
+}
+
+static const char build_cols[] =
+    "SELECT b.id, p.name, bo.name, b.commit_sha, b.branch, b.parent_sha, b.tool_version, b.pr, b.timestamp";
+static const char build_from[] = " FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards bo ON bo.id = b.board_id";
+
+static void load_info(sqlite3_stmt *st, fs_build_info *b)
+{
+    b->id = sqlite3_column_int64(st, 0);
+    b->project = dupcol(st, 1);
+    b->board = dupcol(st, 2);
+    b->commit = dupcol(st, 3);
+    b->branch = dupcol(st, 4);
+    b->parent = dupcol(st, 5);
+    b->tool_version = dupcol(st, 6);
+    b->pr = sqlite3_column_int64(st, 7);
+    b->timestamp = sqlite3_column_int64(st, 8);
+}
+
+int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err)
+{
+    *doc = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s, b.doc, sy.data%s JOIN symsets sy ON sy.id = b.symset_id WHERE b.id = ?", build_cols,
+             build_from);
+    sqlite3_stmt *st = store_prep(s, err, sql, "i", id);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+            return fs_fail(err, "%s: no build %lld", s->path, (long long)id);
+        return store_fail(s, err, "reading a build");
+    }
+    json_error_t je;
+    json_t *j = json_loads((const char *)sqlite3_column_text(st, 9), 0, &je);
+    json_t *syms = j ? load_symbols(s, sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), err) : NULL;
+    if (j && syms && info)
+        load_info(st, info);
+    sqlite3_finalize(st);
+    if (!j)
+        return fs_fail(err, "%s: build %lld: stored document is corrupted (%s)", s->path, (long long)id, je.text);
+    if (!syms) {
+        json_decref(j);
+        return -1;
+    }
+    json_object_set_new(j, "symbols", syms);
+    char name[1100];
+    snprintf(name, sizeof name, "%s (build %lld)", s->path, (long long)id);
+    if (fs_analysis_validate(j, name, err) < 0) {
+        json_decref(j);
+        if (info)
+            fs_build_info_free(info);
+        return -1;
+    }
+    *doc = j;
+    return 0;
+}
+
+int fs_store_find(fs_store *s, const char *commit, const char *board, const char *project, int64_t *id, fs_error *err)
+{
+    size_t n = strlen(commit);
+    if (n < 4 || n > 64 || strspn(commit, "0123456789abcdefABCDEF") != n)
+        return fs_fail(err, "commit '%s': expected 4 to 64 hex digits", commit);
+    char pattern[80];
+    snprintf(pattern, sizeof pattern, "%s%%", commit);
+    sqlite3_stmt *st = store_prep(s, err,
+                                  "SELECT b.id FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards bo"
+                                  " ON bo.id = b.board_id WHERE b.commit_sha LIKE ? AND (?2 IS NULL OR bo.name = ?2)"
+                                  " AND (?3 IS NULL OR p.name = ?3) ORDER BY b.id LIMIT 2",
+                                  "sss", pattern, board, project);
+    if (!st)
+        return -1;
+    int found = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (found++ == 0)
+            *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, err, "finding a commit");
+    if (found == 0)
+        return fs_fail(err, "%s: no build of commit %s%s%s", s->path, commit, board ? " on board " : "",
+                       board ? board : "");
+    if (found > 1)
+        return fs_fail(err, "%s: commit %s matches more than one build; add @BOARD or more digits", s->path, commit);
+    return 0;
+}
+
+int fs_store_resolve(fs_store *s, const char *spec, int64_t *id, fs_error *err)
+{
+    if (strncmp(spec, "build:", 6) == 0) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(spec + 6, &end, 10);
+        if (errno || end == spec + 6 || *end || v <= 0)
+            return fs_fail(err, "'%s': expected build:ID with a positive number", spec);
+        *id = v;
+        return 0;
+    }
+    if (strncmp(spec, "commit:", 7) == 0) {
+        char sha[80];
+        snprintf(sha, sizeof sha, "%s", spec + 7);
+        char *at = strchr(sha, '@');
+        if (at)
+            *at++ = '\0';
+        return fs_store_find(s, sha, at && *at ? at : NULL, NULL, id, err);
+    }
+    return fs_fail(err, "'%s': expected build:ID or commit:SHA[@BOARD]", spec);
+}
+
+int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **rows, size_t *n, fs_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    size_t limit = q->limit ? q->limit : 20;
+    char sql[768];
+    snprintf(sql, sizeof sql,
+             "%s, b.main_region, b.main_used, b.main_length%s WHERE bo.name = ?1 AND (?2 IS NULL OR p.name = ?2)"
+             " AND (?3 IS NULL OR b.branch = ?3) ORDER BY b.timestamp DESC, b.id DESC LIMIT ?4",
+             build_cols, build_from);
+    sqlite3_stmt *st = store_prep(s, err, sql, "sssi", q->board, q->project, q->branch, (int64_t)limit + 1);
+    if (!st)
+        return -1;
+    fs_history_row *r = calloc(limit + 1, sizeof *r);
+    if (!r) {
+        sqlite3_finalize(st);
+        return fs_fail(err, "%s: out of memory", s->path);
+    }
+    size_t got = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && got <= limit) {
+        load_info(st, &r[got].build);
+        r[got].region = dupcol(st, 9);
+        r[got].used = (uint64_t)sqlite3_column_int64(st, 10);
+        r[got].length = (uint64_t)sqlite3_column_int64(st, 11);
+        got++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        fs_history_free(r, got);
+        return store_fail(s, err, "reading the history");
+    }
+    for (size_t i = 0; i + 1 < got; i++) {
+        if (r[i].region && r[i + 1].region && strcmp(r[i].region, r[i + 1].region) == 0) {
+            r[i].has_prev = true;
+            r[i].delta = (int64_t)(r[i].used - r[i + 1].used);
+        }
+    }
+    if (got > limit) {
+        fs_build_info_free(&r[limit].build);
+        free(r[limit].region);
+        got = limit;
+    }
+    *rows = r;
+    *n = got;
+    return 0;
+}
+
+void fs_history_free(fs_history_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        fs_build_info_free(&rows[i].build);
+        free(rows[i].region);
+    }
+    free(rows);
+}
+
+int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err)
+{
+    if (store_pragma(s, "SELECT count(*) FROM builds", builds, err) < 0 ||
+        store_pragma(s, "SELECT count(*) FROM symsets", symsets, err) < 0 ||
+        store_pragma(s, "SELECT count(*) FROM strings", names, err) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * store.h - the size history: analyses of many builds in one SQLite file.
+ *
+ * What is stored is the analysis document itself (schema
+ * "flashsize-analysis", docs/json-schema.md), so a stored build, a JSON file
+ * and a freshly analyzed ELF are interchangeable: fs_store_load gives back
+ * the document that was recorded.  Around it the store keeps query tables
+ * (regions, sections, frozen modules, findings) and the build's identity
+ * (project, board, branch, commit, parent, PR, time, tool version).
+ *
+ * Ideas:
+ *   - Symbols are the bulk (10k per build).  Their names go once into a
+ *     shared string table; a build's symbols are one packed BLOB of varint
+ *     records (name id, address delta, size, kind) that is content
+ *     addressed, so builds whose symbols did not change share one row.
+ *   - One transaction per recorded build: it is all there or not at all.
+ *   - The schema version lives in PRAGMA user_version; opening an older
+ *     file migrates it, a newer one is refused.
+ *   - Re-recording the same project + board + commit replaces the build in
+ *     place and keeps its id.
+ * Layout and migrations: docs/store.md.
+ *
+ * Errors follow model.h: 0/-1 and a message naming the database file.
+ */
+#ifndef FS_STORE_H
+#define FS_STORE_H
+
+#include "model.h"
+
+#include <jansson.h>
+
+#define FS_STORE_SCHEMA_VERSION 1
+#define FS_STORE_DEFAULT_PATH   "flashsize.db"
+#define FS_STORE_BUSY_MS        5000   /* default wait for another writer */
+
+/* Limits of an analysis document (larger ones are refused, nothing stored). */
+#define FS_ANALYSIS_MAX_FILE_BYTES (256u << 20)
+#define FS_ANALYSIS_MAX_REGIONS    1024u
+#define FS_ANALYSIS_MAX_SECTIONS   100000u
+#define FS_ANALYSIS_MAX_SYMBOLS    2000000u
+#define FS_ANALYSIS_MAX_FINDINGS   10000u
+#define FS_ANALYSIS_MAX_FROZEN     100000u
+#define FS_ANALYSIS_MAX_STRING     4096u   /* bytes of any one name */
+#define FS_ANALYSIS_MAX_DOC_BYTES  (16u << 20) /* the document without its symbols */
+
+typedef struct fs_store fs_store;
+
+/* Who a build is.  Strings are borrowed for the duration of the call. */
+typedef struct fs_build_meta {
+    const char *project;   /* required */
+    const char *board;     /* required */
+    const char *commit;    /* required */
+    const char *branch;    /* may be NULL */
+    const char *parent;    /* parent commit, may be NULL */
+    int64_t pr;            /* pull request number, 0 for none */
+    int64_t timestamp;     /* seconds since 1970; 0 = now */
+} fs_build_meta;
+
+/* A stored build's identity, as fs_store_info returns it (owned strings). */
+typedef struct fs_build_info {
+    int64_t id;
+    char *project, *board, *commit, *branch, *parent, *tool_version;
+    int64_t pr, timestamp;
+} fs_build_info;
+
+void fs_build_info_free(fs_build_info *b);
+
+typedef struct fs_store_opts {
+    bool readonly;         /* open an existing file for reading only */
+    int busy_ms;           /* wait for a writer this long; 0 = FS_STORE_BUSY_MS */
+} fs_store_opts;
+
+/* The database path: path if given, else $FLASHSIZE_DB, else ./flashsize.db. */
+const char *fs_store_path(const char *path);
+
+/* Open (creating and migrating it unless readonly) the store at path.
+ * opts may be NULL.  *out is owned by the caller: fs_store_close. */
+int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err);
+void fs_store_close(fs_store *s);
+
+/* Check an analysis document (name is used in messages): schema, version,
+ * the type of every field the store, diff and check read, and the limits
+ * above.  Unknown extra keys are allowed. */
+int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err);
+
+/* Parse a JSON analysis file, then validate it.  *doc is owned by the caller. */
+int fs_analysis_load_file(const char *path, json_t **doc, fs_error *err);
+
+/* An unsigned integer field (JSON integer >= 0, or a "0x..." string). */
+bool fs_json_u64(const json_t *v, uint64_t *out);
+
+/* The region that matters most for size: irom0_0_seg when present (ESP8266),
+ * else the largest executable or flash-named region, else the largest one.
+ * Returns the region object (borrowed) or NULL if there is none. */
+const json_t *fs_analysis_main_region(const json_t *doc);
+
+/* Record a validated analysis as one build, in one transaction.  Recording
+ * the same project + board + commit again replaces it and keeps its id. */
+int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *meta,
+                    int64_t *build_id, fs_error *err);
+
+/* The recorded document of build id (*doc owned by the caller). info may be NULL. */
+int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err);
+
+/* The build whose commit starts with commit (at least 4 characters), on board
+ * (NULL = any) of project (NULL = any); ambiguous or no match is an error. */
+int fs_store_find(fs_store *s, const char *commit, const char *board, const char *project,
+                  int64_t *id, fs_error *err);
+
+/* Resolve "build:ID" or "commit:SHA[@board]". */
+int fs_store_resolve(fs_store *s, const char *spec, int64_t *id, fs_error *err);
+
+/* One row of a board's history. */
+typedef struct fs_history_row {
+    fs_build_info build;
+    char *region;          /* main region name, NULL if the build has none */
+    uint64_t used, length;
+    bool has_prev;         /* the older build in the same list had the same region */
+    int64_t delta;         /* used - used of that previous build */
+} fs_history_row;
+
+typedef struct fs_history_query {
+    const char *board;     /* required */
+    const char *project;   /* NULL = any */
+    const char *branch;    /* NULL = any */
+    size_t limit;          /* 0 = 20 */
+} fs_history_query;
+
+/* The last limit builds, newest first.  *rows freed with fs_history_free. */
+int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **rows, size_t *n,
+                     fs_error *err);
+void fs_history_free(fs_history_row *rows, size_t n);
+
+/* Sizes of the store, for the benchmark: symbol sets and distinct names. */
+int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err);
+
+/* Tests only: hook called at each stage of fs_store_record ("build",
+ * "regions", "sections", "frozen", "findings", "symbols", "commit");
+ * returning non-zero makes the record fail there (and roll back). */
+typedef int (*fs_store_hook)(void *ctx, const char *stage);
+void fs_store_set_hook(fs_store *s, fs_store_hook hook, void *ctx);
+
+#endif

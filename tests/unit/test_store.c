@@ -1,0 +1,550 @@
+/*
+ * test_store.c - the size history store: round trips, idempotent
+ * re-recording, shared symbol sets, all-or-nothing transactions, hostile
+ * documents and damaged, locked or read-only database files.
+ *
+ * Ground truth: the documents recorded are the library's own analyses of
+ * the sample firmwares (fs_report_json), so a build read back must be equal
+ * to what was recorded, value for value; row counts are read with plain SQL
+ * on a second connection.
+ */
+#include "testutil.h"
+
+#include "analyze.h"
+#include "elfread.h"
+#include "output.h"
+#include "store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+static json_t *analyze_sample(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "samples/build/%s.elf", name);
+    fs_image img = {0};
+    fs_report rep = {0};
+    fs_error err;
+    if (fs_elf_load(path, &img, &err) != 0)
+        fail_msg("%s", err.msg);
+    fs_analyze_opts o = {0};
+    if (fs_analyze(&img, &o, &rep, &err) != 0)
+        fail_msg("%s", err.msg);
+    fs_output_opts oo = {0};
+    json_t *doc = fs_report_json(&rep, &oo);
+    fs_report_free(&rep);
+    fs_image_free(&img);
+    assert_non_null(doc);
+    return doc;
+}
+
+static char *tmp_db(void)
+{
+    char *p = tu_tmpfile("", 0);
+    assert_non_null(p);
+    unlink(p); /* let SQLite create it */
+    return p;
+}
+
+static void remove_db(char *path)
+{
+    char side[600];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    free(path);
+}
+
+static int64_t count_rows(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static fs_store *open_store(const char *path, int busy_ms)
+{
+    fs_store *s;
+    fs_error err;
+    fs_store_opts o = {false, busy_ms};
+    if (fs_store_open(path, &o, &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    return s;
+}
+
+static int64_t record(fs_store *s, const json_t *doc, const char *commit, const char *board)
+{
+    fs_build_meta m = {"mpy", board, commit, "main", NULL, 0, 1700000000};
+    int64_t id = 0;
+    fs_error err;
+    if (fs_store_record(s, doc, &m, &id, &err) != 0)
+        fail_msg("%s", err.msg);
+    return id;
+}
+
+/* Build id reads back equal to doc. */
+static void assert_reads_back(fs_store *s, int64_t id, const json_t *doc)
+{
+    json_t *back;
+    fs_error err;
+    if (fs_store_load(s, id, &back, NULL, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_true(json_equal(back, (json_t *)doc));
+    /* and the same bytes when written out, symbol order included */
+    char *a = json_dumps(back, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    char *b = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(back);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
+    json_t *arm = analyze_sample("cortex-m4");
+    char *db = tmp_db();
+    fs_store *s = open_store(db, 0);
+    int64_t a = record(s, fits, "aaaa0001", "esp8266-2m");
+    int64_t b = record(s, near, "aaaa0002", "esp8266-2m");
+    int64_t c = record(s, arm, "aaaa0003", "cortex-m4");
+    assert_true(a > 0 && b > a && c > b);
+    assert_reads_back(s, a, fits);
+    assert_reads_back(s, b, near);
+    assert_reads_back(s, c, arm);
+
+    /* the query tables hold what the documents say */
+    assert_int_equal(count_rows(db, "SELECT used FROM regions WHERE build_id = 2 AND name = 'irom0_0_seg'"), 966184);
+    assert_int_equal(count_rows(db, "SELECT size FROM sections WHERE build_id = 1 AND name = '.irom0.text'"), 614400);
+    assert_int_equal(count_rows(db, "SELECT main_used FROM builds WHERE id = 1"), 614400);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM findings WHERE build_id = 2 AND fid = 'region-headroom'"), 1);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM sections WHERE build_id = 1"),
+                     (int64_t)json_array_size(json_object_get(fits, "sections")));
+    assert_int_equal(count_rows(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
+
+    /* looking builds up by commit */
+    int64_t id;
+    fs_error err;
+    assert_int_equal(fs_store_resolve(s, "commit:aaaa0002", &id, &err), 0);
+    assert_int_equal(id, b);
+    assert_int_equal(fs_store_resolve(s, "commit:aaaa0003@cortex-m4", &id, &err), 0);
+    assert_int_equal(id, c);
+    assert_int_equal(fs_store_resolve(s, "commit:aaaa", &id, &err), -1);
+    assert_non_null(strstr(err.msg, "more than one build"));
+    assert_int_equal(fs_store_resolve(s, "commit:aaaa0003@esp8266-2m", &id, &err), -1);
+    assert_non_null(strstr(err.msg, "no build of commit aaaa0003 on board esp8266-2m"));
+    assert_int_equal(fs_store_resolve(s, "build:2", &id, &err), 0);
+    assert_int_equal(id, 2);
+    assert_int_equal(fs_store_resolve(s, "build:x", &id, &err), -1);
+    json_t *none;
+    assert_int_equal(fs_store_load(s, 99, &none, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "no build 99"));
+
+    fs_store_close(s);
+    /* a read-only open reads the same */
+    fs_store_opts ro = {true, 0};
+    assert_int_equal(fs_store_open(db, &ro, &s, &err), 0);
+    assert_reads_back(s, b, near);
+    fs_store_close(s);
+    remove_db(db);
+    json_decref(fits);
+    json_decref(near);
+    json_decref(arm);
+}
+
+static void test_idempotent(void **state)
+{
+    (void)state;
+    json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
+    char *db = tmp_db();
+    fs_store *s = open_store(db, 0);
+    int64_t a = record(s, fits, "bbbb0001", "esp8266-2m");
+    assert_int_equal(record(s, fits, "bbbb0001", "esp8266-2m"), a);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM regions"), 4);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 1);
+
+    /* same commit, new content: replaced in place, the old symbol set dropped */
+    assert_int_equal(record(s, near, "bbbb0001", "esp8266-2m"), a);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 1);
+    assert_reads_back(s, a, near);
+
+    /* another commit with identical symbols shares the symbol set */
+    int64_t b = record(s, near, "bbbb0002", "esp8266-2m");
+    assert_true(b != a);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 1);
+    /* the same commit on another board is another build */
+    int64_t c = record(s, fits, "bbbb0001", "esp8266-1m");
+    assert_true(c != a && c != b);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 2);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 3);
+    fs_store_close(s);
+    remove_db(db);
+    json_decref(fits);
+    json_decref(near);
+}
+
+typedef struct fail_at {
+    const char *stage;
+    int hits;
+} fail_at;
+
+static int fail_hook(void *ctx, const char *stage)
+{
+    fail_at *f = ctx;
+    if (strcmp(f->stage, stage) == 0) {
+        f->hits++;
+        return 1;
+    }
+    return 0;
+}
+
+static const char *const counts[] = {
+    "SELECT count(*) FROM builds",   "SELECT count(*) FROM regions", "SELECT count(*) FROM sections",
+    "SELECT count(*) FROM findings", "SELECT count(*) FROM symsets", "SELECT count(*) FROM strings",
+    "SELECT sum(main_used) FROM builds"};
+#define NCOUNTS (sizeof counts / sizeof *counts)
+
+static void snapshot(const char *db, int64_t *out)
+{
+    for (size_t i = 0; i < NCOUNTS; i++)
+        out[i] = count_rows(db, counts[i]);
+}
+
+static void test_all_or_nothing(void **state)
+{
+    (void)state;
+    json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
+    json_t *arm = analyze_sample("cortex-m4");
+    char *db = tmp_db();
+    fs_store *s = open_store(db, 0);
+    record(s, fits, "cccc0001", "esp8266-2m");
+    record(s, near, "cccc0002", "esp8266-2m");
+    int64_t before[NCOUNTS], after[NCOUNTS];
+    snapshot(db, before);
+    assert_int_equal(before[0], 2);
+
+    static const char *const stages[] = {"build", "symbols", "regions", "sections", "frozen", "findings", "commit"};
+    for (size_t i = 0; i < sizeof stages / sizeof *stages; i++) {
+        /* a new build (new names, new symbol set) and a replacement of build 2 */
+        const char *commits[] = {"cccc0003", "cccc0002"};
+        for (size_t k = 0; k < 2; k++) {
+            fail_at f = {stages[i], 0};
+            fs_store_set_hook(s, fail_hook, &f);
+            fs_build_meta m = {"mpy", "esp8266-2m", commits[k], "main", NULL, 0, 1700000000};
+            int64_t id;
+            fs_error err;
+            assert_int_equal(fs_store_record(s, arm, &m, &id, &err), -1);
+            assert_int_equal(f.hits, 1);
+            assert_non_null(strstr(err.msg, stages[i]));
+            assert_non_null(strstr(err.msg, db));
+            snapshot(db, after);
+            assert_memory_equal(before, after, sizeof before);
+        }
+    }
+    fs_store_set_hook(s, NULL, NULL);
+    assert_reads_back(s, 1, fits);
+    assert_reads_back(s, 2, near);
+    fs_store_close(s);
+    remove_db(db);
+    json_decref(fits);
+    json_decref(near);
+    json_decref(arm);
+}
+
+/* Recording doc must fail with a message containing want, storing nothing. */
+static void expect_refused(fs_store *s, const char *db, json_t *doc, const char *want)
+{
+    int64_t before[NCOUNTS], after[NCOUNTS];
+    snapshot(db, before);
+    fs_build_meta m = {"mpy", "esp8266-2m", "dddd0009", NULL, NULL, 0, 0};
+    int64_t id;
+    fs_error err;
+    assert_int_equal(fs_store_record(s, doc, &m, &id, &err), -1);
+    if (!strstr(err.msg, want))
+        fail_msg("wanted '%s' in '%s'", want, err.msg);
+    snapshot(db, after);
+    assert_memory_equal(before, after, sizeof before);
+    json_decref(doc);
+}
+
+static json_t *patched(const json_t *doc, const char *path_json)
+{
+    /* path_json: {"key": value} merged over a deep copy */
+    json_t *copy = json_deep_copy(doc);
+    json_t *patch = json_loads(path_json, 0, NULL);
+    assert_non_null(patch);
+    json_object_update(copy, patch);
+    json_decref(patch);
+    return copy;
+}
+
+static void test_hostile_documents(void **state)
+{
+    (void)state;
+    json_t *fits = analyze_sample("esp8266-fits");
+    char *db = tmp_db();
+    fs_store *s = open_store(db, 0);
+    record(s, fits, "dddd0001", "esp8266-2m");
+
+    expect_refused(s, db, json_array(), "not a flashsize analysis (expected a JSON object)");
+    expect_refused(s, db, patched(fits, "{\"schema\": \"other\"}"), "\"schema\" is not \"flashsize-analysis\"");
+    expect_refused(s, db, patched(fits, "{\"schema_version\": 2}"), "schema_version 2 is not supported");
+    expect_refused(s, db, patched(fits, "{\"schema_version\": \"1\"}"), "\"schema_version\": expected an integer");
+    expect_refused(s, db, patched(fits, "{\"regions\": 7}"), "'regions': expected an array");
+    expect_refused(s, db, patched(fits, "{\"regions\": [{\"name\": \"r\", \"origin\": 0, \"length\": \"12\", "
+                                        "\"used\": 0, \"attrs\": \"\"}]}"),
+                   "regions[0].length: expected a non-negative integer");
+    expect_refused(s, db, patched(fits, "{\"regions\": [{\"name\": \"r\", \"origin\": 0, \"length\": -5, "
+                                        "\"used\": 0, \"attrs\": \"\"}]}"),
+                   "regions[0].length: expected a non-negative integer");
+    expect_refused(s, db, patched(fits, "{\"symbols\": [{\"name\": \"x\", \"address\": 1, \"size\": 2, "
+                                        "\"type\": \"FUNC\", \"bind\": \"GLOBAL\"}]}"),
+                   "symbols[0].section: expected a string (missing)");
+    expect_refused(s, db, patched(fits, "{\"symbols\": [3]}"), "symbols[0]: expected an object");
+    expect_refused(s, db, patched(fits, "{\"findings\": [{\"id\": \"x\", \"severity\": \"fatal\", \"subject\": null, "
+                                        "\"message\": \"m\"}]}"),
+                   "findings[0].severity: 'fatal' is not error, warning or info");
+    expect_refused(s, db, patched(fits, "{\"frozen\": [{\"name\": 5, \"size\": 1}]}"), "frozen[0].name: expected a string");
+    json_t *nosec = json_deep_copy(fits);
+    json_object_del(nosec, "sections");
+    expect_refused(s, db, nosec, "'sections': expected an array (missing)");
+
+    /* huge arrays are capped */
+    json_t *many = json_deep_copy(fits);
+    json_t *regs = json_array();
+    for (unsigned i = 0; i <= FS_ANALYSIS_MAX_REGIONS; i++)
+        json_array_append_new(regs, json_pack("{s:s,s:i,s:i,s:i,s:s}", "name", "r", "origin", 0, "length", 1, "used",
+                                              0, "attrs", "rx"));
+    json_object_set_new(many, "regions", regs);
+    expect_refused(s, db, many, "'regions' has 1025 entries, more than the limit of 1024");
+    /* an over-long name */
+    char *longname = malloc(FS_ANALYSIS_MAX_STRING + 2);
+    memset(longname, 'a', FS_ANALYSIS_MAX_STRING + 1);
+    longname[FS_ANALYSIS_MAX_STRING + 1] = '\0';
+    json_t *ln = json_deep_copy(fits);
+    json_object_set_new(json_array_get(json_object_get(ln, "symbols"), 0), "name", json_string(longname));
+    free(longname);
+    expect_refused(s, db, ln, "symbols[0].name: string of 4097 bytes");
+    /* an oversized document (a 17 MiB extra key) */
+    json_t *big = json_deep_copy(fits);
+    char *pad = malloc(FS_ANALYSIS_MAX_DOC_BYTES + 2);
+    memset(pad, 'x', FS_ANALYSIS_MAX_DOC_BYTES + 1);
+    pad[FS_ANALYSIS_MAX_DOC_BYTES + 1] = '\0';
+    json_object_set_new(big, "padding", json_string(pad));
+    free(pad);
+    expect_refused(s, db, big, "more than the 16777216-byte limit");
+
+    /* files: bad JSON, deep nesting, duplicate keys */
+    fs_error err;
+    json_t *doc;
+    char *p = tu_tmpfile("{\"schema\": ", 11);
+    assert_int_equal(fs_analysis_load_file(p, &doc, &err), -1);
+    assert_non_null(strstr(err.msg, p));
+    assert_non_null(strstr(err.msg, "bad JSON"));
+    unlink(p);
+    free(p);
+    char deep[8001];
+    for (int i = 0; i < 4000; i++)
+        deep[i] = '[', deep[4000 + i] = ']';
+    deep[8000] = '\0';
+    p = tu_tmpfile(deep, 8000);
+    assert_int_equal(fs_analysis_load_file(p, &doc, &err), -1);
+    assert_non_null(strstr(err.msg, "maximum parsing depth"));
+    unlink(p);
+    free(p);
+    p = tu_tmpfile("{\"a\": 1, \"a\": 2}", 16);
+    assert_int_equal(fs_analysis_load_file(p, &doc, &err), -1);
+    assert_non_null(strstr(err.msg, "duplicate"));
+    unlink(p);
+    free(p);
+
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
+    assert_reads_back(s, 1, fits);
+    fs_store_close(s);
+    remove_db(db);
+    json_decref(fits);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A database with builds 1 and 2 (fits, nearfull), closed. */
+static char *two_builds(json_t **fits, json_t **near)
+{
+    *fits = analyze_sample("esp8266-fits");
+    *near = analyze_sample("esp8266-nearfull");
+    char *db = tmp_db();
+    fs_store *s = open_store(db, 0);
+    assert_int_equal(record(s, *fits, "eeee0001", "esp8266-2m"), 1);
+    assert_int_equal(record(s, *near, "eeee0002", "esp8266-2m"), 2);
+    fs_store_close(s);
+    return db;
+}
+
+static void assert_two_builds(const char *db, const json_t *fits, const json_t *near)
+{
+    fs_store *s = open_store(db, 0);
+    assert_reads_back(s, 1, fits);
+    assert_reads_back(s, 2, near);
+    fs_store_close(s);
+}
+
+static void test_damaged_files(void **state)
+{
+    (void)state;
+    json_t *fits, *near, *arm = analyze_sample("cortex-m4");
+    char *db = two_builds(&fits, &near);
+    char saved[600], junk[600];
+    snprintf(saved, sizeof saved, "%s.saved", db);
+    copy_file(db, saved);
+
+    /* random bytes over the file: refused, and the file is left as it was */
+    snprintf(junk, sizeof junk, "head -c 65536 /dev/urandom > '%s'", db);
+    assert_int_equal(system(junk), 0);
+    snprintf(junk, sizeof junk, "%s.junk", db);
+    copy_file(db, junk);
+    fs_store *s;
+    fs_error err;
+    assert_int_equal(fs_store_open(db, NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, db));
+    assert_non_null(strstr(err.msg, "not a flashsize database or corrupted"));
+    fs_store_opts ro = {true, 0};
+    assert_int_equal(fs_store_open(db, &ro, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "not a flashsize database or corrupted"));
+    char cmp[1300];
+    snprintf(cmp, sizeof cmp, "cmp -s '%s' '%s'", db, junk);
+    assert_int_equal(system(cmp), 0);
+    unlink(junk);
+    copy_file(saved, db);
+    assert_two_builds(db, fits, near);
+
+    /* another SQLite database is not ours */
+    char other[600];
+    snprintf(other, sizeof other, "%s.other", db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(other, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(fs_store_open(other, NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "an SQLite database, but not a flashsize one"));
+    unlink(other);
+
+    /* a newer schema is refused, not migrated down */
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(fs_store_open(db, NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "schema version 99 is newer"));
+    copy_file(saved, db);
+
+    /* read-only file: refused with its name; builds still there once writable */
+    assert_int_equal(chmod(db, 0444), 0);
+    assert_int_equal(fs_store_open(db, NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, db));
+    assert_non_null(strstr(err.msg, "read-only"));
+    assert_int_equal(fs_store_open(db, &ro, &s, &err), 0); /* reading is fine */
+    fs_store_close(s);
+    assert_int_equal(chmod(db, 0644), 0);
+    assert_two_builds(db, fits, near);
+
+    /* a missing file cannot be opened read-only */
+    assert_int_equal(fs_store_open("/nonexistent/dir/x.db", &ro, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/dir/x.db: cannot open"));
+    assert_int_equal(fs_store_open("/nonexistent/dir/x.db", NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/dir/x.db"));
+
+    /* locked: another connection holds the write lock past the busy timeout */
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    s = open_store(db, 50);
+    fs_build_meta m = {"mpy", "esp8266-2m", "eeee0003", "main", NULL, 0, 0};
+    int64_t id;
+    assert_int_equal(fs_store_record(s, arm, &m, &id, &err), -1);
+    assert_non_null(strstr(err.msg, db));
+    assert_non_null(strstr(err.msg, "database is locked by another writer (waited 50 ms)"));
+    assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    /* lock gone: the third build goes in, the first two are intact */
+    assert_int_equal(fs_store_record(s, arm, &m, &id, &err), 0);
+    assert_int_equal(id, 3);
+    assert_reads_back(s, 3, arm);
+    fs_store_close(s);
+    assert_two_builds(db, fits, near);
+
+    unlink(saved);
+    remove_db(db);
+    json_decref(fits);
+    json_decref(near);
+    json_decref(arm);
+}
+
+static void test_history(void **state)
+{
+    (void)state;
+    json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
+    char *db = tmp_db();
+    fs_store *s = open_store(db, 0);
+    fs_error err;
+    int64_t id;
+    const json_t *docs[] = {fits, near, fits, near};
+    for (int i = 0; i < 4; i++) {
+        char sha[16];
+        snprintf(sha, sizeof sha, "ffff000%d", i);
+        fs_build_meta m = {"mpy", "esp8266-2m", sha, i == 3 ? "dev" : "main", NULL, 0, 1700000000 + i * 60};
+        assert_int_equal(fs_store_record(s, docs[i], &m, &id, &err), 0);
+    }
+    fs_history_row *rows;
+    size_t n;
+    fs_history_query q = {"esp8266-2m", NULL, NULL, 3};
+    assert_int_equal(fs_store_history(s, &q, &rows, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(rows[0].build.commit, "ffff0003");
+    assert_string_equal(rows[0].region, "irom0_0_seg");
+    assert_int_equal(rows[0].used, 966184);
+    assert_true(rows[0].has_prev);
+    assert_int_equal(rows[0].delta, 966184 - 614400);
+    assert_int_equal(rows[1].delta, 614400 - 966184);
+    assert_true(rows[2].has_prev); /* the build before the window counts */
+    assert_int_equal(rows[2].delta, 966184 - 614400);
+    fs_history_free(rows, n);
+    q = (fs_history_query){"esp8266-2m", "mpy", "main", 0};
+    assert_int_equal(fs_store_history(s, &q, &rows, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_false(rows[2].has_prev);
+    assert_string_equal(rows[0].build.commit, "ffff0002");
+    assert_int_equal(rows[0].build.timestamp, 1700000120);
+    fs_history_free(rows, n);
+    q = (fs_history_query){"nope", NULL, NULL, 0};
+    assert_int_equal(fs_store_history(s, &q, &rows, &n, &err), 0);
+    assert_int_equal(n, 0);
+    fs_history_free(rows, n);
+    fs_store_close(s);
+    remove_db(db);
+    json_decref(fits);
+    json_decref(near);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_hostile_documents),
+        cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_history),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
