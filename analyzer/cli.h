@@ -33,5 +33,6 @@ int cmd_map(int argc, char **argv);
 int cmd_romfs(int argc, char **argv);
 int cmd_natmod(int argc, char **argv);
 int cmd_frozen(int argc, char **argv);
+int cmd_rom(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct {
     {"romfs", cmd_romfs, "files, overhead and free space of a ROMFS (vfs.VfsRom) image"},
     {"natmod", cmd_natmod, "sizes, relocations and ROM references of a native module (.mpy)"},
     {"frozen", cmd_frozen, "bytes per frozen module, shared parts and findings of a firmware ELF"},
+    {"rom", cmd_rom, "ROM functions a firmware uses and the ROM functions it carries copies of"},
 };
 
 static void usage(FILE *out)

@@ -60,4 +60,35 @@ expect_eq "truncated firmwares exit 2 naming the file" "$crashed" 0
 run 0 "firmware without frozen content" frozen --format json samples/frozen/build/esp8266-rom.elf
 expect_eq "present false" "$(jq .present "$OUT")" "false"
 
+# --- rom: used and duplicated ROM functions, sizes from nm -S -----------------
+run 0 "rom: ESP8266 default table" rom --format json $F/esp8266-rom.elf
+expect_eq "rom: default table is rules/rom/esp8266.ld" "$(jq -r .rom_table "$OUT")" "$FLASHSIZE_RULES/rom/esp8266.ld"
+expect_eq "rom: used = the ABS symbols the code calls" "$(jq -r '[.used[].name] | join(" ")' "$OUT")" \
+  "$(xtensa-lx106-elf-nm $F/esp8266-rom.elf | awk '$2 == "A" && ($3 == "memset" || $3 ~ /^__u(div|mod)si3$/) { print $3 }' | sort | tr '\n' ' ' | sed 's/ $//')"
+want=$(xtensa-lx106-elf-nm -S $F/esp8266-rom.elf | awk '$4 == "memcpy" || $4 == "strlen" { print $4, $2 }' | sort |
+       while read -r n s; do echo "$n $((0x$s))"; done)
+expect_eq "rom-duplicate sizes = nm -S" "$(jq -r '.findings[] | "\(.subject) \(.bytes)"' "$OUT" | sort)" "$want"
+run 2 "rom: no table known for ARM" rom samples/frozen/build/cortex-m0-romdup.elf
+expect_err "rom: asks for --rom" "give one with --rom FILE"
+run 0 "rom: --rom and --map on a Cortex-M0" rom --format json --rom rules/rom/esp8266.ld --map $F/cortex-m0-romdup.map $F/cortex-m0-romdup.elf
+udiv=$(arm-none-eabi-nm -S $F/cortex-m0-romdup.elf | awk '$4 == "__udivsi3" { print $2 }')
+expect_eq "libgcc __udivsi3 size = nm -S" "$(jq '.duplicates[] | select(.name == "__udivsi3") | .size' "$OUT")" "$((0x$udiv))"
+expect_eq "libgcc __udivsi3 object from the map" \
+  "$(jq -r '.duplicates[] | select(.name == "__udivsi3") | .object' "$OUT" | sed 's|.*/||')" "libgcc.a(_udivsi3.o)"
+run 0 "rom: text output" rom $F/esp8266-rom.elf
+expect_out "rom text shows the duplicate" "warning [rom-duplicate] memcpy"
+run 2 "rom: missing table" rom --rom "$TMP/none.ld" $F/esp8266-rom.elf
+expect_err "rom: missing table is named" "$TMP/none.ld"
+printf 'PROVIDE ( memcpy = 0x4000df48 );\nthis is not ld\n' >"$TMP/bad.ld"
+run 2 "rom: malformed table" rom --rom "$TMP/bad.ld" $F/esp8266-rom.elf
+expect_err "rom: malformed table names file:line" "$TMP/bad.ld:2"
+run 2 "rom: missing map" rom --map "$TMP/none.map" $F/esp8266-rom.elf
+expect_err "rom: missing map is named" "$TMP/none.map"
+head -c 3000 $F/esp8266-rom.elf >"$TMP/rcut.elf"
+run 2 "rom: truncated firmware" rom "$TMP/rcut.elf"
+expect_err "rom: truncated firmware is named" "$TMP/rcut.elf"
+run 2 "rom: stripped firmware" rom "$TMP/stripped.elf"
+expect_err "rom: stripped named" "$TMP/stripped.elf: no symbol table"
+run 2 "rom without a file" rom
+
 finish
