@@ -5,8 +5,11 @@
 #include "board.h"
 #include "cli.h"
 #include "elfread.h"
+#include "frozen.h"
 #include "ldscript.h"
+#include "mapfile.h"
 #include "output.h"
+#include "romfs.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -16,10 +19,12 @@
 
 static const char analyze_usage[] =
     "usage: flashsize analyze FIRMWARE.elf [options]\n"
+    "       flashsize analyze --map FIRMWARE.map [options]   (a failed link: no ELF)\n"
     "\n"
     "Report how full each memory region is, every allocated section, the largest\n"
     "symbols and findings (for ESP8266: irom0, the 1 MiB flash window, the boot image,\n"
-    "ROMFS). Regions come from --ld, else --board, else the ELF's own linker symbols.\n"
+    "ROMFS), frozen modules when the firmware has them. Regions come from --ld, else\n"
+    "--board, else the ELF's own linker symbols.\n"
     "\n"
     "  -f, --format FMT     text (default), json or csv\n"
     "  -b, --board NAME     board layout from the rules directory (or a path to a .ini)\n"
@@ -28,13 +33,15 @@ static const char analyze_usage[] =
     "      --defsym N=EXPR  define a linker-script symbol (repeatable)\n"
     "      --headroom PCT   warn when a region is at least PCT%% full (default 90)\n"
     "      --top N          symbols to list (text: 20; json/csv: all)\n"
+    "      --map FILE       the link's GNU ld map: bytes per archive/object/section, IRAM objects\n"
+    "      --romfs IMAGE    a ROMFS image: its occupancy of the firmware's ROMFS partition\n"
     "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
     "  -o, --output FILE    write the report to FILE instead of standard output\n"
     "\n"
     "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct analyze_args {
-    const char *elf, *format, *board, *ld, *rules_dir, *output;
+    const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs;
     const char *search_dirs[MAX_LIST_OPTS];
     size_t nsearch_dirs;
     fs_ldsym defsyms[MAX_LIST_OPTS];
@@ -67,12 +74,13 @@ static int analyze_defsym(analyze_args *a, char *text)
 
 static int analyze_parse(int argc, char **argv, analyze_args *a)
 {
-    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES };
+    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},   {"board", required_argument, NULL, 'b'},
         {"ld", required_argument, NULL, OPT_LD},    {"defsym", required_argument, NULL, OPT_DEFSYM},
         {"headroom", required_argument, NULL, OPT_HEADROOM}, {"top", required_argument, NULL, OPT_TOP},
         {"rules-dir", required_argument, NULL, OPT_RULES},   {"output", required_argument, NULL, 'o'},
+        {"map", required_argument, NULL, OPT_MAP},  {"romfs", required_argument, NULL, OPT_ROMFS},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     a->format = "text";
     optind = 1;
@@ -84,6 +92,8 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         case 'o': a->output = optarg; break;
         case OPT_LD: a->ld = optarg; break;
         case OPT_RULES: a->rules_dir = optarg; break;
+        case OPT_MAP: a->map = optarg; break;
+        case OPT_ROMFS: a->romfs = optarg; break;
         case 'L':
             if (a->nsearch_dirs == MAX_LIST_OPTS) {
                 cli_error("-L: more than %d given", MAX_LIST_OPTS);
@@ -111,6 +121,13 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         cli_error("--format: unknown format '%s' (text, json or csv)", a->format);
         return -1;
     }
+    if (optind == argc && a->map) {
+        if (a->romfs || a->ld || a->board) {
+            cli_error("analyze: without a firmware ELF only --map, --format, --top and -o apply");
+            return -1;
+        }
+        return 0; /* a failed link: the map alone */
+    }
     if (optind + 1 != argc) {
         cli_error(optind == argc ? "analyze: no firmware ELF given" : "analyze: more than one firmware ELF given");
         fputs(analyze_usage, stderr);
@@ -120,12 +137,54 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
     return 0;
 }
 
+/* A failed link leaves no usable ELF, but ld still wrote the map: report
+ * its regions, the overflow as ld computed it and the largest contributors. */
+static int analyze_map_only(const analyze_args *a)
+{
+    fs_error err;
+    fs_mapfile m;
+    if (fs_mapfile_load(a->map, &m, &err) < 0) {
+        cli_error("%s", err.msg);
+        return FS_EXIT_INPUT;
+    }
+    fs_report rep = {0};
+    int status = FS_EXIT_INPUT;
+    if (fs_mapfile_report(&m, &rep, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    char *tmp;
+    FILE *out = cli_open_output(a->output, &tmp);
+    if (!out)
+        goto done;
+    int rc = 0;
+    if (strcmp(a->format, "json") == 0) {
+        json_t *doc = fs_mapfile_json(&m, a->top);
+        rc = doc && json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', out) != EOF ? 0 : -1;
+        json_decref(doc);
+    } else {
+        rc = fs_mapfile_print(out, &m, a->top ? a->top : 20);
+        for (size_t i = 0; rc == 0 && i < rep.nfindings; i++)
+            fprintf(out, "%s %s: %s\n", rep.findings[i].severity == FS_SEV_ERROR ? "ERROR" : "warning",
+                    rep.findings[i].id, rep.findings[i].message);
+    }
+    if (cli_close_output(out, a->output, tmp, rc == 0) < 0 || rc < 0)
+        goto done;
+    status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
+done:
+    fs_report_free(&rep);
+    fs_mapfile_free(&m);
+    return status;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     analyze_args a = {0};
     int parsed = analyze_parse(argc, argv, &a);
     if (parsed != 0)
         return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
+    if (!a.elf)
+        return analyze_map_only(&a);
 
     int status = FS_EXIT_INPUT;
     fs_error err = {{0}};
@@ -133,6 +192,11 @@ int cmd_analyze(int argc, char **argv)
     fs_board board = {0};
     fs_memmap ld = {0};
     fs_report rep = {0};
+    fs_frozen frozen = {0};
+    fs_mapfile map = {0};
+    fs_romfs romfs = {0};
+    fs_romfs_occupancy romfs_occ;
+    bool have_frozen = false, have_map = false, have_romfs = false;
     char *rules_dir = a.rules_dir ? strdup(a.rules_dir) : fs_rules_dir();
     bool have_board = false, have_ld = false, have_report = false;
 
@@ -154,11 +218,33 @@ int cmd_analyze(int argc, char **argv)
         goto fail;
     have_report = true;
 
+    /* The optional parts of the analysis add their findings to the same report. */
+    if (fs_frozen_analyze_file(&img, &frozen, &err) < 0)
+        goto fail;
+    have_frozen = true;
+    if (frozen.present && fs_frozen_findings(&frozen, &rep) < 0)
+        goto oom;
+    if (a.map) {
+        if (fs_mapfile_load(a.map, &map, &err) < 0)
+            goto fail;
+        have_map = true;
+        if (fs_mapfile_reconcile(&map, &img, &rep, &err) < 0)
+            goto fail;
+    }
+    if (a.romfs) {
+        if (fs_romfs_load(a.romfs, &romfs, &err) < 0)
+            goto fail;
+        have_romfs = true;
+        if (fs_romfs_analyze(&romfs, &img, have_board ? &board : NULL, 0, a.headroom, &romfs_occ, &rep, &err) < 0)
+            goto fail;
+    }
+
     char *tmp;
     FILE *out = cli_open_output(a.output, &tmp);
     if (!out)
         goto done;
-    fs_output_opts oo = {a.top};
+    fs_output_opts oo = {a.top, have_frozen ? &frozen : NULL, have_map ? &map : NULL, have_romfs ? &romfs : NULL,
+                         have_romfs ? &romfs_occ : NULL};
     int rc = strcmp(a.format, "json") == 0  ? fs_output_json(out, &rep, &oo)
              : strcmp(a.format, "csv") == 0 ? fs_output_csv(out, &rep, &oo)
                                             : fs_output_text(out, &rep, &oo);
@@ -166,9 +252,17 @@ int cmd_analyze(int argc, char **argv)
         goto done;
     status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
     goto done;
+oom:
+    fs_fail(&err, "out of memory");
 fail:
     cli_error("%s", err.msg);
 done:
+    if (have_frozen)
+        fs_frozen_free(&frozen);
+    if (have_map)
+        fs_mapfile_free(&map);
+    if (have_romfs)
+        fs_romfs_free(&romfs);
     if (have_report)
         fs_report_free(&rep);
     fs_image_free(&img);

@@ -12,6 +12,9 @@
 #include "output.h"
 
 #include "elfread.h"
+#include "frozen.h"
+#include "mapfile.h"
+#include "romfs.h"
 
 #include <elf.h>
 #include <jansson.h>
@@ -286,6 +289,12 @@ json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o)
     json_object_set_new(doc, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
     json_object_set_new(doc, "symbols_total", json_integer((json_int_t)rep->nby_size));
     json_object_set_new(doc, "symbols", json_symbols(rep, o->top));
+    json_t *frozen = o->frozen && o->frozen->present ? fs_frozen_json(o->frozen, rep->image->path) : NULL;
+    json_object_set_new(doc, "frozen", frozen ? frozen : json_null());
+    json_t *map = o->map ? fs_mapfile_json(o->map, o->top) : NULL;
+    json_object_set_new(doc, "map", map ? map : json_null());
+    json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;
+    json_object_set_new(doc, "romfs", romfs ? romfs : json_null());
     size_t errors = 0, warnings = 0;
     json_object_set_new(doc, "findings", json_findings(rep, &errors, &warnings));
     json_t *sum = json_object();

@@ -8,6 +8,9 @@
 #include "output.h"
 
 #include "elfread.h"
+#include "frozen.h"
+#include "mapfile.h"
+#include "romfs.h"
 
 #include <elf.h>
 #include <string.h>
@@ -207,6 +210,18 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
         text_esp8266(out, rep);
     text_sections(out, rep);
     text_symbols(out, rep, o->top ? o->top : 20);
+    if (o->frozen && o->frozen->present) {
+        fputc('\n', out);
+        fs_frozen_print_text(out, o->frozen, rep->image->path);
+    }
+    if (o->map) {
+        fputc('\n', out);
+        fs_mapfile_print(out, o->map, o->top ? o->top : 20);
+    }
+    if (o->romfs) {
+        fputc('\n', out);
+        fs_romfs_output_text(out, o->romfs, o->romfs_occ, NULL);
+    }
     text_findings(out, rep);
     text_verdict(out, rep);
     return ferror(out) ? -1 : 0;

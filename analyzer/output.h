@@ -12,8 +12,18 @@
 /* Version of the JSON document written by fs_output_json (docs/json-schema.md). */
 #define FS_JSON_SCHEMA_VERSION 1
 
+struct fs_mapfile;
+struct fs_romfs;
+struct fs_romfs_occupancy;
+struct fs_frozen;
+
 typedef struct fs_output_opts {
     size_t top;          /* symbols to list: text default 20; JSON/CSV 0 = all sized symbols */
+    /* Optional parts of the same analysis, borrowed; NULL when absent. */
+    const struct fs_frozen *frozen;           /* frozen modules (ELF has frozen content) */
+    const struct fs_mapfile *map;             /* --map */
+    const struct fs_romfs *romfs;             /* --romfs, with its occupancy */
+    const struct fs_romfs_occupancy *romfs_occ;
 } fs_output_opts;
 
 int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o);
