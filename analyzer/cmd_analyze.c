@@ -218,11 +218,14 @@ int cmd_analyze(int argc, char **argv)
         goto fail;
     have_report = true;
 
-    /* The optional parts of the analysis add their findings to the same report. */
-    if (fs_frozen_analyze_file(&img, &frozen, &err) < 0)
-        goto fail;
-    have_frozen = true;
-    if (frozen.present && fs_frozen_findings(&frozen, &rep) < 0)
+    /* The optional parts of the analysis add their findings to the same report.
+     * Frozen modules are found through symbols: a stripped image has none. */
+    if (img.has_symtab) {
+        if (fs_frozen_analyze_file(&img, &frozen, &err) < 0)
+            goto fail;
+        have_frozen = true;
+    }
+    if (have_frozen && frozen.present && fs_frozen_findings(&frozen, &rep) < 0)
         goto oom;
     if (a.map) {
         if (fs_mapfile_load(a.map, &map, &err) < 0)
