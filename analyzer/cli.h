@@ -34,5 +34,6 @@ int cmd_romfs(int argc, char **argv);
 int cmd_natmod(int argc, char **argv);
 int cmd_frozen(int argc, char **argv);
 int cmd_rom(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
     {"natmod", cmd_natmod, "sizes, relocations and ROM references of a native module (.mpy)"},
     {"frozen", cmd_frozen, "bytes per frozen module, shared parts and findings of a firmware ELF"},
     {"rom", cmd_rom, "ROM functions a firmware uses and the ROM functions it carries copies of"},
+    {"diff", cmd_diff, "what changed between two builds (ELF, JSON or stored): text, JSON, PR Markdown"},
 };
 
 static void usage(FILE *out)

@@ -212,7 +212,7 @@ int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err)
     static const char *const sections[] = {"s:name", "s:type", "s:flags", "u:address", "u:lma", "u:size",
                                            "S:region", "S:load_region", NULL};
     static const char *const symbols[] = {"s:name", "u:address", "u:size", "s:type", "s:bind", "S:section", NULL};
-    static const char *const frozen[] = {"s:name", "u:size", NULL};
+    static const char *const frozen[] = {"s:name", "u:bytes", NULL};
     const json_t *a;
     if (v_array(&c, doc, "regions", FS_ANALYSIS_MAX_REGIONS, false, &a) < 0 || v_each(&c, a, "regions", regions) < 0)
         return -1;
@@ -223,8 +223,15 @@ int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err)
         return -1;
     if (v_array(&c, doc, "findings", FS_ANALYSIS_MAX_FINDINGS, false, &a) < 0 || v_findings(&c, a) < 0)
         return -1;
-    if (v_array(&c, doc, "frozen", FS_ANALYSIS_MAX_FROZEN, true, &a) < 0 || (a && v_each(&c, a, "frozen", frozen) < 0))
-        return -1;
+    const json_t *fz = json_object_get(doc, "frozen");
+    if (fz && !json_is_null(fz)) {
+        if (!json_is_object(fz))
+            return fs_fail(err, "%s: \"frozen\": expected an object or null", name);
+        if (v_array(&c, fz, "modules", FS_ANALYSIS_MAX_FROZEN, false, &a) < 0 || v_each(&c, a, "frozen.modules", frozen) < 0)
+            return -1;
+        if (json_object_get(fz, "total") && v_u64(&c, fz, "frozen", "total") < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -759,7 +766,7 @@ static int rec_frozen(recorder *r, int64_t build, const json_t *a)
     json_array_foreach(a, i, e) {
         char *detail = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
         sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO frozen VALUES(?, ?, ?, ?, ?)", "iisis", build,
-                                      (int64_t)i, jstr(e, "name"), ju64(e, "size"), detail);
+                                      (int64_t)i, jstr(e, "name"), ju64(e, "bytes"), detail);
         free(detail);
         if (store_run(r->s, st, NULL, r->err, "storing frozen modules") < 0)
             return -1;
@@ -884,7 +891,7 @@ static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64
         goto done;
     if (rec_hook(r, "regions") < 0 || rec_regions(r, id, json_object_get(doc, "regions")) < 0 ||
         rec_hook(r, "sections") < 0 || rec_sections(r, id, json_object_get(doc, "sections")) < 0 ||
-        rec_hook(r, "frozen") < 0 || rec_frozen(r, id, json_object_get(doc, "frozen")) < 0 ||
+        rec_hook(r, "frozen") < 0 || rec_frozen(r, id, fs_analysis_frozen_modules(doc)) < 0 ||
         rec_hook(r, "findings") < 0 || rec_findings(r, id, json_object_get(doc, "findings")) < 0)
         goto done;
     if (old_symset && old_symset != symset &&
@@ -1247,4 +1254,10 @@ int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *nam
         store_pragma(s, "SELECT count(*) FROM strings", names, err) < 0)
         return -1;
     return 0;
+}
+
+const json_t *fs_analysis_frozen_modules(const json_t *doc)
+{
+    const json_t *m = json_object_get(json_object_get(doc, "frozen"), "modules");
+    return json_is_array(m) ? m : NULL;
 }

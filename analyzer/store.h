@@ -94,6 +94,10 @@ bool fs_json_u64(const json_t *v, uint64_t *out);
  * Returns the region object (borrowed) or NULL if there is none. */
 const json_t *fs_analysis_main_region(const json_t *doc);
 
+/* The frozen modules array (frozen.modules: name, bytes, ...), or NULL when
+ * the analysis has no frozen content. */
+const json_t *fs_analysis_frozen_modules(const json_t *doc);
+
 /* Record a validated analysis as one build, in one transaction.  Recording
  * the same project + board + commit again replaces it and keeps its id. */
 int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *meta,

@@ -211,7 +211,7 @@ static int fail_hook(void *ctx, const char *stage)
 
 static const char *const counts[] = {
     "SELECT count(*) FROM builds",   "SELECT count(*) FROM regions", "SELECT count(*) FROM sections",
-    "SELECT count(*) FROM findings", "SELECT count(*) FROM symsets", "SELECT count(*) FROM strings",
+    "SELECT count(*) FROM findings", "SELECT count(*) FROM frozen",  "SELECT count(*) FROM symsets", "SELECT count(*) FROM strings",
     "SELECT sum(main_used) FROM builds"};
 #define NCOUNTS (sizeof counts / sizeof *counts)
 
@@ -315,7 +315,8 @@ static void test_hostile_documents(void **state)
     expect_refused(s, db, patched(fits, "{\"findings\": [{\"id\": \"x\", \"severity\": \"fatal\", \"subject\": null, "
                                         "\"message\": \"m\"}]}"),
                    "findings[0].severity: 'fatal' is not error, warning or info");
-    expect_refused(s, db, patched(fits, "{\"frozen\": [{\"name\": 5, \"size\": 1}]}"), "frozen[0].name: expected a string");
+    expect_refused(s, db, patched(fits, "{\"frozen\": {\"modules\": [{\"name\": 5, \"bytes\": 1}]}}"), "frozen.modules[0].name: expected a string");
+    expect_refused(s, db, patched(fits, "{\"frozen\": [1]}"), "\"frozen\": expected an object or null");
     json_t *nosec = json_deep_copy(fits);
     json_object_del(nosec, "sections");
     expect_refused(s, db, nosec, "'sections': expected an array (missing)");
@@ -503,7 +504,7 @@ static void test_history(void **state)
     int64_t id;
     const json_t *docs[] = {fits, near, fits, near};
     for (int i = 0; i < 4; i++) {
-        char sha[16];
+        char sha[32];
         snprintf(sha, sizeof sha, "ffff000%d", i);
         fs_build_meta m = {"mpy", "esp8266-2m", sha, i == 3 ? "dev" : "main", NULL, 0, 1700000000 + i * 60};
         assert_int_equal(fs_store_record(s, docs[i], &m, &id, &err), 0);

@@ -1,0 +1,81 @@
+/*
+ * diff.h - what changed between two analyses of a firmware: regions,
+ * sections, frozen modules, symbols and findings; as text, JSON
+ * ("flashsize-diff" v1, docs/store.md) or the Markdown of a PR comment.
+ *
+ * Both sides are analysis documents (schema "flashsize-analysis"), however
+ * they were obtained: fs_input_load turns a stored build, a JSON file or an
+ * ELF into one.  The diff only computes; the fs_diff_write_* functions only
+ * format, from the fs_diff alone, so the same inputs always give the same
+ * bytes (no times, no paths beyond the labels given).
+ */
+#ifndef FS_DIFF_H
+#define FS_DIFF_H
+
+#include "model.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+#define FS_DIFF_SCHEMA_VERSION 1
+
+typedef struct fs_input_opts {
+    const char *db_path;    /* store for build:ID / commit:SHA (NULL = fs_store_path default) */
+    const char *board;      /* board layout for ELF inputs, or NULL (regions from the ELF) */
+    const char *rules_dir;  /* where --board names are looked up; NULL = fs_rules_dir() */
+} fs_input_opts;
+
+/* Load spec as an analysis: "build:ID" or "commit:SHA[@BOARD]" (from the
+ * store), an ELF file (analyzed now) or an analysis JSON file.  *doc and
+ * *label (the board name when known, else the file's base name) are owned
+ * by the caller. */
+int fs_input_load(const char *spec, const fs_input_opts *o, json_t **doc, char **label, fs_error *err);
+
+typedef enum { FS_CHANGE_SAME = 0, FS_CHANGE_ADDED, FS_CHANGE_REMOVED, FS_CHANGE_GROWN, FS_CHANGE_SHRUNK } fs_change;
+
+/* One named thing on both sides (a region, section, frozen module, symbol). */
+typedef struct fs_delta {
+    char *name;
+    uint64_t a, b;          /* size (used bytes for regions); 0 when absent */
+    uint64_t len_a, len_b;  /* regions: length */
+    fs_change change;
+    int64_t delta;          /* b - a */
+} fs_delta;
+
+typedef struct fs_finding_ref {
+    char *id, *severity, *subject, *message;
+} fs_finding_ref;
+
+typedef struct fs_diff {
+    char *label;                      /* board name (or file name) of B */
+    fs_delta *regions;  size_t nregions;   /* every region, B's order then A-only */
+    fs_delta *sections; size_t nsections;  /* changed sections only */
+    fs_delta *frozen;   size_t nfrozen;    /* changed frozen modules only */
+    bool has_frozen;                  /* either side carried a "frozen" array */
+    fs_delta *symbols;  size_t nsymbols;   /* changed symbols, by |delta| then name */
+    size_t added, removed, grown, shrunk;
+    int64_t symbols_net;
+    fs_finding_ref *appeared; size_t nappeared;
+    fs_finding_ref *cleared;  size_t ncleared;
+    int main_region;                  /* index into regions, -1 if none */
+    size_t errors_b, warnings_b;      /* findings of B */
+} fs_diff;
+
+/* Compare two validated analysis documents. */
+int fs_diff_compute(const json_t *a, const json_t *b, const char *label, fs_diff *out, fs_error *err);
+void fs_diff_free(fs_diff *d);
+
+/* Does B pass (no error findings)? */
+bool fs_diff_pass(const fs_diff *d);
+
+/* Formatters over n diffs (one per board); top limits the symbols listed
+ * (0 = all).  Return 0, or -1 on a write error. */
+int fs_diff_write_text(FILE *out, const fs_diff *d, size_t n, size_t top);
+int fs_diff_write_json(FILE *out, const fs_diff *d, size_t n, size_t top);
+int fs_diff_write_markdown(FILE *out, const fs_diff *d, size_t n, size_t top);
+
+/* "1,284" style with an explicit sign for deltas ("+1,284", "-72", "0"). */
+void fs_fmt_bytes(char *buf, size_t len, uint64_t v);
+void fs_fmt_delta(char *buf, size_t len, int64_t v);
+
+#endif
