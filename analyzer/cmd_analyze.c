@@ -10,6 +10,8 @@
 #include "mapfile.h"
 #include "output.h"
 #include "romfs.h"
+#include "romsyms.h"
+#include "romuse.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -35,13 +37,15 @@ static const char analyze_usage[] =
     "      --top N          symbols to list (text: 20; json/csv: all)\n"
     "      --map FILE       the link's GNU ld map: bytes per archive/object/section, IRAM objects\n"
     "      --romfs IMAGE    a ROMFS image: its occupancy of the firmware's ROMFS partition\n"
+    "      --rom FILE       ROM symbol table (default for ESP8266: rules/rom/esp8266.ld): ROM\n"
+    "                       functions used, and copies the firmware carries of ROM functions\n"
     "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
     "  -o, --output FILE    write the report to FILE instead of standard output\n"
     "\n"
     "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct analyze_args {
-    const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs;
+    const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs, *rom;
     const char *search_dirs[MAX_LIST_OPTS];
     size_t nsearch_dirs;
     fs_ldsym defsyms[MAX_LIST_OPTS];
@@ -74,13 +78,14 @@ static int analyze_defsym(analyze_args *a, char *text)
 
 static int analyze_parse(int argc, char **argv, analyze_args *a)
 {
-    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS };
+    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS, OPT_ROM };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},   {"board", required_argument, NULL, 'b'},
         {"ld", required_argument, NULL, OPT_LD},    {"defsym", required_argument, NULL, OPT_DEFSYM},
         {"headroom", required_argument, NULL, OPT_HEADROOM}, {"top", required_argument, NULL, OPT_TOP},
         {"rules-dir", required_argument, NULL, OPT_RULES},   {"output", required_argument, NULL, 'o'},
         {"map", required_argument, NULL, OPT_MAP},  {"romfs", required_argument, NULL, OPT_ROMFS},
+        {"rom", required_argument, NULL, OPT_ROM},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     a->format = "text";
     optind = 1;
@@ -94,6 +99,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         case OPT_RULES: a->rules_dir = optarg; break;
         case OPT_MAP: a->map = optarg; break;
         case OPT_ROMFS: a->romfs = optarg; break;
+        case OPT_ROM: a->rom = optarg; break;
         case 'L':
             if (a->nsearch_dirs == MAX_LIST_OPTS) {
                 cli_error("-L: more than %d given", MAX_LIST_OPTS);
@@ -122,7 +128,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         return -1;
     }
     if (optind == argc && a->map) {
-        if (a->romfs || a->ld || a->board) {
+        if (a->romfs || a->ld || a->board || a->rom) {
             cli_error("analyze: without a firmware ELF only --map, --format, --top and -o apply");
             return -1;
         }
@@ -196,7 +202,9 @@ int cmd_analyze(int argc, char **argv)
     fs_mapfile map = {0};
     fs_romfs romfs = {0};
     fs_romfs_occupancy romfs_occ;
-    bool have_frozen = false, have_map = false, have_romfs = false;
+    fs_romtable romtable = {0};
+    fs_romuse romuse = {0};
+    bool have_frozen = false, have_map = false, have_romfs = false, have_romtable = false, have_romuse = false;
     char *rules_dir = a.rules_dir ? strdup(a.rules_dir) : fs_rules_dir();
     bool have_board = false, have_ld = false, have_report = false;
 
@@ -234,6 +242,23 @@ int cmd_analyze(int argc, char **argv)
         if (fs_mapfile_reconcile(&map, &img, &rep, &err) < 0)
             goto fail;
     }
+    /* ROM functions: with --rom, or the chip's own table when there is one. */
+    char rom_path[4096] = "";
+    const char *default_rom = fs_romuse_default_table(&img, have_board ? &board : NULL);
+    if (a.rom)
+        snprintf(rom_path, sizeof rom_path, "%s", a.rom);
+    else if (default_rom && rules_dir)
+        snprintf(rom_path, sizeof rom_path, "%s/%s", rules_dir, default_rom);
+    if (rom_path[0] && img.has_symtab) {
+        if (fs_romtable_load(rom_path, &romtable, &err) < 0)
+            goto fail;
+        have_romtable = true;
+        if (fs_romuse_analyze_file(&img, &romtable, have_map ? &map : NULL, &romuse, &err) < 0)
+            goto fail;
+        have_romuse = true;
+        if (fs_romuse_findings(&romuse, &rep) < 0)
+            goto oom;
+    }
     if (a.romfs) {
         if (fs_romfs_load(a.romfs, &romfs, &err) < 0)
             goto fail;
@@ -246,7 +271,11 @@ int cmd_analyze(int argc, char **argv)
     FILE *out = cli_open_output(a.output, &tmp);
     if (!out)
         goto done;
-    fs_output_opts oo = {a.top, have_frozen ? &frozen : NULL, have_map ? &map : NULL, have_romfs ? &romfs : NULL,
+    fs_output_opts oo = {a.top,
+                         have_frozen ? &frozen : NULL,
+                         have_romuse ? &romuse : NULL,
+                         have_map ? &map : NULL,
+                         have_romfs ? &romfs : NULL,
                          have_romfs ? &romfs_occ : NULL};
     int rc = strcmp(a.format, "json") == 0  ? fs_output_json(out, &rep, &oo)
              : strcmp(a.format, "csv") == 0 ? fs_output_csv(out, &rep, &oo)
@@ -266,6 +295,10 @@ done:
         fs_mapfile_free(&map);
     if (have_romfs)
         fs_romfs_free(&romfs);
+    if (have_romuse)
+        fs_romuse_free(&romuse);
+    if (have_romtable)
+        fs_romtable_free(&romtable);
     if (have_report)
         fs_report_free(&rep);
     fs_image_free(&img);

@@ -15,6 +15,7 @@
 #include "frozen.h"
 #include "mapfile.h"
 #include "romfs.h"
+#include "romuse.h"
 
 #include <elf.h>
 #include <jansson.h>
@@ -291,6 +292,8 @@ json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o)
     json_object_set_new(doc, "symbols", json_symbols(rep, o->top));
     json_t *frozen = o->frozen && o->frozen->present ? fs_frozen_json(o->frozen, rep->image->path) : NULL;
     json_object_set_new(doc, "frozen", frozen ? frozen : json_null());
+    json_t *rom = o->romuse ? fs_romuse_json(o->romuse, rep->image->path) : NULL;
+    json_object_set_new(doc, "rom", rom ? rom : json_null());
     json_t *map = o->map ? fs_mapfile_json(o->map, o->top) : NULL;
     json_object_set_new(doc, "map", map ? map : json_null());
     json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;

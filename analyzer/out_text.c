@@ -11,6 +11,7 @@
 #include "frozen.h"
 #include "mapfile.h"
 #include "romfs.h"
+#include "romuse.h"
 
 #include <elf.h>
 #include <string.h>
@@ -213,6 +214,10 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
     if (o->frozen && o->frozen->present) {
         fputc('\n', out);
         fs_frozen_print_text(out, o->frozen, rep->image->path);
+    }
+    if (o->romuse) {
+        fputc('\n', out);
+        fs_romuse_print_text(out, o->romuse, rep->image->path);
     }
     if (o->map) {
         fputc('\n', out);

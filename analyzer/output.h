@@ -16,11 +16,13 @@ struct fs_mapfile;
 struct fs_romfs;
 struct fs_romfs_occupancy;
 struct fs_frozen;
+struct fs_romuse;
 
 typedef struct fs_output_opts {
     size_t top;          /* symbols to list: text default 20; JSON/CSV 0 = all sized symbols */
     /* Optional parts of the same analysis, borrowed; NULL when absent. */
     const struct fs_frozen *frozen;           /* frozen modules (ELF has frozen content) */
+    const struct fs_romuse *romuse;           /* ROM functions used and copied (a ROM table is known) */
     const struct fs_mapfile *map;             /* --map */
     const struct fs_romfs *romfs;             /* --romfs, with its occupancy */
     const struct fs_romfs_occupancy *romfs_occ;

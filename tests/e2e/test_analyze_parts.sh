@@ -36,6 +36,18 @@ check "frozen rows reconcile" jq -e '.frozen.totals.modules + .frozen.totals.sha
 run 0 "no frozen content: frozen is null" analyze --format json $S/cortex-m4.elf
 check "frozen null without frozen content" jq -e '.frozen == null' "$OUT"
 
+# --- ROM functions: the chip's table by default ------------------------------
+run 0 "ROM use on an ESP8266 firmware" analyze --format json $F/esp8266-rom.elf
+check "rom section uses the project's ESP8266 table" jq -e '.rom.schema == "flashsize-rom"' "$OUT"
+memcpy_nm=$(xtensa-lx106-elf-nm -S $F/esp8266-rom.elf | awk '$4 == "memcpy" { print $2 }')
+expect_eq "rom-duplicate memcpy bytes equal nm -S" \
+  "$(jq '[.findings[] | select(.id == "rom-duplicate" and .subject == "memcpy") | .numbers.bytes] | .[0]' "$OUT")" \
+  "$((0x$memcpy_nm))"
+run 0 "no ROM table for Cortex-M without --rom" analyze --format json --ld samples/ld/cortex_m4.ld $S/cortex-m4.elf
+check "rom null without a table" jq -e '.rom == null' "$OUT"
+run 2 "--rom with a missing table" analyze --rom "$TMP/none.ld" $S/esp8266-fits.elf
+expect_err "missing ROM table is named" "$TMP/none.ld"
+
 # --- ROMFS image against the firmware's partition ------------------------------
 MK="$(dirname "$FLASHSIZE")/tools/mkromfs"
 cat >"$TMP/small.spec" <<'SPEC'
