@@ -409,12 +409,61 @@ static void test_unplaced(void **state)
     release(&a);
 }
 
+/* Regions -> sections reconcile: in every region, the bytes of the sections
+ * placed there (run and load images) plus the gaps between them, walked in
+ * address order from the origin, add up to the region's used bytes. */
+static void test_regions_reconcile_with_sections(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"esp8266-fits", "esp8266-irom0-overflow", "esp8266-window",
+                                        "esp8266-romfs-overlap", "esp8266-boot-overflow", "cortex-m4"};
+    for (size_t n = 0; n < sizeof names / sizeof *names; n++) {
+        sample s;
+        assert_true(find_sample(names[n], &s));
+        analysis a;
+        analyze(&s, BY_LD, &a);
+        for (size_t r = 0; r < a.rep.map.nregions; r++) {
+            const fs_region *reg = &a.rep.map.regions[r];
+            uint64_t starts[64], sizes[64];
+            size_t k = 0;
+            for (size_t i = 0; i < a.img.nsections && k < 64; i++) {
+                const fs_section *sec = &a.img.sections[i];
+                if (sec->vma_region == (int)r) {
+                    starts[k] = sec->addr;
+                    sizes[k++] = sec->size;
+                }
+                if (sec->lma_region == (int)r) {
+                    starts[k] = sec->lma;
+                    sizes[k++] = sec->size;
+                }
+            }
+            for (size_t i = 1; i < k; i++) /* insertion sort by address */
+                for (size_t j = i; j > 0 && starts[j] < starts[j - 1]; j--) {
+                    uint64_t t = starts[j]; starts[j] = starts[j - 1]; starts[j - 1] = t;
+                    t = sizes[j]; sizes[j] = sizes[j - 1]; sizes[j - 1] = t;
+                }
+            uint64_t bytes = 0, gaps = 0, end = reg->origin;
+            for (size_t i = 0; i < k; i++) {
+                assert_true(starts[i] >= end); /* sections in one region never overlap */
+                gaps += starts[i] - end;
+                bytes += sizes[i];
+                end = starts[i] + sizes[i];
+            }
+            if (bytes + gaps != reg->used)
+                fail_msg("%s: region %s: sections %llu + gaps %llu != used %llu", s.name, reg->name,
+                         (unsigned long long)bytes, (unsigned long long)gaps, (unsigned long long)reg->used);
+        }
+        release(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regions_match_ld),  cmocka_unit_test(test_findings),
         cmocka_unit_test(test_finding_numbers),   cmocka_unit_test(test_headroom_threshold),
         cmocka_unit_test(test_cortex_m_load_image), cmocka_unit_test(test_unplaced),
+        cmocka_unit_test(test_regions_reconcile_with_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
