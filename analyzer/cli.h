@@ -35,5 +35,8 @@ int cmd_natmod(int argc, char **argv);
 int cmd_frozen(int argc, char **argv);
 int cmd_rom(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 #endif

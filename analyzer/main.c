@@ -24,6 +24,9 @@ static const struct {
     {"frozen", cmd_frozen, "bytes per frozen module, shared parts and findings of a firmware ELF"},
     {"rom", cmd_rom, "ROM functions a firmware uses and the ROM functions it carries copies of"},
     {"diff", cmd_diff, "what changed between two builds (ELF, JSON or stored): text, JSON, PR Markdown"},
+    {"check", cmd_check, "size budgets (rules/budgets/*.ini) as a CI gate: exit 1 on a violation"},
+    {"record", cmd_record, "store a build (ELF or analysis JSON) in the size database"},
+    {"history", cmd_history, "a board's last builds from the size database, with deltas"},
 };
 
 static void usage(FILE *out)

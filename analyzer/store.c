@@ -395,6 +395,12 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
         return fs_fail(err, "%s: out of memory", path);
     }
     s->busy_ms = opts && opts->busy_ms > 0 ? opts->busy_ms : FS_STORE_BUSY_MS;
+    const char *env = getenv("FLASHSIZE_DB_BUSY_MS");
+    if (!(opts && opts->busy_ms > 0) && env && *env) {
+        long ms = strtol(env, NULL, 10);
+        if (ms > 0 && ms <= 3600000)
+            s->busy_ms = (int)ms;
+    }
     int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         fs_fail(err, "%s: cannot open the database: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");

@@ -1,0 +1,143 @@
+/*
+ * cmd_check.c - `flashsize check FIRMWARE --rules FILE [--base BASE]`: the CI
+ * gate.  Evaluates a budget file against an analysis and exits 1 on any
+ * violated rule, printing each rule with its numbers.
+ */
+#include "board.h"
+#include "budget.h"
+#include "cli.h"
+#include "diff.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char check_usage[] =
+    "usage: flashsize check FIRMWARE --rules FILE [--base BASE] [options]\n"
+    "\n"
+    "Check size budgets (rules/budgets/*.ini): region maximums and warning levels,\n"
+    "growth per change, frozen totals and per-module maximums, new large symbols.\n"
+    "FIRMWARE and BASE are ELFs, analysis JSON files or stored builds (build:ID,\n"
+    "commit:SHA[@BOARD]). Growth and new-symbol rules need --base; without it they\n"
+    "are skipped and said so. An ELF is analyzed with the budget's board layout when\n"
+    "the rules directory has one of that name.\n"
+    "\n"
+    "  -r, --rules FILE     the budget file (required)\n"
+    "      --base BASE      the build to measure growth against\n"
+    "      --db FILE        size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)\n"
+    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
+    "\n"
+    "Exit status: 0 every budget holds, 1 a budget is violated, 2 bad input or usage.\n";
+
+typedef struct check_args {
+    const char *input, *rules, *base, *db, *rules_dir;
+} check_args;
+
+static int check_parse(int argc, char **argv, check_args *a)
+{
+    enum { OPT_BASE = 256, OPT_DB, OPT_RULES_DIR };
+    static const struct option longopts[] = {
+        {"rules", required_argument, NULL, 'r'},          {"base", required_argument, NULL, OPT_BASE},
+        {"db", required_argument, NULL, OPT_DB},          {"rules-dir", required_argument, NULL, OPT_RULES_DIR},
+        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r': a->rules = optarg; break;
+        case OPT_BASE: a->base = optarg; break;
+        case OPT_DB: a->db = optarg; break;
+        case OPT_RULES_DIR: a->rules_dir = optarg; break;
+        case 'h': fputs(check_usage, stdout); return 1;
+        default: fputs(check_usage, stderr); return -1;
+        }
+    }
+    if (!a->rules) {
+        cli_error("check: --rules FILE is required");
+        fputs(check_usage, stderr);
+        return -1;
+    }
+    if (optind + 1 != argc) {
+        cli_error(optind == argc ? "check: no firmware given" : "check: more than one firmware given");
+        fputs(check_usage, stderr);
+        return -1;
+    }
+    a->input = argv[optind];
+    return 0;
+}
+
+/* The budget's board as a layout for ELF inputs, if the rules directory has it. */
+static char *check_layout(const char *rules_dir, const char *board)
+{
+    char *dir = rules_dir ? strdup(rules_dir) : fs_rules_dir();
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir) + strlen(board) + 16;
+    char *path = malloc(n);
+    struct stat st;
+    if (path) {
+        snprintf(path, n, "%s/boards/%s.ini", dir, board);
+        if (stat(path, &st) != 0)
+            free(path), path = NULL;
+    }
+    free(dir);
+    return path;
+}
+
+static void check_print(const fs_budget *b, const char *input, const fs_budget_result *r)
+{
+    static const char *const tags[] = {"ok  ", "warn", "FAIL", "skip"};
+    printf("check %s (%s) on %s\n", b->board, b->path, input);
+    for (size_t i = 0; i < r->nrules; i++)
+        printf("  %s  %s: %s\n", tags[r->rules[i].status], r->rules[i].rule, r->rules[i].message);
+    printf("Result: %s - %zu of %zu rule%s violated, %zu warning%s, %zu skipped\n", r->failed ? "FAIL" : "PASS",
+           r->failed, r->nrules, r->nrules == 1 ? "" : "s", r->warned, r->warned == 1 ? "" : "s", r->skipped);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    check_args a = {0};
+    int parsed = check_parse(argc, argv, &a);
+    if (parsed != 0)
+        return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
+    fs_error err = {{0}};
+    fs_budget b;
+    json_t *head = NULL, *base = NULL;
+    char *lhead = NULL, *lbase = NULL, *layout = NULL;
+    int status = FS_EXIT_INPUT;
+    if (fs_budget_load(a.rules, &b, &err) < 0) {
+        cli_error("%s", err.msg);
+        return status;
+    }
+    layout = check_layout(a.rules_dir, b.board);
+    fs_input_opts io = {a.db, layout, a.rules_dir};
+    fs_budget_result r = {0};
+    if (fs_input_load(a.input, &io, &head, &lhead, &err) < 0 ||
+        (a.base && fs_input_load(a.base, &io, &base, &lbase, &err) < 0))
+        goto fail;
+    const char *doc_board = json_string_value(json_object_get(json_object_get(head, "board"), "name"));
+    if (doc_board && strcmp(doc_board, b.board) != 0) {
+        fs_fail(&err, "%s: the analysis is for board '%s', the rules in %s for '%s'", a.input, doc_board, a.rules,
+                b.board);
+        goto fail;
+    }
+    if (fs_budget_check(&b, head, base, &r, &err) < 0)
+        goto fail;
+    check_print(&b, a.input, &r);
+    status = r.failed ? FS_EXIT_FINDINGS : FS_EXIT_OK;
+    if (fflush(stdout) != 0)
+        status = FS_EXIT_INPUT;
+    fs_budget_result_free(&r);
+    goto done;
+fail:
+    cli_error("%s", err.msg);
+done:
+    json_decref(head);
+    json_decref(base);
+    free(lhead);
+    free(lbase);
+    free(layout);
+    fs_budget_free(&b);
+    return status;
+}
