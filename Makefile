@@ -82,6 +82,7 @@ demo: deps samples $(CLI)
 
 bench: deps samples $(CLI)
 	@sh scripts/bench.sh $(CLI)
+	@sh scripts/bench-store.sh $(CLI)
 
 install: $(CLI)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/flashsize
