@@ -77,6 +77,26 @@ $(BUILD)/tests/test_romfs: tests/tools/romfs_writer.h
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="$(ASAN_FLAGS)" test-plain
 
+# Fuzzing (tests/fuzz, docs/reliability.md): the library and every
+# tests/fuzz/fuzz_*.c harness built with clang's libFuzzer + ASan + UBSan
+# into build-fuzz/, then each harness run for FUZZ_SECONDS by
+# scripts/fuzz.sh.  (-Wno-format-nonliteral: clang's -Wformat=2 also flags
+# the library's va_list wrappers, which gcc does not.)
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := $(ASAN_FLAGS) -fsanitize=fuzzer-no-link -Wno-format-nonliteral
+.PHONY: fuzz fuzz-build
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 SAN="$(FUZZ_SAN)" fuzz-build
+	@sh scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-build: $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(LDLIBS)
+
+# The replay test includes every harness (tests/fuzz/*.c).
+$(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+
 demo: deps samples $(CLI)
 	@sh scripts/demo.sh $(CLI)
 
