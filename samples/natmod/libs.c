@@ -1,7 +1,8 @@
 /* libs.c - a native module whose helpers come from archives: a signed
  * modulo (__modsi3 from the toolchain's libgcc.a on xtensa, which the ROM
- * lacks; __aeabi_uidiv on ARM), memcpy from the sample libc archive
- * (redundant on the ESP8266, whose ROM has it) and a runtime object. */
+ * lacks; Cortex-M3 divides in hardware and needs none), memcpy from the
+ * sample libc archive (redundant on the ESP8266, whose ROM has it) and a
+ * runtime object. */
 #include "runtime.h"
 
 static int state[4];
