@@ -527,7 +527,7 @@ static bool map_bss_name(const char *name)
 
 static int map_section_totals(map_parser *p, fs_map_section *s)
 {
-    fs_map_input *in = p->m->inputs + s->first_input;
+    fs_map_input *in = s->ninputs ? p->m->inputs + s->first_input : NULL; /* NULL + 0 is UB */
     map_range *r = malloc((s->ninputs + 1) * sizeof *r);
     uint64_t *counted = malloc((s->ninputs + 1) * sizeof *counted);
     if (!r || !counted) {
