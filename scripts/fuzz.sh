@@ -9,9 +9,11 @@
 # samples/ when they have been built; then SECONDS of fuzzing with ASan,
 # UBSan and LeakSanitizer, one input at most max_len bytes, any input that
 # runs longer than 1 s a hang, 2 GiB of RSS at most.  A crash, hang or leak
-# is left as BUILD_DIR/artifacts/NAME/{crash,timeout,leak,oom}-*; minimize
-# it with
-#   BUILD_DIR/fuzz_NAME -minimize_crash=1 -runs=10000 ARTIFACT
+# is left as BUILD_DIR/artifacts/NAME/{crash,timeout,leak,oom}-* (cleared when
+# NAME runs again); the inputs under tests/fuzz/regress/NAME are replayed
+# first and must pass.  Minimize a finding with
+#   BUILD_DIR/fuzz_NAME -minimize_crash=1 -max_total_time=60 \
+#     -exact_artifact_path=MIN ARTIFACT
 # and keep the result under tests/fuzz/regress/NAME/ (docs/reliability.md).
 #
 # Prints one line per harness (runs, execs/s, coverage, result) and exits
@@ -71,9 +73,17 @@ run_one() {
   bin="$build/fuzz_$name"
   corpus="$tmp/corpus-$name"
   art="$build/artifacts/$name"
+  rm -rf "$art"  # artifacts of an earlier run are not findings of this one
   mkdir -p "$corpus" "$art"
   extra_seeds "$name" "$corpus"
   log="$build/fuzz_$name.log"
+  # the kept regression inputs first, once each, under clang's sanitizers
+  # (clang's UBSan checks a few things gcc's does not, e.g. NULL + 0)
+  if [ -n "$(ls "tests/fuzz/regress/$name" 2>/dev/null)" ] &&
+     ! "$bin" tests/fuzz/regress/"$name"/* >"$log" 2>&1; then
+    printf '%-14s regression input fails again, see %s\n' "$name" "$log"
+    return 1
+  fi
   "$bin" -max_total_time="$secs" -max_len="$(max_len "$name")" -timeout=1 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$art/" "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1
   rc=$?
