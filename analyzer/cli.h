@@ -38,5 +38,8 @@ int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_bot(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif

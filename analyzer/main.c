@@ -27,6 +27,9 @@ static const struct {
     {"check", cmd_check, "size budgets (rules/budgets/*.ini) as a CI gate: exit 1 on a violation"},
     {"record", cmd_record, "store a build (ELF or analysis JSON) in the size database"},
     {"history", cmd_history, "a board's last builds from the size database, with deltas"},
+    {"bot", cmd_bot, "post or update the PR size-report comment and the commit status on GitHub"},
+    {"forecast", cmd_forecast, "each region's trend over a board's last builds and when it runs out"},
+    {"import", cmd_import, "load a folder of ELFs or JSON analyses (with a CSV of commits) into the database"},
 };
 
 static void usage(FILE *out)
