@@ -72,6 +72,12 @@ $(BUILD)/tools/mkromfs: tests/tools/mkromfs.c tests/tools/romfs_writer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 test-plain: $(BUILD)/tools/mkromfs
+
+# The recording fake GitHub API (loopback only) of tests/e2e/test_bot.sh.
+$(BUILD)/tools/fakegithub: tests/tools/fakegithub.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+test-plain: $(BUILD)/tools/fakegithub
 $(BUILD)/tests/test_romfs: tests/tools/romfs_writer.h
 
 # Any sanitizer report (a leak too) aborts the program: status 134, which no
