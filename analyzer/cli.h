@@ -34,6 +34,20 @@ int cmd_romfs(int argc, char **argv);
 int cmd_natmod(int argc, char **argv);
 int cmd_frozen(int argc, char **argv);
 int cmd_rom(int argc, char **argv);
+int cmd_why(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_cut(int argc, char **argv);
+
+/* Shared by why, top and cut (defined in cmd_top.c): load the ELF and build
+ * its reference graph with the --root names and the board's roots file;
+ * prints the error and returns FS_EXIT_INPUT on failure.  Then free both. */
+struct fs_image;
+struct fs_refgraph;
+int cli_refgraph_open(const char *elf, const char *const *roots, size_t nroots, const char *board,
+                      const char *rules_dir, struct fs_image *img, struct fs_refgraph *g);
+/* Write a jansson document (and drop the reference); 0 or -1. */
+struct json_t;
+int cli_write_json(FILE *out, struct json_t *doc);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_history(int argc, char **argv);

@@ -1,0 +1,1392 @@
+/*
+ * refgraph.c - the reference graph, its dominator tree, retained sizes,
+ * shortest chains and cut proposals (ideas and ownership: refgraph.h).
+ *
+ * Building runs in steps, each a small function:
+ *   nodes     sized symbols, gaps, Xtensa literal words, padding
+ *   edges     capstone / Xtensa decoder over function bytes, data words,
+ *             --emit-relocs relocations; sorted and deduplicated into CSR
+ *   roots     entry, vectors, kept sections, names; then "unreferenced"
+ *   tree      dominators.c from a virtual root above the roots, subtree sums
+ *
+ * The Xtensa decoder (lx106, little-endian, code density option):
+ *   length    op0 = bits 0..3 of the first byte; op0 >= 8 is a 2-byte
+ *             (narrow) instruction, anything else 3 bytes.
+ *   l32r      op0 = 1, t = bits 4..7, imm16 = bits 8..23; the literal is at
+ *             ((PC + 3) & ~3) + ((0xFFFF0000 | imm16) << 2), 32-bit
+ *             arithmetic: always below the instruction.
+ *   call0     op0 = 5, n = bits 4..5 = 0, offset = bits 6..23 signed;
+ *             target = (PC & ~3) + (offset << 2) + 4.
+ *   j         op0 = 6, n = 0, offset = bits 6..23 signed; target = PC + 4 + offset.
+ *   callx0    op0 = 0, bits 4..7 = 0xC, s = bits 8..11, bits 12..23 = 0;
+ *             resolved when register s was last loaded by an l32r in the
+ *             same function: a call to the word that literal holds.
+ * The sweep is linear over each function's bytes.  gas pads branch targets
+ * with zero bytes after an instruction that never falls through (j, jx,
+ * ret, ret.n); up to 3 such bytes are skipped there.  Other filler could
+ * still desynchronise the sweep for a few bytes, so every target is only
+ * used when it lands in a node of the image (a call0/j target must also
+ * start one).
+ */
+#include "refgraph.h"
+
+#include "dominators.h"
+#include "elfread.h"
+
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small helpers -------------------------------------------------------- */
+
+typedef struct rg_edge {
+    uint32_t from, to;
+    uint8_t kind;
+} rg_edge;
+
+typedef struct rg_builder {
+    const fs_image *img;
+    const uint8_t *data;
+    size_t len;
+    fs_refgraph *g;
+    fs_error *err;
+    rg_edge *e;
+    size_t ne, cap;
+    int oom;
+} rg_builder;
+
+const char *fs_ref_kind_name(fs_ref_kind k)
+{
+    static const char *const names[] = {"call", "branch", "load", "pointer", "reloc"};
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
+}
+
+const char *fs_root_kind_name(fs_root_kind k)
+{
+    static const char *const names[] = {"", "entry", "vector", "kept-section", "named", "unreferenced"};
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
+}
+
+const char *fs_refgraph_methods(unsigned methods, char *buf, size_t len)
+{
+    static const char *const names[] = {"capstone", "xtensa-decoder", "relocations", "data-scan"};
+    size_t off = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < 4; i++)
+        if (methods & (1u << i)) {
+            int n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
+            if (n < 0 || (size_t)n >= len - off)
+                break;
+            off += (size_t)n;
+        }
+    if (off == 0)
+        snprintf(buf, len, "none");
+    return buf;
+}
+
+static void rg_add_edge(rg_builder *b, uint32_t from, uint32_t to, fs_ref_kind kind)
+{
+    if (from == FS_REFGRAPH_NONE || to == FS_REFGRAPH_NONE || from == to || b->oom)
+        return;
+    if (b->ne == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        rg_edge *e = realloc(b->e, cap * sizeof *e);
+        if (!e) {
+            b->oom = 1;
+            return;
+        }
+        b->e = e;
+        b->cap = cap;
+    }
+    b->e[b->ne++] = (rg_edge){from, to, (uint8_t)kind};
+}
+
+uint32_t fs_refgraph_node_at(const fs_refgraph *g, uint64_t addr)
+{
+    size_t lo = 0, hi = g->nnodes;
+    while (lo < hi) { /* first node with addr > addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->nodes[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return FS_REFGRAPH_NONE;
+    const fs_rnode *n = &g->nodes[lo - 1];
+    return addr - n->addr < n->size + n->pad ? (uint32_t)(lo - 1) : FS_REFGRAPH_NONE;
+}
+
+/* The node a code address names: for Thumb, bit 0 only says "Thumb". */
+static uint32_t rg_code_target(const fs_refgraph *g, uint64_t addr)
+{
+    uint32_t v = fs_refgraph_node_at(g, addr);
+    if (v == FS_REFGRAPH_NONE && g->img->machine == EM_ARM)
+        v = fs_refgraph_node_at(g, addr & ~(uint64_t)1);
+    return v;
+}
+
+/* The file bytes of an allocated section with contents, or NULL. */
+static const uint8_t *rg_section_bytes(rg_builder *b, const fs_section *s)
+{
+    if (s->type == SHT_NOBITS || s->size == 0)
+        return NULL;
+    if (s->offset > b->len || s->size > b->len - s->offset) {
+        fs_fail(b->err, "%s: section %s data lies past end of file", b->img->path, s->name);
+        return NULL;
+    }
+    return b->data + s->offset;
+}
+
+static uint64_t rg_get(const fs_image *img, const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)p[img->big_endian ? size - 1 - i : i] << (8 * i);
+    return v;
+}
+
+/* Read a size-byte word at addr from a section with contents; 0 / -1. */
+static int rg_read(rg_builder *b, uint64_t addr, unsigned size, uint64_t *out)
+{
+    uint32_t v = fs_refgraph_node_at(b->g, addr);
+    if (v == FS_REFGRAPH_NONE)
+        return -1;
+    const fs_section *s = &b->img->sections[b->g->nodes[v].section];
+    if (s->type == SHT_NOBITS || addr < s->addr || addr - s->addr + size > s->size ||
+        s->offset + s->size > b->len)
+        return -1;
+    *out = rg_get(b->img, b->data + s->offset + (addr - s->addr), size);
+    return 0;
+}
+
+/* ---- nodes ----------------------------------------------------------------- */
+
+static uint64_t rg_sym_addr(const fs_image *img, const fs_symbol *s)
+{
+    return img->machine == EM_ARM && s->type == STT_FUNC ? s->value & ~(uint64_t)1 : s->value;
+}
+
+static int rg_sym_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const fs_image *img = ctx;
+    const fs_symbol *a = &img->symbols[*(const size_t *)pa], *b = &img->symbols[*(const size_t *)pb];
+    uint64_t xa = rg_sym_addr(img, a), xb = rg_sym_addr(img, b);
+    if (xa != xb)
+        return xa < xb ? -1 : 1;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    if ((a->bind == STB_GLOBAL) != (b->bind == STB_GLOBAL))
+        return a->bind == STB_GLOBAL ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+static int rg_node_cmp(const void *pa, const void *pb)
+{
+    const fs_rnode *a = pa, *b = pb;
+    if (a->addr != b->addr)
+        return a->addr < b->addr ? -1 : 1;
+    return a->section - b->section;
+}
+
+static int rg_push_node(rg_builder *b, size_t *cap, fs_rnode n)
+{
+    fs_refgraph *g = b->g;
+    if (g->nnodes == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        fs_rnode *p = realloc(g->nodes, c * sizeof *p);
+        if (!p)
+            return fs_fail(b->err, "%s: out of memory", b->img->path);
+        g->nodes = p;
+        *cap = c;
+    }
+    n.idom = FS_REFGRAPH_NONE;
+    g->nodes[g->nnodes++] = n;
+    return 0;
+}
+
+/* Is s a symbol that becomes a node?  Its bytes must lie in its section. */
+static int rg_sym_usable(const fs_image *img, const fs_symbol *s)
+{
+    if ((s->type != STT_FUNC && s->type != STT_OBJECT) || s->size == 0 || s->section < 0 ||
+        (size_t)s->section >= img->nsections)
+        return 0;
+    const fs_section *sec = &img->sections[s->section];
+    uint64_t a = rg_sym_addr(img, s);
+    return (sec->flags & SHF_ALLOC) && a >= sec->addr && a - sec->addr <= sec->size &&
+           s->size <= sec->size - (a - sec->addr);
+}
+
+/* The bytes [start, end) of section si that no symbol covers; prev is the
+ * node just before in the same section or -1. */
+static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t end, long prev)
+{
+    const fs_section *s = &b->img->sections[si];
+    uint64_t align = s->align < 4 ? 4 : s->align > 16 ? 16 : s->align;
+    fs_refgraph *g = b->g;
+    if (prev >= 0 && end - start < align && (end % align == 0 || end == s->addr + s->size)) {
+        g->nodes[prev].pad += end - start;
+        return 0;
+    }
+    if (b->img->machine == EM_XTENSA && (s->flags & SHF_EXECINSTR)) {
+        uint64_t head = (4 - start % 4) % 4;
+        if (head > end - start)
+            head = end - start;
+        if (head && prev >= 0) {
+            g->nodes[prev].pad += head;
+            start += head;
+        } else if (head) {
+            if (rg_push_node(b, cap, (fs_rnode){.addr = start, .size = head, .section = si, .kind = FS_RNODE_GAP}) < 0)
+                return -1;
+            start += head;
+        }
+        for (; end - start >= 4; start += 4)
+            if (rg_push_node(b, cap, (fs_rnode){.addr = start, .size = 4, .section = si, .kind = FS_RNODE_LITERAL}) < 0)
+                return -1;
+        if (start < end)
+            g->nodes[g->nnodes - 1].pad += end - start; /* a node was pushed or head set above */
+        return 0;
+    }
+    return rg_push_node(b, cap, (fs_rnode){.addr = start, .size = end - start, .section = si, .kind = FS_RNODE_GAP});
+}
+
+static int rg_nodes(rg_builder *b)
+{
+    const fs_image *img = b->img;
+    size_t *idx = malloc((img->nsymbols + 1) * sizeof *idx), n = 0, cap = 0;
+    if (!idx)
+        return fs_fail(b->err, "%s: out of memory", img->path);
+    for (size_t i = 0; i < img->nsymbols; i++)
+        if (rg_sym_usable(img, &img->symbols[i]))
+            idx[n++] = i;
+    qsort_r(idx, n, sizeof *idx, rg_sym_cmp, (void *)img);
+    int rc = 0;
+    for (size_t si = 0; rc == 0 && si < img->nsections; si++) {
+        const fs_section *s = &img->sections[si];
+        if (!(s->flags & SHF_ALLOC) || s->size == 0)
+            continue;
+        uint64_t cursor = s->addr;
+        long prev = -1;
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            const fs_symbol *sym = &img->symbols[idx[k]];
+            uint64_t a = rg_sym_addr(img, sym);
+            if ((size_t)sym->section != si || a < cursor)
+                continue; /* another section's, or an alias / a symbol inside the previous one */
+            if (a > cursor)
+                rc = rg_gap(b, &cap, (int)si, cursor, a, prev);
+            if (rc == 0)
+                rc = rg_push_node(b, &cap, (fs_rnode){.name = sym->name, .addr = a, .size = sym->size,
+                                                     .section = (int)si, .kind = FS_RNODE_SYMBOL,
+                                                     .sym_type = sym->type,
+                                                     .thumb = img->machine == EM_ARM && sym->type == STT_FUNC &&
+                                                              (sym->value & 1)});
+            prev = (long)b->g->nnodes - 1;
+            cursor = a + sym->size;
+        }
+        if (rc == 0 && cursor < s->addr + s->size)
+            rc = rg_gap(b, &cap, (int)si, cursor, s->addr + s->size, prev);
+    }
+    free(idx);
+    if (rc == 0)
+        qsort(b->g->nodes, b->g->nnodes, sizeof *b->g->nodes, rg_node_cmp);
+    return rc;
+}
+
+/* ---- edges: capstone (ARM/Thumb, x86-64) ------------------------------------ */
+
+/* ARM mapping symbols: $d starts data inside code, $t/$a code again. */
+typedef struct rg_map {
+    uint64_t addr;
+    int data;
+} rg_map;
+
+static int rg_map_cmp(const void *pa, const void *pb)
+{
+    const rg_map *a = pa, *b = pb;
+    return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+/* Sorted mapping symbols of img (malloc'd, may be NULL when there are none). */
+static rg_map *rg_mapping_symbols(const fs_image *img, size_t *n)
+{
+    rg_map *m = NULL;
+    *n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t k = 0;
+        for (size_t i = 0; i < img->nsymbols; i++) {
+            const char *s = img->symbols[i].name;
+            if (s[0] != '$' || (s[1] != 'd' && s[1] != 't' && s[1] != 'a') || (s[2] != '\0' && s[2] != '.'))
+                continue;
+            if (m)
+                m[k] = (rg_map){img->symbols[i].value, s[1] == 'd'};
+            k++;
+        }
+        if (pass == 0 && (k == 0 || !(m = malloc(k * sizeof *m))))
+            return NULL;
+        *n = k;
+    }
+    qsort(m, *n, sizeof *m, rg_map_cmp);
+    return m;
+}
+
+/* Is addr in data (per the mapping symbols)?  *until = next mapping symbol. */
+static int rg_is_data_at(const rg_map *m, size_t n, uint64_t addr, uint64_t *until)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *until = lo < n ? m[lo].addr : UINT64_MAX;
+    return lo > 0 && m[lo - 1].data;
+}
+
+static void rg_arm_insn(rg_builder *b, uint32_t self, const cs_insn *in, int thumb)
+{
+    const cs_arm *arm = &in->detail->arm;
+    for (uint8_t i = 0; i < arm->op_count; i++) {
+        const cs_arm_op *op = &arm->operands[i];
+        if (op->type == ARM_OP_IMM &&
+            (in->id == ARM_INS_BL || in->id == ARM_INS_BLX || in->id == ARM_INS_B)) {
+            uint32_t t = rg_code_target(b->g, (uint32_t)op->imm);
+            if (t != self)
+                rg_add_edge(b, self, t, in->id == ARM_INS_B ? FS_REF_BRANCH : FS_REF_CALL);
+        } else if (op->type == ARM_OP_MEM && op->mem.base == ARM_REG_PC && op->mem.index == ARM_REG_INVALID) {
+            int64_t disp = op->mem.disp;
+            if (op->subtracted && disp > 0)
+                disp = -disp;
+            uint64_t lit = ((in->address + (thumb ? 4 : 8)) & ~(uint64_t)3) + (uint64_t)disp;
+            lit &= 0xffffffffu;
+            rg_add_edge(b, self, fs_refgraph_node_at(b->g, lit), FS_REF_LOAD);
+            uint64_t word;
+            if (in->id == ARM_INS_LDR && rg_read(b, lit, 4, &word) == 0)
+                rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
+        }
+    }
+}
+
+static void rg_x86_insn(rg_builder *b, uint32_t self, const cs_insn *in)
+{
+    const cs_x86 *x = &in->detail->x86;
+    int branch = in->id == X86_INS_CALL || in->id == X86_INS_JMP ||
+                 (in->detail->groups_count && cs_insn_group(0, in, CS_GRP_JUMP));
+    for (uint8_t i = 0; i < x->op_count; i++) {
+        const cs_x86_op *op = &x->operands[i];
+        uint64_t target;
+        fs_ref_kind kind = FS_REF_LOAD;
+        if (op->type == X86_OP_IMM) {
+            target = (uint64_t)op->imm;
+            if (branch)
+                kind = in->id == X86_INS_CALL ? FS_REF_CALL : FS_REF_BRANCH;
+        } else if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP) {
+            target = in->address + in->size + (uint64_t)op->mem.disp;
+        } else if (op->type == X86_OP_MEM && op->mem.segment == X86_REG_INVALID) {
+            target = (uint64_t)op->mem.disp; /* absolute, or an array base indexed by registers */
+        } else {
+            continue;
+        }
+        uint32_t t = fs_refgraph_node_at(b->g, target);
+        if (t != self)
+            rg_add_edge(b, self, t, kind);
+    }
+}
+
+static void rg_capstone_range(rg_builder *b, csh h, cs_insn *in, uint32_t self, const uint8_t *code, size_t size,
+                              uint64_t addr, int thumb)
+{
+    size_t step = b->img->machine == EM_ARM ? (thumb ? 2 : 4) : 1;
+    while (size > 0) {
+        if (!cs_disasm_iter(h, &code, &size, &addr, in)) {
+            size_t k = size < step ? size : step; /* undecodable: skip one unit */
+            code += k, size -= k, addr += k;
+            continue;
+        }
+        if (b->img->machine == EM_ARM)
+            rg_arm_insn(b, self, in, thumb);
+        else
+            rg_x86_insn(b, self, in);
+    }
+}
+
+static int rg_capstone(rg_builder *b)
+{
+    const fs_image *img = b->img;
+    cs_arch arch = img->machine == EM_ARM ? CS_ARCH_ARM : CS_ARCH_X86;
+    cs_mode mode = img->machine == EM_ARM ? CS_MODE_ARM : CS_MODE_64;
+    if (img->big_endian)
+        mode |= CS_MODE_BIG_ENDIAN;
+    csh h;
+    if (cs_open(arch, mode, &h) != CS_ERR_OK)
+        return fs_fail(b->err, "%s: capstone cannot open its %s decoder", img->path,
+                       arch == CS_ARCH_ARM ? "ARM" : "x86-64");
+    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_insn *in = cs_malloc(h);
+    size_t nmap;
+    rg_map *map = img->machine == EM_ARM ? rg_mapping_symbols(img, &nmap) : NULL;
+    if (!map)
+        nmap = 0;
+    if (!in) {
+        free(map);
+        cs_close(&h);
+        return fs_fail(b->err, "%s: out of memory", img->path);
+    }
+    for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
+        const fs_rnode *n = &b->g->nodes[v];
+        const fs_section *s = &img->sections[n->section];
+        const uint8_t *bytes = (s->flags & SHF_EXECINSTR) ? rg_section_bytes(b, s) : NULL;
+        if (!bytes || n->kind != FS_RNODE_SYMBOL || n->sym_type != STT_FUNC)
+            continue;
+        int thumb = 0;
+        if (img->machine == EM_ARM) {
+            thumb = n->thumb;
+            cs_option(h, CS_OPT_MODE, (thumb ? CS_MODE_THUMB : CS_MODE_ARM) | (img->big_endian ? CS_MODE_BIG_ENDIAN : 0));
+        }
+        for (uint64_t a = n->addr, end = n->addr + n->size; a < end;) {
+            uint64_t until = end;
+            int data = img->machine == EM_ARM ? rg_is_data_at(map, nmap, a, &until) : 0;
+            if (until > end || until <= a)
+                until = end;
+            if (!data)
+                rg_capstone_range(b, h, in, v, bytes + (a - s->addr), until - a, a, thumb);
+            a = until;
+        }
+    }
+    free(map);
+    cs_free(in, 1);
+    cs_close(&h);
+    b->g->methods |= FS_REFGRAPH_CAPSTONE;
+    return 0;
+}
+
+/* ---- edges: the Xtensa lx106 decoder ---------------------------------------- */
+
+static int32_t rg_sext(uint32_t v, unsigned bits)
+{
+    uint32_t m = 1u << (bits - 1);
+    return (int32_t)((v ^ m) - m);
+}
+
+/* Does this instruction never fall through?  j, jx, ret, ret.n. */
+static int rg_xtensa_jumps(uint32_t insn, unsigned len)
+{
+    if (len == 2)
+        return insn == 0xf00d; /* ret.n */
+    return ((insn & 0xf) == 6 && ((insn >> 4) & 3) == 0) || insn == 0x000080 || (insn & 0xfff0ff) == 0x0000a0;
+}
+
+static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint64_t addr, uint64_t size)
+{
+    uint64_t reg[16];
+    uint16_t known = 0;
+    int jumped = 0; /* the previous instruction never falls through */
+    for (uint64_t off = 0; off < size;) {
+        if (jumped && jumped < 4 && p[off] == 0) {
+            off++; /* alignment filler after j/ret: up to 3 zero bytes, never executed */
+            jumped++;
+            continue;
+        }
+        unsigned op0 = p[off] & 0xf, len = op0 >= 8 ? 2 : 3;
+        if (off + len > size)
+            break;
+        uint32_t pc = (uint32_t)(addr + off);
+        uint32_t insn = p[off] | (uint32_t)p[off + 1] << 8 | (len == 3 ? (uint32_t)p[off + 2] << 16 : 0);
+        off += len;
+        jumped = rg_xtensa_jumps(insn, len);
+        if (len != 3)
+            continue;
+        if (op0 == 1) { /* l32r */
+            uint32_t lit = ((pc + 3) & ~3u) + ((0xffff0000u | (insn >> 8)) << 2);
+            uint64_t word;
+            rg_add_edge(b, self, fs_refgraph_node_at(b->g, lit), FS_REF_LOAD);
+            if (rg_read(b, lit, 4, &word) == 0) {
+                rg_add_edge(b, self, fs_refgraph_node_at(b->g, word), FS_REF_LOAD);
+                reg[(insn >> 4) & 0xf] = word;
+                known |= (uint16_t)(1u << ((insn >> 4) & 0xf));
+            }
+        } else if ((op0 == 5 || op0 == 6) && ((insn >> 4) & 3) == 0) { /* call0, j */
+            int32_t o = rg_sext(insn >> 6, 18);
+            uint32_t target = op0 == 5 ? (pc & ~3u) + ((uint32_t)o << 2) + 4 : pc + 4 + (uint32_t)o;
+            uint32_t t = fs_refgraph_node_at(b->g, target);
+            if (t != FS_REFGRAPH_NONE && b->g->nodes[t].addr == target && t != self)
+                rg_add_edge(b, self, t, op0 == 5 ? FS_REF_CALL : FS_REF_BRANCH);
+        } else if (op0 == 0 && (insn & 0xfff0ffu) == 0x0000c0u) { /* callx0 as */
+            unsigned s = (insn >> 8) & 0xf;
+            uint32_t t = known & (1u << s) ? fs_refgraph_node_at(b->g, reg[s]) : FS_REFGRAPH_NONE;
+            if (t != FS_REFGRAPH_NONE && b->g->nodes[t].sym_type == STT_FUNC && b->g->nodes[t].addr == reg[s])
+                rg_add_edge(b, self, t, FS_REF_CALL);
+        }
+    }
+}
+
+static int rg_xtensa(rg_builder *b)
+{
+    for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
+        const fs_rnode *n = &b->g->nodes[v];
+        const fs_section *s = &b->img->sections[n->section];
+        if (n->kind != FS_RNODE_SYMBOL || n->sym_type != STT_FUNC || !(s->flags & SHF_EXECINSTR))
+            continue;
+        const uint8_t *bytes = rg_section_bytes(b, s);
+        if (!bytes) {
+            if (s->type == SHT_NOBITS)
+                continue;
+            return -1;
+        }
+        rg_xtensa_func(b, v, bytes + (n->addr - s->addr), n->addr, n->size);
+    }
+    b->g->methods |= FS_REFGRAPH_XTENSA;
+    return 0;
+}
+
+/* ---- edges: data words ------------------------------------------------------ */
+
+static int rg_datascan(rg_builder *b)
+{
+    unsigned w = b->img->elf_class == 64 ? 8 : 4;
+    for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
+        const fs_rnode *n = &b->g->nodes[v];
+        const fs_section *s = &b->img->sections[n->section];
+        if (s->type == SHT_NOBITS || ((s->flags & SHF_EXECINSTR) && n->kind != FS_RNODE_LITERAL))
+            continue;
+        const uint8_t *bytes = rg_section_bytes(b, s);
+        if (!bytes)
+            return -1;
+        for (uint64_t a = (n->addr + w - 1) / w * w; a + w <= n->addr + n->size; a += w) {
+            uint64_t word = rg_get(b->img, bytes + (a - s->addr), w);
+            rg_add_edge(b, v, rg_code_target(b->g, word), FS_REF_POINTER);
+        }
+    }
+    b->g->methods |= FS_REFGRAPH_DATASCAN;
+    return 0;
+}
+
+/* ---- edges: relocations (ld --emit-relocs) ----------------------------------- */
+
+static int rg_x86_pcrel(const fs_image *img, size_t type)
+{
+    return img->machine == EM_X86_64 && (type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_GOTPCREL ||
+                                         type == R_X86_64_PC64 || type == R_X86_64_GOTPCRELX ||
+                                         type == R_X86_64_REX_GOTPCRELX || type == R_X86_64_PC16 || type == R_X86_64_PC8);
+}
+
+static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+    const fs_section *target = fs_image_section_by_index(b->img, sh->sh_info);
+    if (!target || !(target->flags & SHF_ALLOC))
+        return 0;
+    Elf_Scn *symscn = elf_getscn(elf, sh->sh_link);
+    Elf_Data *syms = symscn ? elf_getdata(symscn, NULL) : NULL;
+    Elf_Data *rel = elf_getdata(scn, NULL);
+    if (!syms || !rel)
+        return fs_fail(b->err, "%s: relocation section %zu: cannot read it or its symbol table: %s", b->img->path,
+                       elf_ndxscn(scn), elf_errmsg(-1));
+    size_t ent = sh->sh_entsize ? sh->sh_entsize : 1, n = sh->sh_size / ent;
+    for (size_t i = 0; i < n && !b->oom; i++) {
+        GElf_Rela r;
+        if (sh->sh_type == SHT_RELA) {
+            if (!gelf_getrela(rel, (int)i, &r))
+                return fs_fail(b->err, "%s: relocation %zu of section %zu unreadable", b->img->path, i, elf_ndxscn(scn));
+        } else {
+            GElf_Rel rr;
+            if (!gelf_getrel(rel, (int)i, &rr))
+                return fs_fail(b->err, "%s: relocation %zu of section %zu unreadable", b->img->path, i, elf_ndxscn(scn));
+            r = (GElf_Rela){rr.r_offset, rr.r_info, 0};
+        }
+        size_t type = b->img->elf_class == 64 ? GELF_R_TYPE(r.r_info) : ELF32_R_TYPE((Elf32_Word)r.r_info);
+        size_t symi = b->img->elf_class == 64 ? GELF_R_SYM(r.r_info) : ELF32_R_SYM((Elf32_Word)r.r_info);
+        GElf_Sym sym;
+        if (type == 0 || symi == 0)
+            continue;
+        if (!gelf_getsym(syms, (int)symi, &sym))
+            return fs_fail(b->err, "%s: relocation %zu of section %zu names symbol %zu, which does not exist",
+                           b->img->path, i, elf_ndxscn(scn), symi);
+        /* A symbol names its node; a section symbol needs the addend to say where
+         * in the section.  x86-64 PC-relative addends also hold the distance from
+         * the field to the instruction's end: unknown here, left to capstone. */
+        int section_sym = GELF_ST_TYPE(sym.st_info) == STT_SECTION;
+        uint64_t to = section_sym ? sym.st_value + (uint64_t)r.r_addend : sym.st_value;
+        if (section_sym && rg_x86_pcrel(b->img, type))
+            continue;
+        if (sh->sh_type == SHT_REL && section_sym) {
+            uint64_t word; /* the addend is in place: only plain data words are read */
+            if (!(b->img->machine == EM_ARM && type == R_ARM_ABS32) || rg_read(b, r.r_offset, 4, &word) < 0)
+                continue;
+            to = word;
+        }
+        rg_add_edge(b, fs_refgraph_node_at(b->g, r.r_offset), rg_code_target(b->g, to), FS_REF_RELOC);
+    }
+    b->g->methods |= FS_REFGRAPH_RELOCS;
+    return 0;
+}
+
+static int rg_relocs(rg_builder *b)
+{
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_memory((char *)b->data, b->len);
+    if (!elf)
+        return fs_fail(b->err, "%s: cannot read as ELF: %s", b->img->path, elf_errmsg(-1));
+    int rc = 0;
+    for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn && rc == 0; scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_RELA || sh.sh_type == SHT_REL) && sh.sh_size)
+            rc = rg_reloc_section(b, elf, scn, &sh);
+    }
+    elf_end(elf);
+    return rc;
+}
+
+/* ---- CSR, roots, dominators ---------------------------------------------------- */
+
+static int rg_edge_cmp(const void *pa, const void *pb)
+{
+    const rg_edge *a = pa, *b = pb;
+    if (a->from != b->from)
+        return a->from < b->from ? -1 : 1;
+    if (a->to != b->to)
+        return a->to < b->to ? -1 : 1;
+    return (int)a->kind - (int)b->kind;
+}
+
+/* Dedup the edges, add virtual-root edges to the roots, build both CSRs. */
+static int rg_csr(rg_builder *b)
+{
+    fs_refgraph *g = b->g;
+    size_t n = g->nnodes + 1, out = 0;
+    qsort(b->e, b->ne, sizeof *b->e, rg_edge_cmp);
+    for (size_t i = 0; i < b->ne; i++)
+        if (out == 0 || b->e[i].from != b->e[out - 1].from || b->e[i].to != b->e[out - 1].to)
+            b->e[out++] = b->e[i];
+    b->ne = out;
+    g->nedges = out;
+    size_t total = out + g->nnodes;
+    free(g->succ_off), free(g->succ), free(g->succ_kind), free(g->pred_off), free(g->pred);
+    g->succ_off = calloc(n + 1, sizeof *g->succ_off);
+    g->pred_off = calloc(n + 1, sizeof *g->pred_off);
+    g->succ = malloc((total + 1) * sizeof *g->succ);
+    g->succ_kind = malloc(total + 1);
+    g->pred = malloc((total + 1) * sizeof *g->pred);
+    if (!g->succ_off || !g->pred_off || !g->succ || !g->succ_kind || !g->pred)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
+    size_t k = 0;
+    for (size_t v = 0, i = 0; v < n; v++) {
+        g->succ_off[v] = (uint32_t)k;
+        if (v == g->nnodes) {
+            for (uint32_t r = 0; r < g->nnodes; r++)
+                if (g->nodes[r].root != FS_ROOT_NONE)
+                    g->succ[k] = r, g->succ_kind[k++] = FS_REF_CALL;
+        }
+        for (; i < out && b->e[i].from == v; i++)
+            g->succ[k] = b->e[i].to, g->succ_kind[k++] = b->e[i].kind;
+    }
+    g->succ_off[n] = (uint32_t)k;
+    for (size_t i = 0; i < k; i++)
+        g->pred_off[g->succ[i] + 1]++;
+    for (size_t v = 0; v < n; v++)
+        g->pred_off[v + 1] += g->pred_off[v];
+    uint32_t *fill = malloc(n * sizeof *fill);
+    if (!fill)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
+    memcpy(fill, g->pred_off, n * sizeof *fill);
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t i = g->succ_off[v]; i < g->succ_off[v + 1]; i++)
+            g->pred[fill[g->succ[i]]++] = v;
+    free(fill);
+    return 0;
+}
+
+static int rg_is_kept_section(const char *name)
+{
+    static const char *const kept[] = {".init", ".fini", ".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors"};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        if (strcmp(name, kept[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void rg_mark(fs_refgraph *g, uint32_t v, fs_root_kind k)
+{
+    if (v != FS_REFGRAPH_NONE && g->nodes[v].root == FS_ROOT_NONE)
+        g->nodes[v].root = k;
+}
+
+static int rg_named_roots(rg_builder *b, const fs_refgraph_opts *o)
+{
+    for (size_t i = 0; o && i < o->nroots; i++) {
+        uint32_t v = fs_refgraph_find(b->g, o->roots[i]);
+        if (v == FS_REFGRAPH_NONE)
+            return fs_fail(b->err, "%s: root '%s': no such symbol in the image", b->img->path, o->roots[i]);
+        rg_mark(b->g, v, FS_ROOT_NAMED);
+    }
+    for (size_t i = 0; o && i < o->nsoft; i++)
+        rg_mark(b->g, fs_refgraph_find(b->g, o->soft_roots[i]), FS_ROOT_NAMED);
+    return 0;
+}
+
+/* Mark everything reachable from v (seen[] accumulates). */
+static void rg_reach(const rg_builder *b, uint32_t v, uint8_t *seen, uint32_t *stack)
+{
+    const fs_refgraph *g = b->g;
+    size_t depth = 0;
+    if (seen[v])
+        return;
+    seen[v] = 1;
+    stack[depth++] = v;
+    while (depth) {
+        uint32_t u = stack[--depth];
+        for (uint32_t i = g->succ_off[u]; i < g->succ_off[u + 1]; i++)
+            if (!seen[g->succ[i]]) {
+                seen[g->succ[i]] = 1;
+                stack[depth++] = g->succ[i];
+            }
+    }
+}
+
+/* Nodes no root reaches become "unreferenced" roots: those without any
+ * referrer first, then, lowest address first, one per remaining cycle. */
+static int rg_unreferenced(rg_builder *b)
+{
+    fs_refgraph *g = b->g;
+    uint8_t *seen = calloc(g->nnodes + 1, 1);
+    uint32_t *stack = malloc((g->nnodes + 1) * sizeof *stack);
+    if (!seen || !stack) {
+        free(seen), free(stack);
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        if (g->nodes[v].root != FS_ROOT_NONE)
+            rg_reach(b, v, seen, stack);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t v = 0; v < g->nnodes; v++) {
+            if (seen[v] || (pass == 0 && g->pred_off[v + 1] != g->pred_off[v]))
+                continue;
+            g->nodes[v].root = FS_ROOT_UNREFERENCED;
+            rg_reach(b, v, seen, stack);
+        }
+    free(seen), free(stack);
+    return 0;
+}
+
+static int rg_roots(rg_builder *b, const fs_refgraph_opts *o)
+{
+    fs_refgraph *g = b->g;
+    const fs_image *img = b->img;
+    uint64_t entry = img->machine == EM_ARM ? img->entry & ~(uint64_t)1 : img->entry;
+    if (img->elf_type == ET_EXEC || img->elf_type == ET_DYN)
+        rg_mark(g, fs_refgraph_node_at(g, entry), FS_ROOT_ENTRY);
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        const char *sec = img->sections[g->nodes[v].section].name;
+        if (strstr(sec, "vector"))
+            rg_mark(g, v, FS_ROOT_VECTOR);
+        else if (rg_is_kept_section(sec))
+            rg_mark(g, v, FS_ROOT_KEPT);
+    }
+    if (rg_named_roots(b, o) < 0 || rg_csr(b) < 0 || rg_unreferenced(b) < 0)
+        return -1;
+    return rg_csr(b); /* again, now with every root under the virtual one */
+}
+
+static int rg_tree(rg_builder *b)
+{
+    fs_refgraph *g = b->g;
+    fs_domtree t;
+    uint32_t vroot = (uint32_t)g->nnodes;
+    if (fs_dominators(g->nnodes + 1, g->succ_off, g->succ, g->pred_off, g->pred, vroot, &t, b->err) < 0)
+        return -1;
+    g->total = 0;
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        fs_rnode *n = &g->nodes[v];
+        n->idom = t.idom[v] == vroot ? FS_REFGRAPH_NONE : t.idom[v];
+        n->retained = n->size + n->pad;
+        g->total += n->size + n->pad;
+        if (n->root != FS_ROOT_NONE) {
+            g->nroots++;
+            g->nroots_by_kind[n->root]++;
+        }
+    }
+    g->rpo = t.rpo;
+    g->nrpo = t.nrpo;
+    free(t.idom);
+    for (size_t i = g->nrpo; i-- > 1;) {
+        uint32_t v = g->rpo[i];
+        if (g->nodes[v].idom != FS_REFGRAPH_NONE)
+            g->nodes[g->nodes[v].idom].retained += g->nodes[v].retained;
+    }
+    return 0;
+}
+
+int fs_refgraph_build(const fs_image *img, const uint8_t *data, size_t len, const fs_refgraph_opts *o,
+                      fs_refgraph *g, fs_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->img = img;
+    rg_builder b = {img, data, len, g, err, NULL, 0, 0, 0};
+    int rc = rg_nodes(&b);
+    int code_ok = img->machine == EM_ARM || img->machine == EM_X86_64 || img->machine == EM_XTENSA;
+    if (rc == 0 && img->machine == EM_XTENSA && img->big_endian)
+        code_ok = 0; /* the decoder reads little-endian lx106 code only */
+    if (rc == 0 && code_ok)
+        rc = img->machine == EM_XTENSA ? rg_xtensa(&b) : rg_capstone(&b);
+    if (rc == 0)
+        rc = rg_datascan(&b);
+    if (rc == 0)
+        rc = rg_relocs(&b);
+    if (rc == 0 && b.oom)
+        rc = fs_fail(err, "%s: out of memory", img->path);
+    if (rc == 0)
+        rc = rg_roots(&b, o);
+    if (rc == 0)
+        rc = rg_tree(&b);
+    free(b.e);
+    if (rc < 0)
+        fs_refgraph_free(g);
+    return rc;
+}
+
+int fs_refgraph_build_file(const fs_image *img, const fs_refgraph_opts *o, fs_refgraph *g, fs_error *err)
+{
+    unsigned char *data;
+    size_t len;
+    memset(g, 0, sizeof *g);
+    if (fs_read_file(img->path, FS_ELF_MAX_FILE_BYTES, "ELF file", &data, &len, err) < 0)
+        return -1;
+    int rc = fs_refgraph_build(img, data, len, o, g, err);
+    free(data);
+    return rc;
+}
+
+void fs_refgraph_free(fs_refgraph *g)
+{
+    free(g->nodes), free(g->succ_off), free(g->succ), free(g->succ_kind);
+    free(g->pred_off), free(g->pred), free(g->rpo);
+    memset(g, 0, sizeof *g);
+}
+
+/* ---- queries ------------------------------------------------------------------ */
+
+uint32_t fs_refgraph_find(const fs_refgraph *g, const char *name)
+{
+    const fs_image *img = g->img;
+    if (name[0] == '0' && (name[1] == 'x' || name[1] == 'X')) {
+        char *end;
+        unsigned long long a = strtoull(name, &end, 16);
+        return *end == '\0' && end != name + 2 ? fs_refgraph_node_at(g, a) : FS_REFGRAPH_NONE;
+    }
+    /* a symbol that became a node (or lies inside one) */
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const fs_symbol *s = &img->symbols[i];
+        if (strcmp(s->name, name) != 0 || s->section < 0 || (s->type != STT_FUNC && s->type != STT_OBJECT))
+            continue;
+        uint32_t v = fs_refgraph_node_at(g, rg_sym_addr(img, s));
+        if (v != FS_REFGRAPH_NONE && g->nodes[v].section == s->section)
+            return v;
+    }
+    return FS_REFGRAPH_NONE;
+}
+
+const char *fs_refgraph_node_name(const fs_refgraph *g, uint32_t v, char *buf, size_t len)
+{
+    const fs_rnode *n = &g->nodes[v];
+    if (n->name)
+        return n->name;
+    const fs_section *s = &g->img->sections[n->section];
+    if (n->kind == FS_RNODE_LITERAL)
+        snprintf(buf, len, "[literal 0x%" PRIx64 "]", n->addr);
+    else
+        snprintf(buf, len, "[%s+0x%" PRIx64 "]", s->name, n->addr - s->addr);
+    return buf;
+}
+
+int fs_refgraph_dominates(const fs_refgraph *g, uint32_t a, uint32_t b)
+{
+    for (uint32_t v = b; v != FS_REFGRAPH_NONE; v = g->nodes[v].idom)
+        if (v == a)
+            return 1;
+    return 0;
+}
+
+void fs_refgraph_subtree(const fs_refgraph *g, const uint64_t *w, uint64_t *out)
+{
+    for (size_t v = 0; v < g->nnodes; v++)
+        out[v] = w[v];
+    for (size_t i = g->nrpo; i-- > 1;) {
+        uint32_t v = g->rpo[i];
+        if (v < g->nnodes && g->nodes[v].idom != FS_REFGRAPH_NONE)
+            out[g->nodes[v].idom] += out[v];
+    }
+}
+
+/* ---- why -------------------------------------------------------------------------- */
+
+void fs_refpaths_free(fs_refpath *paths, size_t n)
+{
+    for (size_t i = 0; paths && i < n; i++) {
+        free(paths[i].nodes);
+        free(paths[i].via);
+    }
+    free(paths);
+}
+
+/* dist[v] = edges from v to target (UINT32_MAX if none): BFS over preds. */
+static int rg_dist_to(const fs_refgraph *g, uint32_t target, uint32_t *dist)
+{
+    uint32_t *queue = malloc((g->nnodes + 1) * sizeof *queue);
+    if (!queue)
+        return -1;
+    for (size_t v = 0; v <= g->nnodes; v++)
+        dist[v] = UINT32_MAX;
+    size_t head = 0, tail = 0;
+    dist[target] = 0;
+    queue[tail++] = target;
+    while (head < tail) {
+        uint32_t v = queue[head++];
+        for (uint32_t i = g->pred_off[v]; i < g->pred_off[v + 1]; i++) {
+            uint32_t p = g->pred[i];
+            if (p < g->nnodes && dist[p] == UINT32_MAX) {
+                dist[p] = dist[v] + 1;
+                queue[tail++] = p;
+            }
+        }
+    }
+    free(queue);
+    return 0;
+}
+
+/* Walk from root down the distances: the lowest-numbered next step each time. */
+static int rg_walk(const fs_refgraph *g, const uint32_t *dist, uint32_t root, fs_refpath *p)
+{
+    p->len = dist[root] + 1;
+    p->nodes = malloc(p->len * sizeof *p->nodes);
+    p->via = calloc(p->len, 1);
+    if (!p->nodes || !p->via)
+        return -1;
+    uint32_t v = root;
+    p->nodes[0] = v;
+    for (size_t k = 1; k < p->len; k++) {
+        for (uint32_t i = g->succ_off[v]; i < g->succ_off[v + 1]; i++)
+            if (g->succ[i] < g->nnodes && dist[g->succ[i]] == dist[v] - 1) {
+                p->via[k] = g->succ_kind[i];
+                v = g->succ[i];
+                break;
+            }
+        p->nodes[k] = v;
+    }
+    return 0;
+}
+
+int fs_refgraph_paths(const fs_refgraph *g, uint32_t target, size_t max, fs_refpath **paths, size_t *npaths,
+                      fs_error *err)
+{
+    *paths = NULL;
+    *npaths = 0;
+    if (target >= g->nnodes)
+        return fs_fail(err, "%s: no such node %u", g->img->path, (unsigned)target);
+    uint32_t *dist = malloc((g->nnodes + 1) * sizeof *dist);
+    uint32_t *order = malloc((g->nroots + 1) * sizeof *order);
+    if (!dist || !order || rg_dist_to(g, target, dist) < 0) {
+        free(dist), free(order);
+        return fs_fail(err, "out of memory");
+    }
+    size_t n = 0;
+    for (uint32_t v = 0; v < g->nnodes; v++) /* nodes are in address order already */
+        if (g->nodes[v].root != FS_ROOT_NONE && dist[v] != UINT32_MAX)
+            order[n++] = v;
+    for (size_t i = 1; i < n; i++) /* stable insertion sort by distance */
+        for (size_t j = i; j > 0 && dist[order[j - 1]] > dist[order[j]]; j--) {
+            uint32_t x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    if (max && n > max)
+        n = max;
+    int rc = 0;
+    *paths = calloc(n ? n : 1, sizeof **paths);
+    for (size_t i = 0; *paths && i < n && rc == 0; i++) {
+        rc = rg_walk(g, dist, order[i], &(*paths)[i]);
+        *npaths = i + 1;
+    }
+    free(dist), free(order);
+    if (!*paths || rc < 0) {
+        fs_refpaths_free(*paths, *npaths);
+        *paths = NULL;
+        *npaths = 0;
+        return fs_fail(err, "out of memory");
+    }
+    return 0;
+}
+
+/* ---- cut ---------------------------------------------------------------------------- */
+
+void fs_cut_free(fs_cut *cut)
+{
+    free(cut->items);
+    cut->items = NULL;
+    cut->nitems = 0;
+}
+
+/* Bytes of node v that occupy region r (its VMA or its load image there). */
+static uint64_t rg_bytes_in(const fs_refgraph *g, uint32_t v, int r)
+{
+    const fs_section *s = &g->img->sections[g->nodes[v].section];
+    return s->vma_region == r || s->lma_region == r ? g->nodes[v].size + g->nodes[v].pad : 0;
+}
+
+static int rg_cut_ok(const fs_refgraph *g, const fs_cut *cut, const uint64_t *in, uint32_t v)
+{
+    const fs_rnode *n = &g->nodes[v];
+    if (n->root != FS_ROOT_NONE || n->kind != FS_RNODE_SYMBOL || in[v] == 0)
+        return 0;
+    for (size_t i = 0; i < cut->nitems; i++)
+        if (fs_refgraph_dominates(g, cut->items[i].node, v) || fs_refgraph_dominates(g, v, cut->items[i].node))
+            return 0;
+    return 1;
+}
+
+static int rg_cut_item_cmp(const void *pa, const void *pb)
+{
+    const fs_cut_item *a = pa, *b = pb;
+    if (a->saved != b->saved)
+        return a->saved > b->saved ? -1 : 1;
+    return a->node < b->node ? -1 : a->node > b->node;
+}
+
+int fs_refgraph_cut(const fs_refgraph *g, const fs_report *rep, int region, uint64_t limit, fs_cut *cut,
+                    fs_error *err)
+{
+    memset(cut, 0, sizeof *cut);
+    if (region < 0 || (size_t)region >= rep->map.nregions)
+        return fs_fail(err, "%s: no region %d", g->img->path, region);
+    cut->region = region;
+    cut->used = rep->map.regions[region].used;
+    cut->limit = limit;
+    cut->need = cut->used > limit ? cut->used - limit : 0;
+    uint64_t *w = malloc((g->nnodes + 1) * sizeof *w), *in = malloc((g->nnodes + 1) * sizeof *in);
+    cut->items = malloc((g->nnodes + 1) * sizeof *cut->items);
+    if (!w || !in || !cut->items) {
+        free(w), free(in), fs_cut_free(cut);
+        return fs_fail(err, "out of memory");
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        w[v] = rg_bytes_in(g, v, region);
+    fs_refgraph_subtree(g, w, in);
+    while (cut->saved < cut->need) {
+        uint32_t cover = FS_REFGRAPH_NONE, largest = FS_REFGRAPH_NONE;
+        uint64_t rest = cut->need - cut->saved;
+        for (uint32_t v = 0; v < g->nnodes; v++) {
+            if (!rg_cut_ok(g, cut, in, v))
+                continue;
+            if (in[v] >= rest && (cover == FS_REFGRAPH_NONE || in[v] < in[cover]))
+                cover = v;
+            if (largest == FS_REFGRAPH_NONE || in[v] > in[largest])
+                largest = v;
+        }
+        uint32_t pick = cover != FS_REFGRAPH_NONE ? cover : largest;
+        if (pick == FS_REFGRAPH_NONE)
+            break;
+        cut->items[cut->nitems++] = (fs_cut_item){pick, in[pick], g->nodes[pick].retained};
+        cut->saved += in[pick];
+    }
+    qsort(cut->items, cut->nitems, sizeof *cut->items, rg_cut_item_cmp);
+    cut->fits = cut->saved >= cut->need;
+    free(w), free(in);
+    return 0;
+}
+
+/* ---- outputs -------------------------------------------------------------------------- */
+
+static json_t *rg_json_header(const fs_refgraph *g, const char *schema)
+{
+    char m[128], arch[32];
+    json_t *doc = json_object();
+    if (!doc)
+        return NULL;
+    json_object_set_new(doc, "schema", json_string(schema));
+    json_object_set_new(doc, "schema_version", json_integer(FS_REFGRAPH_SCHEMA_VERSION));
+    json_object_set_new(doc, "file", json_string(g->img->path));
+    json_object_set_new(doc, "arch", json_string(fs_elf_machine_name(g->img->machine, arch, sizeof arch)));
+    json_t *methods = json_array();
+    for (unsigned i = 0; i < 4; i++)
+        if (g->methods & (1u << i))
+            json_array_append_new(methods, json_string(fs_refgraph_methods(1u << i, m, sizeof m)));
+    json_object_set_new(doc, "methods", methods);
+    json_object_set_new(doc, "nodes", json_integer((json_int_t)g->nnodes));
+    json_object_set_new(doc, "edges", json_integer((json_int_t)g->nedges));
+    json_t *roots = json_object();
+    for (int k = FS_ROOT_ENTRY; k <= FS_ROOT_UNREFERENCED; k++)
+        json_object_set_new(roots, fs_root_kind_name((fs_root_kind)k), json_integer((json_int_t)g->nroots_by_kind[k]));
+    json_object_set_new(doc, "roots", roots);
+    json_object_set_new(doc, "total", json_integer((json_int_t)g->total));
+    return doc;
+}
+
+static json_t *rg_json_node(const fs_refgraph *g, uint32_t v)
+{
+    char buf[96];
+    const fs_rnode *n = &g->nodes[v];
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "name", json_string(fs_refgraph_node_name(g, v, buf, sizeof buf)));
+    json_object_set_new(o, "address", json_integer((json_int_t)n->addr));
+    json_object_set_new(o, "size", json_integer((json_int_t)(n->size + n->pad)));
+    json_object_set_new(o, "retained", json_integer((json_int_t)n->retained));
+    json_object_set_new(o, "section", json_string(g->img->sections[n->section].name));
+    json_object_set_new(o, "root", n->root ? json_string(fs_root_kind_name(n->root)) : json_null());
+    json_object_set_new(o, "dominator", n->idom == FS_REFGRAPH_NONE
+                                            ? json_null()
+                                            : json_string(fs_refgraph_node_name(g, n->idom, buf, sizeof buf)));
+    return o;
+}
+
+/* Symbol nodes by retained size (then address): a malloc'd index array. */
+static uint32_t *rg_by_retained(const fs_refgraph *g, size_t *count)
+{
+    uint32_t *idx = malloc((g->nnodes + 1) * sizeof *idx);
+    size_t n = 0;
+    if (!idx)
+        return NULL;
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        if (g->nodes[v].kind == FS_RNODE_SYMBOL)
+            idx[n++] = v;
+    for (size_t i = 1; i < n; i++) /* insertion sort keeps address order among equals */
+        for (size_t j = i; j > 0 && g->nodes[idx[j - 1]].retained < g->nodes[idx[j]].retained; j--) {
+            uint32_t x = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = x;
+        }
+    *count = n;
+    return idx;
+}
+
+json_t *fs_refgraph_top_json(const fs_refgraph *g, size_t top)
+{
+    size_t n;
+    uint32_t *idx = rg_by_retained(g, &n);
+    json_t *doc = idx ? rg_json_header(g, "flashsize-refgraph-top") : NULL;
+    json_t *arr = doc ? json_array() : NULL;
+    if (top && n > top)
+        n = top;
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, rg_json_node(g, idx[i])) < 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    free(idx);
+    if (!arr || json_object_set_new(doc, "symbols", arr) < 0) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+static int rg_text_header(FILE *out, const fs_refgraph *g)
+{
+    char m[128], arch[32];
+    return fprintf(out, "%s: %s, graph by %s: %zu nodes, %zu edges, %zu roots (%zu unreferenced), %" PRIu64 " bytes\n",
+                   g->img->path, fs_elf_machine_name(g->img->machine, arch, sizeof arch),
+                   fs_refgraph_methods(g->methods, m, sizeof m), g->nnodes, g->nedges, g->nroots,
+                   g->nroots_by_kind[FS_ROOT_UNREFERENCED], g->total) < 0
+               ? -1
+               : 0;
+}
+
+int fs_refgraph_top_text(FILE *out, const fs_refgraph *g, size_t top)
+{
+    size_t n;
+    uint32_t *idx = rg_by_retained(g, &n);
+    if (!idx || rg_text_header(out, g) < 0) {
+        free(idx);
+        return -1;
+    }
+    if (top && n > top)
+        n = top;
+    fprintf(out, "\n%10s %8s  %-32s %s\n", "retained", "size", "symbol", "dominator / root");
+    char a[96], b[96];
+    for (size_t i = 0; i < n; i++) {
+        const fs_rnode *x = &g->nodes[idx[i]];
+        const char *dom = x->root ? fs_root_kind_name(x->root) : fs_refgraph_node_name(g, x->idom, b, sizeof b);
+        fprintf(out, "%10" PRIu64 " %8" PRIu64 "  %-32s %s%s\n", x->retained, x->size + x->pad,
+                fs_refgraph_node_name(g, idx[i], a, sizeof a), x->root ? "root: " : "", dom);
+    }
+    free(idx);
+    return ferror(out) ? -1 : 0;
+}
+
+json_t *fs_refgraph_why_json(const fs_refgraph *g, uint32_t target, const fs_refpath *paths, size_t npaths)
+{
+    char buf[96];
+    json_t *doc = rg_json_header(g, "flashsize-refgraph-why");
+    json_t *arr = json_array();
+    if (!doc || !arr) {
+        json_decref(doc), json_decref(arr);
+        return NULL;
+    }
+    json_object_set_new(doc, "symbol", rg_json_node(g, target));
+    for (size_t i = 0; i < npaths; i++) {
+        json_t *p = json_object(), *chain = json_array();
+        const fs_rnode *root = &g->nodes[paths[i].nodes[0]];
+        json_object_set_new(p, "root", json_string(fs_refgraph_node_name(g, paths[i].nodes[0], buf, sizeof buf)));
+        json_object_set_new(p, "root_kind", json_string(fs_root_kind_name(root->root)));
+        json_object_set_new(p, "length", json_integer((json_int_t)(paths[i].len - 1)));
+        for (size_t k = 0; k < paths[i].len; k++) {
+            json_t *step = json_object();
+            json_object_set_new(step, "name", json_string(fs_refgraph_node_name(g, paths[i].nodes[k], buf, sizeof buf)));
+            json_object_set_new(step, "address", json_integer((json_int_t)g->nodes[paths[i].nodes[k]].addr));
+            json_object_set_new(step, "via", k ? json_string(fs_ref_kind_name((fs_ref_kind)paths[i].via[k])) : json_null());
+            json_array_append_new(chain, step);
+        }
+        json_object_set_new(p, "chain", chain);
+        json_array_append_new(arr, p);
+    }
+    json_object_set_new(doc, "paths", arr);
+    return doc;
+}
+
+int fs_refgraph_why_text(FILE *out, const fs_refgraph *g, uint32_t target, const fs_refpath *paths, size_t npaths)
+{
+    char a[96], b[96];
+    const fs_rnode *t = &g->nodes[target];
+    if (rg_text_header(out, g) < 0)
+        return -1;
+    fprintf(out, "\n%s: %" PRIu64 " bytes at 0x%" PRIx64 " in %s, retains %" PRIu64 " bytes, dominated by %s\n",
+            fs_refgraph_node_name(g, target, a, sizeof a), t->size + t->pad, t->addr,
+            g->img->sections[t->section].name, t->retained,
+            t->idom == FS_REFGRAPH_NONE ? "(a root)" : fs_refgraph_node_name(g, t->idom, b, sizeof b));
+    for (size_t i = 0; i < npaths; i++) {
+        const fs_refpath *p = &paths[i];
+        fprintf(out, "\n%zu. from %s root %s (%zu step%s)\n", i + 1, fs_root_kind_name(g->nodes[p->nodes[0]].root),
+                fs_refgraph_node_name(g, p->nodes[0], a, sizeof a), p->len - 1, p->len == 2 ? "" : "s");
+        for (size_t k = 1; k < p->len; k++)
+            fprintf(out, "   %*s-> %s (%s)\n", (int)(2 * (k - 1)), "", fs_refgraph_node_name(g, p->nodes[k], a, sizeof a),
+                    fs_ref_kind_name((fs_ref_kind)p->via[k]));
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const fs_cut *cut)
+{
+    char buf[96];
+    json_t *doc = rg_json_header(g, "flashsize-refgraph-cut");
+    json_t *arr = json_array();
+    if (!doc || !arr) {
+        json_decref(doc), json_decref(arr);
+        return NULL;
+    }
+    json_object_set_new(doc, "region", json_string(rep->map.regions[cut->region].name));
+    json_object_set_new(doc, "used", json_integer((json_int_t)cut->used));
+    json_object_set_new(doc, "limit", json_integer((json_int_t)cut->limit));
+    json_object_set_new(doc, "need", json_integer((json_int_t)cut->need));
+    json_object_set_new(doc, "saved", json_integer((json_int_t)cut->saved));
+    json_object_set_new(doc, "fits", json_boolean(cut->fits));
+    for (size_t i = 0; i < cut->nitems; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "kind", json_string("symbol"));
+        json_object_set_new(o, "name", json_string(fs_refgraph_node_name(g, cut->items[i].node, buf, sizeof buf)));
+        json_object_set_new(o, "saved", json_integer((json_int_t)cut->items[i].saved));
+        json_object_set_new(o, "retained", json_integer((json_int_t)cut->items[i].retained));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(doc, "proposals", arr);
+    return doc;
+}
+
+int fs_refgraph_cut_text(FILE *out, const fs_refgraph *g, const fs_report *rep, const fs_cut *cut)
+{
+    char a[96];
+    const char *region = rep->map.regions[cut->region].name;
+    if (rg_text_header(out, g) < 0)
+        return -1;
+    fprintf(out, "\nregion %s: %" PRIu64 " bytes used, limit %" PRIu64, region, cut->used, cut->limit);
+    if (cut->need == 0)
+        fprintf(out, ": fits, nothing to cut\n");
+    else
+        fprintf(out, ": %" PRIu64 " bytes over\n", cut->need);
+    if (cut->nitems)
+        fprintf(out, "\n%10s %10s  %s\n", "saves", "retained", "remove");
+    for (size_t i = 0; i < cut->nitems; i++)
+        fprintf(out, "%10" PRIu64 " %10" PRIu64 "  %s\n", cut->items[i].saved, cut->items[i].retained,
+                fs_refgraph_node_name(g, cut->items[i].node, a, sizeof a));
+    if (cut->need)
+        fprintf(out, "\n%s: %" PRIu64 " bytes saved, %s\n", cut->fits ? "fits" : "does not fit", cut->saved,
+                cut->fits ? "the region would be under its limit" : "no set of removable symbols is large enough");
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- board roots files -------------------------------------------------------------- */
+
+void fs_refgraph_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static int rg_add_name(char ***names, size_t *n, const char *s, size_t len)
+{
+    if (*n >= FS_REFGRAPH_MAX_ROOT_NAMES)
+        return -1;
+    char **p = realloc(*names, (*n + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    *names = p;
+    if (!(p[*n] = strndup(s, len)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+int fs_refgraph_board_roots(const char *rules_dir, const char *board, char ***names, size_t *n, fs_error *err)
+{
+    *names = NULL;
+    *n = 0;
+    if (!rules_dir || !board)
+        return 0;
+    const char *base = strrchr(board, '/');
+    base = base ? base + 1 : board;
+    size_t blen = strlen(base);
+    if (blen > 4 && strcmp(base + blen - 4, ".ini") == 0)
+        blen -= 4;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/roots/%.*s.txt", rules_dir, (int)blen, base) >= (int)sizeof path)
+        return fs_fail(err, "%s/roots: path too long", rules_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    fclose(f);
+    unsigned char *text;
+    size_t len;
+    if (fs_read_file(path, 1u << 20, "roots file", &text, &len, err) < 0)
+        return -1;
+    int rc = 0;
+    unsigned line = 1;
+    for (char *p = (char *)text, *next; rc == 0 && p < (char *)text + len; p = next, line++) {
+        char *nl = strchr(p, '\n');
+        next = nl ? nl + 1 : (char *)text + len;
+        char *end = nl ? nl : next, *hash = memchr(p, '#', (size_t)(end - p));
+        if (hash)
+            end = hash;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+            p++;
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            end--;
+        if (p == end)
+            continue;
+        for (char *c = p; c < end && rc == 0; c++)
+            if (*c == ' ' || *c == '\t' || (unsigned char)*c < 0x20)
+                rc = fs_fail(err, "%s:%u: one symbol name per line expected", path, line);
+        if (rc == 0 && rg_add_name(names, n, p, (size_t)(end - p)) < 0)
+            rc = fs_fail(err, "%s:%u: more than %d names, or out of memory", path, line, FS_REFGRAPH_MAX_ROOT_NAMES);
+    }
+    free(text);
+    if (rc < 0) {
+        fs_refgraph_names_free(*names, *n);
+        *names = NULL;
+        *n = 0;
+    }
+    return rc;
+}
