@@ -259,7 +259,7 @@ static void from_store(void **state)
     assert_non_null(irom);
     uint64_t length = (uint64_t)json_integer_value(json_object_get(irom, "length"));
     for (int k = 0; k < 5; k++) {
-        char commit[16];
+        char commit[32];
         snprintf(commit, sizeof commit, "c0ffee%02d", k);
         json_object_set_new(irom, "used", json_integer((json_int_t)(500000 + 2000 * k)));
         fs_build_meta m = {"mpy", "esp8266-2m", commit, "main", NULL, 0, T0 + k * DAY};
