@@ -37,7 +37,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # Longest input per harness: the seeds' size class, so mutations stay fast.
 max_len() {
   case "$1" in
-    elf | analyze | frozen) echo 65536 ;;
+    elf | analyze | frozen | archive) echo 65536 ;;
     mapfile | analysis_json) echo 65536 ;;
     romsyms | ldscript) echo 32768 ;;
     romfs) echo 16384 ;;
@@ -60,6 +60,11 @@ extra_seeds() {
       done ;;
     ldscript)
       for f in samples/ld/*.ld tests/data/ld/*/*.ld tests/data/ld/*/*/*.ld; do
+        [ -f "$f" ] && cp "$f" "$2/x-$(echo "$f" | tr / _)"
+      done ;;
+    archive)
+      for f in samples/natmod/build/*/*.o samples/natmod/build/*/*.a samples/frozen/build/obj/*/*.o \
+               samples/frozen/build/obj/*/*/*.o; do
         [ -f "$f" ] && cp "$f" "$2/x-$(echo "$f" | tr / _)"
       done ;;
     board)

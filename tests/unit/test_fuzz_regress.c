@@ -22,6 +22,7 @@
 
 #define FUZZ_REPLAY
 #include "../fuzz/fuzz_analysis_json.c"
+#include "../fuzz/fuzz_archive.c"
 #include "../fuzz/fuzz_analyze.c"
 #include "../fuzz/fuzz_board.c"
 #include "../fuzz/fuzz_elf.c"
@@ -43,6 +44,7 @@ typedef struct harness {
 
 static const harness harnesses[] = {
     {"analysis_json", fuzz_analysis_json_run},
+    {"archive", fuzz_archive_run},
     {"analyze", fuzz_analyze_run},
     {"board", fuzz_board_run},
     {"elf", fuzz_elf_run},
