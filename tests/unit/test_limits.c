@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include "archive.h"
 #include "board.h"
 #include "elfread.h"
 #include "ldscript.h"
@@ -399,6 +400,73 @@ static void test_romfs_record_cap(void **state)
     free(bad);
 }
 
+/* A filesystem holding one file record (no data) whose name is n bytes. */
+static uint8_t *romfs_long_name(size_t n, size_t *len)
+{
+    uint8_t *b = malloc(n + 16), *p = b;
+    assert_non_null(b);
+    assert_true(n >= 128 && n < 16384 - 4); /* every varint below is 2 bytes */
+    size_t payload = 2 + n, total = 1 + 2 + payload;
+    *p++ = 0xD2;
+    *p++ = 0xCD;
+    *p++ = 0x31;
+    *p++ = (uint8_t)(0x80 | (total >> 7));
+    *p++ = (uint8_t)(total & 0x7f);
+    *p++ = 0x05; /* file */
+    *p++ = (uint8_t)(0x80 | (payload >> 7));
+    *p++ = (uint8_t)(payload & 0x7f);
+    *p++ = (uint8_t)(0x80 | (n >> 7));
+    *p++ = (uint8_t)(n & 0x7f);
+    memset(p, 'a', n);
+    *len = (size_t)(p - b) + n;
+    return b;
+}
+
+static void test_romfs_path_and_file_caps(void **state)
+{
+    (void)state;
+    fs_romfs r;
+    fs_error err = {{0}};
+    size_t len;
+    /* a path may take 4096 bytes with every name byte escaped (\xHH) */
+    uint8_t *ok = romfs_long_name(1023, &len);
+    if (fs_romfs_parse("ok.img", ok, len, &r, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(r.nfiles, 1);
+    assert_int_equal(strlen(r.entries[0].path), 1024);
+    fs_romfs_free(&r);
+    free(ok);
+    uint8_t *bad = romfs_long_name(1024, &len);
+    assert_int_equal(fs_romfs_parse("bad.img", bad, len, &r, &err), -1);
+    expect_msg(&err, "bad.img: record at offset 0x5: path longer than 4096 bytes (or out of memory)");
+    fs_romfs_free(&r);
+    free(bad);
+
+    char *path = sparse_file(FS_ROMFS_MAX_IMAGE_BYTES + 1), want[300];
+    assert_int_equal(fs_romfs_load(path, &r, &err), -1);
+    snprintf(want, sizeof want, "%s: file is 67108865 bytes, larger than the 67108864-byte limit", path);
+    expect_msg(&err, want);
+    unlink(path);
+    free(path);
+}
+
+/* ---- ar archives ---------------------------------------------------------- */
+
+static void test_archive_file_cap(void **state)
+{
+    (void)state;
+    char *path = sparse_file(FS_ARCHIVE_MAX_BYTES + 1), want[300];
+    fs_archive a;
+    fs_error err = {{0}};
+    memset(&a, 0, sizeof a);
+    assert_int_equal(fs_archive_load(path, &a, &err), -1);
+    snprintf(want, sizeof want, "%s: archive is 268435457 bytes, larger than the 268435456-byte limit", path);
+    expect_msg(&err, want);
+    fs_archive_free(&a);
+    unlink(path);
+    free(path);
+}
+
 /* ---- ROM tables ----------------------------------------------------------- */
 
 static int romsym_name(size_t n, fs_romtable *t, fs_error *err, char **pathp)
@@ -443,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_ld_region_alias_cap), cmocka_unit_test(test_board_caps),
         cmocka_unit_test(test_map_caps),         cmocka_unit_test(test_mpy_caps),
         cmocka_unit_test(test_romfs_record_cap), cmocka_unit_test(test_romsyms_name_cap),
+        cmocka_unit_test(test_romfs_path_and_file_caps), cmocka_unit_test(test_archive_file_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
