@@ -222,10 +222,13 @@ static void fz_add(fs_frozen_module *m, int cat, uint64_t n)
     }
 }
 
-/* Charge a whole symbol to module k once.  Returns true if newly charged. */
+/* Charge a whole symbol to module k once.  Returns true if newly charged.
+ * k < 0 (bytes no one module owns, e.g. a shared qstr's string that a
+ * hostile image puts inside a symbol) charges nothing: the symbol stays
+ * unreached and is counted as unattributed. */
 static bool fz_charge(fz_ctx *c, fz_sym *s, int k, int cat)
 {
-    if (s->owner != FZ_UNREACHED)
+    if (k < 0 || s->owner != FZ_UNREACHED)
         return false;
     s->owner = k;
     fz_add(&c->fz->modules[k], cat, s->sym->size);
