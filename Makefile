@@ -26,6 +26,11 @@ CLI_SRC  := analyzer/main.c analyzer/cli.c $(wildcard analyzer/cmd_*.c)
 LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard analyzer/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The server (server/, docs/server.md) is part of the tool, not the library.
+SRV_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+CLI_OBJ  += $(SRV_OBJ)
+PKGS     += libmicrohttpd libcrypto
+CPPFLAGS += -Iserver
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libflashsize.a
@@ -118,6 +123,7 @@ install: $(CLI)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/flashsize
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/flashsize
 	cp -r rules $(DESTDIR)$(PREFIX)/share/flashsize/
+	cp -r web $(DESTDIR)$(PREFIX)/share/flashsize/
 
 clean:
 	rm -rf build build-asan

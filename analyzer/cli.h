@@ -55,5 +55,7 @@ int cmd_record(int argc, char **argv);
 int cmd_bot(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

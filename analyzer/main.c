@@ -33,6 +33,8 @@ static const struct {
     {"bot", cmd_bot, "post or update the PR size-report comment and the commit status on GitHub"},
     {"forecast", cmd_forecast, "each region's trend over a board's last builds and when it runs out"},
     {"import", cmd_import, "load a folder of ELFs or JSON analyses (with a CSV of commits) into the database"},
+    {"serve", cmd_serve, "the size-budget service: JSON API, uploads with tokens, web dashboard"},
+    {"token", cmd_token, "create, revoke and list the upload tokens of `flashsize serve`"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,992 @@
+/*
+ * api.c - the JSON REST API under /api/v1, and /healthz (docs/server.md).
+ *
+ *   POST /api/v1/builds                         upload (token), -> 201, diff, budgets
+ *   GET  /api/v1/projects                       projects with build and board counts
+ *   GET  /api/v1/projects/P/boards              boards of P with their latest build
+ *   GET  /api/v1/projects/P/boards/B/history    a board's builds (branch, since, until, limit)
+ *   GET  /api/v1/builds/ID                      one build: regions, sections, findings, top symbols
+ *   GET  /api/v1/diff?a=ID&b=ID                 flashsize diff of two stored builds
+ *   GET  /healthz                               the database answers
+ *
+ * Ideas:
+ *   - The API only reads the store and calls the library: uploads go
+ *     through fs_analysis_validate and fs_store_record exactly like
+ *     `flashsize record`, diffs through fs_diff_compute like `flashsize diff`,
+ *     budgets through fs_budget_check like `flashsize check`.
+ *   - Input is checked before anything is written: size (server.c), JSON
+ *     nesting (a pre-scan, before jansson allocates anything), every
+ *     metadata field (type, length, no control characters), the token and
+ *     its project.  Every failure is a 4xx with {"error", "status"}.
+ *   - A database that cannot be written (read-only file, full disk, locked
+ *     past the busy timeout) is 503: the request was fine, try again later.
+ *   - SQL is prepared with bound parameters only.
+ */
+#include "analyze.h"
+#include "auth.h"
+#include "board.h"
+#include "budget.h"
+#include "diff.h"
+#include "elfread.h"
+#include "frozen.h"
+#include "http.h"
+#include "output.h"
+#include "store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define API_PREFIX      "/api/v1/"
+#define API_MAX_SEGS    8
+#define API_TOP_DEFAULT 50
+#define API_DIFF_TOP    20
+#define API_BASE_BRANCH "main"
+
+typedef struct api_call {
+    srv_ctx *ctx;
+    const srv_request *req;
+    srv_response *resp;
+    sdb_conn *conn;
+} api_call;
+
+/* ---- small helpers ------------------------------------------------------------- */
+
+size_t api_json_depth(const unsigned char *text, size_t len, size_t limit)
+{
+    size_t depth = 0, deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = text[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+            continue;
+        }
+        if (ch == '"')
+            in_string = true;
+        else if (ch == '[' || ch == '{') {
+            if (++depth > deepest && (deepest = depth) > limit)
+                return deepest;
+        } else if ((ch == ']' || ch == '}') && depth > 0)
+            depth--;
+    }
+    return deepest;
+}
+
+/* A stored text column as a JSON string (null for NULL). */
+static json_t *api_col_str(sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    if (!s)
+        return json_null();
+    json_t *j = json_string((const char *)s);
+    return j ? j : json_null();
+}
+
+static json_t *api_str_or_null(const char *s)
+{
+    json_t *j = s ? json_string(s) : NULL;
+    return j ? j : json_null();
+}
+
+/* Store failures that are the server's state, not the request: 503. */
+static bool api_unavailable(const char *msg)
+{
+    return strstr(msg, "cannot write the database") || strstr(msg, "read-only") || strstr(msg, "readonly") ||
+           strstr(msg, "disk is full") || strstr(msg, "is locked") || strstr(msg, "disk I/O error");
+}
+
+static void api_db_error(api_call *c, const char *what)
+{
+    const char *msg = sqlite3_errmsg(c->conn->db);
+    srv_reply_error(c->resp, api_unavailable(msg) ? 503 : 500, "%s: %s: %s", c->ctx->pool.path, what, msg);
+}
+
+/* A name usable as a file name in the rules directory. */
+static bool api_file_name_ok(const char *s)
+{
+    if (!s[0] || s[0] == '.' || strlen(s) > 128)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-'))
+            return false;
+    return true;
+}
+
+/* Parse a non-negative decimal integer argument; -1 if malformed. */
+static int api_uint_arg(const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Seconds since 1970, or a date YYYY-MM-DD (UTC midnight). */
+static int api_time_arg(const char *text, int64_t *out)
+{
+    if (api_uint_arg(text, out) == 0)
+        return 0;
+    struct tm tm = {0};
+    char *end = strptime(text, "%Y-%m-%d", &tm);
+    if (!end || *end)
+        return -1;
+    *out = (int64_t)timegm(&tm);
+    return 0;
+}
+
+/* A metadata field: a string of 1..SRV_MAX_FIELD bytes without control
+ * characters.  Returns NULL (and why in buf) when it is not one. */
+static const char *api_field_check(const char *name, const char *v, bool required, char *why, size_t len)
+{
+    if (!v) {
+        if (required)
+            snprintf(why, len, "'%s' is required (a string)", name);
+        return NULL;
+    }
+    size_t n = strlen(v);
+    if (n == 0 || n > SRV_MAX_FIELD) {
+        snprintf(why, len, "'%s' must be 1 to %d bytes long", name, SRV_MAX_FIELD);
+        return NULL;
+    }
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            snprintf(why, len, "'%s' contains a control character", name);
+            return NULL;
+        }
+    return v;
+}
+
+/* ---- authentication ------------------------------------------------------------ */
+
+/* 0 when the request carries a valid token (its project in project);
+ * otherwise the response is filled (401 or 503) and -1 returned. */
+static int api_authenticate(api_call *c, char *project, size_t len)
+{
+    int64_t id;
+    auth_result a = auth_check(c->conn->db, srv_header(c->req, "Authorization"), project, len, &id);
+    switch (a) {
+    case AUTH_OK: return 0;
+    case AUTH_FAILED:
+        srv_reply_error(c->resp, 503, "%s: cannot read the token table: %s", c->ctx->pool.path,
+                        sqlite3_errmsg(c->conn->db));
+        break;
+    case AUTH_MISSING:
+        srv_reply_error(c->resp, 401, "a bearer token is required (Authorization: Bearer fst_...)");
+        break;
+    case AUTH_REVOKED: srv_reply_error(c->resp, 401, "the token has been revoked"); break;
+    default: srv_reply_error(c->resp, 401, "invalid token (%s)", auth_result_name(a)); break;
+    }
+    c->resp->www_authenticate = true;
+    return -1;
+}
+
+/* ---- budgets ------------------------------------------------------------------ */
+
+static const char *api_rule_status(fs_rule_status s)
+{
+    static const char *const names[] = {"pass", "warn", "fail", "skipped"};
+    return (unsigned)s < 4 ? names[s] : "fail";
+}
+
+/* The budget file of a board, or NULL when the rules directory has none. */
+static char *api_budget_path(const srv_ctx *ctx, const char *board)
+{
+    if (!ctx->cfg->rules_dir || !api_file_name_ok(board))
+        return NULL;
+    size_t n = strlen(ctx->cfg->rules_dir) + strlen(board) + 32;
+    char *path = malloc(n);
+    struct stat st;
+    if (path) {
+        snprintf(path, n, "%s/budgets/%s.ini", ctx->cfg->rules_dir, board);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            free(path), path = NULL;
+    }
+    return path;
+}
+
+/* {"file", "pass", "failed", "warned", "skipped", "rules": [...]}, or
+ * {"file", "error"} when the rules do not apply; json null without rules. */
+static json_t *api_budget_json(const srv_ctx *ctx, const char *board, const json_t *head, const json_t *base)
+{
+    char *path = api_budget_path(ctx, board);
+    if (!path)
+        return json_null();
+    fs_budget b = {0};
+    fs_budget_result r = {0};
+    fs_error err;
+    json_t *o = json_object();
+    json_object_set_new(o, "file", json_pack("s+s+", "budgets/", board, ".ini"));
+    bool loaded = fs_budget_load(path, &b, &err) == 0;
+    if (!loaded || fs_budget_check(&b, head, base, &r, &err) < 0) {
+        json_object_set_new(o, "error", api_str_or_null(err.msg));
+    } else {
+        json_object_set_new(o, "pass", json_boolean(r.failed == 0));
+        json_object_set_new(o, "failed", json_integer((json_int_t)r.failed));
+        json_object_set_new(o, "warned", json_integer((json_int_t)r.warned));
+        json_object_set_new(o, "skipped", json_integer((json_int_t)r.skipped));
+        json_t *rules = json_array();
+        for (size_t i = 0; i < r.nrules; i++)
+            json_array_append_new(rules, json_pack("{s:o,s:s,s:o}", "rule", api_str_or_null(r.rules[i].rule), "status",
+                                                   api_rule_status(r.rules[i].status), "message",
+                                                   api_str_or_null(r.rules[i].message)));
+        json_object_set_new(o, "rules", rules);
+    }
+    /* The limits themselves, for the dashboard's budget lines. */
+    json_t *limits = json_object();
+    for (size_t i = 0; loaded && i < b.nregions; i++)
+        if (b.regions[i].has_max)
+            json_object_set_new(limits, b.regions[i].region ? b.regions[i].region : "(main)",
+                                json_integer((json_int_t)b.regions[i].max));
+    if (loaded && b.has_frozen_max)
+        json_object_set_new(limits, "(frozen)", json_integer((json_int_t)b.frozen_max));
+    json_object_set_new(o, "limits", limits);
+    fs_budget_result_free(&r);
+    fs_budget_free(&b);
+    free(path);
+    return o;
+}
+
+/* ---- diffs --------------------------------------------------------------------- */
+
+/* Run one formatter into a string. */
+static char *api_format(const fs_diff *d, int (*fmt)(FILE *, const fs_diff *, size_t, size_t))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    int rc = fmt(f, d, 1, API_DIFF_TOP);
+    if (fclose(f) != 0 || rc < 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* {"diff": <flashsize-diff>, "markdown": "..."} members added to o. */
+static int api_diff_into(json_t *o, const json_t *a, const json_t *b, const char *label, fs_error *err)
+{
+    fs_diff d = {0};
+    if (fs_diff_compute(a, b, label, &d, err) < 0)
+        return -1;
+    char *js = api_format(&d, fs_diff_write_json), *md = api_format(&d, fs_diff_write_markdown);
+    json_t *dj = js ? json_loads(js, 0, NULL) : NULL;
+    int rc = dj && md ? 0 : fs_fail(err, "out of memory formatting the diff");
+    if (rc == 0) {
+        json_object_set_new(o, "diff", dj);
+        json_object_set_new(o, "markdown", api_str_or_null(md));
+    } else
+        json_decref(dj);
+    free(js);
+    free(md);
+    fs_diff_free(&d);
+    return rc;
+}
+
+static json_t *api_info_json(const fs_build_info *b)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(b->id));
+    json_object_set_new(o, "project", api_str_or_null(b->project));
+    json_object_set_new(o, "board", api_str_or_null(b->board));
+    json_object_set_new(o, "commit", api_str_or_null(b->commit));
+    json_object_set_new(o, "branch", api_str_or_null(b->branch));
+    json_object_set_new(o, "parent", api_str_or_null(b->parent));
+    json_object_set_new(o, "pr", b->pr ? json_integer(b->pr) : json_null());
+    json_object_set_new(o, "timestamp", json_integer(b->timestamp));
+    json_object_set_new(o, "tool_version", api_str_or_null(b->tool_version));
+    return o;
+}
+
+/* Does build id exist?  1 yes, 0 no, -1 database error (response filled). */
+static int api_build_exists(api_call *c, int64_t id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->conn->db, "SELECT 1 FROM builds WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+        api_db_error(c, "looking up a build");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        api_db_error(c, "looking up a build");
+        return -1;
+    }
+    return rc == SQLITE_ROW;
+}
+
+/* Load a stored build for an answer; fills a 404/5xx response on failure. */
+static int api_load(api_call *c, int64_t id, json_t **doc, fs_build_info *info)
+{
+    int e = api_build_exists(c, id);
+    if (e <= 0) {
+        if (e == 0)
+            srv_reply_error(c->resp, 404, "no build %lld", (long long)id);
+        return -1;
+    }
+    fs_error err;
+    if (fs_store_load(c->conn->store, id, doc, info, &err) < 0) {
+        srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- POST /api/v1/builds --------------------------------------------------------- */
+
+typedef struct api_upload {
+    fs_build_meta meta;
+    const char *base;          /* branch to compare against */
+    json_t *body;              /* the parsed JSON body (owns the strings meta points at) */
+    json_t *analysis;          /* borrowed from body, or owned when from an ELF */
+    bool own_analysis;
+} api_upload;
+
+/* Metadata from the JSON body or the query string (for an ELF upload). */
+static int api_upload_meta(api_call *c, api_upload *u, bool from_json)
+{
+    const char *names[] = {"project", "board", "commit", "branch", "parent", "base"};
+    const char *vals[6];
+    char why[160];
+    for (size_t i = 0; i < 6; i++) {
+        const char *v = NULL;
+        if (from_json) {
+            json_t *j = json_object_get(u->body, names[i]);
+            if (j && !json_is_null(j) && !json_is_string(j)) {
+                srv_reply_error(c->resp, 400, "'%s' must be a string", names[i]);
+                return -1;
+            }
+            v = json_string_value(j);
+        } else {
+            v = srv_arg(c->req, names[i]);
+            json_t *probe = v ? json_string(v) : NULL; /* jansson checks UTF-8 */
+            bool utf8 = !v || probe;
+            json_decref(probe);
+            if (!utf8) {
+                srv_reply_error(c->resp, 400, "'%s' is not valid UTF-8", names[i]);
+                return -1;
+            }
+        }
+        vals[i] = api_field_check(names[i], v, i < 3, why, sizeof why);
+        if (!vals[i] && (i < 3 || v)) {
+            srv_reply_error(c->resp, 400, "%s", why);
+            return -1;
+        }
+    }
+    u->meta.project = vals[0];
+    u->meta.board = vals[1];
+    u->meta.commit = vals[2];
+    u->meta.branch = vals[3];
+    u->meta.parent = vals[4];
+    u->base = vals[5] ? vals[5] : API_BASE_BRANCH;
+    int64_t pr = 0, ts = 0;
+    if (from_json) {
+        json_t *p = json_object_get(u->body, "pr"), *t = json_object_get(u->body, "timestamp");
+        if ((p && !json_is_null(p) && (!json_is_integer(p) || json_integer_value(p) < 0)) ||
+            (t && !json_is_null(t) && (!json_is_integer(t) || json_integer_value(t) < 0))) {
+            srv_reply_error(c->resp, 400, "'pr' and 'timestamp' must be whole numbers >= 0");
+            return -1;
+        }
+        pr = p ? json_integer_value(p) : 0;
+        ts = t ? json_integer_value(t) : 0;
+    } else {
+        const char *p = srv_arg(c->req, "pr"), *t = srv_arg(c->req, "timestamp");
+        if ((p && api_uint_arg(p, &pr) < 0) || (t && api_uint_arg(t, &ts) < 0)) {
+            srv_reply_error(c->resp, 400, "'pr' and 'timestamp' must be whole numbers >= 0");
+            return -1;
+        }
+    }
+    u->meta.pr = pr;
+    u->meta.timestamp = ts;
+    return 0;
+}
+
+static int api_upload_json(api_call *c, api_upload *u)
+{
+    const srv_request *r = c->req;
+    size_t depth = api_json_depth(r->body, r->body_len, SRV_MAX_JSON_DEPTH);
+    if (depth > SRV_MAX_JSON_DEPTH) {
+        srv_reply_error(c->resp, 400, "JSON nested deeper than %d levels", SRV_MAX_JSON_DEPTH);
+        return -1;
+    }
+    json_error_t je;
+    u->body = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!u->body) {
+        srv_reply_error(c->resp, 400, "body: invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+        return -1;
+    }
+    if (!json_is_object(u->body)) {
+        srv_reply_error(c->resp, 400, "body: expected a JSON object");
+        return -1;
+    }
+    if (api_upload_meta(c, u, true) < 0)
+        return -1;
+    u->analysis = json_object_get(u->body, "analysis");
+    if (!json_is_object(u->analysis)) {
+        srv_reply_error(c->resp, 400, "'analysis' is required (a flashsize-analysis document)");
+        return -1;
+    }
+    fs_error err;
+    if (fs_analysis_validate(u->analysis, "analysis", &err) < 0) {
+        srv_reply_error(c->resp, 400, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Analyze an uploaded ELF the way `flashsize record` does, from memory. */
+static int api_analyze_elf(const srv_ctx *ctx, const char *board_name, const unsigned char *data, size_t len,
+                           json_t **doc, fs_error *err)
+{
+    fs_image img = {0};
+    fs_board board = {0};
+    fs_report rep = {0};
+    fs_frozen fz = {0};
+    bool have_board = false, have_rep = false, have_fz = false;
+    int rc = -1;
+    char layout[4200];
+    struct stat st;
+    if (ctx->cfg->rules_dir && api_file_name_ok(board_name) &&
+        (size_t)snprintf(layout, sizeof layout, "%s/boards/%s.ini", ctx->cfg->rules_dir, board_name) < sizeof layout &&
+        stat(layout, &st) == 0) {
+        if (fs_board_load(ctx->cfg->rules_dir, board_name, &board, err) < 0)
+            return -1;
+        have_board = true;
+    }
+    if (fs_elf_load_mem("uploaded ELF", data, len, &img, err) < 0)
+        goto done;
+    fs_analyze_opts ao = {NULL, NULL, have_board ? &board : NULL, 0};
+    if (fs_analyze(&img, &ao, &rep, err) < 0)
+        goto done;
+    have_rep = true;
+    if (img.has_symtab) {
+        if (fs_frozen_analyze(&img, data, len, &fz, err) < 0)
+            goto done;
+        have_fz = true;
+        if (fz.present && fs_frozen_findings(&fz, &rep) < 0) {
+            fs_fail(err, "out of memory");
+            goto done;
+        }
+    }
+    fs_output_opts oo = {0};
+    oo.frozen = have_fz && fz.present ? &fz : NULL;
+    if (!(*doc = fs_report_json(&rep, &oo)))
+        fs_fail(err, "uploaded ELF: out of memory");
+    else if (fs_analysis_validate(*doc, "uploaded ELF", err) < 0) {
+        json_decref(*doc);
+        *doc = NULL;
+    } else
+        rc = 0;
+done:
+    if (have_fz)
+        fs_frozen_free(&fz);
+    if (have_rep)
+        fs_report_free(&rep);
+    fs_image_free(&img);
+    if (have_board)
+        fs_board_free(&board);
+    return rc;
+}
+
+/* The newest build of base branch on the same project and board, other
+ * than id; 0 when there is none. */
+static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *base)
+{
+    sqlite3_stmt *st;
+    *base = 0;
+    if (sqlite3_prepare_v2(c->conn->db,
+                           "SELECT b.id FROM builds b JOIN projects p ON p.id = b.project_id"
+                           " JOIN boards o ON o.id = b.board_id"
+                           " WHERE p.name = ?1 AND o.name = ?2 AND b.branch = ?3 AND b.id <> ?4"
+                           " ORDER BY b.timestamp DESC, b.id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        api_db_error(c, "finding the base build");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, u->meta.project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u->meta.board, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, u->base, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *base = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        api_db_error(c, "finding the base build");
+        return -1;
+    }
+    return 0;
+}
+
+/* The answer to an upload: id, base, diff + Markdown, budgets. */
+static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
+{
+    int64_t base_id;
+    if (api_find_base(c, u, id, &base_id) < 0)
+        return;
+    json_t *o = json_object(), *base_doc = NULL;
+    fs_build_info bi = {0};
+    json_object_set_new(o, "id", json_integer(id));
+    json_object_set_new(o, "url", json_sprintf("/api/v1/builds/%lld", (long long)id));
+    json_object_set_new(o, "project", json_string(u->meta.project));
+    json_object_set_new(o, "board", json_string(u->meta.board));
+    json_object_set_new(o, "commit", json_string(u->meta.commit));
+    json_object_set_new(o, "base_branch", json_string(u->base));
+    fs_error err;
+    if (base_id && fs_store_load(c->conn->store, base_id, &base_doc, &bi, &err) < 0) {
+        json_decref(o);
+        srv_reply_error(c->resp, 500, "build %lld stored; loading its base failed: %s", (long long)id, err.msg);
+        return;
+    }
+    json_object_set_new(o, "base", base_doc ? api_info_json(&bi) : json_null());
+    if (base_doc) {
+        if (api_diff_into(o, base_doc, u->analysis, u->meta.board, &err) < 0)
+            json_object_set_new(o, "diff_error", api_str_or_null(err.msg));
+    } else {
+        json_object_set_new(o, "diff", json_null());
+        json_object_set_new(o, "markdown", json_null());
+    }
+    json_object_set_new(o, "budget", api_budget_json(c->ctx, u->meta.board, u->analysis, base_doc));
+    const json_t *summary = json_object_get(u->analysis, "summary");
+    json_object_set(o, "verdict", summary ? json_object_get(summary, "verdict") : json_null());
+    json_decref(base_doc);
+    fs_build_info_free(&bi);
+    snprintf(c->resp->location, sizeof c->resp->location, "/api/v1/builds/%lld", (long long)id);
+    srv_reply_json(c->resp, 201, o);
+}
+
+static void api_upload_build(api_call *c)
+{
+    if (c->ctx->pool.readonly) {
+        srv_reply_error(c->resp, 503, "uploads are disabled: %s", c->ctx->pool.readonly_why);
+        return;
+    }
+    char project[SRV_MAX_FIELD + 1];
+    if (api_authenticate(c, project, sizeof project) < 0)
+        return;
+    api_upload u = {0};
+    const char *type = srv_header(c->req, "Content-Type");
+    bool elf = type && strncasecmp(type, "application/octet-stream", 24) == 0;
+    if (!elf && type && strncasecmp(type, "application/json", 16) != 0) {
+        srv_reply_error(c->resp, 415, "Content-Type must be application/json or application/octet-stream");
+        return;
+    }
+    if (elf ? api_upload_meta(c, &u, false) < 0 : api_upload_json(c, &u) < 0)
+        goto done;
+    if (strcmp(project, u.meta.project) != 0) {
+        srv_reply_error(c->resp, 403, "this token may only upload to project '%s'", project);
+        goto done;
+    }
+    fs_error err;
+    if (elf) {
+        if (c->req->body_len == 0) {
+            srv_reply_error(c->resp, 400, "empty body: expected the firmware ELF");
+            goto done;
+        }
+        if (api_analyze_elf(c->ctx, u.meta.board, c->req->body, c->req->body_len, &u.analysis, &err) < 0) {
+            srv_reply_error(c->resp, 400, "%s", err.msg);
+            goto done;
+        }
+        u.own_analysis = true;
+    }
+    int64_t id;
+    if (fs_store_record(c->conn->store, u.analysis, &u.meta, &id, &err) < 0) {
+        srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
+        goto done;
+    }
+    api_upload_answer(c, &u, id);
+done:
+    if (u.own_analysis)
+        json_decref(u.analysis);
+    json_decref(u.body);
+}
+
+/* ---- reads ---------------------------------------------------------------------- */
+
+static void api_projects(api_call *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->conn->db,
+                           "SELECT p.name, count(b.id), count(DISTINCT b.board_id), max(b.timestamp)"
+                           " FROM projects p LEFT JOIN builds b ON b.project_id = p.id"
+                           " GROUP BY p.id ORDER BY p.name LIMIT ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        api_db_error(c, "listing projects");
+        return;
+    }
+    sqlite3_bind_int(st, 1, SRV_MAX_RESULTS);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, json_pack("{s:o,s:I,s:I,s:o}", "name", api_col_str(st, 0), "builds",
+                                             (json_int_t)sqlite3_column_int64(st, 1), "boards",
+                                             (json_int_t)sqlite3_column_int64(st, 2), "latest",
+                                             sqlite3_column_type(st, 3) == SQLITE_NULL
+                                                 ? json_null()
+                                                 : json_integer(sqlite3_column_int64(st, 3))));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        api_db_error(c, "listing projects");
+        return;
+    }
+    srv_reply_json(c->resp, 200, json_pack("{s:o}", "projects", arr));
+}
+
+/* Ids of a build's error findings, in order. */
+static json_t *api_error_ids(api_call *c, int64_t id)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->conn->db, "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return arr;
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(arr, api_col_str(st, 0));
+    sqlite3_finalize(st);
+    return arr;
+}
+
+/* {"NAME": {"used", "length"}} of a build's regions. */
+static json_t *api_regions(api_call *c, sqlite3_stmt *st, int64_t id)
+{
+    json_t *o = json_object();
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *name = sqlite3_column_text(st, 0);
+        if (name)
+            json_object_set_new(o, (const char *)name,
+                                json_pack("{s:I,s:I}", "used", (json_int_t)sqlite3_column_int64(st, 1), "length",
+                                          (json_int_t)sqlite3_column_int64(st, 2)));
+    }
+    (void)c;
+    return o;
+}
+
+static const char api_row_cols[] =
+    "b.id, b.commit_sha, b.branch, b.parent_sha, b.pr, b.timestamp, b.main_region, b.main_used, b.main_length";
+
+/* One history/latest row as JSON (columns as api_row_cols). */
+static json_t *api_row_json(api_call *c, sqlite3_stmt *st, sqlite3_stmt *regions)
+{
+    int64_t id = sqlite3_column_int64(st, 0);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(id));
+    json_object_set_new(o, "commit", api_col_str(st, 1));
+    json_object_set_new(o, "branch", api_col_str(st, 2));
+    json_object_set_new(o, "parent", api_col_str(st, 3));
+    json_object_set_new(o, "pr", sqlite3_column_int64(st, 4) ? json_integer(sqlite3_column_int64(st, 4)) : json_null());
+    json_object_set_new(o, "timestamp", json_integer(sqlite3_column_int64(st, 5)));
+    json_object_set_new(o, "main_region", api_col_str(st, 6));
+    json_object_set_new(o, "used", json_integer(sqlite3_column_int64(st, 7)));
+    json_object_set_new(o, "length", json_integer(sqlite3_column_int64(st, 8)));
+    json_object_set_new(o, "errors", api_error_ids(c, id));
+    if (regions)
+        json_object_set_new(o, "regions", api_regions(c, regions, id));
+    return o;
+}
+
+static void api_boards(api_call *c, const char *project)
+{
+    sqlite3_stmt *st, *reg = NULL;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT o.name, (SELECT count(*) FROM builds x WHERE x.project_id = p.id AND x.board_id = o.id), %s"
+             " FROM projects p JOIN boards o JOIN builds b ON b.id = ("
+             "   SELECT y.id FROM builds y WHERE y.project_id = p.id AND y.board_id = o.id"
+             "   ORDER BY y.timestamp DESC, y.id DESC LIMIT 1)"
+             " WHERE p.name = ?1 ORDER BY o.name LIMIT ?2",
+             api_row_cols);
+    if (sqlite3_prepare_v2(c->conn->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->conn->db, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq", -1,
+                           &reg, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        api_db_error(c, "listing boards");
+        return;
+    }
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, SRV_MAX_RESULTS);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* api_row_json reads columns 0..8: shift by making a view of columns 2.. */
+        json_t *latest = json_object();
+        int64_t id = sqlite3_column_int64(st, 2);
+        json_object_set_new(latest, "id", json_integer(id));
+        json_object_set_new(latest, "commit", api_col_str(st, 3));
+        json_object_set_new(latest, "branch", api_col_str(st, 4));
+        json_object_set_new(latest, "timestamp", json_integer(sqlite3_column_int64(st, 7)));
+        json_object_set_new(latest, "main_region", api_col_str(st, 8));
+        json_object_set_new(latest, "used", json_integer(sqlite3_column_int64(st, 9)));
+        json_object_set_new(latest, "length", json_integer(sqlite3_column_int64(st, 10)));
+        json_object_set_new(latest, "errors", api_error_ids(c, id));
+        json_object_set_new(latest, "regions", api_regions(c, reg, id));
+        json_array_append_new(arr, json_pack("{s:o,s:I,s:o}", "name", api_col_str(st, 0), "builds",
+                                             (json_int_t)sqlite3_column_int64(st, 1), "latest", latest));
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(reg);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        api_db_error(c, "listing boards");
+        return;
+    }
+    if (json_array_size(arr) == 0) {
+        /* Tell an unknown project from one without builds. */
+        sqlite3_stmt *p;
+        int found = 0;
+        if (sqlite3_prepare_v2(c->conn->db, "SELECT 1 FROM projects WHERE name = ?1", -1, &p, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(p, 1, project, -1, SQLITE_STATIC);
+            found = sqlite3_step(p) == SQLITE_ROW;
+            sqlite3_finalize(p);
+        }
+        if (!found) {
+            json_decref(arr);
+            srv_reply_error(c->resp, 404, "no project '%s'", project);
+            return;
+        }
+    }
+    srv_reply_json(c->resp, 200, json_pack("{s:s,s:o}", "project", project, "boards", arr));
+}
+
+static void api_history(api_call *c, const char *project, const char *board)
+{
+    const char *branch = srv_arg(c->req, "branch"), *since = srv_arg(c->req, "since"),
+               *until = srv_arg(c->req, "until"), *limit_s = srv_arg(c->req, "limit");
+    int64_t t0 = 0, t1 = INT64_MAX, limit = SRV_DEFAULT_RESULTS;
+    if ((since && api_time_arg(since, &t0) < 0) || (until && api_time_arg(until, &t1) < 0)) {
+        srv_reply_error(c->resp, 400, "'since' and 'until' are seconds since 1970 or YYYY-MM-DD");
+        return;
+    }
+    if (limit_s && (api_uint_arg(limit_s, &limit) < 0 || limit == 0)) {
+        srv_reply_error(c->resp, 400, "'limit' must be a whole number from 1 (at most %d are returned)",
+                        SRV_MAX_RESULTS);
+        return;
+    }
+    bool capped = limit > SRV_MAX_RESULTS;
+    if (capped)
+        limit = SRV_MAX_RESULTS;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards o ON o.id = b.board_id"
+             " WHERE p.name = ?1 AND o.name = ?2 AND (?3 IS NULL OR b.branch = ?3)"
+             " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
+             " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
+             api_row_cols);
+    sqlite3_stmt *st, *reg = NULL;
+    if (sqlite3_prepare_v2(c->conn->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->conn->db, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq", -1,
+                           &reg, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        api_db_error(c, "reading the history");
+        return;
+    }
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, board, -1, SQLITE_STATIC);
+    if (branch)
+        sqlite3_bind_text(st, 3, branch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, t0);
+    sqlite3_bind_int64(st, 5, t1);
+    sqlite3_bind_int64(st, 6, limit);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, api_row_json(c, st, reg));
+    sqlite3_finalize(st);
+    sqlite3_finalize(reg);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        api_db_error(c, "reading the history");
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "project", json_string(project));
+    json_object_set_new(o, "board", json_string(board));
+    json_object_set_new(o, "branch", api_str_or_null(branch));
+    json_object_set_new(o, "limit", json_integer(limit));
+    json_object_set_new(o, "limit_capped", json_boolean(capped));
+    json_object_set_new(o, "builds", arr);
+    /* Budget limits for the chart's budget lines (evaluated on the newest build). */
+    json_t *budget = json_null();
+    if (json_array_size(arr)) {
+        json_t *doc = NULL;
+        fs_error err;
+        int64_t newest = json_integer_value(json_object_get(json_array_get(arr, 0), "id"));
+        if (fs_store_load(c->conn->store, newest, &doc, NULL, &err) == 0) {
+            json_decref(budget);
+            budget = api_budget_json(c->ctx, board, doc, NULL);
+            json_decref(doc);
+        }
+    }
+    json_object_set_new(o, "budget", budget);
+    srv_reply_json(c->resp, 200, o);
+}
+
+static int api_symbol_size_cmp(const void *x, const void *y)
+{
+    uint64_t a = 0, b = 0;
+    fs_json_u64(json_object_get(*(json_t *const *)x, "size"), &a);
+    fs_json_u64(json_object_get(*(json_t *const *)y, "size"), &b);
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static void api_build(api_call *c, int64_t id)
+{
+    const char *top_s = srv_arg(c->req, "top");
+    int64_t top = API_TOP_DEFAULT;
+    if (top_s && api_uint_arg(top_s, &top) < 0) {
+        srv_reply_error(c->resp, 400, "'top' must be a whole number");
+        return;
+    }
+    if (top > SRV_MAX_RESULTS)
+        top = SRV_MAX_RESULTS;
+    json_t *doc;
+    fs_build_info info = {0};
+    if (api_load(c, id, &doc, &info) < 0)
+        return;
+    json_t *syms = json_object_get(doc, "symbols");
+    size_t n = json_array_size(syms);
+    json_t **v = n ? malloc(n * sizeof *v) : NULL;
+    json_t *top_arr = json_array();
+    if (v) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = json_array_get(syms, i);
+        qsort(v, n, sizeof *v, api_symbol_size_cmp);
+        for (size_t i = 0; i < n && (int64_t)i < top; i++)
+            json_array_append(top_arr, v[i]);
+        free(v);
+    }
+    json_object_del(doc, "symbols");
+    json_t *o = json_object();
+    json_object_set_new(o, "build", api_info_json(&info));
+    json_object_set_new(o, "top_symbols", top_arr);
+    json_object_set_new(o, "budget", api_budget_json(c->ctx, info.board, doc, NULL));
+    json_object_set_new(o, "analysis", doc);
+    fs_build_info_free(&info);
+    srv_reply_json(c->resp, 200, o);
+}
+
+static void api_diff(api_call *c)
+{
+    const char *as = srv_arg(c->req, "a"), *bs = srv_arg(c->req, "b");
+    int64_t a, b;
+    if (!as || !bs || api_uint_arg(as, &a) < 0 || api_uint_arg(bs, &b) < 0) {
+        srv_reply_error(c->resp, 400, "diff needs a=ID and b=ID (build ids)");
+        return;
+    }
+    json_t *da = NULL, *db = NULL;
+    fs_build_info ia = {0}, ib = {0};
+    if (api_load(c, a, &da, &ia) == 0 && api_load(c, b, &db, &ib) == 0) {
+        json_t *o = json_object();
+        json_object_set_new(o, "a", api_info_json(&ia));
+        json_object_set_new(o, "b", api_info_json(&ib));
+        fs_error err;
+        if (api_diff_into(o, da, db, ib.board, &err) < 0) {
+            json_decref(o);
+            srv_reply_error(c->resp, 500, "%s", err.msg);
+        } else
+            srv_reply_json(c->resp, 200, o);
+    }
+    json_decref(da);
+    json_decref(db);
+    fs_build_info_free(&ia);
+    fs_build_info_free(&ib);
+}
+
+static void api_healthz(api_call *c)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(c->conn->db, "SELECT count(*) FROM builds", -1, &st, NULL);
+    int64_t n = -1;
+    if (rc == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (n < 0) {
+        srv_reply_error(c->resp, 503, "%s: database unavailable: %s", c->ctx->pool.path, sqlite3_errmsg(c->conn->db));
+        return;
+    }
+    srv_reply_json(c->resp, 200,
+                   json_pack("{s:s,s:s,s:I,s:s}", "status", "ok", "database", c->ctx->pool.readonly ? "read-only" : "read-write",
+                             "builds", (json_int_t)n, "version", FS_VERSION));
+}
+
+/* ---- routing -------------------------------------------------------------------- */
+
+/* Split the part of path after /api/v1/ into segments (in buf). */
+static size_t api_split(const char *path, char *buf, size_t len, char **segs)
+{
+    snprintf(buf, len, "%s", path + sizeof API_PREFIX - 1);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "/", &save); t && n < API_MAX_SEGS; t = strtok_r(NULL, "/", &save))
+        segs[n++] = t;
+    return n;
+}
+
+static void api_route(api_call *c)
+{
+    const srv_request *r = c->req;
+    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+    if (strcmp(r->path, "/healthz") == 0) {
+        get ? api_healthz(c) : srv_reply_error(c->resp, 405, "use GET");
+        return;
+    }
+    if (strncmp(r->path, API_PREFIX, sizeof API_PREFIX - 1) != 0) {
+        srv_reply_error(c->resp, 404, "no such endpoint (the API is under /api/v1/)");
+        return;
+    }
+    char buf[2048], *s[API_MAX_SEGS + 1];
+    size_t n = api_split(r->path, buf, sizeof buf, s);
+    if (n == 1 && strcmp(s[0], "builds") == 0) {
+        strcmp(r->method, "POST") == 0 ? api_upload_build(c) : srv_reply_error(c->resp, 405, "use POST to upload");
+        return;
+    }
+    if (!get) {
+        srv_reply_error(c->resp, 405, "method %s not allowed here", r->method);
+        return;
+    }
+    if (c->ctx->cfg->private_reads) {
+        char project[SRV_MAX_FIELD + 1];
+        if (api_authenticate(c, project, sizeof project) < 0)
+            return;
+    }
+    int64_t id;
+    if (n == 1 && strcmp(s[0], "projects") == 0)
+        api_projects(c);
+    else if (n == 3 && strcmp(s[0], "projects") == 0 && strcmp(s[2], "boards") == 0)
+        api_boards(c, s[1]);
+    else if (n == 5 && strcmp(s[0], "projects") == 0 && strcmp(s[2], "boards") == 0 && strcmp(s[4], "history") == 0)
+        api_history(c, s[1], s[3]);
+    else if (n == 2 && strcmp(s[0], "builds") == 0) {
+        if (api_uint_arg(s[1], &id) < 0)
+            srv_reply_error(c->resp, 400, "a build id is a whole number");
+        else
+            api_build(c, id);
+    } else if (n == 1 && strcmp(s[0], "diff") == 0)
+        api_diff(c);
+    else
+        srv_reply_error(c->resp, 404, "no such endpoint");
+}
+
+void api_handle(srv_ctx *ctx, const srv_request *r, srv_response *resp)
+{
+    api_call c = {ctx, r, resp, sdb_acquire(&ctx->pool)};
+    api_route(&c);
+    sdb_release(&ctx->pool, c.conn);
+}

@@ -1,0 +1,111 @@
+/*
+ * http.h - what the server's parts share: the request a handler reads, the
+ * response it fills, the connection pool it borrows a database from.
+ *
+ * server.c owns the libmicrohttpd side (bodies, limits, logging) and turns
+ * an srv_response into an HTTP answer; api.c and static.c only fill
+ * responses from requests, so they never see libmicrohttpd's types beyond
+ * the opaque connection used to look up headers and query arguments.
+ *
+ * Ownership: srv_request is borrowed by handlers for one call.
+ * srv_response.body is owned by the response (malloc'd) and freed by
+ * server.c after sending.
+ */
+#ifndef FS_SRV_HTTP_H
+#define FS_SRV_HTTP_H
+
+#include "model.h"
+#include "server.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+
+struct MHD_Connection;
+struct fs_store;
+
+/* ---- database connections (db.c) ----------------------------------------- */
+
+/* One slot: the store's own connection (record, load) and a plain SQLite
+ * connection for the server's queries and its token table. */
+typedef struct sdb_conn {
+    struct fs_store *store;
+    sqlite3 *db;
+    bool busy;
+} sdb_conn;
+
+typedef struct sdb_pool {
+    char *path;
+    bool readonly;            /* the file could not be opened for writing */
+    char readonly_why[1024];  /* the store's message saying why */
+    sdb_conn *conns;
+    size_t nconns;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+} sdb_pool;
+
+/* Open n connection pairs to path; a file that cannot be written is opened
+ * read-only (p->readonly, uploads then answer 503).  The server's own table
+ * (server_tokens, auth.c) is created when the file is writable. */
+int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err);
+void sdb_pool_close(sdb_pool *p);
+/* Borrow a connection (waits for one to be free); give it back with release. */
+sdb_conn *sdb_acquire(sdb_pool *p);
+void sdb_release(sdb_pool *p, sdb_conn *c);
+
+/* ---- requests and responses ---------------------------------------------- */
+
+typedef struct srv_ctx {
+    const srv_config *cfg;
+    sdb_pool pool;
+    FILE *log;
+    char web_root[4096];      /* realpath of cfg->web_dir, "" if none */
+} srv_ctx;
+
+typedef struct srv_request {
+    struct MHD_Connection *conn;
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* percent-decoded path, query removed */
+    const char *raw_path;     /* the path as the client sent it (for checks of encodings) */
+    const unsigned char *body;
+    size_t body_len;
+} srv_request;
+
+typedef struct srv_response {
+    unsigned status;
+    char *body;               /* owned, malloc'd; may be NULL for an empty body */
+    size_t len;
+    const char *content_type; /* static string */
+    const char *cache;        /* Cache-Control value, static; NULL = "no-store" */
+    bool www_authenticate;    /* add WWW-Authenticate: Bearer (401) */
+    char location[128];       /* Location header when non-empty */
+} srv_response;
+
+/* A header or query argument of the request, or NULL. */
+const char *srv_header(const srv_request *r, const char *name);
+const char *srv_arg(const srv_request *r, const char *name);
+
+/* Serialize doc (a new reference, consumed) as the response body. */
+void srv_reply_json(srv_response *resp, unsigned status, json_t *doc);
+/* {"error": message, "status": status} */
+void srv_reply_error(srv_response *resp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- handlers -------------------------------------------------------------- */
+
+/* /api/v1/... and /healthz (api.c). */
+void api_handle(srv_ctx *ctx, const srv_request *r, srv_response *resp);
+/* Files of the dashboard (static.c). */
+void static_handle(const srv_ctx *ctx, const srv_request *r, srv_response *resp);
+
+/* Is path (decoded) safe to map into the web directory?  Exposed for tests. */
+bool static_path_ok(const char *path);
+/* The Content-Type for a file name, by its extension. */
+const char *static_mime(const char *name);
+
+/* Deepest nesting of arrays/objects in a JSON text, counted without parsing
+ * it (strings and escapes skipped); stops counting once past limit. */
+size_t api_json_depth(const unsigned char *text, size_t len, size_t limit);
+
+#endif
