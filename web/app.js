@@ -1,0 +1,409 @@
+/*
+ * app.js - the flashsize dashboard (docs/server.md, "Dashboard").
+ *
+ * Routes (location.hash):
+ *   #/                          projects
+ *   #/p/PROJECT                 boards of a project: gauges and flags of each
+ *   #/p/PROJECT/b/BOARD         a board: gauges, flags, history charts, frozen modules, builds
+ *   #/build/ID                  one build: findings, sections, top symbols
+ *   #/compare/A/B               two builds side by side (a PR against its base)
+ *
+ * Rules the code keeps:
+ *   - every piece of data goes into the page as text (el() and textContent);
+ *     symbol, module, board and branch names may contain HTML;
+ *   - the numbers a test or a reader needs are also in data-* attributes
+ *     (data-used, data-limit, data-budget, data-points, data-flag);
+ *   - with `flashsize serve --private` the API answers 401: the page asks for
+ *     a token once and keeps it in sessionStorage.
+ */
+'use strict';
+
+(function () {
+  const FLAGS = ['irom0-overflow', 'window-exhausted', 'boot-segments-overflow', 'romfs-overlap'];
+  const main = document.getElementById('main');
+  const crumbs = document.getElementById('crumbs');
+  const charts = [];
+  let pendingCharts = [];
+
+  /* ---- DOM helpers: text only ------------------------------------------------ */
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v !== null && v !== undefined && v !== false) e.setAttribute(k, String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      e.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    }
+    return e;
+  }
+
+  function link(href, text, attrs) {
+    return el('a', Object.assign({ href: href }, attrs || {}), text);
+  }
+
+  function enc(s) {
+    return encodeURIComponent(s);
+  }
+
+  function bytes(n) {
+    if (n === null || n === undefined) return '–';
+    return Number(n).toLocaleString('en-US') + ' B';
+  }
+
+  function kib(n) {
+    return (n / 1024).toFixed(1) + ' KiB';
+  }
+
+  function delta(n) {
+    return (n > 0 ? '+' : '') + Number(n).toLocaleString('en-US');
+  }
+
+  function when(ts) {
+    return new Date(ts * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  }
+
+  function state(cls, text) {
+    return el('p', { class: 'state ' + cls }, text);
+  }
+
+  function show(...nodes) {
+    while (charts.length) charts.pop().destroy();
+    main.replaceChildren(...nodes.flat());
+    /* Charts are drawn once their canvas is in the page (it has a size then). */
+    const todo = pendingCharts;
+    pendingCharts = [];
+    for (const [canvas, config] of todo) charts.push(new window.Chart(canvas, config));
+  }
+
+  function setCrumbs(parts) {
+    const items = [link('#/', 'projects')];
+    for (const [href, text] of parts) items.push(el('span', { class: 'sep' }, '/'), href ? link(href, text) : el('span', {}, text));
+    crumbs.replaceChildren(...items);
+  }
+
+  /* ---- the API ---------------------------------------------------------------- */
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  async function api(path) {
+    const headers = { Accept: 'application/json' };
+    const token = sessionStorage.getItem('flashsize-token');
+    if (token) headers.Authorization = 'Bearer ' + token;
+    const r = await fetch('/api/v1/' + path, { headers: headers });
+    let body = null;
+    try {
+      body = await r.json();
+    } catch (e) {
+      throw new ApiError(r.status, 'the server answered ' + r.status + ' without JSON');
+    }
+    if (!r.ok) throw new ApiError(r.status, body && body.error ? body.error : 'HTTP ' + r.status);
+    return body;
+  }
+
+  function tokenForm() {
+    const input = el('input', { type: 'password', id: 'token', autocomplete: 'off', placeholder: 'fst_…' });
+    const form = el('form', { class: 'token-form' },
+      el('label', { for: 'token' }, 'This server is private: enter a token (flashsize token create)'), input,
+      el('button', { type: 'submit' }, 'Use token'));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      sessionStorage.setItem('flashsize-token', input.value.trim());
+      route();
+    });
+    return form;
+  }
+
+  function failure(err) {
+    if (err instanceof ApiError && err.status === 401) return show(tokenForm());
+    show(state('error', 'Could not load: ' + err.message));
+  }
+
+  /* ---- gauges and flags ------------------------------------------------------- */
+
+  /* The gauges of one analysis: irom0, IRAM, DRAM, the 1 MiB window, ROMFS on an
+   * ESP8266; otherwise every region with a length.  budget: {region: max}. */
+  function gaugeList(doc, budget) {
+    const out = [];
+    const regions = doc.regions || [];
+    const limits = (budget && budget.limits) || {};
+    const mainName = mainRegion(doc);
+    function budgetOf(name) {
+      if (limits[name] !== undefined) return limits[name];
+      if (name === mainName && limits['(main)'] !== undefined) return limits['(main)'];
+      return null;
+    }
+    const esp = doc.esp8266;
+    const names = { irom0_0_seg: 'irom0 (flash code)', iram1_0_seg: 'IRAM', dram0_0_seg: 'DRAM' };
+    for (const r of regions) {
+      if (!r.length) continue;
+      if (esp && !names[r.name]) continue;
+      out.push({ key: r.name, label: names[r.name] || r.name, used: r.used, limit: r.length, budget: budgetOf(r.name) });
+    }
+    if (esp && esp.window_end) {
+      const used = Math.max(0, (esp.window_used_end || esp.window_start) - esp.window_start);
+      out.push({ key: 'window', label: '1 MiB flash window', used: used, limit: esp.window_end - esp.window_start, budget: null });
+    }
+    const romfs = esp && esp.romfs;
+    if (romfs && romfs.size) {
+      const used = doc.romfs && doc.romfs.image_size !== undefined ? doc.romfs.image_size : romfs.used || 0;
+      out.push({ key: 'romfs', label: 'ROMFS partition', used: used, limit: romfs.size, budget: null });
+    }
+    return out;
+  }
+
+  function mainRegion(doc) {
+    const rs = doc.regions || [];
+    const irom = rs.find((r) => r.name === 'irom0_0_seg');
+    if (irom) return irom.name;
+    let best = null;
+    for (const r of rs) if (/x/.test(r.attrs || '') && (!best || r.length > best.length)) best = r;
+    return best ? best.name : rs.length ? rs[0].name : null;
+  }
+
+  function gauge(g) {
+    const pct = g.limit ? (100 * g.used) / g.limit : 0;
+    const over = g.used > g.limit;
+    const fill = el('div', { class: 'fill' + (over ? ' over' : pct >= 90 ? ' warn' : '') });
+    fill.style.width = Math.min(100, pct).toFixed(2) + '%';
+    const bar = el('div', { class: 'bar', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': g.limit, 'aria-valuenow': g.used }, fill);
+    if (g.budget !== null && g.budget !== undefined && g.limit) {
+      const line = el('div', { class: 'budget-line', title: 'budget ' + bytes(g.budget) });
+      line.style.left = Math.min(100, (100 * g.budget) / g.limit).toFixed(2) + '%';
+      bar.appendChild(line);
+    }
+    return el('div', {
+      class: 'gauge' + (over ? ' over' : ''), 'data-region': g.key, 'data-used': g.used, 'data-limit': g.limit,
+      'data-budget': g.budget === null || g.budget === undefined ? '' : g.budget, 'data-percent': pct.toFixed(2),
+    },
+    el('div', { class: 'gauge-head' }, el('span', { class: 'gauge-name' }, g.label),
+      el('span', { class: 'gauge-pct' }, pct.toFixed(1) + '%')),
+    bar,
+    el('div', { class: 'gauge-nums' }, bytes(g.used) + ' of ' + bytes(g.limit) +
+      (over ? ' — ' + bytes(g.used - g.limit) + ' over' : ' — ' + bytes(g.limit - g.used) + ' free') +
+      (g.budget !== null && g.budget !== undefined ? ' · budget ' + bytes(g.budget) : '')));
+  }
+
+  function flags(errorIds) {
+    const ids = Array.from(new Set(errorIds || []));
+    if (!ids.length) return el('div', { class: 'flags ok', 'data-flags': '' }, el('span', { class: 'flag-ok' }, 'no errors'));
+    return el('div', { class: 'flags', 'data-flags': ids.join(' ') },
+      ids.map((id) => el('span', { class: 'flag' + (FLAGS.includes(id) ? ' major' : ''), 'data-flag': id }, id)));
+  }
+
+  /* ---- pages -------------------------------------------------------------------- */
+
+  async function pageProjects() {
+    setCrumbs([]);
+    const data = await api('projects');
+    if (!data.projects.length) {
+      return show(el('h1', {}, 'Projects'), state('empty', 'No builds yet. Create a token with `flashsize token create --project NAME` and upload an analysis to POST /api/v1/builds.'));
+    }
+    if (data.projects.length === 1) {
+      location.replace('#/p/' + enc(data.projects[0].name));
+      return;
+    }
+    show(el('h1', {}, 'Projects'), el('ul', { class: 'cards' }, data.projects.map((p) => el('li', { class: 'card' },
+      link('#/p/' + enc(p.name), p.name, { class: 'card-title' }),
+      el('p', {}, p.builds + ' builds on ' + p.boards + ' boards' + (p.latest ? ', latest ' + when(p.latest) : ''))))));
+  }
+
+  async function pageProject(project) {
+    setCrumbs([[null, project]]);
+    const data = await api('projects/' + enc(project) + '/boards');
+    if (!data.boards.length) return show(el('h1', {}, project), state('empty', 'No boards have builds yet.'));
+    const cards = data.boards.map((b) => {
+      const doc = { regions: Object.entries(b.latest.regions).map(([name, r]) => ({ name: name, used: r.used, length: r.length })) };
+      const gs = gaugeList(doc, null).filter((g) => g.key === b.latest.main_region);
+      return el('li', { class: 'card board-card', 'data-board': b.name },
+        link('#/p/' + enc(project) + '/b/' + enc(b.name), b.name, { class: 'card-title' }),
+        flags(b.latest.errors),
+        gs.map(gauge),
+        el('p', { class: 'muted' }, b.builds + ' builds · latest ' + b.latest.commit.slice(0, 12) +
+          (b.latest.branch ? ' on ' + b.latest.branch : '') + ' · ' + when(b.latest.timestamp)));
+    });
+    show(el('h1', {}, project), el('ul', { class: 'cards' }, cards));
+  }
+
+  function historyChart(region, points, limit, budget) {
+    const canvas = el('canvas', { 'aria-label': 'history of ' + region, role: 'img' });
+    const used = points.map((p) => (p.regions[region] ? p.regions[region].used : null));
+    const wrap = el('div', {
+      class: 'chart', 'data-region': region, 'data-points': used.join(','), 'data-limit': limit,
+      'data-budget': budget === null || budget === undefined ? '' : budget,
+    }, el('h3', {}, region), el('div', { class: 'chart-box' }, canvas));
+    if (window.Chart) {
+      const datasets = [
+        { label: 'used', data: used, borderColor: '#2563eb', backgroundColor: '#2563eb', tension: 0.1, pointRadius: 3 },
+        { label: 'limit', data: points.map(() => limit), borderColor: '#6b7280', borderDash: [6, 4], pointRadius: 0 },
+      ];
+      if (budget !== null && budget !== undefined) {
+        datasets.push({ label: 'budget', data: points.map(() => budget), borderColor: '#dc2626', borderDash: [2, 3], pointRadius: 0 });
+      }
+      pendingCharts.push([canvas, {
+        type: 'line',
+        data: { labels: points.map((p) => p.commit.slice(0, 8)), datasets: datasets },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false,
+          scales: { y: { beginAtZero: false, ticks: { callback: (v) => kib(v) } } },
+          plugins: { tooltip: { callbacks: { label: (c) => c.dataset.label + ': ' + bytes(c.parsed.y) } } },
+        },
+      }]);
+    } else {
+      wrap.appendChild(state('error', 'Chart.js did not load (vendor/chart.umd.js).'));
+    }
+    return wrap;
+  }
+
+  function frozenTable(doc) {
+    const mods = doc.frozen && Array.isArray(doc.frozen.modules) ? doc.frozen.modules.slice() : [];
+    if (!mods.length) return state('empty', 'This build has no frozen modules.');
+    mods.sort((a, b) => b.bytes - a.bytes);
+    const max = mods[0].bytes || 1;
+    return el('table', { class: 'frozen' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'module'), el('th', { class: 'num' }, 'bytes'), el('th', {}, ''))),
+      el('tbody', {}, mods.map((m) => {
+        const fill = el('div', { class: 'fill' });
+        fill.style.width = ((100 * m.bytes) / max).toFixed(1) + '%';
+        return el('tr', { 'data-module': m.name, 'data-bytes': m.bytes },
+          el('td', { class: 'name' }, m.name), el('td', { class: 'num' }, bytes(m.bytes)),
+          el('td', { class: 'barcell' }, el('div', { class: 'bar small' }, fill)));
+      })));
+  }
+
+  async function pageBoard(project, board) {
+    setCrumbs([['#/p/' + enc(project), project], [null, board]]);
+    const hist = await api('projects/' + enc(project) + '/boards/' + enc(board) + '/history?limit=200');
+    if (!hist.builds.length) return show(el('h1', {}, board), state('empty', 'No builds of this board yet.'));
+    const latest = hist.builds[0];
+    const b = await api('builds/' + latest.id + '?top=20');
+    const doc = b.analysis;
+    /* The charts follow the latest build's branch; the table lists every branch. */
+    const points = hist.builds.filter((h) => h.branch === latest.branch).reverse();
+    const limits = (hist.budget && hist.budget.limits) || {};
+    const regionNames = Object.keys(latest.regions).filter((n) => latest.regions[n].length >= 256);
+    const chartsEl = regionNames.map((n) => historyChart(n, points, latest.regions[n].length,
+      limits[n] !== undefined ? limits[n] : n === latest.main_region ? limits['(main)'] : null));
+    const rows = hist.builds.map((h, i) => {
+      const prev = hist.builds[i + 1];
+      return el('tr', { 'data-build': h.id },
+        el('td', {}, link('#/build/' + h.id, h.commit.slice(0, 12))), el('td', {}, h.branch || ''),
+        el('td', {}, when(h.timestamp)), el('td', { class: 'num' }, bytes(h.used)),
+        el('td', { class: 'num' }, prev ? delta(h.used - prev.used) : ''),
+        el('td', {}, flags(h.errors)),
+        el('td', {}, prev ? link('#/compare/' + prev.id + '/' + h.id, 'compare') : ''));
+    });
+    show(el('h1', {}, board),
+      el('p', { class: 'muted' }, 'latest: ', link('#/build/' + latest.id, latest.commit.slice(0, 12)),
+        (latest.branch ? ' on ' + latest.branch : '') + ' · ' + when(latest.timestamp)),
+      flags(latest.errors),
+      el('section', { class: 'gauges' }, gaugeList(doc, b.budget).map(gauge)),
+      el('h2', {}, 'History'), el('div', { class: 'charts' }, chartsEl),
+      el('h2', {}, 'Frozen modules'), frozenTable(doc),
+      el('h2', {}, 'Builds'),
+      el('div', { class: 'scroll' }, el('table', { class: 'builds' },
+        el('thead', {}, el('tr', {}, ['commit', 'branch', 'time', 'main region', 'delta', 'errors', ''].map((h) => el('th', {}, h)))),
+        el('tbody', {}, rows))));
+  }
+
+  function findingsList(findings) {
+    if (!findings || !findings.length) return state('empty', 'No findings.');
+    return el('ul', { class: 'findings' }, findings.map((f) => el('li', { class: 'finding ' + f.severity, 'data-finding': f.id },
+      el('span', { class: 'sev' }, f.severity), ' ', el('code', {}, f.id), ' ', f.message || '',
+      f.remedy ? el('div', { class: 'remedy' }, f.remedy) : null)));
+  }
+
+  async function pageBuild(id) {
+    const b = await api('builds/' + enc(id) + '?top=50');
+    const info = b.build, doc = b.analysis;
+    setCrumbs([['#/p/' + enc(info.project), info.project], ['#/p/' + enc(info.project) + '/b/' + enc(info.board), info.board],
+      [null, info.commit.slice(0, 12)]]);
+    const errors = (doc.findings || []).filter((f) => f.severity === 'error').map((f) => f.id);
+    const sections = (doc.sections || []).filter((s) => s.size > 0);
+    show(el('h1', {}, 'Build ' + info.id + ' · ' + info.commit),
+      el('p', { class: 'muted' }, info.board + (info.branch ? ' · ' + info.branch : '') + (info.pr ? ' · PR #' + info.pr : '') +
+        ' · ' + when(info.timestamp) + ' · verdict ' + (doc.summary ? doc.summary.verdict : '?')),
+      flags(errors),
+      el('section', { class: 'gauges' }, gaugeList(doc, b.budget).map(gauge)),
+      el('h2', {}, 'Findings'), findingsList(doc.findings),
+      el('h2', {}, 'Frozen modules'), frozenTable(doc),
+      el('h2', {}, 'Sections'),
+      el('div', { class: 'scroll' }, el('table', { class: 'sections' },
+        el('thead', {}, el('tr', {}, ['section', 'address', 'size', 'region'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, sections.map((s) => el('tr', { 'data-section': s.name, 'data-size': s.size },
+          el('td', { class: 'name' }, s.name), el('td', { class: 'num' }, '0x' + Number(s.address).toString(16)),
+          el('td', { class: 'num' }, bytes(s.size)), el('td', {}, s.region || '')))))),
+      el('h2', {}, 'Top symbols'),
+      el('div', { class: 'scroll' }, el('table', { class: 'symbols' },
+        el('thead', {}, el('tr', {}, ['symbol', 'size', 'type', 'section'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, b.top_symbols.map((s) => el('tr', { 'data-symbol': s.name, 'data-size': s.size },
+          el('td', { class: 'name' }, s.name), el('td', { class: 'num' }, bytes(s.size)),
+          el('td', {}, s.type || ''), el('td', {}, s.section || '')))))));
+  }
+
+  function deltaTable(title, rows, lengths) {
+    if (!rows || !rows.length) return [el('h3', {}, title), state('empty', 'No changes.')];
+    return [el('h3', {}, title), el('div', { class: 'scroll' }, el('table', { class: 'delta' },
+      el('thead', {}, el('tr', {}, ['name', 'before', 'after', 'delta'].concat(lengths ? ['limit'] : []).map((h) => el('th', {}, h)))),
+      el('tbody', {}, rows.map((r) => el('tr', { 'data-name': r.name, 'data-delta': r.delta, class: r.delta > 0 ? 'grew' : r.delta < 0 ? 'shrank' : '' },
+        el('td', { class: 'name' }, r.name), el('td', { class: 'num' }, bytes(r.before)), el('td', { class: 'num' }, bytes(r.after)),
+        el('td', { class: 'num' }, delta(r.delta)), lengths ? el('td', { class: 'num' }, bytes(r.length_after)) : null)))))];
+  }
+
+  async function pageCompare(a, b) {
+    const d = await api('diff?a=' + enc(a) + '&b=' + enc(b));
+    const one = d.diff && d.diff.boards ? d.diff.boards[0] : null;
+    setCrumbs([['#/p/' + enc(d.b.project), d.b.project], ['#/p/' + enc(d.b.project) + '/b/' + enc(d.b.board), d.b.board],
+      [null, 'compare']]);
+    if (!one) return show(state('error', 'The server sent no diff.'));
+    show(el('h1', {}, 'Compare'),
+      el('div', { class: 'compare-head' },
+        el('div', {}, el('strong', {}, 'base '), link('#/build/' + d.a.id, d.a.commit.slice(0, 12)), ' ' + (d.a.branch || '')),
+        el('div', {}, el('strong', {}, 'head '), link('#/build/' + d.b.id, d.b.commit.slice(0, 12)), ' ' + (d.b.branch || ''))),
+      deltaTable('Regions', one.regions, true),
+      deltaTable('Sections', one.sections, false),
+      deltaTable('Frozen modules', one.frozen, false),
+      deltaTable('Symbols', one.symbols, false),
+      el('h3', {}, 'PR comment (Markdown)'), el('pre', { class: 'markdown' }, d.markdown || ''));
+  }
+
+  /* ---- routing ---------------------------------------------------------------------- */
+
+  async function route() {
+    const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    main.replaceChildren(state('loading', 'Loading…'));
+    document.body.setAttribute('data-page', 'loading');
+    let page = 'projects';
+    try {
+      if (parts[0] === 'p' && parts.length >= 4 && parts[2] === 'b') {
+        page = 'board';
+        await pageBoard(parts[1], parts[3]);
+      } else if (parts[0] === 'p' && parts.length >= 2) {
+        page = 'project';
+        await pageProject(parts[1]);
+      } else if (parts[0] === 'build' && parts[1]) {
+        page = 'build';
+        await pageBuild(parts[1]);
+      } else if (parts[0] === 'compare' && parts.length >= 3) {
+        page = 'compare';
+        await pageCompare(parts[1], parts[2]);
+      } else {
+        await pageProjects();
+      }
+    } catch (err) {
+      page = 'error';
+      failure(err);
+    }
+    document.body.setAttribute('data-page', page);
+    document.body.setAttribute('data-ready', location.hash || '#/');
+  }
+
+  window.addEventListener('hashchange', route);
+  route();
+})();
