@@ -118,6 +118,18 @@ expect_err "names the file and line" "$TMP/cut.json:"
 "$FLASHSIZE" analyze --format json $S/esp8266-fits.elf >"$TMP/analysis.json" 2>/dev/null
 run 2 "an analysis is not a diff" bot --pr 7 --repo octo/fw --sha $SHA --diff "$TMP/analysis.json" --dry-run
 expect_err "says what it expected" "$TMP/analysis.json: not a flashsize diff"
+printf '{"schema":"flashsize-diff","schema_version":1,"boards":[{"label":"x","symbols":{},"findings":{}}]}' >"$TMP/h1.json"
+run 2 "a diff without regions" bot --pr 7 --repo octo/fw --sha $SHA --diff "$TMP/h1.json" --dry-run
+expect_err "names the file and the field" "$TMP/h1.json: regions is not a list"
+jq '.boards[0].symbols.changes[0].change = "bogus"' "$TMP/d.json" >"$TMP/h2.json"
+run 2 "a symbol with an unknown change" bot --pr 7 --repo octo/fw --sha $SHA --diff "$TMP/h2.json" --dry-run
+expect_err "names the entry" "$TMP/h2.json: symbols entry 0 lacks name, change, before, after or delta"
+jq '.schema_version = 2' "$TMP/d.json" >"$TMP/h3.json"
+run 2 "a newer diff schema" bot --pr 7 --repo octo/fw --sha $SHA --diff "$TMP/h3.json" --dry-run
+expect_err "names the version" "$TMP/h3.json: diff schema version 2, this flashsize reads 1"
+jq '.boards[0].verdict = "fail" | .boards[0].errors = 1' "$TMP/d.json" >"$TMP/h4.json"
+run 1 "a failing diff JSON exits 1" bot --pr 7 --repo octo/fw --sha $SHA --diff "$TMP/h4.json" --dry-run
+expect_out "and says failure" "status failure on $SHA"
 
 # --- retries: a 500, then 429s with Retry-After: 0 ---------------------------------
 start_fake retry --fail-first 1
