@@ -1,25 +1,41 @@
-# flashsize in a container: build stage with the -dev packages, a slim
-# runtime stage with only the shared libraries, running as a non-root user.
+# flashsize in a container (docs/server.md, "Docker"): a build stage with the
+# -dev packages, a slim runtime stage with only the shared libraries, running
+# as a non-root user.  By default it serves the size database on a volume:
 #   docker build -t flashsize .
+#   docker run -d -p 127.0.0.1:8080:8080 -v flashsize-data:/data --name flashsize flashsize
+#   docker exec flashsize flashsize token create --db /data/sizes.db --project mpy
+# The CLI works too:
 #   docker run --rm -v "$PWD:/work" flashsize analyze /work/build/firmware.elf
-FROM debian:bookworm-slim AS build
+# Base image pinned to a Debian point release (pin a digest for reproducible builds).
+ARG DEBIAN_TAG=12.7-slim
+
+FROM debian:${DEBIAN_TAG} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make gcc libc6-dev pkg-config \
-        libelf-dev libjansson-dev libinih-dev \
+        libelf-dev libjansson-dev libinih-dev libsqlite3-dev libcurl4-openssl-dev \
+        libcapstone-dev libmicrohttpd-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
 COPY analyzer ./analyzer
+COPY server ./server
 RUN make -j"$(nproc)" build/flashsize
 
-FROM debian:bookworm-slim
+FROM debian:${DEBIAN_TAG}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libelf1 libjansson4 libinih1 \
+ && apt-get install -y --no-install-recommends libelf1 libjansson4 libinih1 libsqlite3-0 \
+        libcurl4 libcapstone4 libmicrohttpd12 libssl3 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home flashsize
+ && useradd --system --uid 10001 --no-create-home flashsize \
+ && install -d -o flashsize -g flashsize -m 0750 /data
 COPY --from=build /src/build/flashsize /usr/local/bin/flashsize
 COPY rules /usr/local/share/flashsize/rules
+COPY web /usr/local/share/flashsize/web
 USER flashsize
-WORKDIR /work
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+  CMD curl -fsS -o /dev/null http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["/usr/local/bin/flashsize"]
-CMD ["--help"]
+CMD ["serve", "--db", "/data/sizes.db", "--listen", "0.0.0.0:8080"]

@@ -115,6 +115,11 @@ $(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 demo: deps samples $(CLI)
 	@sh scripts/demo.sh $(CLI)
 
+# The dashboard alone on build/demo.db (docs/server.md).
+.PHONY: serve-demo
+serve-demo: deps samples $(CLI)
+	@sh scripts/serve-demo.sh $(CLI)
+
 bench: deps samples $(CLI)
 	@sh scripts/bench.sh $(CLI)
 	@sh scripts/bench-store.sh $(CLI)

@@ -33,4 +33,11 @@ echo
 echo "== flashsize analyze --board stm32-pybv10 is for real pyboards; the Cortex-M sample uses its own script: =="
 "$fs" analyze --ld samples/ld/cortex_m4.ld --top 5 "$S/cortex-m4.elf" 2>/dev/null ||
   "$fs" analyze --top 5 "$S/cortex-m4.elf"
+
+# The dashboard: a database seeded with the samples, served on 127.0.0.1:8080
+# until Ctrl-C (scripts/serve-demo.sh; FLASHSIZE_DEMO_SERVE=0 skips it).
+if [ "${FLASHSIZE_DEMO_SERVE:-1}" != 0 ]; then
+  echo
+  exec sh scripts/serve-demo.sh "$fs"
+fi
 exit 0
