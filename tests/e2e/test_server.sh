@@ -364,4 +364,10 @@ sleep 2.5
 code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$URL/healthz")
 expect_eq "after the 3 s idle timeout the idle ones are gone: 200" "$code" 200
 stop_server "$PID"
+# --- under ASan/UBSan builds: no server reported anything --------------------------------------
+if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$TMP"/*.err >/dev/null 2>&1; then
+  notok "no sanitizer report from any server" "$(grep -h -A5 "Sanitizer\|runtime error:" "$TMP"/*.err | head -20)"
+else
+  ok "no sanitizer report from any server"
+fi
 finish
