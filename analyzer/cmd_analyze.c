@@ -1,17 +1,11 @@
 /*
  * cmd_analyze.c - `flashsize analyze ELF [options]`.
  */
-#include "analyze.h"
-#include "board.h"
+#include "analysis.h"
 #include "cli.h"
-#include "elfread.h"
-#include "frozen.h"
 #include "ldscript.h"
 #include "mapfile.h"
 #include "output.h"
-#include "romfs.h"
-#include "romsyms.h"
-#include "romuse.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -194,117 +188,35 @@ int cmd_analyze(int argc, char **argv)
 
     int status = FS_EXIT_INPUT;
     fs_error err = {{0}};
-    fs_image img = {0};
-    fs_board board = {0};
-    fs_memmap ld = {0};
-    fs_report rep = {0};
-    fs_frozen frozen = {0};
-    fs_mapfile map = {0};
-    fs_romfs romfs = {0};
-    fs_romfs_occupancy romfs_occ;
-    fs_romtable romtable = {0};
-    fs_romuse romuse = {0};
-    bool have_frozen = false, have_map = false, have_romfs = false, have_romtable = false, have_romuse = false;
-    char *rules_dir = a.rules_dir ? strdup(a.rules_dir) : fs_rules_dir();
-    bool have_board = false, have_ld = false, have_report = false;
-
-    if (a.board) {
-        if (fs_board_load(rules_dir, a.board, &board, &err) < 0)
-            goto fail;
-        have_board = true;
+    fs_analysis an;
+    fs_analysis_opts ao = {.elf = a.elf,
+                           .rules_dir = a.rules_dir,
+                           .board = a.board,
+                           .ld = a.ld,
+                           .search_dirs = a.search_dirs,
+                           .nsearch_dirs = a.nsearch_dirs,
+                           .defsyms = a.defsyms,
+                           .ndefsyms = a.ndefsyms,
+                           .map = a.map,
+                           .romfs = a.romfs,
+                           .rom = a.rom,
+                           .headroom_pct = a.headroom};
+    if (fs_analysis_run(&ao, &an, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
     }
-    if (a.ld) {
-        fs_ld_options lo = {a.search_dirs, a.nsearch_dirs, a.defsyms, a.ndefsyms};
-        have_ld = true;
-        if (fs_ldscript_load(a.ld, &lo, &ld, &err) < 0)
-            goto fail;
-    }
-    if (fs_elf_load(a.elf, &img, &err) < 0)
-        goto fail;
-    fs_analyze_opts ao = {have_ld ? &ld : NULL, a.ld, have_board ? &board : NULL, a.headroom};
-    if (fs_analyze(&img, &ao, &rep, &err) < 0)
-        goto fail;
-    have_report = true;
-
-    /* The optional parts of the analysis add their findings to the same report.
-     * Frozen modules are found through symbols: a stripped image has none. */
-    if (img.has_symtab) {
-        if (fs_frozen_analyze_file(&img, &frozen, &err) < 0)
-            goto fail;
-        have_frozen = true;
-    }
-    if (have_frozen && frozen.present && fs_frozen_findings(&frozen, &rep) < 0)
-        goto oom;
-    if (a.map) {
-        if (fs_mapfile_load(a.map, &map, &err) < 0)
-            goto fail;
-        have_map = true;
-        if (fs_mapfile_reconcile(&map, &img, &rep, &err) < 0)
-            goto fail;
-    }
-    /* ROM functions: with --rom, or the chip's own table when there is one. */
-    char rom_path[4096] = "";
-    const char *default_rom = fs_romuse_default_table(&img, have_board ? &board : NULL);
-    if (a.rom)
-        snprintf(rom_path, sizeof rom_path, "%s", a.rom);
-    else if (default_rom && rules_dir)
-        snprintf(rom_path, sizeof rom_path, "%s/%s", rules_dir, default_rom);
-    if (rom_path[0] && img.has_symtab) {
-        if (fs_romtable_load(rom_path, &romtable, &err) < 0)
-            goto fail;
-        have_romtable = true;
-        if (fs_romuse_analyze_file(&img, &romtable, have_map ? &map : NULL, &romuse, &err) < 0)
-            goto fail;
-        have_romuse = true;
-        if (fs_romuse_findings(&romuse, &rep) < 0)
-            goto oom;
-    }
-    if (a.romfs) {
-        if (fs_romfs_load(a.romfs, &romfs, &err) < 0)
-            goto fail;
-        have_romfs = true;
-        if (fs_romfs_analyze(&romfs, &img, have_board ? &board : NULL, 0, a.headroom, &romfs_occ, &rep, &err) < 0)
-            goto fail;
-    }
-
     char *tmp;
     FILE *out = cli_open_output(a.output, &tmp);
     if (!out)
         goto done;
-    fs_output_opts oo = {a.top,
-                         have_frozen ? &frozen : NULL,
-                         have_romuse ? &romuse : NULL,
-                         have_map ? &map : NULL,
-                         have_romfs ? &romfs : NULL,
-                         have_romfs ? &romfs_occ : NULL};
-    int rc = strcmp(a.format, "json") == 0  ? fs_output_json(out, &rep, &oo)
-             : strcmp(a.format, "csv") == 0 ? fs_output_csv(out, &rep, &oo)
-                                            : fs_output_text(out, &rep, &oo);
+    fs_output_opts oo = fs_analysis_output_opts(&an, a.top);
+    int rc = strcmp(a.format, "json") == 0  ? fs_output_json(out, &an.rep, &oo)
+             : strcmp(a.format, "csv") == 0 ? fs_output_csv(out, &an.rep, &oo)
+                                            : fs_output_text(out, &an.rep, &oo);
     if (cli_close_output(out, a.output, tmp, rc == 0) < 0 || rc < 0)
         goto done;
-    status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
-    goto done;
-oom:
-    fs_fail(&err, "out of memory");
-fail:
-    cli_error("%s", err.msg);
+    status = fs_report_worst(&an.rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
 done:
-    if (have_frozen)
-        fs_frozen_free(&frozen);
-    if (have_map)
-        fs_mapfile_free(&map);
-    if (have_romfs)
-        fs_romfs_free(&romfs);
-    if (have_romuse)
-        fs_romuse_free(&romuse);
-    if (have_romtable)
-        fs_romtable_free(&romtable);
-    if (have_report)
-        fs_report_free(&rep);
-    fs_image_free(&img);
-    if (have_board)
-        fs_board_free(&board);
-    fs_memmap_free(&ld);
-    free(rules_dir);
+    fs_analysis_free(&an);
     return status;
 }

@@ -10,10 +10,8 @@
  */
 #include "diff.h"
 
-#include "analyze.h"
-#include "board.h"
-#include "elfread.h"
-#include "output.h"
+#include "analysis.h"
+
 #include "store.h"
 
 #include <errno.h>
@@ -56,27 +54,14 @@ static int input_stored(const char *spec, const fs_input_opts *o, json_t **doc, 
 
 static int input_elf(const char *path, const fs_input_opts *o, json_t **doc, fs_error *err)
 {
-    fs_image img = {0};
-    fs_board board = {0};
-    fs_report rep = {0};
-    bool have_board = false;
+    /* The same whole analysis `flashsize analyze` runs, so an ELF given here
+     * yields the same document, findings and all. */
+    fs_analysis an;
+    fs_analysis_opts ao = {.elf = path, .board = o ? o->board : NULL, .rules_dir = o ? o->rules_dir : NULL};
     int rc = -1;
-    if (o && o->board) {
-        char *dir = o->rules_dir ? strdup(o->rules_dir) : fs_rules_dir();
-        int b = fs_board_load(dir, o->board, &board, err);
-        free(dir);
-        if (b < 0)
-            return -1;
-        have_board = true;
-    }
-    if (fs_elf_load(path, &img, err) < 0)
+    if (fs_analysis_run(&ao, &an, err) < 0)
         goto done;
-    fs_analyze_opts ao = {NULL, NULL, have_board ? &board : NULL, 0};
-    if (fs_analyze(&img, &ao, &rep, err) < 0)
-        goto done;
-    fs_output_opts oo = {0};
-    *doc = fs_report_json(&rep, &oo);
-    fs_report_free(&rep);
+    *doc = fs_analysis_json(&an);
     if (!*doc)
         fs_fail(err, "%s: out of memory", path);
     else if (fs_analysis_validate(*doc, path, err) < 0) {
@@ -85,9 +70,7 @@ static int input_elf(const char *path, const fs_input_opts *o, json_t **doc, fs_
     } else
         rc = 0;
 done:
-    fs_image_free(&img);
-    if (have_board)
-        fs_board_free(&board);
+    fs_analysis_free(&an);
     return rc;
 }
 

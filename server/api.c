@@ -22,13 +22,12 @@
  *     past the busy timeout) is 503: the request was fine, try again later.
  *   - SQL is prepared with bound parameters only.
  */
+#include "analysis.h"
 #include "analyze.h"
 #include "auth.h"
 #include "board.h"
 #include "budget.h"
 #include "diff.h"
-#include "elfread.h"
-#include "frozen.h"
 #include "http.h"
 #include "output.h"
 #include "store.h"
@@ -446,43 +445,27 @@ static int api_upload_json(api_call *c, api_upload *u)
     return 0;
 }
 
-/* Analyze an uploaded ELF the way `flashsize record` does, from memory. */
+/* Analyze an uploaded ELF from memory with the same whole analysis
+ * `flashsize analyze` and `flashsize record` run (fs_analysis_run). */
 static int api_analyze_elf(const srv_ctx *ctx, const char *board_name, const unsigned char *data, size_t len,
                            json_t **doc, fs_error *err)
 {
-    fs_image img = {0};
-    fs_board board = {0};
-    fs_report rep = {0};
-    fs_frozen fz = {0};
-    bool have_board = false, have_rep = false, have_fz = false;
-    int rc = -1;
     char layout[4200];
     struct stat st;
-    if (ctx->cfg->rules_dir && api_file_name_ok(board_name) &&
-        (size_t)snprintf(layout, sizeof layout, "%s/boards/%s.ini", ctx->cfg->rules_dir, board_name) < sizeof layout &&
-        stat(layout, &st) == 0) {
-        if (fs_board_load(ctx->cfg->rules_dir, board_name, &board, err) < 0)
-            return -1;
-        have_board = true;
-    }
-    if (fs_elf_load_mem("uploaded ELF", data, len, &img, err) < 0)
+    bool known_board = ctx->cfg->rules_dir && api_file_name_ok(board_name) &&
+                       (size_t)snprintf(layout, sizeof layout, "%s/boards/%s.ini", ctx->cfg->rules_dir, board_name) <
+                           sizeof layout &&
+                       stat(layout, &st) == 0;
+    fs_analysis an;
+    fs_analysis_opts ao = {.elf = "uploaded ELF",
+                           .elf_data = data,
+                           .elf_len = len,
+                           .rules_dir = ctx->cfg->rules_dir,
+                           .board = known_board ? board_name : NULL};
+    int rc = -1;
+    if (fs_analysis_run(&ao, &an, err) < 0)
         goto done;
-    fs_analyze_opts ao = {NULL, NULL, have_board ? &board : NULL, 0};
-    if (fs_analyze(&img, &ao, &rep, err) < 0)
-        goto done;
-    have_rep = true;
-    if (img.has_symtab) {
-        if (fs_frozen_analyze(&img, data, len, &fz, err) < 0)
-            goto done;
-        have_fz = true;
-        if (fz.present && fs_frozen_findings(&fz, &rep) < 0) {
-            fs_fail(err, "out of memory");
-            goto done;
-        }
-    }
-    fs_output_opts oo = {0};
-    oo.frozen = have_fz && fz.present ? &fz : NULL;
-    if (!(*doc = fs_report_json(&rep, &oo)))
+    if (!(*doc = fs_analysis_json(&an)))
         fs_fail(err, "uploaded ELF: out of memory");
     else if (fs_analysis_validate(*doc, "uploaded ELF", err) < 0) {
         json_decref(*doc);
@@ -490,13 +473,7 @@ static int api_analyze_elf(const srv_ctx *ctx, const char *board_name, const uns
     } else
         rc = 0;
 done:
-    if (have_fz)
-        fs_frozen_free(&fz);
-    if (have_rep)
-        fs_report_free(&rep);
-    fs_image_free(&img);
-    if (have_board)
-        fs_board_free(&board);
+    fs_analysis_free(&an);
     return rc;
 }
 

@@ -1,0 +1,138 @@
+/*
+ * analysis.c - run one whole analysis: readers, fs_analyze, then the
+ * optional parts, each adding its findings to the one report.
+ *
+ * Order matters only where one part feeds another: the map is read before
+ * the ROM-use check so that copies of ROM functions can be traced to the
+ * object or archive member that brought them.
+ */
+#include "analysis.h"
+
+#include "elfread.h"
+#include "ldscript.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    char path[4096] = "";
+    const char *chip_table = fs_romuse_default_table(&a->img, a->has_board ? &a->board : NULL);
+    if (o->rom)
+        snprintf(path, sizeof path, "%s", o->rom);
+    else if (chip_table && a->rules_dir)
+        snprintf(path, sizeof path, "%s/%s", a->rules_dir, chip_table);
+    /* ROM use is found through symbols: a stripped image has none. */
+    if (!path[0] || !a->img.has_symtab)
+        return 0;
+    if (fs_romtable_load(path, &a->romtable, err) < 0)
+        return -1;
+    a->has_romtable = true;
+    const fs_mapfile *map = a->has_map ? &a->map : NULL;
+    int rc = o->elf_data ? fs_romuse_analyze(&a->img, o->elf_data, o->elf_len, &a->romtable, map, &a->romuse, err)
+                         : fs_romuse_analyze_file(&a->img, &a->romtable, map, &a->romuse, err);
+    if (rc < 0)
+        return -1;
+    a->has_romuse = true;
+    if (fs_romuse_findings(&a->romuse, &a->rep) < 0)
+        return fs_fail(err, "out of memory");
+    return 0;
+}
+
+static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    if (a->img.has_symtab) {
+        int rc = o->elf_data ? fs_frozen_analyze(&a->img, o->elf_data, o->elf_len, &a->frozen, err)
+                             : fs_frozen_analyze_file(&a->img, &a->frozen, err);
+        if (rc < 0)
+            return -1;
+        a->has_frozen = true;
+        if (a->frozen.present && fs_frozen_findings(&a->frozen, &a->rep) < 0)
+            return fs_fail(err, "out of memory");
+    }
+    if (o->map) {
+        if (fs_mapfile_load(o->map, &a->map, err) < 0)
+            return -1;
+        a->has_map = true;
+        if (fs_mapfile_reconcile(&a->map, &a->img, &a->rep, err) < 0)
+            return -1;
+    }
+    if (analysis_rom(o, a, err) < 0)
+        return -1;
+    if (o->romfs) {
+        if (fs_romfs_load(o->romfs, &a->romfs, err) < 0)
+            return -1;
+        a->has_romfs = true;
+        if (fs_romfs_analyze(&a->romfs, &a->img, a->has_board ? &a->board : NULL, 0, o->headroom_pct, &a->romfs_occ,
+                             &a->rep, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->rules_dir = o->rules_dir ? strdup(o->rules_dir) : fs_rules_dir();
+    if (o->board) {
+        if (fs_board_load(a->rules_dir, o->board, &a->board, err) < 0)
+            return -1;
+        a->has_board = true;
+    }
+    if (o->ld) {
+        fs_ld_options lo = {o->search_dirs, o->nsearch_dirs, o->defsyms, o->ndefsyms};
+        if (fs_ldscript_load(o->ld, &lo, &a->ld, err) < 0)
+            return -1;
+    }
+    int loaded = o->elf_data ? fs_elf_load_mem(o->elf, o->elf_data, o->elf_len, &a->img, err)
+                             : fs_elf_load(o->elf, &a->img, err);
+    if (loaded < 0)
+        return -1;
+    fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct};
+    if (fs_analyze(&a->img, &ao, &a->rep, err) < 0)
+        return -1;
+    a->has_report = true;
+    return analysis_parts(o, a, err);
+}
+
+void fs_analysis_free(fs_analysis *a)
+{
+    if (!a)
+        return;
+    if (a->has_romfs)
+        fs_romfs_free(&a->romfs);
+    if (a->has_romuse)
+        fs_romuse_free(&a->romuse);
+    if (a->has_romtable)
+        fs_romtable_free(&a->romtable);
+    if (a->has_map)
+        fs_mapfile_free(&a->map);
+    if (a->has_frozen)
+        fs_frozen_free(&a->frozen);
+    if (a->has_report)
+        fs_report_free(&a->rep);
+    if (a->has_board)
+        fs_board_free(&a->board);
+    fs_memmap_free(&a->ld);
+    fs_image_free(&a->img);
+    free(a->rules_dir);
+    memset(a, 0, sizeof *a);
+}
+
+fs_output_opts fs_analysis_output_opts(const fs_analysis *a, size_t top)
+{
+    fs_output_opts oo = {.top = top};
+    oo.frozen = a->has_frozen ? &a->frozen : NULL;
+    oo.romuse = a->has_romuse ? &a->romuse : NULL;
+    oo.map = a->has_map ? &a->map : NULL;
+    oo.romfs = a->has_romfs ? &a->romfs : NULL;
+    oo.romfs_occ = a->has_romfs ? &a->romfs_occ : NULL;
+    return oo;
+}
+
+json_t *fs_analysis_json(const fs_analysis *a)
+{
+    fs_output_opts oo = fs_analysis_output_opts(a, 0);
+    return fs_report_json(&a->rep, &oo);
+}

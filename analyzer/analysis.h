@@ -1,0 +1,73 @@
+/*
+ * analysis.h - one whole analysis of a firmware, as `flashsize analyze`
+ * runs it: the ELF, its regions (--ld / --board / inferred), the report, and
+ * the optional parts (frozen modules, ROM use, map file, ROMFS image) that
+ * add their findings to the same report.
+ *
+ * Every command that turns an ELF into an analysis (analyze, record, diff,
+ * check, the server's ELF upload) goes through fs_analysis_run, so an ELF
+ * analyzed anywhere gives the same document, findings included.
+ *
+ * Ownership: fs_analysis owns everything it holds; release it with
+ * fs_analysis_free (also after a failed run).
+ */
+#ifndef FS_ANALYSIS_H
+#define FS_ANALYSIS_H
+
+#include <jansson.h>
+
+#include "analyze.h"
+#include "board.h"
+#include "frozen.h"
+#include "mapfile.h"
+#include "model.h"
+#include "output.h"
+#include "romfs.h"
+#include "romsyms.h"
+#include "romuse.h"
+
+typedef struct fs_analysis_opts {
+    const char *elf;                 /* path of the firmware ELF */
+    const void *elf_data;            /* or its bytes (then elf names it in messages) */
+    size_t elf_len;
+    const char *rules_dir;           /* NULL: fs_rules_dir() */
+    const char *board;               /* --board NAME or path, or NULL */
+    const char *ld;                  /* --ld script, or NULL */
+    const char *const *search_dirs;  /* -L */
+    size_t nsearch_dirs;
+    const fs_ldsym *defsyms;         /* --defsym */
+    size_t ndefsyms;
+    const char *map;                 /* --map, or NULL */
+    const char *romfs;               /* --romfs image, or NULL */
+    const char *rom;                 /* --rom table, or NULL for the chip's own */
+    double headroom_pct;             /* 0: the board's or 90 */
+} fs_analysis_opts;
+
+typedef struct fs_analysis {
+    fs_image img;
+    fs_board board;
+    fs_memmap ld;
+    fs_report rep;
+    fs_frozen frozen;
+    fs_romtable romtable;
+    fs_romuse romuse;
+    fs_mapfile map;
+    fs_romfs romfs;
+    fs_romfs_occupancy romfs_occ;
+    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs;
+    char *rules_dir;
+} fs_analysis;
+
+/* Run the whole analysis.  Returns 0, or -1 with err naming the file and
+ * the problem (bad input). */
+int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err);
+void fs_analysis_free(fs_analysis *a);
+
+/* Output options that include every part the analysis has; top as given. */
+fs_output_opts fs_analysis_output_opts(const fs_analysis *a, size_t top);
+
+/* The JSON document (schema flashsize-analysis) of the whole analysis, all
+ * symbols included; NULL on out of memory. */
+json_t *fs_analysis_json(const fs_analysis *a);
+
+#endif
