@@ -211,12 +211,21 @@ static int archive_check_index(ar_walk *w, Elf *ar)
 {
     size_t n = 0;
     Elf_Arsym *syms = elf_getarsym(ar, &n);
-    for (size_t i = 0; syms && i < n; i++)
-        if (syms[i].as_name && (uint64_t)syms[i].as_off + AR_HEADER_LEN > w->len)
-            return fs_fail(w->err,
-                           "%s: truncated archive: the symbol index puts '%s' in a member at offset %llu, past the end "
-                           "(%zu bytes)",
-                           w->path, syms[i].as_name, (unsigned long long)syms[i].as_off, w->len);
+    for (size_t i = 0; syms && i < n; i++) {
+        if (!syms[i].as_name || (uint64_t)syms[i].as_off + AR_HEADER_LEN <= w->len)
+            continue;
+        /* The name comes from the file and need not be NUL-terminated:
+         * print at most the bytes left in the file, and none from elsewhere. */
+        const char *name = syms[i].as_name;
+        const char *data = (const char *)w->data;
+        int shown = name >= data && name < data + w->len ? (int)strnlen(name, (size_t)(data + w->len - name)) : 0;
+        if (shown > 200)
+            shown = 200;
+        return fs_fail(w->err,
+                       "%s: truncated archive: the symbol index puts '%.*s' in a member at offset %llu, past the end "
+                       "(%zu bytes)",
+                       w->path, shown, shown ? name : "", (unsigned long long)syms[i].as_off, w->len);
+    }
     return 0;
 }
 
