@@ -6,6 +6,7 @@
 #include "ldscript.h"
 #include "mapfile.h"
 #include "output.h"
+#include "store.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -36,10 +37,18 @@ static const char analyze_usage[] =
     "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
     "  -o, --output FILE    write the report to FILE instead of standard output\n"
     "\n"
+    "Record the build in the size history as well (see `flashsize history`):\n"
+    "      --db FILE        SQLite store (default $FLASHSIZE_DB, else ./flashsize.db)\n"
+    "      --project P      project name (required with --db)\n"
+    "      --commit SHA     commit (required with --db); --board names the board\n"
+    "      --branch B, --parent SHA, --pr N, --timestamp SECONDS   more about the build\n"
+    "\n"
     "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct analyze_args {
     const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs, *rom;
+    const char *db, *project, *commit, *branch, *parent;
+    int64_t pr, timestamp;
     const char *search_dirs[MAX_LIST_OPTS];
     size_t nsearch_dirs;
     fs_ldsym defsyms[MAX_LIST_OPTS];
@@ -72,7 +81,8 @@ static int analyze_defsym(analyze_args *a, char *text)
 
 static int analyze_parse(int argc, char **argv, analyze_args *a)
 {
-    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS, OPT_ROM };
+    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS, OPT_ROM, OPT_DB, OPT_PROJECT,
+           OPT_COMMIT, OPT_BRANCH, OPT_PARENT, OPT_PR, OPT_TIMESTAMP };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},   {"board", required_argument, NULL, 'b'},
         {"ld", required_argument, NULL, OPT_LD},    {"defsym", required_argument, NULL, OPT_DEFSYM},
@@ -80,6 +90,10 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         {"rules-dir", required_argument, NULL, OPT_RULES},   {"output", required_argument, NULL, 'o'},
         {"map", required_argument, NULL, OPT_MAP},  {"romfs", required_argument, NULL, OPT_ROMFS},
         {"rom", required_argument, NULL, OPT_ROM},
+        {"db", required_argument, NULL, OPT_DB},    {"project", required_argument, NULL, OPT_PROJECT},
+        {"commit", required_argument, NULL, OPT_COMMIT}, {"branch", required_argument, NULL, OPT_BRANCH},
+        {"parent", required_argument, NULL, OPT_PARENT}, {"pr", required_argument, NULL, OPT_PR},
+        {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     a->format = "text";
     optind = 1;
@@ -94,6 +108,19 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         case OPT_MAP: a->map = optarg; break;
         case OPT_ROMFS: a->romfs = optarg; break;
         case OPT_ROM: a->rom = optarg; break;
+        case OPT_DB: a->db = optarg; break;
+        case OPT_PROJECT: a->project = optarg; break;
+        case OPT_COMMIT: a->commit = optarg; break;
+        case OPT_BRANCH: a->branch = optarg; break;
+        case OPT_PARENT: a->parent = optarg; break;
+        case OPT_PR:
+        case OPT_TIMESTAMP: {
+            size_t v;
+            if (cli_parse_size(c == OPT_PR ? "--pr" : "--timestamp", optarg, &v) < 0)
+                return -1;
+            *(c == OPT_PR ? &a->pr : &a->timestamp) = (int64_t)v;
+            break;
+        }
         case 'L':
             if (a->nsearch_dirs == MAX_LIST_OPTS) {
                 cli_error("-L: more than %d given", MAX_LIST_OPTS);
@@ -121,7 +148,18 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         cli_error("--format: unknown format '%s' (text, json or csv)", a->format);
         return -1;
     }
+    bool recording = a->db || a->project || a->commit || a->branch || a->parent || a->pr || a->timestamp;
+    if (recording && !(a->project && a->commit && a->board)) {
+        cli_error("analyze: recording a build needs --project, --commit and --board");
+        return -1;
+    }
+    if (recording && !a->db)
+        a->db = fs_store_path(NULL);
     if (optind == argc && a->map) {
+        if (recording) {
+            cli_error("analyze: a map without an ELF cannot be recorded");
+            return -1;
+        }
         if (a->romfs || a->ld || a->board || a->rom) {
             cli_error("analyze: without a firmware ELF only --map, --format, --top and -o apply");
             return -1;
@@ -177,6 +215,25 @@ done:
     return status;
 }
 
+/* Record the analysis in the store: one transaction, all or nothing. */
+static int analyze_record(const analyze_args *a, const fs_analysis *an, fs_error *err)
+{
+    const char *board = an->has_board ? an->board.name : a->board;
+    fs_build_meta meta = {a->project, board, a->commit, a->branch, a->parent, a->pr, a->timestamp};
+    json_t *doc = fs_analysis_json(an);
+    if (!doc)
+        return fs_fail(err, "out of memory");
+    fs_store *s = NULL;
+    int64_t id;
+    int rc = fs_store_open(a->db, NULL, &s, err) == 0 && fs_store_record(s, doc, &meta, &id, err) == 0 ? 0 : -1;
+    fs_store_close(s);
+    json_decref(doc);
+    if (rc == 0)
+        fprintf(stderr, "flashsize: recorded build %lld (project %s, board %s, commit %s) in %s\n", (long long)id,
+                a->project, board, a->commit, a->db);
+    return rc;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     analyze_args a = {0};
@@ -202,6 +259,10 @@ int cmd_analyze(int argc, char **argv)
                            .rom = a.rom,
                            .headroom_pct = a.headroom};
     if (fs_analysis_run(&ao, &an, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    if (a.db && analyze_record(&a, &an, &err) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }

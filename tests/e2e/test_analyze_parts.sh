@@ -71,4 +71,19 @@ expect_out "romfs-full reported" "romfs-full"
 printf 'garbage' >"$TMP/bad.img"
 run 2 "--romfs with a bad image" analyze --romfs "$TMP/bad.img" $S/esp8266-romfs.elf
 expect_err "bad image is named" "$TMP/bad.img"
+# --- analyze --db: record the build as it is analyzed --------------------------
+DB="$TMP/sizes.db"
+run 0 "analyze --db records" analyze --db "$DB" --project mpy --board esp8266-2m --commit aaa1 --branch main $S/esp8266-fits.elf
+expect_err "the recorded build is named" "recorded build 1"
+run 0 "a second build" analyze --db "$DB" --project mpy --board esp8266-2m --commit aaa2 --parent aaa1 --branch main $S/esp8266-nearfull.elf
+run 0 "re-recording the same commit is idempotent" analyze --db "$DB" --project mpy --board esp8266-2m --commit aaa2 --branch main $S/esp8266-nearfull.elf
+expect_eq "two builds stored" "$(sqlite3 "$DB" 'SELECT count(*) FROM builds')" 2
+run 0 "history of the recorded builds" history --db "$DB" --board esp8266-2m --format json
+a=$(xtensa-lx106-elf-size -A $S/esp8266-fits.elf | awk '$1 == ".irom0.text" { print $2 }')
+b=$(xtensa-lx106-elf-size -A $S/esp8266-nearfull.elf | awk '$1 == ".irom0.text" { print $2 }')
+run 0 "diff of the stored builds" diff commit:aaa1 commit:aaa2 --db "$DB" --format json
+check "stored diff: irom0 delta equals size -A" jq -e --argjson d "$((b - a))" '[.. | objects | select(.name? == "irom0_0_seg") | .delta?] | index($d) != null' "$OUT"
+run 2 "--db without --commit" analyze --db "$DB" --project mpy --board esp8266-2m $S/esp8266-fits.elf
+expect_err "says what recording needs" "needs --project, --commit and --board"
+expect_eq "nothing stored by the refused run" "$(sqlite3 "$DB" 'SELECT count(*) FROM builds')" 2
 finish
