@@ -32,6 +32,8 @@
 
 #include "dominators.h"
 #include "elfread.h"
+#include "frozen.h"
+#include "mapfile.h"
 
 #include <capstone/capstone.h>
 #include <elf.h>
@@ -1022,9 +1024,45 @@ int fs_refgraph_paths(const fs_refgraph *g, uint32_t target, size_t max, fs_refp
 
 /* ---- cut ---------------------------------------------------------------------------- */
 
+/*
+ * Candidates other than symbols are groups: a frozen module or a map
+ * object.  A group carries the sorted list of nodes its removal touches
+ * (what disappears with it, and the nodes holding its bytes), which is how
+ * overlap with other proposals is decided: a symbol overlaps a group when
+ * it is in that list or dominates a node of it; two groups overlap when
+ * their lists share a node (frozen modules never overlap each other: str
+ * modules share the one node holding all their texts).
+ */
+typedef struct rg_group {
+    fs_cut_kind kind;
+    const char *name;
+    uint32_t *nodes; size_t n;
+    uint64_t in, all;
+    bool chosen;
+    uint64_t own;
+} rg_group;
+
+typedef struct rg_cutter {
+    const fs_refgraph *g;
+    const fs_report *rep;
+    int region;
+    uint64_t *in;        /* per node: retained bytes in the region */
+    rg_group *groups; size_t ngroups;
+    fs_cut *cut;
+} rg_cutter;
+
+const char *fs_cut_kind_name(fs_cut_kind k)
+{
+    static const char *const names[] = {"symbol", "frozen-module", "object"};
+    return (unsigned)k <= FS_CUT_OBJECT ? names[k] : "?";
+}
+
 void fs_cut_free(fs_cut *cut)
 {
     free(cut->items);
+    free(cut->ranked);
+    cut->ranked = NULL;
+    cut->nranked = 0;
     cut->items = NULL;
     cut->nitems = 0;
 }
@@ -1036,15 +1074,253 @@ static uint64_t rg_bytes_in(const fs_refgraph *g, uint32_t v, int r)
     return s->vma_region == r || s->lma_region == r ? g->nodes[v].size + g->nodes[v].pad : 0;
 }
 
-static int rg_cut_ok(const fs_refgraph *g, const fs_cut *cut, const uint64_t *in, uint32_t v)
+static int rg_u32_cmp(const void *pa, const void *pb)
 {
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+static bool rg_group_has(const rg_group *gr, uint32_t v)
+{
+    return gr->n && bsearch(&v, gr->nodes, gr->n, sizeof v, rg_u32_cmp) != NULL;
+}
+
+static bool rg_sym_overlaps(const fs_refgraph *g, const rg_group *gr, uint32_t v)
+{
+    if (rg_group_has(gr, v))
+        return true;
+    for (size_t i = 0; i < gr->n; i++)
+        if (fs_refgraph_dominates(g, v, gr->nodes[i]))
+            return true;
+    return false;
+}
+
+static bool rg_groups_overlap(const rg_group *a, const rg_group *b)
+{
+    if (a->kind == FS_CUT_MODULE && b->kind == FS_CUT_MODULE)
+        return false;
+    for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
+        if (a->nodes[i] == b->nodes[j])
+            return true;
+        a->nodes[i] < b->nodes[j] ? i++ : j++;
+    }
+    return false;
+}
+
+static bool rg_cut_sym_ok(const rg_cutter *c, uint32_t v)
+{
+    const fs_refgraph *g = c->g;
     const fs_rnode *n = &g->nodes[v];
-    if (n->root != FS_ROOT_NONE || n->kind != FS_RNODE_SYMBOL || in[v] == 0)
+    if (n->root != FS_ROOT_NONE || n->kind != FS_RNODE_SYMBOL || c->in[v] == 0)
+        return false;
+    for (size_t i = 0; i < c->cut->nitems; i++)
+        if (c->cut->items[i].kind == FS_CUT_SYMBOL &&
+            (fs_refgraph_dominates(g, c->cut->items[i].node, v) || fs_refgraph_dominates(g, v, c->cut->items[i].node)))
+            return false;
+    for (size_t i = 0; i < c->ngroups; i++)
+        if (c->groups[i].chosen && rg_sym_overlaps(g, &c->groups[i], v))
+            return false;
+    return true;
+}
+
+static bool rg_cut_group_ok(const rg_cutter *c, const rg_group *gr)
+{
+    if (gr->chosen || gr->in == 0)
+        return false;
+    for (size_t i = 0; i < c->cut->nitems; i++)
+        if (c->cut->items[i].kind == FS_CUT_SYMBOL && rg_sym_overlaps(c->g, gr, c->cut->items[i].node))
+            return false;
+    for (size_t i = 0; i < c->ngroups; i++)
+        if (c->groups[i].chosen && rg_groups_overlap(gr, &c->groups[i]))
+            return false;
+    return true;
+}
+
+/* Does any listed node hold a root other than an "unreferenced" one (which
+ * goes with the group that holds it)?  Such a group is never proposed. */
+static bool rg_group_has_root(const fs_refgraph *g, const rg_group *gr)
+{
+    for (size_t i = 0; i < gr->n; i++)
+        if (g->nodes[gr->nodes[i]].root != FS_ROOT_NONE && g->nodes[gr->nodes[i]].root != FS_ROOT_UNREFERENCED)
+            return true;
+    return false;
+}
+
+static int rg_group_push(rg_cutter *c, rg_group *gr)
+{
+    if (gr->n)
+        qsort(gr->nodes, gr->n, sizeof *gr->nodes, rg_u32_cmp);
+    if (rg_group_has_root(c->g, gr)) {
+        free(gr->nodes);
         return 0;
-    for (size_t i = 0; i < cut->nitems; i++)
-        if (fs_refgraph_dominates(g, cut->items[i].node, v) || fs_refgraph_dominates(g, v, cut->items[i].node))
-            return 0;
-    return 1;
+    }
+    c->groups[c->ngroups++] = *gr;
+    c->cut->ncandidates[gr->kind] += gr->in > 0;
+    return 0;
+}
+
+/* The region an ELF section's bytes count toward here: r when its VMA or
+ * its load image is in r. */
+static bool rg_section_in(const fs_image *img, const char *name, int r)
+{
+    const fs_section *s = fs_image_section(img, name);
+    return s && (s->vma_region == r || s->lma_region == r);
+}
+
+/* A frozen module: the nodes its C objects dominate (an .mpy module: the
+ * subtree of frozen_module_<cname>; a str module: the node holding
+ * mp_frozen_str_content); its bytes in the region as the frozen analysis
+ * charges them (on ESP8266 the IRAM part lies in .text, the rest in
+ * .irom0.text; elsewhere all with the section of its objects). */
+static int rg_module_group(rg_cutter *c, const fs_frozen *fz, const fs_frozen_module *m)
+{
+    const fs_refgraph *g = c->g;
+    char sym[320];
+    if (m->is_str || !m->cname)
+        snprintf(sym, sizeof sym, "mp_frozen_str_content");
+    else
+        snprintf(sym, sizeof sym, "frozen_module_%s", m->cname);
+    uint32_t anchor = fs_refgraph_find(g, sym);
+    rg_group gr = {FS_CUT_MODULE, m->name, NULL, 0, 0, m->bytes, false, 0};
+    gr.nodes = malloc((g->nnodes + 1) * sizeof *gr.nodes);
+    if (!gr.nodes)
+        return -1;
+    if (anchor != FS_REFGRAPH_NONE && !m->is_str) {
+        for (uint32_t v = 0; v < g->nnodes; v++)
+            if (fs_refgraph_dominates(g, anchor, v))
+                gr.nodes[gr.n++] = v;
+    } else if (anchor != FS_REFGRAPH_NONE) {
+        gr.nodes[gr.n++] = anchor;
+    }
+    if (fz->esp8266) {
+        if (rg_section_in(g->img, ".irom0.text", c->region))
+            gr.in += m->bytes - m->iram;
+        if (rg_section_in(g->img, ".text", c->region))
+            gr.in += m->iram;
+    } else if (anchor != FS_REFGRAPH_NONE && rg_bytes_in(g, anchor, c->region)) {
+        gr.in = m->bytes;
+    }
+    gr.own = gr.in;
+    return rg_group_push(c, &gr);
+}
+
+/* owner[v] = the map object whose input sections hold node v's address, or -1. */
+typedef struct rg_span {
+    uint64_t addr, end;
+    int object;
+} rg_span;
+
+static int rg_span_cmp(const void *pa, const void *pb)
+{
+    const rg_span *a = pa, *b = pb;
+    return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static int rg_owners(const fs_refgraph *g, const fs_mapfile *m, int *owner)
+{
+    rg_span *sp = malloc((m->ninputs + 1) * sizeof *sp);
+    size_t n = 0;
+    if (!sp)
+        return -1;
+    for (size_t s = 0; s < m->nsections; s++) {
+        const fs_map_section *ms = &m->sections[s];
+        for (size_t i = ms->first_input; ms->alloc && i < ms->first_input + ms->ninputs; i++) {
+            const fs_map_input *in = &m->inputs[i];
+            if (!in->fill && in->object >= 0 && in->counted)
+                sp[n++] = (rg_span){in->addr, in->addr + in->size, in->object};
+        }
+    }
+    qsort(sp, n, sizeof *sp, rg_span_cmp);
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        uint64_t a = g->nodes[v].addr;
+        size_t lo = 0, hi = n; /* last span starting at or below a */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (sp[mid].addr <= a)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        owner[v] = lo && a < sp[lo - 1].end ? sp[lo - 1].object : -1;
+    }
+    free(sp);
+    return 0;
+}
+
+/* The object's bytes in the region, from the map's input sections: those
+ * of output sections whose ELF section counts toward the region. */
+static uint64_t rg_object_bytes_in(const rg_cutter *c, const fs_mapfile *m, int obj)
+{
+    uint64_t sum = 0;
+    for (size_t s = 0; s < m->nsections; s++) {
+        const fs_map_section *ms = &m->sections[s];
+        if (!ms->alloc || !rg_section_in(c->g->img, ms->name, c->region))
+            continue;
+        for (size_t i = ms->first_input; i < ms->first_input + ms->ninputs; i++)
+            if (m->inputs[i].object == obj)
+                sum += m->inputs[i].counted;
+    }
+    return sum;
+}
+
+/* Nodes still reachable from the roots once every node owned by obj is
+ * gone: seen[v] = 1.  Returns the number of owned nodes. */
+static size_t rg_reach_without(const fs_refgraph *g, const int *owner, int obj, uint8_t *seen, uint32_t *stack)
+{
+    size_t owned = 0, sp = 0;
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        seen[v] = 0;
+        owned += owner[v] == obj;
+    }
+    if (!owned)
+        return 0;
+    stack[sp++] = (uint32_t)g->nnodes;
+    while (sp) {
+        uint32_t v = stack[--sp];
+        for (uint32_t k = g->succ_off[v]; k < g->succ_off[v + 1]; k++) {
+            uint32_t w = g->succ[k];
+            if (w < g->nnodes && !seen[w] && owner[w] != obj) {
+                seen[w] = 1;
+                stack[sp++] = w;
+            }
+        }
+    }
+    return owned;
+}
+
+/* Every object of the map: what goes with it is what the roots no longer
+ * reach without its nodes; it saves its input-section bytes in the region
+ * plus those other nodes' bytes there. */
+static int rg_object_groups(rg_cutter *c, const fs_mapfile *m)
+{
+    const fs_refgraph *g = c->g;
+    int *owner = malloc((g->nnodes + 1) * sizeof *owner);
+    uint8_t *seen = malloc(g->nnodes + 1);
+    uint32_t *stack = malloc((g->nnodes + g->nedges + g->nroots + 2) * sizeof *stack);
+    int rc = owner && seen && stack && rg_owners(g, m, owner) == 0 ? 0 : -1;
+    for (size_t o = 0; rc == 0 && o < m->nobjects; o++) {
+        if (!rg_reach_without(g, owner, (int)o, seen, stack))
+            continue;
+        uint64_t own = rg_object_bytes_in(c, m, (int)o);
+        rg_group gr = {FS_CUT_OBJECT, m->objects[o].path, NULL, 0, own, m->objects[o].bytes, false, own};
+        gr.nodes = malloc((g->nnodes + 1) * sizeof *gr.nodes);
+        if (!gr.nodes) {
+            rc = -1;
+            break;
+        }
+        for (uint32_t v = 0; v < g->nnodes; v++) {
+            if (seen[v])
+                continue;
+            gr.nodes[gr.n++] = v;
+            if (owner[v] != (int)o) {
+                gr.in += rg_bytes_in(g, v, c->region);
+                gr.all += g->nodes[v].size + g->nodes[v].pad;
+            }
+        }
+        rc = rg_group_push(c, &gr);
+    }
+    free(owner), free(seen), free(stack);
+    return rc;
 }
 
 static int rg_cut_item_cmp(const void *pa, const void *pb)
@@ -1052,11 +1328,89 @@ static int rg_cut_item_cmp(const void *pa, const void *pb)
     const fs_cut_item *a = pa, *b = pb;
     if (a->saved != b->saved)
         return a->saved > b->saved ? -1 : 1;
-    return a->node < b->node ? -1 : a->node > b->node;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    return strcmp(a->name, b->name);
 }
 
-int fs_refgraph_cut(const fs_refgraph *g, const fs_report *rep, int region, uint64_t limit, fs_cut *cut,
-                    fs_error *err)
+/* One greedy step: the smallest candidate covering rest, else the largest.
+ * Symbols first, then groups in their order, so ties keep that order. */
+static int rg_cut_step(rg_cutter *c, uint64_t rest)
+{
+    const fs_refgraph *g = c->g;
+    uint64_t cover_v = 0, large_v = 0;
+    long cover = -1, large = -1; /* < nnodes: a node; else nnodes + group index */
+    for (size_t i = 0; i < g->nnodes + c->ngroups; i++) {
+        uint64_t val;
+        if (i < g->nnodes) {
+            if (!rg_cut_sym_ok(c, (uint32_t)i))
+                continue;
+            val = c->in[i];
+        } else {
+            if (!rg_cut_group_ok(c, &c->groups[i - g->nnodes]))
+                continue;
+            val = c->groups[i - g->nnodes].in;
+        }
+        if (val >= rest && (cover < 0 || val < cover_v))
+            cover = (long)i, cover_v = val;
+        if (large < 0 || val > large_v)
+            large = (long)i, large_v = val;
+    }
+    long pick = cover >= 0 ? cover : large;
+    if (pick < 0)
+        return 0;
+    fs_cut_item *it = &c->cut->items[c->cut->nitems++];
+    if ((size_t)pick < g->nnodes) {
+        const fs_rnode *n = &g->nodes[pick];
+        *it = (fs_cut_item){FS_CUT_SYMBOL, (uint32_t)pick, n->name, c->in[pick], rg_bytes_in(g, (uint32_t)pick, c->region),
+                            n->retained};
+    } else {
+        rg_group *gr = &c->groups[(size_t)pick - g->nnodes];
+        gr->chosen = true;
+        *it = (fs_cut_item){gr->kind, FS_REFGRAPH_NONE, gr->name, gr->in, gr->own, gr->all};
+    }
+    c->cut->saved += it->saved;
+    return 1;
+}
+
+static int rg_cut_groups(rg_cutter *c, const fs_cut_sources *src)
+{
+    if (!src)
+        return 0;
+    size_t cap = (src->frozen && src->frozen->present ? src->frozen->nmodules : 0) + (src->map ? src->map->nobjects : 0);
+    c->groups = calloc(cap + 1, sizeof *c->groups);
+    if (!c->groups)
+        return -1;
+    if (src->frozen && src->frozen->present)
+        for (size_t i = 0; i < src->frozen->nmodules; i++)
+            if (rg_module_group(c, src->frozen, &src->frozen->modules[i]) < 0)
+                return -1;
+    return src->map ? rg_object_groups(c, src->map) : 0;
+}
+
+/* Every removable candidate with bytes in the region, largest saving first. */
+static int rg_cut_ranked(rg_cutter *c)
+{
+    const fs_refgraph *g = c->g;
+    fs_cut *cut = c->cut;
+    cut->ranked = malloc((g->nnodes + c->ngroups + 1) * sizeof *cut->ranked);
+    if (!cut->ranked)
+        return -1;
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        if (rg_cut_sym_ok(c, v))
+            cut->ranked[cut->nranked++] =
+                (fs_cut_item){FS_CUT_SYMBOL, v, g->nodes[v].name, c->in[v], rg_bytes_in(g, v, c->region), g->nodes[v].retained};
+    cut->ncandidates[FS_CUT_SYMBOL] = cut->nranked;
+    for (size_t i = 0; i < c->ngroups; i++)
+        if (c->groups[i].in)
+            cut->ranked[cut->nranked++] = (fs_cut_item){c->groups[i].kind, FS_REFGRAPH_NONE, c->groups[i].name,
+                                                        c->groups[i].in, c->groups[i].own, c->groups[i].all};
+    qsort(cut->ranked, cut->nranked, sizeof *cut->ranked, rg_cut_item_cmp);
+    return 0;
+}
+
+int fs_refgraph_cut_from(const fs_refgraph *g, const fs_report *rep, int region, uint64_t limit,
+                         const fs_cut_sources *src, fs_cut *cut, fs_error *err)
 {
     memset(cut, 0, sizeof *cut);
     if (region < 0 || (size_t)region >= rep->map.nregions)
@@ -1065,36 +1419,38 @@ int fs_refgraph_cut(const fs_refgraph *g, const fs_report *rep, int region, uint
     cut->used = rep->map.regions[region].used;
     cut->limit = limit;
     cut->need = cut->used > limit ? cut->used - limit : 0;
-    uint64_t *w = malloc((g->nnodes + 1) * sizeof *w), *in = malloc((g->nnodes + 1) * sizeof *in);
-    cut->items = malloc((g->nnodes + 1) * sizeof *cut->items);
-    if (!w || !in || !cut->items) {
-        free(w), free(in), fs_cut_free(cut);
+    rg_cutter c = {g, rep, region, NULL, NULL, 0, cut};
+    uint64_t *w = malloc((g->nnodes + 1) * sizeof *w);
+    c.in = malloc((g->nnodes + 1) * sizeof *c.in);
+    int rc = w && c.in && rg_cut_groups(&c, src) == 0 ? 0 : -1;
+    cut->items = rc == 0 ? malloc((g->nnodes + c.ngroups + 1) * sizeof *cut->items) : NULL;
+    if (cut->items) {
+        for (uint32_t v = 0; v < g->nnodes; v++)
+            w[v] = rg_bytes_in(g, v, region);
+        fs_refgraph_subtree(g, w, c.in);
+        if (rg_cut_ranked(&c) < 0)
+            fs_cut_free(cut);
+    }
+    if (cut->items) {
+        while (cut->saved < cut->need && rg_cut_step(&c, cut->need - cut->saved))
+            ;
+        qsort(cut->items, cut->nitems, sizeof *cut->items, rg_cut_item_cmp);
+        cut->fits = cut->saved >= cut->need;
+    }
+    for (size_t i = 0; i < c.ngroups; i++)
+        free(c.groups[i].nodes);
+    free(c.groups), free(w), free(c.in);
+    if (!cut->items) {
+        fs_cut_free(cut);
         return fs_fail(err, "out of memory");
     }
-    for (uint32_t v = 0; v < g->nnodes; v++)
-        w[v] = rg_bytes_in(g, v, region);
-    fs_refgraph_subtree(g, w, in);
-    while (cut->saved < cut->need) {
-        uint32_t cover = FS_REFGRAPH_NONE, largest = FS_REFGRAPH_NONE;
-        uint64_t rest = cut->need - cut->saved;
-        for (uint32_t v = 0; v < g->nnodes; v++) {
-            if (!rg_cut_ok(g, cut, in, v))
-                continue;
-            if (in[v] >= rest && (cover == FS_REFGRAPH_NONE || in[v] < in[cover]))
-                cover = v;
-            if (largest == FS_REFGRAPH_NONE || in[v] > in[largest])
-                largest = v;
-        }
-        uint32_t pick = cover != FS_REFGRAPH_NONE ? cover : largest;
-        if (pick == FS_REFGRAPH_NONE)
-            break;
-        cut->items[cut->nitems++] = (fs_cut_item){pick, in[pick], g->nodes[pick].retained};
-        cut->saved += in[pick];
-    }
-    qsort(cut->items, cut->nitems, sizeof *cut->items, rg_cut_item_cmp);
-    cut->fits = cut->saved >= cut->need;
-    free(w), free(in);
     return 0;
+}
+
+int fs_refgraph_cut(const fs_refgraph *g, const fs_report *rep, int region, uint64_t limit, fs_cut *cut,
+                    fs_error *err)
+{
+    return fs_refgraph_cut_from(g, rep, region, limit, NULL, cut, err);
 }
 
 /* ---- outputs -------------------------------------------------------------------------- */
@@ -1268,13 +1624,23 @@ int fs_refgraph_why_text(FILE *out, const fs_refgraph *g, uint32_t target, const
     return ferror(out) ? -1 : 0;
 }
 
-json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const fs_cut *cut)
+static json_t *rg_cut_item_json(const fs_cut_item *it)
 {
-    char buf[96];
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string(fs_cut_kind_name(it->kind)));
+    json_object_set_new(o, "name", json_string(it->name));
+    json_object_set_new(o, "saved", json_integer((json_int_t)it->saved));
+    json_object_set_new(o, "own", json_integer((json_int_t)it->own));
+    json_object_set_new(o, "retained", json_integer((json_int_t)it->retained));
+    return o;
+}
+
+json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const fs_cut *cut, size_t ranked)
+{
     json_t *doc = rg_json_header(g, "flashsize-refgraph-cut");
-    json_t *arr = json_array();
-    if (!doc || !arr) {
-        json_decref(doc), json_decref(arr);
+    json_t *arr = json_array(), *cands = json_object(), *rank = json_array();
+    if (!doc || !arr || !cands || !rank) {
+        json_decref(doc), json_decref(arr), json_decref(cands), json_decref(rank);
         return NULL;
     }
     json_object_set_new(doc, "region", json_string(rep->map.regions[cut->region].name));
@@ -1283,37 +1649,45 @@ json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const f
     json_object_set_new(doc, "need", json_integer((json_int_t)cut->need));
     json_object_set_new(doc, "saved", json_integer((json_int_t)cut->saved));
     json_object_set_new(doc, "fits", json_boolean(cut->fits));
-    for (size_t i = 0; i < cut->nitems; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "kind", json_string("symbol"));
-        json_object_set_new(o, "name", json_string(fs_refgraph_node_name(g, cut->items[i].node, buf, sizeof buf)));
-        json_object_set_new(o, "saved", json_integer((json_int_t)cut->items[i].saved));
-        json_object_set_new(o, "retained", json_integer((json_int_t)cut->items[i].retained));
-        json_array_append_new(arr, o);
-    }
+    for (int k = FS_CUT_SYMBOL; k <= FS_CUT_OBJECT; k++)
+        json_object_set_new(cands, fs_cut_kind_name((fs_cut_kind)k), json_integer((json_int_t)cut->ncandidates[k]));
+    json_object_set_new(doc, "candidates", cands);
+    for (size_t i = 0; i < cut->nitems; i++)
+        json_array_append_new(arr, rg_cut_item_json(&cut->items[i]));
     json_object_set_new(doc, "proposals", arr);
+    for (size_t i = 0; i < cut->nranked && (!ranked || i < ranked); i++)
+        json_array_append_new(rank, rg_cut_item_json(&cut->ranked[i]));
+    json_object_set_new(doc, "ranked", rank);
     return doc;
 }
 
-int fs_refgraph_cut_text(FILE *out, const fs_refgraph *g, const fs_report *rep, const fs_cut *cut)
+int fs_refgraph_cut_text(FILE *out, const fs_refgraph *g, const fs_report *rep, const fs_cut *cut, size_t ranked)
 {
-    char a[96];
     const char *region = rep->map.regions[cut->region].name;
     if (rg_text_header(out, g) < 0)
         return -1;
+    fprintf(out, "candidates: %zu symbols, %zu frozen modules, %zu objects\n", cut->ncandidates[FS_CUT_SYMBOL],
+            cut->ncandidates[FS_CUT_MODULE], cut->ncandidates[FS_CUT_OBJECT]);
     fprintf(out, "\nregion %s: %" PRIu64 " bytes used, limit %" PRIu64, region, cut->used, cut->limit);
     if (cut->need == 0)
         fprintf(out, ": fits, nothing to cut\n");
     else
         fprintf(out, ": %" PRIu64 " bytes over\n", cut->need);
     if (cut->nitems)
-        fprintf(out, "\n%10s %10s  %s\n", "saves", "retained", "remove");
+        fprintf(out, "\n%10s %10s  %-13s %s\n", "saves", "retained", "kind", "remove");
     for (size_t i = 0; i < cut->nitems; i++)
-        fprintf(out, "%10" PRIu64 " %10" PRIu64 "  %s\n", cut->items[i].saved, cut->items[i].retained,
-                fs_refgraph_node_name(g, cut->items[i].node, a, sizeof a));
+        fprintf(out, "%10" PRIu64 " %10" PRIu64 "  %-13s %s\n", cut->items[i].saved, cut->items[i].retained,
+                fs_cut_kind_name(cut->items[i].kind), cut->items[i].name);
     if (cut->need)
         fprintf(out, "\n%s: %" PRIu64 " bytes saved, %s\n", cut->fits ? "fits" : "does not fit", cut->saved,
-                cut->fits ? "the region would be under its limit" : "no set of removable symbols is large enough");
+                cut->fits ? "the region would be under its limit" : "no set of removable candidates is large enough");
+    size_t nr = ranked && ranked < cut->nranked ? ranked : cut->nranked;
+    if (nr)
+        fprintf(out, "\nLargest candidates (%zu of %zu)\n%10s %10s  %-13s %s\n", nr, cut->nranked, "saves", "retained",
+                "kind", "name");
+    for (size_t i = 0; i < nr; i++)
+        fprintf(out, "%10" PRIu64 " %10" PRIu64 "  %-13s %s\n", cut->ranked[i].saved, cut->ranked[i].retained,
+                fs_cut_kind_name(cut->ranked[i].kind), cut->ranked[i].name);
     return ferror(out) ? -1 : 0;
 }
 

@@ -162,9 +162,19 @@ void fs_refpaths_free(fs_refpath *paths, size_t n);
 
 /* ---- cut: what to remove to fit a budget -------------------------------- */
 
+/* What a proposal removes. */
+typedef enum {
+    FS_CUT_SYMBOL = 0,   /* a symbol node and everything it dominates */
+    FS_CUT_MODULE,       /* a frozen module (fs_frozen) */
+    FS_CUT_OBJECT        /* an object file / archive member of the map file */
+} fs_cut_kind;
+
 typedef struct fs_cut_item {
-    uint32_t node;
+    fs_cut_kind kind;
+    uint32_t node;       /* FS_CUT_SYMBOL: the node; else FS_REFGRAPH_NONE */
+    const char *name;    /* borrowed: symbol name, module path or object path */
     uint64_t saved;      /* retained bytes in the region */
+    uint64_t own;        /* of those, its own bytes (the rest: what only it keeps) */
     uint64_t retained;   /* retained bytes in every region */
 } fs_cut_item;
 
@@ -174,16 +184,36 @@ typedef struct fs_cut {
     fs_cut_item *items; size_t nitems;
     uint64_t saved;      /* Σ items[].saved */
     bool fits;           /* used - saved <= limit */
+    size_t ncandidates[FS_CUT_OBJECT + 1]; /* removable candidates of each kind */
+    fs_cut_item *ranked; size_t nranked;   /* every removable candidate, by saved bytes */
 } fs_cut;
+
+/* Candidates besides symbols, all optional and borrowed (they must outlive
+ * the fs_cut, whose names point into them). */
+typedef struct fs_cut_sources {
+    const struct fs_frozen *frozen;   /* frozen modules of the same image */
+    const struct fs_mapfile *map;     /* the map file of the same link */
+} fs_cut_sources;
 
 /* Propose removals bringing region (of rep, whose sections the image's
  * fs_analyze run placed) under limit: while bytes are still needed, the
  * smallest candidate whose retained bytes in the region cover the rest,
- * else the largest; never a root, a nameless node, or a node dominating or
- * dominated by one already chosen.  Listed largest first. */
+ * else the largest; never a root, a nameless node, or a candidate whose
+ * bytes overlap (contain, or lie inside) one already chosen.  Candidates
+ * are symbol nodes, and with src the frozen modules (retained = the bytes
+ * the frozen analysis charges to the module) and the map's objects
+ * (retained = their input-section bytes plus every node that only they
+ * keep reachable).  A group holding an entry, vector, kept-section or named
+ * root is never proposed; "unreferenced" roots inside it go with it.
+ * Listed largest first; cut->ranked lists every candidate (largest saving
+ * first, then kind, then name).  src may be NULL. */
+int fs_refgraph_cut_from(const fs_refgraph *g, const fs_report *rep, int region, uint64_t limit,
+                         const fs_cut_sources *src, fs_cut *cut, fs_error *err);
+/* The same with symbols only. */
 int fs_refgraph_cut(const fs_refgraph *g, const fs_report *rep, int region, uint64_t limit, fs_cut *cut,
                     fs_error *err);
 void fs_cut_free(fs_cut *cut);
+const char *fs_cut_kind_name(fs_cut_kind k);
 
 /* ---- outputs ------------------------------------------------------------ */
 
@@ -196,7 +226,8 @@ int fs_refgraph_top_text(FILE *out, const fs_refgraph *g, size_t top);
 json_t *fs_refgraph_why_json(const fs_refgraph *g, uint32_t target, const fs_refpath *paths, size_t npaths);
 int fs_refgraph_why_text(FILE *out, const fs_refgraph *g, uint32_t target, const fs_refpath *paths, size_t npaths);
 /* schema "flashsize-refgraph-cut" */
-json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const fs_cut *cut);
-int fs_refgraph_cut_text(FILE *out, const fs_refgraph *g, const fs_report *rep, const fs_cut *cut);
+/* ranked: how many of cut->ranked to list (0 = all). */
+json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const fs_cut *cut, size_t ranked);
+int fs_refgraph_cut_text(FILE *out, const fs_refgraph *g, const fs_report *rep, const fs_cut *cut, size_t ranked);
 
 #endif
