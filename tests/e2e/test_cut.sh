@@ -1,0 +1,87 @@
+#!/bin/sh
+# `flashsize cut` with frozen modules and map-file objects as candidates:
+# module sizes against the generator's .sizes sidecar and nm, object bytes
+# against the map's own per-object breakdown (`flashsize map`), the
+# overlap rule, roots never proposed, bad --map input.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/e2e/lib.sh
+FZ=samples/frozen/build/esp8266-frozen.elf
+FS=samples/frozen/build/esp8266-frozen.sizes
+ELF=samples/build/esp8266-fits.elf
+MAP=samples/build/esp8266-fits.map
+
+# --- frozen modules ------------------------------------------------------------------
+run 0 "cut: frozen sample, all candidates" cut $FZ --to-fit irom0_0_seg --rank 0 --format json
+cp "$OUT" "$TMP/fz.json"
+used=$(jq .used "$TMP/fz.json")
+expect_eq "irom0 used = .irom0.text size (readelf)" "$used" \
+  $((0x$(xtensa-lx106-elf-readelf -SW $FZ | awk '{ for (i = 1; i < NF; i++) if ($i == ".irom0.text") print $(i + 4) }')))
+expect_eq "six frozen-module candidates (sidecar: 4 mpy + 2 str)" "$(jq '.candidates["frozen-module"]' "$TMP/fz.json")" \
+  "$(awk '$1 == "module" || $1 == "str"' $FS | wc -l | tr -d ' ')"
+bad=0
+for m in $(awk '$1 == "module" || $1 == "str" { print $2 "=" $3 }' $FS); do
+  name=${m%=*} bytes=${m#*=}
+  got=$(jq --arg n "$name" '.ranked[] | select(.kind == "frozen-module" and .name == $n) | .retained' "$TMP/fz.json")
+  [ "$got" = "$bytes" ] || { bad=1; echo "# $name: retained $got, sidecar $bytes"; }
+done
+expect_eq "every module's retained size = its bytes in the .sizes sidecar" "$bad" 0
+# fun_data_pkg_sensor_util_read is the one frozen object in IRAM (.text): 40 bytes by nm
+iram=$((0x$(xtensa-lx106-elf-nm -S $FZ | awk '$4 == "fun_data_pkg_sensor_util_read" { print $2 }')))
+expect_eq "nm: the IRAM object is 40 bytes" "$iram" 40
+got=$(jq '.ranked[] | select(.name == "pkg/sensor_util.py") | .saved' "$TMP/fz.json")
+expect_eq "pkg/sensor_util.py saves its bytes less the IRAM part in irom0" "$got" $((486 - iram))
+got=$(jq '.ranked[] | select(.name == "net/wifi.py") | .saved' "$TMP/fz.json")
+expect_eq "net/wifi.py saves all its 553 bytes in irom0" "$got" 553
+run 0 "cut: frozen sample, 440 bytes over" cut $FZ --to-fit irom0_0_seg --limit $((used - 440)) --format json
+expect_eq "the smallest candidate covering 440 bytes is a frozen module" \
+  "$(jq -c '[.proposals[] | [.kind, .name, .saved, .retained]]' "$OUT")" '[["frozen-module","pkg/sensor_util.py",446,486]]'
+run 0 "cut: text output names the kind" cut $FZ --to-fit irom0_0_seg --limit $((used - 440))
+expect_out "text: kind column" "446        486  frozen-module pkg/sensor_util.py"
+expect_out "text: candidate counts" "candidates: 66 symbols, 6 frozen modules, 0 objects"
+# 1000 bytes over: no single candidate covers it (mp_frozen_mpy_content, 956, is
+# the largest), and after it no .mpy module (all inside it) may be proposed.
+run 0 "cut: frozen sample, 1000 bytes over" cut $FZ --to-fit irom0_0_seg --limit $((used - 1000)) --format json
+expect_eq "first the largest, the table of .mpy modules" "$(jq -c '.proposals[0] | [.kind, .name, .saved]' "$OUT")" \
+  '["symbol","mp_frozen_mpy_content",956]'
+expect_eq "no .mpy module proposed next to the table that holds it" \
+  "$(jq '[.proposals[] | select(.kind == "frozen-module" and (.name | endswith(".py")) and .name != "boot.py" and .name != "webrepl_cfg.py")] | length' "$OUT")" 0
+expect_eq "it fits" "$(jq .fits "$OUT")" true
+
+# --- objects of a map file --------------------------------------------------------------
+run 0 "map breakdown of the same link" map $MAP --format json
+jq -c '.regions[] | select(.name == "irom0_0_seg") | .objects[] | [.name, .bytes]' "$OUT" | sort >"$TMP/map.txt"
+run 0 "cut --map: all candidates" cut $ELF --board esp8266-2m --to-fit irom0_0_seg --map $MAP --rank 0 --format json
+cp "$OUT" "$TMP/obj.json"
+jq -c '.ranked[] | select(.kind == "object") | [.name, .own]' "$TMP/obj.json" | sort >"$TMP/own.txt"
+expect_eq "51 object candidates" "$(wc -l <"$TMP/own.txt" | tr -d ' ')" 51
+bad=0
+while read -r row; do
+  grep -qxF "$row" "$TMP/map.txt" || { [ "$(echo "$row" | cut -d, -f2 | tr -d ']')" = 0 ] || { bad=1; echo "# $row"; }; }
+done <"$TMP/own.txt"
+expect_eq "each object's own bytes = its irom0 row in the map breakdown (or no row: 0)" "$bad" 0
+got=$(jq '.ranked[] | select(.name == "build/obj/xtensa/py/compile.o") | [.saved, .own, .retained] | @csv' -r "$TMP/obj.json")
+expect_eq "compile.o: 12255 own bytes in irom0, 92 more in dram0 (map)" "$got" "12255,12255,12347"
+got=$(jq '.ranked[] | select(.name == "build/obj/xtensa/esp8266-fits/ports/esp8266/modregistry.o") | [.saved, .own] | @csv' -r "$TMP/obj.json")
+sym=$(jq '.ranked[] | select(.kind == "symbol" and .name == "fw_module_table") | .saved' "$TMP/obj.json")
+expect_eq "modregistry.o has no irom0 bytes but alone keeps fw_module_table's $sym" "$got" "$sym,0"
+expect_eq "an object holding a root (vectors.o, main.o) is never a candidate" \
+  "$(jq '[.ranked[] | select(.name | test("vectors.o$|/main.o$"))] | length' "$TMP/obj.json")" 0
+run 0 "cut --map: 14400 bytes over" cut $ELF --board esp8266-2m --to-fit irom0_0_seg --map $MAP --limit 600000 --format json
+expect_eq "need" "$(jq .need "$OUT")" 14400
+expect_eq "one proposal covering it" "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" '[["symbol",27144]]'
+run 0 "cut --map: 400000 bytes over" cut $ELF --board esp8266-2m --to-fit irom0_0_seg --map $MAP --limit 214400 --format json
+expect_eq "the frozen content object first (382364 bytes), then the smallest cover" \
+  "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" '[["object",382364],["symbol",27144]]'
+
+# --- bad --map input -------------------------------------------------------------------------
+run 2 "cut: --map missing" cut $ELF --to-fit irom0_0_seg --board esp8266-2m --map "$TMP/none.map"
+expect_err "missing map named" "$TMP/none.map: cannot open"
+printf 'hello\nworld\n' >"$TMP/text.map"
+run 2 "cut: --map not a map" cut $ELF --to-fit irom0_0_seg --board esp8266-2m --map "$TMP/text.map"
+expect_err "non-map named" "$TMP/text.map:"
+head -c 3000 $MAP >"$TMP/trunc.map"
+"$FLASHSIZE" cut $ELF --to-fit irom0_0_seg --board esp8266-2m --map "$TMP/trunc.map" >/dev/null 2>"$TMP/trunc.err"
+st=$?
+check "cut: truncated map exits 0, 1 or 2 without a crash" [ "$st" -le 2 ]
+run 2 "cut: bad --rank" cut $ELF --to-fit irom0_0_seg --rank many
+finish
