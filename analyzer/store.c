@@ -6,14 +6,15 @@
  * read later by the store, diff and check is type-checked and every array
  * capped before anything is written.
  *
- * Symbol sets: records sorted by (address, name id, size, kind) and written
- * as varints - name id, address minus the previous address (zigzag), size,
- * kind index - after a header listing the distinct (type, bind, section)
- * kinds as string ids.  Sorted, the encoding is canonical, so equal symbol
- * tables give equal BLOBs and are stored once (found by an FNV-1a hash, then
- * compared byte for byte).
+ * Symbol sets (encodings in symset.h): a row of symsets is a snapshot
+ * (base_id NULL, depth 0) or a delta against the row base_id (depth = its
+ * depth + 1, an upper bound once a base was re-based).  Reading one walks
+ * the chain to its snapshot and applies the deltas back down.  Rows are
+ * immutable while a build or a delta uses them; the only rewrite is the
+ * re-basing of deltas whose base is being deleted.
  */
 #include "store.h"
+#include "symset.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -29,6 +30,7 @@ struct fs_store {
     sqlite3 *db;
     char *path;
     int busy_ms;
+    int64_t version;       /* schema version of the open file (1 only when read-only) */
     fs_store_hook hook;
     void *hook_ctx;
 };
@@ -66,6 +68,10 @@ static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE findings(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
     "  seq INTEGER NOT NULL, fid TEXT NOT NULL, severity TEXT NOT NULL, subject TEXT,"
     "  message TEXT, numbers TEXT, PRIMARY KEY(build_id, seq)) WITHOUT ROWID;",
+    /* v2: symbol sets may be deltas against another set (symset.h) */
+    "ALTER TABLE symsets ADD COLUMN base_id INTEGER REFERENCES symsets(id);"
+    "ALTER TABLE symsets ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX symsets_base ON symsets(base_id);",
 };
 
 /* ---- analysis documents --------------------------------------------------- */
@@ -314,7 +320,7 @@ static int store_fail(fs_store *s, fs_error *err, const char *what)
 static int store_exec(fs_store *s, const char *sql, fs_error *err)
 {
     if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return store_fail(s, err, sql[0] == 'C' ? "creating the schema" : sql);
+        return store_fail(s, err, sql[0] == 'C' || sql[0] == 'A' ? "creating the schema" : sql);
     return 0;
 }
 
@@ -418,10 +424,12 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
         int64_t version;
         if (store_check_version(s, &version, err) < 0)
             goto fail;
-        if (version != FS_STORE_SCHEMA_VERSION) {
+        /* version 1 is read as it is (symbol sets are all snapshots there) */
+        if (version < 1) {
             fs_fail(err, "%s: not a flashsize database (schema version %lld)", path, (long long)version);
             goto fail;
         }
+        s->version = version;
     } else {
         int64_t version;
         /* Check before switching the journal mode, which writes the header. */
@@ -429,6 +437,7 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
             goto fail;
         if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 || store_migrate(s, version, err) < 0)
             goto fail;
+        s->version = FS_STORE_SCHEMA_VERSION;
     }
     *out = s;
     return 0;
@@ -515,71 +524,107 @@ static char *dupcol(sqlite3_stmt *st, int col)
     return t ? strdup((const char *)t) : NULL;
 }
 
-/* ---- recording ------------------------------------------------------------ */
-
-typedef struct buf {
-    unsigned char *p;
-    size_t len, cap;
-} buf;
-
-static int buf_grow(buf *b, size_t more)
-{
-    if (b->len + more <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more)
-        cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int buf_varint(buf *b, uint64_t v)
-{
-    if (buf_grow(b, 10) < 0)
-        return -1;
-    do {
-        unsigned char byte = v & 0x7f;
-        v >>= 7;
-        b->p[b->len++] = byte | (v ? 0x80 : 0);
-    } while (v);
-    return 0;
-}
-
-static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
-        unsigned char byte = p[(*pos)++];
-        v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-typedef struct symrec {
-    int64_t name;
-    uint64_t addr, size;
-    uint32_t kind;
-} symrec;
-
-typedef struct kind {
-    int64_t type, bind, section;
-} kind;
+/* ---- symbol sets ------------------------------------------------------------ */
 
 typedef struct recorder {
     fs_store *s;
     fs_error *err;
     sqlite3_stmt *get_str, *put_str;
-    kind *kinds;
-    size_t nkinds;
 } recorder;
+
+static int symset_corrupt(fs_store *s, fs_error *err, int64_t id, int code)
+{
+    if (code == FS_SYMSET_NOMEM)
+        return fs_fail(err, "%s: out of memory reading symbol set %lld", s->path, (long long)id);
+    return fs_fail(err, "%s: corrupted symbol set %lld", s->path, (long long)id);
+}
+
+/* The chain of symbol set id: ids[0] = id, then its base, its base's base...
+ * up to the snapshot; *blobs the statements holding each row's data. */
+typedef struct chain {
+    int64_t ids[FS_STORE_MAX_CHAIN + 1];
+    sqlite3_stmt *rows[FS_STORE_MAX_CHAIN + 1];
+    size_t n;
+} chain;
+
+static void chain_free(chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        sqlite3_finalize(c->rows[i]);
+    c->n = 0;
+}
+
+static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
+{
+    c->n = 0;
+    const char *sql = s->version >= 2 ? "SELECT data, base_id, count FROM symsets WHERE id = ?"
+                                      : "SELECT data, NULL, count FROM symsets WHERE id = ?";
+    for (int64_t at = id; at;) {
+        if (c->n > FS_STORE_MAX_CHAIN) {
+            chain_free(c);
+            return fs_fail(err, "%s: corrupted symbol set %lld (a chain of more than %d deltas)", s->path,
+                           (long long)id, FS_STORE_MAX_CHAIN);
+        }
+        sqlite3_stmt *st = store_prep(s, err, sql, "i", at);
+        if (!st) {
+            chain_free(c);
+            return -1;
+        }
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_finalize(st);
+            chain_free(c);
+            if (rc == SQLITE_DONE)
+                return fs_fail(err, "%s: corrupted store: symbol set %lld is missing", s->path, (long long)at);
+            return store_fail(s, err, "reading a symbol set");
+        }
+        c->ids[c->n] = at;
+        c->rows[c->n++] = st;
+        at = sqlite3_column_int64(st, 1);
+    }
+    return 0;
+}
+
+/* The records of symbol set id, sorted (*v owned by the caller). */
+static int symset_read(fs_store *s, int64_t id, fs_symrec **v, size_t *n, fs_error *err)
+{
+    *v = NULL;
+    *n = 0;
+    chain c;
+    if (chain_load(s, id, &c, err) < 0)
+        return -1;
+    fs_symrec *cur = NULL;
+    size_t ncur = 0;
+    int rc = FS_SYMSET_OK;
+    int64_t at = id;
+    for (size_t k = c.n; k-- > 0 && rc == FS_SYMSET_OK;) {
+        sqlite3_stmt *st = c.rows[k];
+        const unsigned char *p = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        fs_symrec *next;
+        size_t nnext;
+        at = c.ids[k];
+        rc = k == c.n - 1 ? fs_symset_unpack_full(p, len, &next, &nnext)
+                          : fs_symset_apply_delta(cur, ncur, p, len, &next, &nnext);
+        if (rc == FS_SYMSET_OK && (int64_t)nnext != sqlite3_column_int64(st, 2)) {
+            free(next);
+            rc = FS_SYMSET_CORRUPT;
+        }
+        if (rc == FS_SYMSET_OK) {
+            free(cur);
+            cur = next;
+            ncur = nnext;
+        }
+    }
+    chain_free(&c);
+    if (rc != FS_SYMSET_OK) {
+        free(cur);
+        return symset_corrupt(s, err, at, rc);
+    }
+    *v = cur;
+    *n = ncur;
+    return 0;
+}
 
 /* The id of string t in the shared string table (0 for NULL), added if new. */
 static int rec_string(recorder *r, const char *t, int64_t *id)
@@ -605,116 +650,239 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
     return 0;
 }
 
-static int symrec_cmp(const void *a, const void *b)
-{
-    const symrec *x = a, *y = b;
-    if (x->addr != y->addr)
-        return x->addr < y->addr ? -1 : 1;
-    if (x->name != y->name)
-        return x->name < y->name ? -1 : 1;
-    if (x->size != y->size)
-        return x->size < y->size ? -1 : 1;
-    return x->kind < y->kind ? -1 : x->kind > y->kind;
-}
-
-/* Kind index of (type, bind, section), by first appearance in sorted order. */
-static uint32_t rec_kind(kind *kinds, size_t *n, kind k)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (kinds[i].type == k.type && kinds[i].bind == k.bind && kinds[i].section == k.section)
-            return (uint32_t)i;
-    kinds[*n] = k;
-    return (uint32_t)(*n)++;
-}
-
-/* Pack the symbols of doc into a canonical BLOB (see the header comment). */
-static int rec_pack(recorder *r, const json_t *syms, buf *out)
+/* The symbols of a document as sorted records (*v owned by the caller). */
+static int rec_records(recorder *r, const json_t *syms, fs_symrec **v, size_t *nv)
 {
     size_t n = json_array_size(syms);
-    symrec *recs = malloc((n + 1) * sizeof *recs);
-    kind *raw = malloc((n + 1) * sizeof *raw);
-    kind *kinds = malloc((n + 1) * sizeof *kinds);
-    uint32_t *remap = malloc((n + 1) * sizeof *remap);
-    int rc = -1;
-    if (!recs || !raw || !kinds || !remap) {
-        fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
-        goto done;
-    }
-    size_t nraw = 0, nkinds = 0;
+    fs_symrec *recs = malloc((n + 1) * sizeof *recs);
+    *v = NULL;
+    *nv = 0;
+    if (!recs)
+        return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(syms, i);
-        kind k;
-        if (rec_string(r, json_string_value(json_object_get(e, "name")), &recs[i].name) < 0 ||
-            rec_string(r, json_string_value(json_object_get(e, "type")), &k.type) < 0 ||
-            rec_string(r, json_string_value(json_object_get(e, "bind")), &k.bind) < 0 ||
-            rec_string(r, json_string_value(json_object_get(e, "section")), &k.section) < 0)
-            goto done;
-        fs_json_u64(json_object_get(e, "address"), &recs[i].addr);
-        fs_json_u64(json_object_get(e, "size"), &recs[i].size);
-        recs[i].kind = rec_kind(raw, &nraw, k);
+        fs_symrec *x = &recs[i];
+        if (rec_string(r, json_string_value(json_object_get(e, "name")), &x->name) < 0 ||
+            rec_string(r, json_string_value(json_object_get(e, "type")), &x->type) < 0 ||
+            rec_string(r, json_string_value(json_object_get(e, "bind")), &x->bind) < 0 ||
+            rec_string(r, json_string_value(json_object_get(e, "section")), &x->section) < 0) {
+            free(recs);
+            return -1;
+        }
+        fs_json_u64(json_object_get(e, "address"), &x->addr);
+        fs_json_u64(json_object_get(e, "size"), &x->size);
     }
-    /* Canonical kind numbering: by first appearance after sorting. */
-    qsort(recs, n, sizeof *recs, symrec_cmp);
-    for (size_t i = 0; i < nraw; i++)
-        remap[i] = UINT32_MAX;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t *m = &remap[recs[i].kind];
-        if (*m == UINT32_MAX)
-            *m = rec_kind(kinds, &nkinds, raw[recs[i].kind]);
-        recs[i].kind = *m;
+    fs_symrec_sort(recs, n);
+    *v = recs;
+    *nv = n;
+    return 0;
+}
+
+/* An existing symbol set with exactly these records (hash of the snapshot
+ * form, then a comparison of the decoded records), or *id = 0. */
+static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, int64_t *id)
+{
+    *id = 0;
+    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE hash = ? AND count = ? ORDER BY id", "ii",
+                                  hash, (int64_t)n);
+    if (!st)
+        return -1;
+    int rc;
+    while (!*id && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t cand = sqlite3_column_int64(st, 0);
+        fs_symrec *cv;
+        size_t cn;
+        if (symset_read(r->s, cand, &cv, &cn, r->err) < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        if (fs_symrec_equal(cv, cn, v, n))
+            *id = cand;
+        free(cv);
     }
-    int ok = buf_varint(out, nkinds);
-    for (size_t i = 0; i < nkinds && ok == 0; i++)
-        ok = buf_varint(out, (uint64_t)kinds[i].type) | buf_varint(out, (uint64_t)kinds[i].bind) |
-             buf_varint(out, (uint64_t)kinds[i].section);
-    ok |= buf_varint(out, n);
-    uint64_t prev = 0;
-    for (size_t i = 0; i < n && ok == 0; i++) {
-        int64_t d = (int64_t)(recs[i].addr - prev);
-        uint64_t zz = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
-        prev = recs[i].addr;
-        ok = buf_varint(out, (uint64_t)recs[i].name) | buf_varint(out, zz) | buf_varint(out, recs[i].size) |
-             buf_varint(out, recs[i].kind);
+    if (!*id && rc != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return store_fail(r->s, r->err, "looking up the symbol set");
     }
-    if (ok != 0)
-        fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
-    else
-        rc = 0;
-done:
-    free(recs);
-    free(raw);
-    free(kinds);
-    free(remap);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* Depth of symbol set id (0 for a snapshot), or -1 on error. */
+static int symset_depth(recorder *r, int64_t id, int64_t *depth)
+{
+    int rc = store_run(r->s, store_prep(r->s, r->err, "SELECT depth FROM symsets WHERE id = ?", "i", id), depth, r->err,
+                       "reading a symbol set");
+    if (rc > 0)
+        return fs_fail(r->err, "%s: corrupted store: symbol set %lld is missing", r->s->path, (long long)id);
     return rc;
 }
 
-static int64_t fnv1a(const unsigned char *p, size_t n)
+/* The packed form of v against base (0 = none): a delta when the base's
+ * chain is short enough and the delta is less than half the snapshot,
+ * else the snapshot.  *base_out is the base used (0 for a snapshot). */
+static int symset_encode(recorder *r, const fs_symrec *v, size_t n, const fs_symbuf *full, int64_t base,
+                         fs_symbuf *out, int64_t *base_out, int64_t *depth_out)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return (int64_t)(h >> 1); /* keep it positive */
+    *base_out = 0;
+    *depth_out = 0;
+    int64_t depth = 0;
+    if (base && symset_depth(r, base, &depth) < 0)
+        return -1;
+    if (base && depth + 1 < FS_STORE_SNAPSHOT_EVERY) {
+        fs_symrec *bv;
+        size_t bn;
+        if (symset_read(r->s, base, &bv, &bn, r->err) < 0)
+            return -1;
+        int rc = fs_symset_pack_delta(bv, bn, v, n, out);
+        free(bv);
+        if (rc < 0)
+            return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+        if (out->len < full->len / 2) {
+            *base_out = base;
+            *depth_out = depth + 1;
+            return 0;
+        }
+        out->len = 0;
+    }
+    if (fs_symset_pack_full(v, n, out) < 0)
+        return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+    return 0;
 }
 
-/* The id of the symbol set equal to blob, inserted if new. */
-static int rec_symset(recorder *r, const buf *blob, size_t count, int64_t *id)
+/* The id of the symbol set with the records v, inserted if new, as a delta
+ * against symbol set base (0 = none) when that is smaller. */
+static int rec_symset(recorder *r, const fs_symrec *v, size_t n, int64_t base, int64_t *id)
 {
-    int64_t h = fnv1a(blob->p, blob->len);
-    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE hash = ? AND data = ?", "i", h);
+    fs_symbuf full = {0}, packed = {0};
+    int rc = -1;
+    if (fs_symset_pack_full(v, n, &full) < 0) {
+        fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+        goto done;
+    }
+    int64_t hash = fs_symset_hash(full.p, full.len);
+    if (symset_find(r, hash, v, n, id) < 0)
+        goto done;
+    if (*id) {
+        rc = 0;
+        goto done;
+    }
+    int64_t used_base, depth;
+    if (symset_encode(r, v, n, &full, base, &packed, &used_base, &depth) < 0)
+        goto done;
+    sqlite3_stmt *st = store_prep(r->s, r->err,
+                                  "INSERT INTO symsets(hash, count, data, base_id, depth) VALUES(?, ?, ?, NULLIF(?, 0), ?)",
+                                  "ii", hash, (int64_t)n);
     if (!st)
-        return -1;
-    sqlite3_bind_blob(st, 2, blob->p, (int)blob->len, SQLITE_STATIC);
-    int rc = store_run(r->s, st, id, r->err, "looking up the symbol set");
-    if (rc <= 0)
-        return rc;
-    st = store_prep(r->s, r->err, "INSERT INTO symsets(hash, count, data) VALUES(?, ?, ?)", "ii", h, (int64_t)count);
-    if (!st)
-        return -1;
-    sqlite3_bind_blob(st, 3, blob->p, (int)blob->len, SQLITE_STATIC);
+        goto done;
+    sqlite3_bind_blob(st, 3, packed.p ? (const void *)packed.p : (const void *)"", (int)packed.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, used_base);
+    sqlite3_bind_int64(st, 5, depth);
     if (store_run(r->s, st, NULL, r->err, "storing the symbol set") < 0)
-        return -1;
+        goto done;
     *id = sqlite3_last_insert_rowid(r->s->db);
-    return 0;
+    rc = 0;
+done:
+    free(full.p);
+    free(packed.p);
+    return rc;
+}
+
+/* Rewrite symbol set child, a delta against a set about to go, against
+ * new_base (0 = as a snapshot). */
+static int symset_rebase(recorder *r, int64_t child, int64_t new_base)
+{
+    fs_symrec *v;
+    size_t n;
+    if (symset_read(r->s, child, &v, &n, r->err) < 0)
+        return -1;
+    fs_symbuf full = {0}, packed = {0};
+    int64_t used_base = 0, depth = 0;
+    int rc = fs_symset_pack_full(v, n, &full) < 0 ? fs_fail(r->err, "%s: out of memory", r->s->path)
+                                                  : symset_encode(r, v, n, &full, new_base, &packed, &used_base, &depth);
+    free(v);
+    if (rc == 0) {
+        sqlite3_stmt *st = store_prep(r->s, r->err,
+                                      "UPDATE symsets SET data = ?, base_id = NULLIF(?, 0), depth = ? WHERE id = ?", NULL);
+        if (st) {
+            sqlite3_bind_blob(st, 1, packed.p ? (const void *)packed.p : (const void *)"", (int)packed.len,
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, used_base);
+            sqlite3_bind_int64(st, 3, depth);
+            sqlite3_bind_int64(st, 4, child);
+        }
+        rc = store_run(r->s, st, NULL, r->err, "re-basing a symbol set");
+    }
+    free(full.p);
+    free(packed.p);
+    return rc;
+}
+
+/* Symbol set id lost a build: when no build uses it any more, re-base the
+ * deltas against it (onto its own base, or as snapshots) and delete it. */
+static int symset_release(recorder *r, int64_t id)
+{
+    int64_t users = 0, base = 0;
+    if (store_run(r->s, store_prep(r->s, r->err, "SELECT count(*) FROM builds WHERE symset_id = ?", "i", id), &users,
+                  r->err, "dropping a symbol set") < 0)
+        return -1;
+    if (users)
+        return 0;
+    if (store_run(r->s, store_prep(r->s, r->err, "SELECT coalesce(base_id, 0) FROM symsets WHERE id = ?", "i", id),
+                  &base, r->err, "dropping a symbol set") < 0)
+        return -1;
+    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE base_id = ? ORDER BY id", "i", id);
+    if (!st)
+        return -1;
+    int64_t *kids = NULL;
+    size_t nkids = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nkids == cap) {
+            cap = cap ? 2 * cap : 8;
+            int64_t *k = realloc(kids, cap * sizeof *k);
+            if (!k)
+                break;
+            kids = k;
+        }
+        kids[nkids++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    int out = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? fs_fail(r->err, "%s: out of memory", r->s->path)
+                                                     : store_fail(r->s, r->err, "dropping a symbol set");
+    for (size_t i = 0; out == 0 && i < nkids; i++)
+        out = symset_rebase(r, kids[i], base);
+    free(kids);
+    if (out == 0)
+        out = store_run(r->s, store_prep(r->s, r->err, "DELETE FROM symsets WHERE id = ?", "i", id), NULL, r->err,
+                        "dropping a symbol set");
+    return out;
+}
+
+/* The symbol set a new build of m should be a delta against: that of the
+ * parent commit's build on the same project and board, else of the newest
+ * other build there; 0 for none. */
+static int rec_base(recorder *r, const fs_build_meta *m, int64_t *base)
+{
+    static const char from[] = "SELECT b.symset_id FROM builds b JOIN projects p ON p.id = b.project_id"
+                               " JOIN boards bo ON bo.id = b.board_id WHERE p.name = ? AND bo.name = ?"
+                               " AND b.commit_sha != ?";
+    char sql[512];
+    *base = 0;
+    int rc = 1;
+    if (m->parent && *m->parent) {
+        snprintf(sql, sizeof sql, "%s AND b.commit_sha = ?", from);
+        rc = store_run(r->s, store_prep(r->s, r->err, sql, "ssss", m->project, m->board, m->commit, m->parent), base,
+                       r->err, "looking up the parent build");
+    }
+    if (rc > 0) {
+        snprintf(sql, sizeof sql, "%s ORDER BY b.timestamp DESC, b.id DESC LIMIT 1", from);
+        rc = store_run(r->s, store_prep(r->s, r->err, sql, "sss", m->project, m->board, m->commit), base, r->err,
+                       "looking up the previous build");
+    }
+    if (rc > 0)
+        *base = 0;
+    return rc < 0 ? -1 : 0;
 }
 
 static int rec_hook(recorder *r, const char *stage)
@@ -886,13 +1054,14 @@ static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64
         return store_fail(s, r->err, "preparing a query");
     if (rec_hook(r, "build") < 0)
         return -1;
-    buf blob = {0};
+    fs_symrec *recs = NULL;
+    size_t nrecs = 0;
     const json_t *syms = json_object_get(doc, "symbols");
-    int64_t symset, id, old_symset;
+    int64_t symset, id, old_symset, base;
     char *text = NULL;
     int rc = -1;
-    if (rec_pack(r, syms, &blob) < 0 || rec_hook(r, "symbols") < 0 ||
-        rec_symset(r, &blob, json_array_size(syms), &symset) < 0 || !(text = rec_doc_text(r, doc)) ||
+    if (rec_records(r, syms, &recs, &nrecs) < 0 || rec_hook(r, "symbols") < 0 || rec_base(r, m, &base) < 0 ||
+        rec_symset(r, recs, nrecs, base, &symset) < 0 || !(text = rec_doc_text(r, doc)) ||
         rec_build(r, doc, m, symset, text, &id, &old_symset) < 0)
         goto done;
     if (rec_hook(r, "regions") < 0 || rec_regions(r, id, json_object_get(doc, "regions")) < 0 ||
@@ -900,18 +1069,14 @@ static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64
         rec_hook(r, "frozen") < 0 || rec_frozen(r, id, fs_analysis_frozen_modules(doc)) < 0 ||
         rec_hook(r, "findings") < 0 || rec_findings(r, id, json_object_get(doc, "findings")) < 0)
         goto done;
-    if (old_symset && old_symset != symset &&
-        store_run(s, store_prep(s, r->err,
-                                "DELETE FROM symsets WHERE id = ? AND NOT EXISTS (SELECT 1 FROM builds WHERE symset_id = ?)",
-                                "ii", old_symset, old_symset),
-                  NULL, r->err, "dropping the replaced symbol set") < 0)
+    if (old_symset && old_symset != symset && symset_release(r, old_symset) < 0)
         goto done;
     if (rec_hook(r, "commit") < 0)
         goto done;
     *build_id = id;
     rc = 0;
 done:
-    free(blob.p);
+    free(recs);
     free(text);
     return rc;
 }
@@ -926,10 +1091,30 @@ int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m,
         return -1;
     if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL, NULL, 0};
+    recorder r = {s, err, NULL, NULL};
     int rc = rec_all(&r, analysis, m, build_id);
     sqlite3_finalize(r.get_str);
     sqlite3_finalize(r.put_str);
+    if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
+        return 0;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
+{
+    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+        return -1;
+    recorder r = {s, err, NULL, NULL};
+    int64_t symset = 0;
+    int rc = store_run(s, store_prep(s, err, "SELECT symset_id FROM builds WHERE id = ?", "i", id), &symset, err,
+                       "deleting a build");
+    if (rc > 0)
+        rc = fs_fail(err, "%s: no build %lld", s->path, (long long)id);
+    if (rc == 0)
+        rc = store_run(s, store_prep(s, err, "DELETE FROM builds WHERE id = ?", "i", id), NULL, err, "deleting a build");
+    if (rc == 0)
+        rc = symset_release(&r, symset);
     if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
         return 0;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1000,63 +1185,62 @@ static int load_sym_cmp(const void *a, const void *b)
 }
 
 /* Decode a symbol set into a symbols array in the document's order. */
-static json_t *load_symbols(fs_store *s, const unsigned char *p, size_t len, fs_error *err)
+static void strcache_free(strcache *c)
 {
-    size_t pos = 0;
-    uint64_t nkinds, n;
+    for (size_t i = 0; i < c->n; i++)
+        json_decref(c->vals[i]);
+    free(c->ids);
+    free(c->vals);
+    sqlite3_finalize(c->st);
+}
+
+/* One symbol object from a record. */
+static json_t *load_symbol(fs_store *s, strcache *c, const fs_symrec *x, fs_error *err)
+{
+    json_t *o = json_object();
+    json_t *nm = load_string(s, c, x->name, err);
+    json_t *ty = load_string(s, c, x->type, err);
+    json_t *bi = load_string(s, c, x->bind, err);
+    json_t *se = load_string(s, c, x->section, err);
+    if (!o || !nm || !ty || !bi || !se || !json_is_string(nm) || !json_is_string(ty) || !json_is_string(bi)) {
+        if (nm && ty && bi && se)
+            fs_fail(err, "%s: corrupted symbol set (a symbol without a name, type or bind)", s->path);
+        else if (!o)
+            fs_fail(err, "%s: out of memory", s->path);
+        json_decref(o), json_decref(nm), json_decref(ty), json_decref(bi), json_decref(se);
+        return NULL;
+    }
+    json_object_set_new(o, "name", nm);
+    json_object_set_new(o, "address", load_u64(x->addr));
+    json_object_set_new(o, "size", load_u64(x->size));
+    json_object_set_new(o, "type", ty);
+    json_object_set_new(o, "bind", bi);
+    json_object_set_new(o, "section", se);
+    return o;
+}
+
+/* Symbol set id as a symbols array in the document's order. */
+static json_t *load_symbols(fs_store *s, int64_t id, fs_error *err)
+{
+    fs_symrec *v;
+    size_t n;
+    if (symset_read(s, id, &v, &n, err) < 0)
+        return NULL;
     strcache c = {0};
-    json_t **items = NULL;
-    kind *kinds = NULL;
+    json_t **items = calloc(n + 1, sizeof *items);
     json_t *arr = NULL;
     size_t done = 0;
-    if (!get_varint(p, len, &pos, &nkinds) || nkinds > len)
-        goto corrupt;
-    kinds = malloc((nkinds + 1) * sizeof *kinds);
-    if (!kinds)
-        goto oom;
-    for (uint64_t i = 0; i < nkinds; i++) {
-        uint64_t t, b, sec;
-        if (!get_varint(p, len, &pos, &t) || !get_varint(p, len, &pos, &b) || !get_varint(p, len, &pos, &sec))
-            goto corrupt;
-        kinds[i] = (kind){(int64_t)t, (int64_t)b, (int64_t)sec};
+    if (!items) {
+        fs_fail(err, "%s: out of memory", s->path);
+        goto out;
     }
-    if (!get_varint(p, len, &pos, &n) || n > len)
-        goto corrupt;
     if (sqlite3_prepare_v2(s->db, "SELECT s FROM strings WHERE id = ?", -1, &c.st, NULL) != SQLITE_OK) {
         store_fail(s, err, "reading symbol names");
-        goto fail;
+        goto out;
     }
-    items = calloc(n + 1, sizeof *items);
-    if (!items)
-        goto oom;
-    uint64_t addr = 0;
-    for (; done < n; done++) {
-        uint64_t name, zz, size, k;
-        if (!get_varint(p, len, &pos, &name) || !get_varint(p, len, &pos, &zz) || !get_varint(p, len, &pos, &size) ||
-            !get_varint(p, len, &pos, &k) || k >= nkinds)
-            goto corrupt;
-        addr += (uint64_t)((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1));
-        json_t *o = json_object();
-        items[done] = o;
-        json_t *nm = load_string(s, &c, (int64_t)name, err);
-        json_t *ty = load_string(s, &c, kinds[k].type, err);
-        json_t *bi = load_string(s, &c, kinds[k].bind, err);
-        json_t *se = load_string(s, &c, kinds[k].section, err);
-        if (!o || !nm || !ty || !bi || !se || !json_is_string(nm)) {
-            bool db_error = !nm || !ty || !bi || !se;
-            json_decref(nm), json_decref(ty), json_decref(bi), json_decref(se);
-            done++;
-            if (!db_error)
-                goto corrupt;
-            goto fail;
-        }
-        json_object_set_new(o, "name", nm);
-        json_object_set_new(o, "address", load_u64(addr));
-        json_object_set_new(o, "size", load_u64(size));
-        json_object_set_new(o, "type", ty);
-        json_object_set_new(o, "bind", bi);
-        json_object_set_new(o, "section", se);
-    }
+    for (; done < n; done++)
+        if (!(items[done] = load_symbol(s, &c, &v[done], err)))
+            goto out;
     qsort(items, n, sizeof *items, load_sym_cmp);
     arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
@@ -1064,24 +1248,13 @@ static json_t *load_symbols(fs_store *s, const unsigned char *p, size_t len, fs_
         items[i] = NULL;
     }
     if (!arr)
-        goto oom;
-    goto out;
-corrupt:
-    fs_fail(err, "%s: corrupted symbol set", s->path);
-    goto fail;
-oom:
-    fs_fail(err, "%s: out of memory", s->path);
-fail:
+        fs_fail(err, "%s: out of memory", s->path);
+out:
     for (size_t i = 0; items && i < done; i++)
         json_decref(items[i]);
-out:
     free(items);
-    free(kinds);
-    for (size_t i = 0; i < c.n; i++)
-        json_decref(c.vals[i]);
-    free(c.ids);
-    free(c.vals);
-    sqlite3_finalize(c.st);
+    free(v);
+    strcache_free(&c);
     return arr;
 }
 
@@ -1108,8 +1281,7 @@ int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs
     if (info)
         memset(info, 0, sizeof *info);
     char sql[512];
-    snprintf(sql, sizeof sql, "%s, b.doc, sy.data%s JOIN symsets sy ON sy.id = b.symset_id WHERE b.id = ?", build_cols,
-             build_from);
+    snprintf(sql, sizeof sql, "%s, b.doc, b.symset_id%s WHERE b.id = ?", build_cols, build_from);
     sqlite3_stmt *st = store_prep(s, err, sql, "i", id);
     if (!st)
         return -1;
@@ -1122,7 +1294,7 @@ int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs
     }
     json_error_t je;
     json_t *j = json_loads((const char *)sqlite3_column_text(st, 9), 0, &je);
-    json_t *syms = j ? load_symbols(s, sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), err) : NULL;
+    json_t *syms = j ? load_symbols(s, sqlite3_column_int64(st, 10), err) : NULL;
     if (j && syms && info)
         load_info(st, info);
     sqlite3_finalize(st);

@@ -10,9 +10,15 @@
  *
  * Ideas:
  *   - Symbols are the bulk (10k per build).  Their names go once into a
- *     shared string table; a build's symbols are one packed BLOB of varint
- *     records (name id, address delta, size, kind) that is content
- *     addressed, so builds whose symbols did not change share one row.
+ *     shared string table; a build's symbols are one symbol set (symset.h):
+ *     a packed snapshot, or a delta against the set of the build's parent
+ *     commit (else the board's newest build) - the few symbols that
+ *     changed and "the rest moved by D" - so a build costs a few hundred
+ *     bytes instead of 67 KB.  Every FS_STORE_SNAPSHOT_EVERY-th set of a
+ *     chain is a snapshot, so reading any build decodes a bounded chain.
+ *     Equal tables are stored once (hash of the snapshot form, then a
+ *     comparison).  A set no build uses any more is deleted, and the deltas
+ *     against it are first re-based onto its own base (or made snapshots).
  *   - One transaction per recorded build: it is all there or not at all.
  *   - The schema version lives in PRAGMA user_version; opening an older
  *     file migrates it, a newer one is refused.
@@ -29,9 +35,11 @@
 
 #include <jansson.h>
 
-#define FS_STORE_SCHEMA_VERSION 1
+#define FS_STORE_SCHEMA_VERSION 2
 #define FS_STORE_DEFAULT_PATH   "flashsize.db"
 #define FS_STORE_BUSY_MS        5000   /* default wait for another writer */
+#define FS_STORE_SNAPSHOT_EVERY 32     /* longest chain: a snapshot and 31 deltas */
+#define FS_STORE_MAX_CHAIN      64     /* longer chains are refused as corrupt */
 
 /* Limits of an analysis document (larger ones are refused, nothing stored). */
 #define FS_ANALYSIS_MAX_FILE_BYTES (256u << 20)
@@ -102,6 +110,10 @@ const json_t *fs_analysis_frozen_modules(const json_t *doc);
  * the same project + board + commit again replaces it and keeps its id. */
 int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *meta,
                     int64_t *build_id, fs_error *err);
+
+/* Delete build id (its rows, and its symbol set when no other build uses
+ * it), in one transaction. */
+int fs_store_delete(fs_store *s, int64_t id, fs_error *err);
 
 /* The recorded document of build id (*doc owned by the caller). info may be NULL. */
 int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err);
