@@ -123,6 +123,18 @@ serve-demo: deps samples $(CLI)
 bench: deps samples $(CLI)
 	@sh scripts/bench.sh $(CLI)
 	@sh scripts/bench-store.sh $(CLI)
+	@sh scripts/bench-server.sh $(CLI) $(BUILD)/tools/seedstore
+bench: $(BUILD)/tools/seedstore
+
+# The server under wrk on a seeded database of 10k builds (scripts/bench-server.sh,
+# docs/reliability.md); tests/tools/seedstore.c fills the database.
+.PHONY: bench-server
+bench-server: deps samples $(CLI) $(BUILD)/tools/seedstore
+	@sh scripts/bench-server.sh $(CLI) $(BUILD)/tools/seedstore
+
+$(BUILD)/tools/seedstore: tests/tools/seedstore.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 install: $(CLI)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/flashsize

@@ -1,0 +1,46 @@
+-- wrk-upload.lua - wrk script of `make bench-server` (scripts/bench-server.sh):
+-- POST /api/v1/builds with a bearer token, each request a distinct commit so
+-- that each one is a real insert, and a count of the answers by status.
+--
+-- Environment: BENCH_BODY (an upload body file whose commit is the text
+-- @COMMIT@), BENCH_TOKEN.  Commits are "wrk<thread>-<n>": unique across the
+-- threads of one run; BENCH_RUN (a word) keeps runs apart.
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+  local body = f:read("*a")
+  f:close()
+  local at = assert(string.find(body, "@COMMIT@", 1, true), "no @COMMIT@ in the body")
+  head, tail = string.sub(body, 1, at - 1), string.sub(body, at + 8)
+  run = os.getenv("BENCH_RUN") or "run"
+  headers = {["Content-Type"] = "application/json",
+             ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")}
+  n, ok, bad = 0, 0, 0
+end
+
+function request()
+  n = n + 1
+  local commit = string.format("wrk%s%d-%d", run, tid, n)
+  return wrk.format("POST", "/api/v1/builds", headers, head .. commit .. tail)
+end
+
+function response(status, hdrs, body)
+  if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
+end
+
+function done(summary, latency, requests)
+  local t_ok, t_bad = 0, 0
+  for _, t in ipairs(threads) do
+    t_ok = t_ok + t:get("ok")
+    t_bad = t_bad + t:get("bad")
+  end
+  io.write(string.format("answers: %d 2xx, %d other\n", t_ok, t_bad))
+end
