@@ -38,6 +38,7 @@ int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err)
     p->nconns = n;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->freed, NULL);
+    pthread_mutex_init(&p->write_lock, NULL);
     fs_error why;
     /* The first open creates or migrates the store, or finds it read-only. */
     if (fs_store_open(path, NULL, &p->conns[0].store, &why) < 0) {
@@ -77,6 +78,7 @@ void sdb_pool_close(sdb_pool *p)
     if (p->nconns) {
         pthread_mutex_destroy(&p->lock);
         pthread_cond_destroy(&p->freed);
+        pthread_mutex_destroy(&p->write_lock);
     }
     memset(p, 0, sizeof *p);
 }
@@ -102,4 +104,14 @@ void sdb_release(sdb_pool *p, sdb_conn *c)
     c->busy = false;
     pthread_cond_signal(&p->freed);
     pthread_mutex_unlock(&p->lock);
+}
+
+void sdb_write_begin(sdb_pool *p)
+{
+    pthread_mutex_lock(&p->write_lock);
+}
+
+void sdb_write_end(sdb_pool *p)
+{
+    pthread_mutex_unlock(&p->write_lock);
 }

@@ -43,6 +43,12 @@ typedef struct sdb_pool {
     size_t nconns;
     pthread_mutex_t lock;
     pthread_cond_t freed;
+    /* Held around each write (sdb_write_begin/end): the server's writers
+     * queue here instead of in SQLite's busy handler, which sleeps and
+     * polls (1, 2, 5, 10 ... 100 ms) and so left the write lock idle most
+     * of the time under concurrent uploads.  Other processes (the CLI)
+     * still meet the server through SQLite's lock and busy timeout. */
+    pthread_mutex_t write_lock;
 } sdb_pool;
 
 /* Open n connection pairs to path; a file that cannot be written is opened
@@ -53,6 +59,9 @@ void sdb_pool_close(sdb_pool *p);
 /* Borrow a connection (waits for one to be free); give it back with release. */
 sdb_conn *sdb_acquire(sdb_pool *p);
 void sdb_release(sdb_pool *p, sdb_conn *c);
+/* One writer of this server at a time (see write_lock). */
+void sdb_write_begin(sdb_pool *p);
+void sdb_write_end(sdb_pool *p);
 
 /* ---- requests and responses ---------------------------------------------- */
 
