@@ -579,7 +579,10 @@ static void api_upload_build(api_call *c)
         u.own_analysis = true;
     }
     int64_t id;
-    if (fs_store_record(c->conn->store, u.analysis, &u.meta, &id, &err) < 0) {
+    sdb_write_begin(&c->ctx->pool);
+    int recorded = fs_store_record(c->conn->store, u.analysis, &u.meta, &id, &err);
+    sdb_write_end(&c->ctx->pool);
+    if (recorded < 0) {
         srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
         goto done;
     }
@@ -622,18 +625,21 @@ static void api_projects(api_call *c)
     srv_reply_json(c->resp, 200, json_pack("{s:o}", "projects", arr));
 }
 
-/* Ids of a build's error findings, in order. */
-static json_t *api_error_ids(api_call *c, int64_t id)
+/* Ids of a build's error findings, in order.  The statement is prepared on
+ * the first call and kept in *st for the next rows of the same answer (a
+ * history of 1000 builds prepared it 1000 times); the caller finalizes it. */
+static json_t *api_error_ids(api_call *c, sqlite3_stmt **st, int64_t id)
 {
     json_t *arr = json_array();
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->conn->db, "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (*st)
+        sqlite3_reset(*st);
+    else if (sqlite3_prepare_v2(c->conn->db,
+                                "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq", -1,
+                                st, NULL) != SQLITE_OK)
         return arr;
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(arr, api_col_str(st, 0));
-    sqlite3_finalize(st);
+    sqlite3_bind_int64(*st, 1, id);
+    while (sqlite3_step(*st) == SQLITE_ROW)
+        json_array_append_new(arr, api_col_str(*st, 0));
     return arr;
 }
 
@@ -658,7 +664,7 @@ static const char api_row_cols[] =
     "b.id, b.commit_sha, b.branch, b.parent_sha, b.pr, b.timestamp, b.main_region, b.main_used, b.main_length";
 
 /* One history/latest row as JSON (columns as api_row_cols). */
-static json_t *api_row_json(api_call *c, sqlite3_stmt *st, sqlite3_stmt *regions)
+static json_t *api_row_json(api_call *c, sqlite3_stmt *st, sqlite3_stmt *regions, sqlite3_stmt **errs)
 {
     int64_t id = sqlite3_column_int64(st, 0);
     json_t *o = json_object();
@@ -671,7 +677,7 @@ static json_t *api_row_json(api_call *c, sqlite3_stmt *st, sqlite3_stmt *regions
     json_object_set_new(o, "main_region", api_col_str(st, 6));
     json_object_set_new(o, "used", json_integer(sqlite3_column_int64(st, 7)));
     json_object_set_new(o, "length", json_integer(sqlite3_column_int64(st, 8)));
-    json_object_set_new(o, "errors", api_error_ids(c, id));
+    json_object_set_new(o, "errors", api_error_ids(c, errs, id));
     if (regions)
         json_object_set_new(o, "regions", api_regions(c, regions, id));
     return o;
@@ -679,7 +685,7 @@ static json_t *api_row_json(api_call *c, sqlite3_stmt *st, sqlite3_stmt *regions
 
 static void api_boards(api_call *c, const char *project)
 {
-    sqlite3_stmt *st, *reg = NULL;
+    sqlite3_stmt *st, *reg = NULL, *errs = NULL;
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT o.name, (SELECT count(*) FROM builds x WHERE x.project_id = p.id AND x.board_id = o.id), %s"
@@ -710,13 +716,14 @@ static void api_boards(api_call *c, const char *project)
         json_object_set_new(latest, "main_region", api_col_str(st, 8));
         json_object_set_new(latest, "used", json_integer(sqlite3_column_int64(st, 9)));
         json_object_set_new(latest, "length", json_integer(sqlite3_column_int64(st, 10)));
-        json_object_set_new(latest, "errors", api_error_ids(c, id));
+        json_object_set_new(latest, "errors", api_error_ids(c, &errs, id));
         json_object_set_new(latest, "regions", api_regions(c, reg, id));
         json_array_append_new(arr, json_pack("{s:o,s:I,s:o}", "name", api_col_str(st, 0), "builds",
                                              (json_int_t)sqlite3_column_int64(st, 1), "latest", latest));
     }
     sqlite3_finalize(st);
     sqlite3_finalize(reg);
+    sqlite3_finalize(errs);
     if (rc != SQLITE_DONE) {
         json_decref(arr);
         api_db_error(c, "listing boards");
@@ -764,7 +771,7 @@ static void api_history(api_call *c, const char *project, const char *board)
              " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
              " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
              api_row_cols);
-    sqlite3_stmt *st, *reg = NULL;
+    sqlite3_stmt *st, *reg = NULL, *errs = NULL;
     if (sqlite3_prepare_v2(c->conn->db, sql, -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->conn->db, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq", -1,
                            &reg, NULL) != SQLITE_OK) {
@@ -782,9 +789,10 @@ static void api_history(api_call *c, const char *project, const char *board)
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, api_row_json(c, st, reg));
+        json_array_append_new(arr, api_row_json(c, st, reg, &errs));
     sqlite3_finalize(st);
     sqlite3_finalize(reg);
+    sqlite3_finalize(errs);
     if (rc != SQLITE_DONE) {
         json_decref(arr);
         api_db_error(c, "reading the history");
