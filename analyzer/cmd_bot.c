@@ -2,9 +2,10 @@
  * cmd_bot.c - `flashsize bot`: post or update the PR size-report comment
  * and set the commit status (docs/bot.md).
  *
- * The report is the diff's Markdown (fs_diff_write_markdown), followed by
- * the budget rules when --rules is given and the forecast lines of regions
- * near their limit when --forecast is given.  The commit status is
+ * The report is the diff's Markdown (fs_diff_write_markdown_forecast, with
+ * the forecast lines of regions near their limit when --forecast is given,
+ * exactly as `flashsize diff --forecast` writes it), followed by the budget
+ * rules when --rules is given.  The commit status is
  * "success" when every board passes and every budget holds, else
  * "failure"; the exit status says the same (0 or 1), and 2 means the
  * report could not be made or posted.
@@ -224,20 +225,8 @@ static int bot_load_pairs(const bot_args *a, bot_report *r, fs_error *err)
 /* The forecast of each board of the report, from the store. */
 static int bot_forecasts(const bot_args *a, bot_report *r, fs_error *err)
 {
-    fs_store *s;
-    fs_store_opts so = {true, 0};
-    if (fs_store_open(fs_store_path(a->db), &so, &s, err) < 0)
-        return -1;
-    size_t want = a->board ? 1 : r->n;
-    int rc = (r->forecasts = calloc(want, sizeof *r->forecasts)) ? 0 : fs_fail(err, "out of memory");
-    for (size_t i = 0; rc == 0 && i < want; i++) {
-        fs_history_query q = {a->board ? a->board : r->diffs[i].label, NULL, NULL, 0};
-        rc = fs_forecast_load(s, &q, NULL, r->has_budget ? &r->budget : NULL, &r->forecasts[i], err);
-        if (rc == 0)
-            r->nforecasts = i + 1;
-    }
-    fs_store_close(s);
-    return rc;
+    return fs_forecast_for_report(a->db, r->diffs, r->n, a->board, r->has_budget ? &r->budget : NULL, &r->forecasts,
+                                  &r->nforecasts, err);
 }
 
 static int bot_build(const bot_args *a, bot_report *r, fs_error *err)
@@ -287,17 +276,10 @@ static char *bot_compose(const bot_args *a, const bot_report *r, size_t top)
     FILE *out = open_memstream(&buf, &len);
     if (!out)
         return NULL;
-    int rc = fs_diff_write_markdown(out, r->diffs, r->n, top);
+    /* the forecast block is part of the diff's Markdown, as `diff --forecast` writes it */
+    int rc = fs_diff_write_markdown_forecast(out, r->diffs, r->n, top, r->forecasts, r->nforecasts);
     if (r->has_budget)
         bot_write_budget(out, r, a->rules);
-    bool any = false;
-    for (size_t i = 0; i < r->nforecasts; i++)
-        for (size_t k = 0; k < r->forecasts[i].nregions; k++)
-            any = any || r->forecasts[i].regions[k].near;
-    if (any)
-        fputs("\n#### Forecast\n\n", out);
-    for (size_t i = 0; rc == 0 && any && i < r->nforecasts; i++)
-        rc = fs_forecast_write_markdown(out, &r->forecasts[i], NULL);
     if (fclose(out) != 0 || rc < 0) {
         free(buf);
         return NULL;

@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "diff.h"
+#include "forecast.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ static const char diff_usage[] =
     "  -b, --board NAME     board layout for ELF inputs (default: from the ELF's symbols)\n"
     "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
     "      --top N          symbols to list (text and markdown: 20; json: all; 0 = all)\n"
+    "      --forecast       markdown: add the regions near their limit (within 30 builds or\n"
+    "                       90 days at the trend of the board's history in --db)\n"
     "  -o, --output FILE    write to FILE instead of standard output\n"
     "\n"
     "Exit status: 0 HEAD has no error findings, 1 it has some, 2 bad input or usage.\n";
@@ -34,18 +37,19 @@ static const char diff_usage[] =
 typedef struct diff_args {
     const char *format, *db, *board, *rules_dir, *output;
     size_t top;
-    bool top_set;
+    bool top_set, forecast;
     char **inputs;
     size_t ninputs;
 } diff_args;
 
 static int diff_parse(int argc, char **argv, diff_args *a)
 {
-    enum { OPT_DB = 256, OPT_RULES, OPT_TOP };
+    enum { OPT_DB = 256, OPT_RULES, OPT_TOP, OPT_FORECAST };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'}, {"db", required_argument, NULL, OPT_DB},
         {"board", required_argument, NULL, 'b'},  {"rules-dir", required_argument, NULL, OPT_RULES},
         {"top", required_argument, NULL, OPT_TOP}, {"output", required_argument, NULL, 'o'},
+        {"forecast", no_argument, NULL, OPT_FORECAST},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     a->format = "text";
     optind = 1;
@@ -56,6 +60,7 @@ static int diff_parse(int argc, char **argv, diff_args *a)
         case 'b': a->board = optarg; break;
         case 'o': a->output = optarg; break;
         case OPT_DB: a->db = optarg; break;
+        case OPT_FORECAST: a->forecast = true; break;
         case OPT_RULES: a->rules_dir = optarg; break;
         case OPT_TOP:
             if (cli_parse_size("--top", optarg, &a->top) < 0)
@@ -68,6 +73,10 @@ static int diff_parse(int argc, char **argv, diff_args *a)
     }
     if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "markdown")) {
         cli_error("--format: unknown format '%s' (text, json or markdown)", a->format);
+        return -1;
+    }
+    if (a->forecast && strcmp(a->format, "markdown") != 0) {
+        cli_error("--forecast: only with --format markdown");
         return -1;
     }
     a->inputs = argv + optind;
@@ -113,6 +122,8 @@ int cmd_diff(int argc, char **argv)
     size_t npairs = a.ninputs / 2, done = 0;
     fs_diff *diffs = calloc(npairs, sizeof *diffs);
     int status = FS_EXIT_INPUT;
+    fs_forecast *fc = NULL;
+    size_t nfc = 0;
     if (!diffs) {
         cli_error("out of memory");
         return status;
@@ -120,12 +131,19 @@ int cmd_diff(int argc, char **argv)
     for (; done < npairs; done++)
         if (diff_pair(&a, done * 2, &diffs[done]) < 0)
             goto done;
+    if (a.forecast) {
+        fs_error err = {{0}};
+        if (fs_forecast_for_report(a.db, diffs, npairs, a.board, NULL, &fc, &nfc, &err) < 0) {
+            cli_error("%s", err.msg);
+            goto done;
+        }
+    }
     char *tmp;
     FILE *out = cli_open_output(a.output, &tmp);
     if (!out)
         goto done;
     int rc = strcmp(a.format, "json") == 0       ? fs_diff_write_json(out, diffs, npairs, a.top)
-             : strcmp(a.format, "markdown") == 0 ? fs_diff_write_markdown(out, diffs, npairs, a.top)
+             : strcmp(a.format, "markdown") == 0 ? fs_diff_write_markdown_forecast(out, diffs, npairs, a.top, fc, nfc)
                                                  : fs_diff_write_text(out, diffs, npairs, a.top);
     if (cli_close_output(out, a.output, tmp, rc == 0) < 0 || rc < 0)
         goto done;
@@ -137,5 +155,8 @@ done:
     for (size_t i = 0; i < done; i++)
         fs_diff_free(&diffs[i]);
     free(diffs);
+    for (size_t i = 0; i < nfc; i++)
+        fs_forecast_free(&fc[i]);
+    free(fc);
     return status;
 }

@@ -1,10 +1,12 @@
 /*
  * cmd_history.c - `flashsize history --board NAME`: a board's last builds
  * from the size database, with the main region's used bytes and the change
- * from the build before.
+ * from the build before, then the forecast of those builds: per region the
+ * trend (fs_forecast_load over the same builds) and when it runs out.
  */
 #include "cli.h"
 #include "diff.h"
+#include "forecast.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -17,8 +19,8 @@ static const char history_usage[] =
     "\n"
     "The last builds of a board in the size database, newest first: the main region's\n"
     "used bytes (irom0_0_seg on ESP8266, else the largest flash region) and the change\n"
-    "from the build before.\n"
-    "\n"
+    "from the build before; then the forecast over the same builds: per region the\n"
+    "bytes per build and per day (least squares) and when, at that trend, it runs out.\n"    "\n"
     "  -b, --board NAME     board (required)\n"
     "  -p, --project P      only this project\n"
     "      --branch NAME    only this branch\n"
@@ -104,7 +106,7 @@ static void history_text(const char *board, const fs_history_row *rows, size_t n
     }
 }
 
-static int history_json(const char *board, const fs_history_row *rows, size_t n)
+static int history_json(const char *board, const fs_history_row *rows, size_t n, const fs_forecast *f)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "schema", json_string("flashsize-history"));
@@ -129,6 +131,7 @@ static int history_json(const char *board, const fs_history_row *rows, size_t n)
         json_array_append_new(arr, o);
     }
     json_object_set_new(doc, "builds", arr);
+    json_object_set_new(doc, "forecast", fs_forecast_json(f));
     int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return rc == 0 && fputc('\n', stdout) != EOF ? 0 : -1;
@@ -143,23 +146,35 @@ int cmd_history(int argc, char **argv)
     fs_error err = {{0}};
     fs_store *s;
     fs_store_opts so = {true, 0};
-    fs_history_row *rows;
-    size_t n;
+    fs_history_row *rows = NULL;
+    size_t n = 0;
+    fs_forecast f = {0};
     if (fs_store_open(fs_store_path(a.db), &so, &s, &err) < 0) {
         cli_error("%s", err.msg);
         return FS_EXIT_INPUT;
     }
+    /* the forecast looks at the builds the table shows */
+    size_t shown = a.q.limit ? a.q.limit : 20;
+    fs_forecast_opts fo = {shown < FS_FORECAST_MAX_WINDOW ? shown : FS_FORECAST_MAX_WINDOW, 0, 0};
     int rc = fs_store_history(s, &a.q, &rows, &n, &err);
+    if (rc == 0)
+        rc = fs_forecast_load(s, &a.q, &fo, NULL, &f, &err);
     fs_store_close(s);
     if (rc < 0) {
         cli_error("%s", err.msg);
+        fs_history_free(rows, n);
+        fs_forecast_free(&f);
         return FS_EXIT_INPUT;
     }
-    if (strcmp(a.format, "json") == 0)
-        rc = history_json(a.q.board, rows, n);
-    else
+    if (strcmp(a.format, "json") == 0) {
+        rc = history_json(a.q.board, rows, n, &f);
+    } else {
         history_text(a.q.board, rows, n);
+        if (n > 0)
+            rc = fputs("\nforecast - ", stdout) < 0 ? -1 : fs_forecast_write_text(stdout, &f);
+    }
     fs_history_free(rows, n);
+    fs_forecast_free(&f);
     if (rc < 0 || fflush(stdout) != 0) {
         cli_error("write error on standard output");
         return FS_EXIT_INPUT;

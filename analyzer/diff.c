@@ -11,6 +11,7 @@
 #include "diff.h"
 
 #include "analysis.h"
+#include "forecast.h"
 
 #include "store.h"
 
@@ -666,6 +667,11 @@ static void md_one(FILE *out, const fs_diff *d, size_t top)
 
 int fs_diff_write_markdown(FILE *out, const fs_diff *d, size_t n, size_t top)
 {
+    return fs_diff_write_markdown_forecast(out, d, n, top, NULL, 0);
+}
+
+int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_t top, const fs_forecast *fc, size_t nfc)
+{
     fputs("<!-- flashsize-report -->\n### Firmware size report\n\n", out);
     for (size_t i = 0; i < n; i++) {
         char line[256];
@@ -696,6 +702,13 @@ int fs_diff_write_markdown(FILE *out, const fs_diff *d, size_t n, size_t top)
         nf += d[i].nappeared + d[i].ncleared;
     if (nf)
         fputs("\n", out);
+    if (fc && fs_forecast_any_near(fc, nfc)) {
+        fputs("#### Forecast\n\n", out);
+        for (size_t i = 0; i < nfc; i++)
+            if (fs_forecast_write_markdown(out, &fc[i], NULL) < 0)
+                return -1;
+        fputs("\n", out);
+    }
     for (size_t i = 0; i < n; i++)
         md_one(out, &d[i], top);
     size_t e = total_errors(d, n);

@@ -73,6 +73,12 @@ bool fs_diff_pass(const fs_diff *d);
 int fs_diff_write_text(FILE *out, const fs_diff *d, size_t n, size_t top);
 int fs_diff_write_json(FILE *out, const fs_diff *d, size_t n, size_t top);
 int fs_diff_write_markdown(FILE *out, const fs_diff *d, size_t n, size_t top);
+/* The same Markdown with a "#### Forecast" block of the regions near their
+ * limit in the nf forecasts fc (forecast.h), after the findings; no block
+ * when none is near, so then the bytes equal fs_diff_write_markdown's. */
+struct fs_forecast;
+int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_t top, const struct fs_forecast *fc,
+                                    size_t nfc);
 
 /* "1,284" style with an explicit sign for deltas ("+1,284", "-72", "0"). */
 void fs_fmt_bytes(char *buf, size_t len, uint64_t v);

@@ -233,7 +233,7 @@ int fs_forecast_load(fs_store *s, const fs_history_query *q, const fs_forecast_o
     for (size_t i = 0; rc == 0 && i < n; i++) {
         size_t k = n - 1 - i;
         b[k].timestamp = rows[i].build.timestamp;
-        rc = fs_store_load(s, rows[i].build.id, &docs[k], NULL, err);
+        rc = fs_store_load_summary(s, rows[i].build.id, &docs[k], err);
         if (rc == 0)
             rc = fc_samples(docs[k], budget, &b[k], err);
     }
@@ -362,7 +362,7 @@ static json_t *fc_json_region(const fs_forecast_region *r)
     return o;
 }
 
-int fs_forecast_write_json(FILE *out, const fs_forecast *f)
+json_t *fs_forecast_json(const fs_forecast *f)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "schema", json_string("flashsize-forecast"));
@@ -378,6 +378,14 @@ int fs_forecast_write_json(FILE *out, const fs_forecast *f)
     for (size_t i = 0; i < f->nregions; i++)
         json_array_append_new(arr, fc_json_region(&f->regions[i]));
     json_object_set_new(doc, "regions", arr);
+    return doc;
+}
+
+int fs_forecast_write_json(FILE *out, const fs_forecast *f)
+{
+    json_t *doc = fs_forecast_json(f);
+    if (!doc)
+        return -1;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(doc);
     if (!text)
@@ -407,4 +415,42 @@ int fs_forecast_write_markdown(FILE *out, const fs_forecast *f, size_t *lines)
     if (lines)
         *lines = n;
     return ferror(out) ? -1 : 0;
+}
+
+bool fs_forecast_any_near(const fs_forecast *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < f[i].nregions; k++)
+            if (f[i].regions[k].near)
+                return true;
+    return false;
+}
+
+int fs_forecast_for_report(const char *db_path, const fs_diff *d, size_t n, const char *board,
+                           const fs_budget *budget, fs_forecast **out, size_t *nout, fs_error *err)
+{
+    *out = NULL;
+    *nout = 0;
+    fs_store *s;
+    fs_store_opts so = {true, 0};
+    if (fs_store_open(fs_store_path(db_path), &so, &s, err) < 0)
+        return -1;
+    size_t want = board ? 1 : n;
+    fs_forecast *f = calloc(want + 1, sizeof *f);
+    int rc = f ? 0 : fs_fail(err, "forecast: out of memory");
+    size_t done = 0;
+    for (; rc == 0 && done < want; done++) {
+        fs_history_query q = {board ? board : d[done].label, NULL, NULL, 0};
+        rc = fs_forecast_load(s, &q, NULL, budget, &f[done], err);
+    }
+    fs_store_close(s);
+    if (rc < 0) {
+        for (size_t i = 0; f && i < done; i++)
+            fs_forecast_free(&f[i]);
+        free(f);
+        return -1;
+    }
+    *out = f;
+    *nout = want;
+    return 0;
 }

@@ -1275,7 +1275,7 @@ static void load_info(sqlite3_stmt *st, fs_build_info *b)
     b->timestamp = sqlite3_column_int64(st, 8);
 }
 
-int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err)
+static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
 {
     *doc = NULL;
     if (info)
@@ -1294,7 +1294,7 @@ int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs
     }
     json_error_t je;
     json_t *j = json_loads((const char *)sqlite3_column_text(st, 9), 0, &je);
-    json_t *syms = j ? load_symbols(s, sqlite3_column_int64(st, 10), err) : NULL;
+    json_t *syms = !j ? NULL : symbols ? load_symbols(s, sqlite3_column_int64(st, 10), err) : json_array();
     if (j && syms && info)
         load_info(st, info);
     sqlite3_finalize(st);
@@ -1315,6 +1315,16 @@ int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs
     }
     *doc = j;
     return 0;
+}
+
+int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err)
+{
+    return store_load(s, id, true, doc, info, err);
+}
+
+int fs_store_load_summary(fs_store *s, int64_t id, json_t **doc, fs_error *err)
+{
+    return store_load(s, id, false, doc, NULL, err);
 }
 
 int fs_store_find(fs_store *s, const char *commit, const char *board, const char *project, int64_t *id, fs_error *err)

@@ -118,6 +118,10 @@ int fs_store_delete(fs_store *s, int64_t id, fs_error *err);
 /* The recorded document of build id (*doc owned by the caller). info may be NULL. */
 int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err);
 
+/* The same document with an empty "symbols" array, without decoding the
+ * symbol set: for readers of regions and findings only (forecasts). */
+int fs_store_load_summary(fs_store *s, int64_t id, json_t **doc, fs_error *err);
+
 /* The build whose commit starts with commit (at least 4 characters), on board
  * (NULL = any) of project (NULL = any); ambiguous or no match is an error. */
 int fs_store_find(fs_store *s, const char *commit, const char *board, const char *project,
