@@ -2,7 +2,8 @@
  * analysis.h - one whole analysis of a firmware, as `flashsize analyze`
  * runs it: the ELF, its regions (--ld / --board / inferred), the report, and
  * the optional parts (frozen modules, ROM use, map file, ROMFS image) that
- * add their findings to the same report.
+ * add their findings to the same report, and the largest retained sizes of
+ * the reference graph (refgraph.h) when the image has a symbol table.
  *
  * Every command that turns an ELF into an analysis (analyze, record, diff,
  * check, the server's ELF upload) goes through fs_analysis_run, so an ELF
@@ -22,6 +23,7 @@
 #include "mapfile.h"
 #include "model.h"
 #include "output.h"
+#include "refgraph.h"
 #include "romfs.h"
 #include "romsyms.h"
 #include "romuse.h"
@@ -54,7 +56,8 @@ typedef struct fs_analysis {
     fs_mapfile map;
     fs_romfs romfs;
     fs_romfs_occupancy romfs_occ;
-    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs;
+    fs_retained retained;            /* largest retained sizes (refgraph.h) */
+    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained;
     char *rules_dir;
 } fs_analysis;
 

@@ -13,6 +13,7 @@
 
 #include "elfread.h"
 #include "frozen.h"
+#include "refgraph.h"
 #include "mapfile.h"
 #include "romfs.h"
 #include "romuse.h"
@@ -290,6 +291,8 @@ json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o)
     json_object_set_new(doc, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
     json_object_set_new(doc, "symbols_total", json_integer((json_int_t)rep->nby_size));
     json_object_set_new(doc, "symbols", json_symbols(rep, o->top));
+    json_t *retained = o->retained ? fs_retained_json(o->retained) : NULL;
+    json_object_set_new(doc, "retained", retained ? retained : json_null());
     json_t *frozen = o->frozen && o->frozen->present ? fs_frozen_json(o->frozen, rep->image->path) : NULL;
     json_object_set_new(doc, "frozen", frozen ? frozen : json_null());
     json_t *rom = o->romuse ? fs_romuse_json(o->romuse, rep->image->path) : NULL;

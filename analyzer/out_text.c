@@ -10,6 +10,7 @@
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
+#include "refgraph.h"
 #include "romfs.h"
 #include "romuse.h"
 
@@ -211,6 +212,8 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
         text_esp8266(out, rep);
     text_sections(out, rep);
     text_symbols(out, rep, o->top ? o->top : 20);
+    if (o->retained && (o->retained->computed || rep->image->has_symtab))
+        fs_retained_text(out, o->retained, o->top ? o->top : 20);
     if (o->frozen && o->frozen->present) {
         fputc('\n', out);
         fs_frozen_print_text(out, o->frozen, rep->image->path);

@@ -1764,3 +1764,125 @@ int fs_refgraph_board_roots(const char *rules_dir, const char *board, char ***na
     }
     return rc;
 }
+
+/* ---- retained sizes for the whole analysis ------------------------------------------ */
+
+void fs_retained_free(fs_retained *r)
+{
+    for (size_t i = 0; r && i < r->nsyms; i++)
+        free(r->syms[i].name), free(r->syms[i].section), free(r->syms[i].dominator);
+    if (r)
+        free(r->syms);
+    if (r)
+        memset(r, 0, sizeof *r);
+}
+
+static int rg_retained_take(const fs_refgraph *g, size_t top, fs_retained *out)
+{
+    size_t n;
+    uint32_t *idx = rg_by_retained(g, &n);
+    if (!idx)
+        return -1;
+    if (top && n > top)
+        n = top;
+    out->syms = calloc(n + 1, sizeof *out->syms);
+    for (size_t i = 0; out->syms && i < n; i++) {
+        const fs_rnode *x = &g->nodes[idx[i]];
+        fs_retained_sym *s = &out->syms[out->nsyms++];
+        s->name = strdup(x->name);
+        s->section = strdup(g->img->sections[x->section].name);
+        s->size = x->size + x->pad;
+        s->retained = x->retained;
+        char buf[96];
+        s->dominator = x->idom == FS_REFGRAPH_NONE ? NULL : strdup(fs_refgraph_node_name(g, x->idom, buf, sizeof buf));
+        if (!s->name || !s->section || (x->idom != FS_REFGRAPH_NONE && !s->dominator)) {
+            free(idx);
+            return -1;
+        }
+    }
+    free(idx);
+    if (!out->syms)
+        return -1;
+    fs_refgraph_methods(g->methods, out->method, sizeof out->method);
+    out->nodes = g->nnodes, out->edges = g->nedges, out->roots = g->nroots;
+    out->unreferenced = g->nroots_by_kind[FS_ROOT_UNREFERENCED];
+    out->total = g->total;
+    out->computed = true;
+    return 0;
+}
+
+int fs_retained_compute(const fs_image *img, const uint8_t *data, size_t len, const fs_refgraph_opts *o, size_t top,
+                        fs_retained *out, fs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!img->has_symtab) {
+        snprintf(out->note, sizeof out->note, "no symbol table");
+        return 0;
+    }
+    if (img->nsymbols > FS_RETAINED_MAX_SYMBOLS) {
+        snprintf(out->note, sizeof out->note, "%zu symbols, more than the %d the analysis builds a graph for (use flashsize top --retained)",
+                 img->nsymbols, FS_RETAINED_MAX_SYMBOLS);
+        return 0;
+    }
+    fs_refgraph g;
+    fs_error gerr = {{0}};
+    int rc = data ? fs_refgraph_build(img, data, len, o, &g, &gerr) : fs_refgraph_build_file(img, o, &g, &gerr);
+    if (rc < 0) {
+        snprintf(out->note, sizeof out->note, "no reference graph: %.400s", gerr.msg);
+        return 0;
+    }
+    rc = rg_retained_take(&g, top, out);
+    fs_refgraph_free(&g);
+    if (rc < 0) {
+        fs_retained_free(out);
+        return fs_fail(err, "%s: out of memory", img->path);
+    }
+    return 0;
+}
+
+json_t *fs_retained_json(const fs_retained *r)
+{
+    json_t *o = json_object(), *arr = json_array();
+    if (!o || !arr) {
+        json_decref(o), json_decref(arr);
+        return NULL;
+    }
+    if (!r->computed) {
+        json_object_set_new(o, "method", json_null());
+        json_object_set_new(o, "skipped", json_string(r->note));
+    } else {
+        json_object_set_new(o, "method", json_string(r->method));
+        json_object_set_new(o, "nodes", json_integer((json_int_t)r->nodes));
+        json_object_set_new(o, "edges", json_integer((json_int_t)r->edges));
+        json_object_set_new(o, "roots", json_integer((json_int_t)r->roots));
+        json_object_set_new(o, "unreferenced", json_integer((json_int_t)r->unreferenced));
+        json_object_set_new(o, "total", json_integer((json_int_t)r->total));
+    }
+    for (size_t i = 0; i < r->nsyms; i++) {
+        json_t *s = json_object();
+        json_object_set_new(s, "name", json_string(r->syms[i].name));
+        json_object_set_new(s, "size", json_integer((json_int_t)r->syms[i].size));
+        json_object_set_new(s, "retained", json_integer((json_int_t)r->syms[i].retained));
+        json_object_set_new(s, "section", json_string(r->syms[i].section));
+        json_object_set_new(s, "dominator", r->syms[i].dominator ? json_string(r->syms[i].dominator) : json_null());
+        json_array_append_new(arr, s);
+    }
+    json_object_set_new(o, "symbols", arr);
+    return o;
+}
+
+int fs_retained_text(FILE *out, const fs_retained *r, size_t top)
+{
+    if (!r->computed) {
+        fprintf(out, "\nLargest retained sizes: skipped (%s)\n", r->note);
+        return ferror(out) ? -1 : 0;
+    }
+    size_t n = top && top < r->nsyms ? top : r->nsyms;
+    fprintf(out, "\nLargest retained sizes (%zu; graph by %s, %zu nodes, %zu unreferenced roots)\n", n, r->method,
+            r->nodes, r->unreferenced);
+    fprintf(out, "  %10s %8s  %-16s %s\n", "retained", "size", "section", "symbol");
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "  %10" PRIu64 " %8" PRIu64 "  %-16s %s\n", r->syms[i].retained, r->syms[i].size, r->syms[i].section,
+                r->syms[i].name);
+    return ferror(out) ? -1 : 0;
+}

@@ -215,6 +215,44 @@ int fs_refgraph_cut(const fs_refgraph *g, const fs_report *rep, int region, uint
 void fs_cut_free(fs_cut *cut);
 const char *fs_cut_kind_name(fs_cut_kind k);
 
+/* ---- retained sizes for the whole analysis ------------------------------ */
+
+/* The analysis document's "retained" part: the method and the largest
+ * retained sizes, owned copies (the graph is freed once they are taken). */
+#define FS_RETAINED_TOP 50
+#define FS_RETAINED_MAX_SYMBOLS 100000  /* larger symbol tables: skipped */
+
+typedef struct fs_retained_sym {
+    char *name, *section;
+    char *dominator;             /* immediate dominator's name, NULL for a root */
+    uint64_t size, retained;
+} fs_retained_sym;
+
+typedef struct fs_retained {
+    bool computed;               /* false: skipped, note says why */
+    char method[64];             /* "xtensa-decoder+data-scan", ... */
+    char note[512];
+    size_t nodes, edges, roots, unreferenced;
+    uint64_t total;
+    fs_retained_sym *syms; size_t nsyms;   /* largest first, at most top */
+} fs_retained;
+
+/* Build the graph of img (file bytes data[0..len), or read img->path when
+ * data is NULL) with the names of o as soft roots, and keep the top symbols
+ * by retained size.  An image without a symbol table, with more than
+ * FS_RETAINED_MAX_SYMBOLS symbols, or whose graph cannot be built gives
+ * computed = false with the reason in note, and returns 0: the rest of an
+ * analysis does not depend on it.  -1 only when out of memory. */
+int fs_retained_compute(const fs_image *img, const uint8_t *data, size_t len, const fs_refgraph_opts *o, size_t top,
+                        fs_retained *out, fs_error *err);
+void fs_retained_free(fs_retained *r);
+/* {"method", "nodes", "edges", "roots", "unreferenced", "total", "symbols":
+ * [{"name", "size", "retained", "section", "dominator"}]}
+ * or {"method": null, "skipped": NOTE, "symbols": []}; NULL on OOM. */
+json_t *fs_retained_json(const fs_retained *r);
+/* The "Largest retained sizes" table (top rows, 0 = all); 0 or -1. */
+int fs_retained_text(FILE *out, const fs_retained *r, size_t top);
+
 /* ---- outputs ------------------------------------------------------------ */
 
 /* Symbols by retained size, largest first: schema "flashsize-refgraph-top".
