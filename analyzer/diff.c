@@ -316,6 +316,62 @@ static int diff_findings(const json_t *from, const json_t *other, fs_finding_ref
     return 0;
 }
 
+/* The entry of arr (an array of objects) whose "name" is name, tolerating
+ * entries that are not well formed (the "retained" part is not validated). */
+static const json_t *find_name_safe(const json_t *arr, const char *name)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(arr, i, e) {
+        const char *n = json_string_value(json_object_get(e, "name"));
+        if (n && strcmp(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Did A have the symbol called name (in its symbols or retained lists)?
+ * Nameless graph nodes ("[.text+0x10]") count as old. */
+static bool had_symbol(const json_t *a, const json_t *ra, const char *name)
+{
+    return name[0] == '[' || find_name_safe(ra, name) || find_name_safe(json_object_get(a, "symbols"), name);
+}
+
+static const json_t *retained_list(const json_t *doc)
+{
+    const json_t *r = json_object_get(doc, "retained");
+    const json_t *s = json_object_get(r, "symbols");
+    return json_is_string(json_object_get(r, "method")) && json_is_array(s) ? s : NULL;
+}
+
+static int diff_retained(const json_t *a, const json_t *b, fs_diff *d)
+{
+    const json_t *ra = retained_list(a), *rb = retained_list(b), *e;
+    size_t i;
+    if (!ra || !rb)
+        return 0;
+    d->retained_new = calloc(json_array_size(rb) + 1, sizeof *d->retained_new);
+    if (!d->retained_new)
+        return -1;
+    json_array_foreach(rb, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *dom = json_string_value(json_object_get(e, "dominator"));
+        uint64_t kept = u64_of(e, "retained");
+        if (!name || had_symbol(a, ra, name) || (dom && !had_symbol(a, ra, dom)) ||
+            (kept < FS_DIFF_RETAINED_MIN && i >= FS_DIFF_RETAINED_TOP))
+            continue;
+        fs_delta *n = &d->retained_new[d->nretained_new];
+        if (!(n->name = strdup(name)))
+            return -1;
+        d->nretained_new++;
+        n->a = u64_of(e, "size");
+        n->b = kept;
+        n->change = FS_CHANGE_ADDED;
+        n->delta = (int64_t)kept;
+    }
+    return 0;
+}
+
 int fs_diff_compute(const json_t *a, const json_t *b, const char *label, fs_diff *d, fs_error *err)
 {
     memset(d, 0, sizeof *d);
@@ -325,7 +381,8 @@ int fs_diff_compute(const json_t *a, const json_t *b, const char *label, fs_diff
         diff_named(a, b, "sections", "size", &d->sections, &d->nsections) < 0 ||
         diff_frozen(a, b, d) < 0 ||
         diff_named(a, b, "symbols", "size", &d->symbols, &d->nsymbols) < 0 ||
-        diff_findings(b, a, &d->appeared, &d->nappeared) < 0 || diff_findings(a, b, &d->cleared, &d->ncleared) < 0) {
+        diff_findings(b, a, &d->appeared, &d->nappeared) < 0 || diff_findings(a, b, &d->cleared, &d->ncleared) < 0 ||
+        diff_retained(a, b, d) < 0) {
         fs_diff_free(d);
         return fs_fail(err, "%s: out of memory comparing the analyses", label ? label : "diff");
     }
@@ -375,6 +432,7 @@ void fs_diff_free(fs_diff *d)
     deltas_free(d->sections, d->nsections);
     deltas_free(d->frozen, d->nfrozen);
     deltas_free(d->symbols, d->nsymbols);
+    deltas_free(d->retained_new, d->nretained_new);
     refs_free(d->appeared, d->nappeared);
     refs_free(d->cleared, d->ncleared);
     memset(d, 0, sizeof *d);
@@ -556,6 +614,19 @@ static json_t *json_refs(const fs_finding_ref *r, size_t n)
     return a;
 }
 
+static json_t *json_retained_new(const fs_diff *d)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < d->nretained_new; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(d->retained_new[i].name));
+        json_object_set_new(o, "size", json_u(d->retained_new[i].a));
+        json_object_set_new(o, "retained", json_u(d->retained_new[i].b));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 static json_t *json_one(const fs_diff *d, size_t top)
 {
     json_t *o = json_object();
@@ -574,6 +645,7 @@ static json_t *json_one(const fs_diff *d, size_t top)
     json_object_set_new(s, "net", json_integer(d->symbols_net));
     json_object_set_new(s, "changes", json_deltas(d->symbols, top && top < d->nsymbols ? top : d->nsymbols, false));
     json_object_set_new(o, "symbols", s);
+    json_object_set_new(o, "retained_new", json_retained_new(d));
     json_t *f = json_object();
     json_object_set_new(f, "appeared", json_refs(d->appeared, d->nappeared));
     json_object_set_new(f, "cleared", json_refs(d->cleared, d->ncleared));
@@ -641,6 +713,27 @@ static void md_finding(FILE *out, const fs_finding_ref *f, bool appeared)
     fputs(appeared ? "**\n" : "\n", out);
 }
 
+/* "- **new: foo keeps 3,456 B alive**" for each new symbol that retains a lot. */
+static size_t md_retained_new(FILE *out, const fs_diff *d, size_t n)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d[i].nretained_new; k++, lines++) {
+            char kept[32];
+            fs_fmt_bytes(kept, sizeof kept, d[i].retained_new[k].b);
+            fputs("- **new: ", out);
+            md_text(out, d[i].retained_new[k].name);
+            fprintf(out, " keeps %s B alive**", kept);
+            if (n > 1) {
+                fputs(" (", out);
+                md_text(out, d[i].label);
+                fputs(")", out);
+            }
+            fputs("\n", out);
+        }
+    return lines;
+}
+
 static void md_one(FILE *out, const fs_diff *d, size_t top)
 {
     char net[40];
@@ -701,6 +794,8 @@ int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_
     for (size_t i = 0; i < n; i++)
         nf += d[i].nappeared + d[i].ncleared;
     if (nf)
+        fputs("\n", out);
+    if (md_retained_new(out, d, n))
         fputs("\n", out);
     if (fc && fs_forecast_any_near(fc, nfc)) {
         fputs("#### Forecast\n\n", out);

@@ -18,6 +18,8 @@
 #include <stdio.h>
 
 #define FS_DIFF_SCHEMA_VERSION 1
+#define FS_DIFF_RETAINED_MIN 1024  /* bytes a new symbol must keep alive to be named */
+#define FS_DIFF_RETAINED_TOP 10    /* ... or its rank in B's retained list */
 
 typedef struct fs_input_opts {
     const char *db_path;    /* store for build:ID / commit:SHA (NULL = fs_store_path default) */
@@ -59,6 +61,12 @@ typedef struct fs_diff {
     fs_finding_ref *cleared;  size_t ncleared;
     int main_region;                  /* index into regions, -1 if none */
     size_t errors_b, warnings_b;      /* findings of B */
+    /* Symbols B adds (absent from A's symbols and retained lists) whose
+     * retained size is at least FS_DIFF_RETAINED_MIN bytes, or that are among
+     * B's FS_DIFF_RETAINED_TOP largest, and whose dominator is not itself
+     * such a new symbol; b = retained bytes, a = own size.  Empty when
+     * either side has no "retained" list. */
+    fs_delta *retained_new; size_t nretained_new;
 } fs_diff;
 
 /* Compare two validated analysis documents. */

@@ -24,10 +24,8 @@
 #include "mapfile.h"
 
 #include <elf.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAP_MAX_TOKENS  8
 #define MAP_MAX_REGIONS 4096
@@ -672,8 +670,8 @@ int fs_mapfile_parse(const char *name, const char *text, size_t len, fs_mapfile 
     if (len == 0)
         return fs_fail(err, "%s: empty file, not a GNU ld map file", name);
     if (len > FS_MAP_MAX_FILE_BYTES)
-        return fs_fail(err, "%s: %zu bytes, more than the %llu MiB a map file may have", name, len,
-                       FS_MAP_MAX_FILE_BYTES >> 20);
+        return fs_fail(err, "%s: map file is %zu bytes, larger than the %llu-byte limit", name, len,
+                       FS_MAP_MAX_FILE_BYTES);
     map_parser p = {.name = name, .m = out, .err = err, .cur_sec = -1};
     int rc = -1;
     if (!(out->path = strdup(name)) || !(p.buf = malloc(FS_MAP_MAX_LINE + 1)))
@@ -691,33 +689,11 @@ int fs_mapfile_parse(const char *name, const char *text, size_t len, fs_mapfile 
 int fs_mapfile_load(const char *path, fs_mapfile *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return fs_fail(err, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > FS_MAP_MAX_FILE_BYTES) {
-        fclose(f);
-        return fs_fail(err, "%s: %llu bytes, more than the %llu MiB a map file may have", path,
-                       (unsigned long long)st.st_size, FS_MAP_MAX_FILE_BYTES >> 20);
-    }
-    size_t len = (size_t)st.st_size;
-    char *text = malloc(len + 1);
-    if (!text) {
-        fclose(f);
-        return fs_fail(err, "%s: out of memory", path);
-    }
-    size_t got = len ? fread(text, 1, len, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != len) {
-        free(text);
-        return fs_fail(err, "%s: read error", path);
-    }
-    int rc = fs_mapfile_parse(path, text, len, out, err);
+    unsigned char *text;
+    size_t len;
+    if (fs_read_file(path, FS_MAP_MAX_FILE_BYTES, "map file", &text, &len, err) < 0)
+        return -1;
+    int rc = fs_mapfile_parse(path, (const char *)text, len, out, err);
     free(text);
     return rc;
 }

@@ -7,11 +7,9 @@
  */
 #include "mpy.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const mpy_arch_names[] = {
     "none", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp",
@@ -372,7 +370,7 @@ int fs_mpy_parse(const char *name, const uint8_t *data, size_t len, fs_mpy *out,
     memset(out, 0, sizeof *out);
     out->natmod = -1;
     if (len > FS_MPY_MAX_FILE)
-        return fs_fail(err, "%s: .mpy file too large (%zu bytes, limit %u)", name, len, FS_MPY_MAX_FILE);
+        return fs_fail(err, "%s: .mpy file is %zu bytes, larger than the %u-byte limit", name, len, FS_MPY_MAX_FILE);
     out->path = strdup(name);
     out->data = malloc(len ? len : 1);
     if (!out->path || !out->data) {
@@ -394,33 +392,13 @@ int fs_mpy_load(const char *path, fs_mpy *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
     out->natmod = -1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return fs_fail(err, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > FS_MPY_MAX_FILE) {
-        fclose(f);
-        return fs_fail(err, "%s: .mpy file too large (%lld bytes, limit %u)", path, (long long)st.st_size,
-                       FS_MPY_MAX_FILE);
-    }
-    if (st.st_size == 0) {
-        fclose(f);
-        return fs_fail(err, "%s: empty file", path);
-    }
-    uint8_t *buf = malloc((size_t)st.st_size);
-    if (!buf) {
-        fclose(f);
-        return fs_fail(err, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, (size_t)st.st_size, f);
-    fclose(f);
-    if (n != (size_t)st.st_size) {
+    unsigned char *buf;
+    size_t n;
+    if (fs_read_file(path, FS_MPY_MAX_FILE, ".mpy file", &buf, &n, err) < 0)
+        return -1;
+    if (n == 0) {
         free(buf);
-        return fs_fail(err, "%s: read error", path);
+        return fs_fail(err, "%s: empty file", path);
     }
     int rc = fs_mpy_parse(path, buf, n, out, err);
     free(buf);

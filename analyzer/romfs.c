@@ -20,11 +20,9 @@
 #include "romfs.h"
 
 #include <elf.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define ROMFS_KIND_UNUSED   0u
 #define ROMFS_KIND_PADDING  1u
@@ -371,31 +369,11 @@ fail:
 int fs_romfs_load(const char *path, fs_romfs *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return fs_fail(err, "%s: not a regular file", path);
-    if ((unsigned long long)st.st_size > FS_ROMFS_MAX_IMAGE_BYTES)
-        return fs_fail(err, "%s: file is %lld bytes, larger than the %llu-byte limit", path, (long long)st.st_size,
-                       FS_ROMFS_MAX_IMAGE_BYTES);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        fclose(f);
-        return fs_fail(err, "%s: out of memory", path);
-    }
-    size_t got = len ? fread(buf, 1, len, f) : 0;
-    int rerr = ferror(f);
-    fclose(f);
-    int rc;
-    if (rerr || got != len)
-        rc = fs_fail(err, "%s: cannot read: %s", path, rerr ? strerror(errno) : "file changed size");
-    else
-        rc = fs_romfs_parse(path, buf, len, out, err);
+    unsigned char *buf;
+    size_t len;
+    if (fs_read_file(path, FS_ROMFS_MAX_IMAGE_BYTES, "file", &buf, &len, err) < 0)
+        return -1;
+    int rc = fs_romfs_parse(path, buf, len, out, err);
     free(buf);
     return rc;
 }

@@ -17,11 +17,9 @@
 #include "romsyms.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define FS_ROMSYMS_MAX_FILE (4u << 20) /* bytes */
 #define FS_ROMSYMS_MAX_SYMS 65536u
@@ -34,39 +32,6 @@ typedef struct rs_cursor {
     unsigned line;
     fs_error *err;
 } rs_cursor;
-
-static int rs_read_file(const char *path, char **out, size_t *len, fs_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return fs_fail(err, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > FS_ROMSYMS_MAX_FILE) {
-        fclose(f);
-        return fs_fail(err, "%s: ROM table too large (%lld bytes, limit %u)", path, (long long)st.st_size,
-                       FS_ROMSYMS_MAX_FILE);
-    }
-    char *buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        fclose(f);
-        return fs_fail(err, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, (size_t)st.st_size, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || n != (size_t)st.st_size) {
-        free(buf);
-        return fs_fail(err, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
-}
 
 /* Skip whitespace and comments; stays on the current line unless a block
  * comment spans lines.  Stops before '\n' so the caller sees line ends. */
@@ -259,10 +224,11 @@ static int rs_check_duplicates(const fs_romtable *t, fs_error *err)
 int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *text = NULL;
-    size_t len = 0;
-    if (rs_read_file(path, &text, &len, err) < 0)
+    unsigned char *data;
+    size_t len;
+    if (fs_read_file(path, FS_ROMSYMS_MAX_FILE, "ROM table", &data, &len, err) < 0)
         return -1;
+    char *text = (char *)data;
     out->path = strdup(path);
     if (!out->path) {
         free(text);

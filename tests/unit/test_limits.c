@@ -324,7 +324,7 @@ static void test_map_caps(void **state)
     char *path = sparse_file(FS_MAP_MAX_FILE_BYTES + 1);
     assert_int_equal(fs_mapfile_load(path, &m, &err), -1);
     char want[300];
-    snprintf(want, sizeof want, "%s: 536870913 bytes, more than the 512 MiB a map file may have", path);
+    snprintf(want, sizeof want, "%s: map file is 536870913 bytes, larger than the 536870912-byte limit", path);
     expect_msg(&err, want);
     unlink(path);
     free(path);
@@ -347,9 +347,17 @@ static void test_mpy_caps(void **state)
     assert_non_null(big);
     memcpy(big, objs, 4);
     assert_int_equal(fs_mpy_parse("big.mpy", big, FS_MPY_MAX_FILE + 1, &m, &err), -1);
-    expect_msg(&err, "big.mpy: .mpy file too large (16777217 bytes, limit 16777216)");
+    expect_msg(&err, "big.mpy: .mpy file is 16777217 bytes, larger than the 16777216-byte limit");
     fs_mpy_free(&m);
     free(big);
+
+    /* the same cap, from a file: refused before it is read */
+    char *path = sparse_file(FS_MPY_MAX_FILE + 1), want[300];
+    assert_int_equal(fs_mpy_load(path, &m, &err), -1);
+    snprintf(want, sizeof want, "%s: .mpy file is 16777217 bytes, larger than the 16777216-byte limit", path);
+    expect_msg(&err, want);
+    unlink(path);
+    free(path);
 }
 
 /* ---- ROMFS ---------------------------------------------------------------- */
