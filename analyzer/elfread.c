@@ -402,6 +402,19 @@ int fs_elf_load(const char *path, fs_image *img, fs_error *err)
     return rc;
 }
 
+int fs_elf_reread(const fs_image *img, unsigned char **data, size_t *len, fs_error *err)
+{
+    if (fs_read_file(img->path, FS_ELF_MAX_FILE_BYTES, "ELF file", data, len, err) < 0)
+        return -1;
+    if (*len != img->file_size) {
+        free(*data);
+        *data = NULL;
+        *len = 0;
+        return fs_fail(err, "%s: file changed since it was read", img->path);
+    }
+    return 0;
+}
+
 void fs_image_free(fs_image *img)
 {
     if (!img)

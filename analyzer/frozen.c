@@ -18,12 +18,10 @@
  */
 #include "frozen.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "elfread.h"
 
@@ -872,24 +870,11 @@ int fs_frozen_analyze(const fs_image *img, const uint8_t *data, size_t len, fs_f
 int fs_frozen_analyze_file(const fs_image *img, fs_frozen *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(img->path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", img->path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || (uint64_t)st.st_size != img->file_size ||
-        (uint64_t)st.st_size > FS_ELF_MAX_FILE_BYTES) {
-        fclose(f);
-        return fs_fail(err, "%s: file changed since it was read", img->path);
-    }
-    uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-    if (!buf) {
-        fclose(f);
-        return fs_fail(err, "%s: out of memory", img->path);
-    }
-    size_t n = fread(buf, 1, (size_t)st.st_size, f);
-    fclose(f);
-    int rc = n == (size_t)st.st_size ? fs_frozen_analyze(img, buf, n, out, err)
-                                     : fs_fail(err, "%s: read error", img->path);
+    unsigned char *buf;
+    size_t n;
+    if (fs_elf_reread(img, &buf, &n, err) < 0)
+        return -1;
+    int rc = fs_frozen_analyze(img, buf, n, out, err);
     free(buf);
     return rc;
 }

@@ -9,11 +9,9 @@
  */
 #include "romuse.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "elfread.h"
 
@@ -170,24 +168,11 @@ int fs_romuse_analyze_file(const fs_image *img, const fs_romtable *rom, const fs
                            fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(img->path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", img->path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || (uint64_t)st.st_size != img->file_size ||
-        (uint64_t)st.st_size > FS_ELF_MAX_FILE_BYTES) {
-        fclose(f);
-        return fs_fail(err, "%s: file changed since it was read", img->path);
-    }
-    uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-    if (!buf) {
-        fclose(f);
-        return fs_fail(err, "%s: out of memory", img->path);
-    }
-    size_t n = fread(buf, 1, (size_t)st.st_size, f);
-    fclose(f);
-    int rc = n == (size_t)st.st_size ? fs_romuse_analyze(img, buf, n, rom, map, out, err)
-                                     : fs_fail(err, "%s: read error", img->path);
+    unsigned char *buf;
+    size_t n;
+    if (fs_elf_reread(img, &buf, &n, err) < 0)
+        return -1;
+    int rc = fs_romuse_analyze(img, buf, n, rom, map, out, err);
     free(buf);
     return rc;
 }

@@ -372,6 +372,46 @@ static void test_bad_inputs(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/firmware.elf: cannot open"));
 }
 
+/* fs_elf_reread gives back the very bytes the image was loaded from, and
+ * refuses a file whose size changed since. */
+static void test_reread(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *elf = read_sample("samples/build/cortex-m4.elf", &len);
+    char *path = tu_tmpfile(elf, len);
+    assert_non_null(path);
+    fs_image img;
+    fs_error err = {{0}};
+    if (fs_elf_load(path, &img, &err) != 0)
+        fail_msg("%s", err.msg);
+    unsigned char *again;
+    size_t n;
+    assert_int_equal(fs_elf_reread(&img, &again, &n, &err), 0);
+    assert_int_equal(n, len);
+    assert_memory_equal(again, elf, len);
+    assert_int_equal(again[n], 0);
+    free(again);
+
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    fputc(0, f);
+    fclose(f);
+    assert_int_equal(fs_elf_reread(&img, &again, &n, &err), -1);
+    assert_null(again);
+    char want[512];
+    snprintf(want, sizeof want, "%s: file changed since it was read", path);
+    assert_string_equal(err.msg, want);
+
+    unlink(path);
+    assert_int_equal(fs_elf_reread(&img, &again, &n, &err), -1);
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+    assert_string_equal(err.msg, want);
+    fs_image_free(&img);
+    free(path);
+    free(elf);
+}
+
 int main(void)
 {
     load_samples();
@@ -380,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_architectures),
         cmocka_unit_test(test_stripped_keeps_sections),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_reread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
