@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,23 +208,9 @@ int fs_board_load(const char *rules_dir, const char *name, fs_board *out, fs_err
             return fs_fail(err, "unknown board '%s' (no %s; `flashsize boards` lists them)", name, path);
         return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
     }
-    if (!S_ISREG(st.st_mode))
-        return fs_fail(err, "%s: not a regular file", path);
-    if ((unsigned long long)st.st_size > FS_BOARD_MAX_FILE_BYTES)
-        return fs_fail(err, "%s: file is %lld bytes, larger than the %u-byte limit", path,
-                       (long long)st.st_size, FS_BOARD_MAX_FILE_BYTES);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
     board_ctx c = {.b = out};
-    int line = ini_parse_file(f, board_handler, &c);
-    fclose(f);
-    int rc = 0;
-    if (line < 0)
-        rc = fs_fail(err, "%s: cannot read", path);
-    else if (line > 0)
-        rc = fs_fail(err, "%s:%d: %s", path, line, c.msg[0] ? c.msg : "syntax error (expected [section] or key = value)");
-    else
+    int rc = fs_ini_load(path, FS_BOARD_MAX_FILE_BYTES, board_handler, &c, c.msg, err);
+    if (rc == 0)
         rc = board_check(&c, path, err);
     if (rc == 0 && !(out->path = strdup(path)))
         rc = fs_fail(err, "%s: out of memory", path);

@@ -12,12 +12,12 @@
 #include "store.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#define BUDGET_MAX_FILE_BYTES (1u << 20) /* a budget file is a few lines */
 
 typedef struct budget_ctx {
     fs_budget *b;
@@ -192,28 +192,12 @@ static int budget_header_line(const char *path)
 int fs_budget_load(const char *path, fs_budget *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return fs_fail(err, "%s: not a regular file", path);
-    if (st.st_size > (1 << 20))
-        return fs_fail(err, "%s: file is %lld bytes, larger than the 1048576-byte limit", path, (long long)st.st_size);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
     budget_ctx c = {.b = out};
-    int line = ini_parse_file(f, budget_handler, &c);
-    fclose(f);
-    int rc = 0;
-    if (line < 0)
-        rc = fs_fail(err, "%s: cannot read", path);
-    else if (line > 0)
-        rc = fs_fail(err, "%s:%d: %s", path, line, c.msg[0] ? c.msg : "syntax error (expected [section] or key = value)");
-    else if (!out->board)
+    int rc = fs_ini_load(path, BUDGET_MAX_FILE_BYTES, budget_handler, &c, c.msg, err);
+    if (rc == 0 && !out->board)
         rc = fs_fail(err, "%s:%d: missing 'board = NAME' in [budget] (the board these budgets are for)", path,
                      budget_header_line(path));
-    else if (!(out->path = strdup(path)))
+    else if (rc == 0 && !(out->path = strdup(path)))
         rc = fs_fail(err, "%s: out of memory", path);
     if (rc)
         fs_budget_free(out);

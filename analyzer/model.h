@@ -39,6 +39,17 @@ int fs_fail(fs_error *err, const char *fmt, ...) __attribute__((format(printf, 2
  */
 int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char **data, size_t *len, fs_error *err);
 
+/*
+ * Parse the INI file at path (a regular file of at most max bytes, read with
+ * fs_read_file) with an inih handler and its user pointer.  A handler that
+ * rejects a line returns 0 after writing why into reason, a buffer of the
+ * caller's that user leads to; the error is then "FILE:LINE: reason", or
+ * "FILE:LINE: syntax error ..." when reason is empty.
+ */
+typedef int (*fs_ini_handler)(void *user, const char *section, const char *name, const char *value);
+int fs_ini_load(const char *path, uint64_t max, fs_ini_handler handler, void *user, const char *reason,
+                fs_error *err);
+
 /* ---- ELF image ---------------------------------------------------------- */
 
 typedef struct fs_section {

@@ -4,6 +4,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,5 +120,29 @@ int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char
     buf[size] = '\0';
     *data = buf;
     *len = size;
+    return 0;
+}
+
+int fs_ini_load(const char *path, uint64_t max, fs_ini_handler handler, void *user, const char *reason,
+                fs_error *err)
+{
+    unsigned char *text;
+    size_t len;
+    if (fs_read_file(path, max, "file", &text, &len, err) < 0)
+        return -1;
+    int line = 0;
+    if (len > 0) {
+        /* inih reads a stream line by line, as from the file itself */
+        FILE *f = fmemopen(text, len, "r");
+        line = f ? ini_parse_file(f, handler, user) : -1;
+        if (f)
+            fclose(f);
+    }
+    free(text);
+    if (line < 0)
+        return fs_fail(err, "%s: cannot read", path);
+    if (line > 0)
+        return fs_fail(err, "%s:%d: %s", path, line,
+                       reason[0] ? reason : "syntax error (expected [section] or key = value)");
     return 0;
 }

@@ -207,6 +207,29 @@ static void test_bad_files(void **state)
     fs_error err;
     assert_int_equal(fs_budget_load("/nonexistent/b.ini", &b, &err), -1);
     assert_non_null(strstr(err.msg, "/nonexistent/b.ini: cannot open"));
+    assert_int_equal(fs_budget_load("tests", &b, &err), -1);
+    assert_string_equal(err.msg, "tests: not a regular file");
+
+    /* the 1 MiB file cap: one byte over is refused, exactly at it loads */
+    size_t cap = 1u << 20;
+    char *big = malloc(cap + 2), want[600], *bigpath;
+    assert_non_null(big);
+    memset(big, '\n', cap + 1);
+    big[cap + 1] = '\0';
+    memcpy(big, "[budget]\nboard = x\n", 19);
+    assert_int_equal(load_text(big, &b, &err, &bigpath), -1);
+    snprintf(want, sizeof want, "%s: file is 1048577 bytes, larger than the 1048576-byte limit", bigpath);
+    assert_string_equal(err.msg, want);
+    unlink(bigpath);
+    free(bigpath);
+    big[cap] = '\0';
+    if (load_text(big, &b, &err, &bigpath) != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(b.board, "x");
+    fs_budget_free(&b);
+    unlink(bigpath);
+    free(bigpath);
+    free(big);
 
     /* a rule for a region the analysis lacks is an input error */
     json_t *fits = load(S "esp8266-fits.elf");
