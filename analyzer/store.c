@@ -687,7 +687,7 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
                                   hash, (int64_t)n);
     if (!st)
         return -1;
-    int rc;
+    int rc = SQLITE_DONE;
     while (!*id && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t cand = sqlite3_column_int64(st, 0);
         fs_symrec *cv;
