@@ -557,7 +557,8 @@ static int bot_one(const json_t *b, fs_diff *d, const char *name, fs_error *err)
         (d->has_frozen && bot_deltas(frozen, "frozen modules", false, &d->frozen, &d->nfrozen, name, err) < 0) ||
         bot_deltas(json_object_get(sym, "changes"), "symbols", false, &d->symbols, &d->nsymbols, name, err) < 0 ||
         bot_refs(json_object_get(fnd, "appeared"), &d->appeared, &d->nappeared, name, err) < 0 ||
-        bot_refs(json_object_get(fnd, "cleared"), &d->cleared, &d->ncleared, name, err) < 0)
+        bot_refs(json_object_get(fnd, "cleared"), &d->cleared, &d->ncleared, name, err) < 0 ||
+        fs_diff_retained_from_json(json_object_get(b, "retained_new"), name, d, err) < 0)
         return -1;
     d->added = bot_count(sym, "added");
     d->removed = bot_count(sym, "removed");

@@ -372,6 +372,32 @@ static int diff_retained(const json_t *a, const json_t *b, fs_diff *d)
     return 0;
 }
 
+int fs_diff_retained_from_json(const json_t *arr, const char *name, fs_diff *d, fs_error *err)
+{
+    size_t i;
+    const json_t *e;
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr) || json_array_size(arr) > 100000)
+        return fs_fail(err, "%s: \"retained_new\" is not a list", name);
+    d->retained_new = calloc(json_array_size(arr) + 1, sizeof *d->retained_new);
+    if (!d->retained_new)
+        return fs_fail(err, "%s: out of memory", name);
+    json_array_foreach(arr, i, e) {
+        const char *nm = json_string_value(json_object_get(e, "name"));
+        fs_delta *v = &d->retained_new[d->nretained_new];
+        if (!nm || !fs_json_u64(json_object_get(e, "size"), &v->a) ||
+            !fs_json_u64(json_object_get(e, "retained"), &v->b))
+            return fs_fail(err, "%s: retained_new entry %zu lacks name, size or retained", name, i);
+        if (!(v->name = strdup(nm)))
+            return fs_fail(err, "%s: out of memory", name);
+        v->change = FS_CHANGE_ADDED;
+        v->delta = (int64_t)v->b;
+        d->nretained_new++;
+    }
+    return 0;
+}
+
 int fs_diff_compute(const json_t *a, const json_t *b, const char *label, fs_diff *d, fs_error *err)
 {
     memset(d, 0, sizeof *d);

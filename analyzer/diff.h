@@ -71,6 +71,9 @@ typedef struct fs_diff {
 
 /* Compare two validated analysis documents. */
 int fs_diff_compute(const json_t *a, const json_t *b, const char *label, fs_diff *out, fs_error *err);
+/* Read the "retained_new" list of a saved diff JSON board into d (absent:
+ * nothing); errors name the file (name). */
+int fs_diff_retained_from_json(const json_t *arr, const char *name, fs_diff *d, fs_error *err);
 void fs_diff_free(fs_diff *d);
 
 /* Does B pass (no error findings)? */
