@@ -1,9 +1,15 @@
 /*
  * cli.c - helpers shared by the subcommands (messages, numbers, output).
+ *
+ * Every report goes out the same way: cli_write_output opens the output
+ * (a temporary file beside the named one, or stdout), runs the
+ * subcommand's writer and renames the file into place only if the writer
+ * succeeded; JSON documents are written by cli_write_json in one piece.
  */
 #include "cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -102,4 +108,32 @@ int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok)
         unlink(tmp_path);
     free(tmp_path);
     return rc;
+}
+
+int cli_write_output(const char *path, cli_writer writer, const void *ctx)
+{
+    char *tmp;
+    FILE *out = cli_open_output(path, &tmp);
+    if (!out)
+        return -1;
+    int rc = writer(out, ctx);
+    return cli_close_output(out, path, tmp, rc == 0) < 0 || rc < 0 ? -1 : 0;
+}
+
+int cli_write_json_with(FILE *out, json_t *doc, size_t flags)
+{
+    /* One buffer and one write: json_dumpf writes token by token. */
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | flags) : NULL;
+    json_decref(doc);
+    if (!text)
+        return -1;
+    size_t len = strlen(text);
+    int rc = fwrite(text, 1, len, out) == len && fputc('\n', out) != EOF ? 0 : -1;
+    free(text);
+    return rc;
+}
+
+int cli_write_json(FILE *out, json_t *doc)
+{
+    return cli_write_json_with(out, doc, 0);
 }

@@ -27,6 +27,13 @@ int cli_parse_size(const char *opt, const char *text, size_t *out);
 FILE *cli_open_output(const char *path, char **tmp_path);
 int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok);
 
+/* Write a report to path (stdout for NULL or "-") with writer(out, ctx),
+ * between cli_open_output and cli_close_output: a file is replaced only
+ * when writer returned 0.  Returns 0, or -1 (open and close errors are
+ * printed here, the writer prints its own). */
+typedef int (*cli_writer)(FILE *out, const void *ctx);
+int cli_write_output(const char *path, cli_writer writer, const void *ctx);
+
 int cmd_analyze(int argc, char **argv);
 int cmd_boards(int argc, char **argv);
 int cmd_map(int argc, char **argv);
@@ -45,9 +52,13 @@ struct fs_image;
 struct fs_refgraph;
 int cli_refgraph_open(const char *elf, const char *const *roots, size_t nroots, const char *board,
                       const char *rules_dir, struct fs_image *img, struct fs_refgraph *g);
-/* Write a jansson document (and drop the reference); 0 or -1. */
+/* Write a jansson document (and drop the reference); 0 or -1.  Indented
+ * by 2, keys in insertion order, a newline after it; doc may be NULL (out
+ * of memory: -1).  cli_write_json_with adds jansson flags such as
+ * JSON_REAL_PRECISION(10).  Defined in cli.c. */
 struct json_t;
 int cli_write_json(FILE *out, struct json_t *doc);
+int cli_write_json_with(FILE *out, struct json_t *doc, size_t flags);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_history(int argc, char **argv);

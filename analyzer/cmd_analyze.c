@@ -175,6 +175,24 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
     return 0;
 }
 
+typedef struct map_only_job {
+    const analyze_args *a;
+    const fs_mapfile *m;
+    const fs_report *rep;
+} map_only_job;
+
+static int analyze_write_map_only(FILE *out, const void *ctx)
+{
+    const map_only_job *j = ctx;
+    if (strcmp(j->a->format, "json") == 0)
+        return cli_write_json(out, fs_mapfile_json(j->m, j->a->top));
+    int rc = fs_mapfile_print(out, j->m, j->a->top ? j->a->top : 20);
+    for (size_t i = 0; rc == 0 && i < j->rep->nfindings; i++)
+        fprintf(out, "%s %s: %s\n", j->rep->findings[i].severity == FS_SEV_ERROR ? "ERROR" : "warning",
+                j->rep->findings[i].id, j->rep->findings[i].message);
+    return rc;
+}
+
 /* A failed link leaves no usable ELF, but ld still wrote the map: report
  * its regions, the overflow as ld computed it and the largest contributors. */
 static int analyze_map_only(const analyze_args *a)
@@ -191,22 +209,8 @@ static int analyze_map_only(const analyze_args *a)
         cli_error("%s", err.msg);
         goto done;
     }
-    char *tmp;
-    FILE *out = cli_open_output(a->output, &tmp);
-    if (!out)
-        goto done;
-    int rc = 0;
-    if (strcmp(a->format, "json") == 0) {
-        json_t *doc = fs_mapfile_json(&m, a->top);
-        rc = doc && json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', out) != EOF ? 0 : -1;
-        json_decref(doc);
-    } else {
-        rc = fs_mapfile_print(out, &m, a->top ? a->top : 20);
-        for (size_t i = 0; rc == 0 && i < rep.nfindings; i++)
-            fprintf(out, "%s %s: %s\n", rep.findings[i].severity == FS_SEV_ERROR ? "ERROR" : "warning",
-                    rep.findings[i].id, rep.findings[i].message);
-    }
-    if (cli_close_output(out, a->output, tmp, rc == 0) < 0 || rc < 0)
+    map_only_job job = {a, &m, &rep};
+    if (cli_write_output(a->output, analyze_write_map_only, &job) < 0)
         goto done;
     status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
 done:
@@ -232,6 +236,20 @@ static int analyze_record(const analyze_args *a, const fs_analysis *an, fs_error
         fprintf(stderr, "flashsize: recorded build %lld (project %s, board %s, commit %s) in %s\n", (long long)id,
                 a->project, board, a->commit, a->db);
     return rc;
+}
+
+typedef struct analysis_job {
+    const char *format;
+    const fs_report *rep;
+    fs_output_opts oo;
+} analysis_job;
+
+static int analyze_write(FILE *out, const void *ctx)
+{
+    const analysis_job *j = ctx;
+    return strcmp(j->format, "json") == 0  ? fs_output_json(out, j->rep, &j->oo)
+           : strcmp(j->format, "csv") == 0 ? fs_output_csv(out, j->rep, &j->oo)
+                                           : fs_output_text(out, j->rep, &j->oo);
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -266,15 +284,8 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s", err.msg);
         goto done;
     }
-    char *tmp;
-    FILE *out = cli_open_output(a.output, &tmp);
-    if (!out)
-        goto done;
-    fs_output_opts oo = fs_analysis_output_opts(&an, a.top);
-    int rc = strcmp(a.format, "json") == 0  ? fs_output_json(out, &an.rep, &oo)
-             : strcmp(a.format, "csv") == 0 ? fs_output_csv(out, &an.rep, &oo)
-                                            : fs_output_text(out, &an.rep, &oo);
-    if (cli_close_output(out, a.output, tmp, rc == 0) < 0 || rc < 0)
+    analysis_job job = {a.format, &an.rep, fs_analysis_output_opts(&an, a.top)};
+    if (cli_write_output(a.output, analyze_write, &job) < 0)
         goto done;
     status = fs_report_worst(&an.rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
 done:

@@ -22,6 +22,18 @@ static const char frozen_usage[] =
     "\n"
     "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
+typedef struct frozen_job {
+    const fs_frozen *fz;
+    const char *path;
+    bool json;
+} frozen_job;
+
+static int frozen_write(FILE *out, const void *ctx)
+{
+    const frozen_job *j = ctx;
+    return j->json ? cli_write_json(out, fs_frozen_json(j->fz, j->path)) : fs_frozen_print_text(out, j->fz, j->path);
+}
+
 int cmd_frozen(int argc, char **argv)
 {
     static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
@@ -57,21 +69,9 @@ int cmd_frozen(int argc, char **argv)
         fs_image_free(&img);
         return FS_EXIT_INPUT;
     }
-    int status = FS_EXIT_INPUT;
-    char *tmp;
-    FILE *out = cli_open_output(output, &tmp);
-    if (out) {
-        int rc = 0;
-        if (strcmp(format, "json") == 0) {
-            json_t *j = fs_frozen_json(&fz, path);
-            rc = j && json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', out) != EOF ? 0 : -1;
-            json_decref(j);
-        } else {
-            rc = fs_frozen_print_text(out, &fz, path);
-        }
-        if (cli_close_output(out, output, tmp, rc == 0) == 0 && rc == 0)
-            status = FS_EXIT_OK; /* frozen findings are warnings */
-    }
+    frozen_job job = {&fz, path, strcmp(format, "json") == 0};
+    /* frozen findings are warnings: written is clean */
+    int status = cli_write_output(output, frozen_write, &job) == 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
     fs_frozen_free(&fz);
     fs_image_free(&img);
     return status;

@@ -63,17 +63,19 @@ static int map_parse_args(int argc, char **argv, map_args *a)
     return 0;
 }
 
-static int map_write_json(FILE *out, const fs_mapfile *m, size_t top)
+typedef struct map_job {
+    const map_args *a;
+    const fs_mapfile *m;
+} map_job;
+
+static int map_write(FILE *out, const void *ctx)
 {
-    json_t *doc = fs_mapfile_json(m, top);
-    if (!doc)
-        return -1;
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    json_decref(doc);
-    if (!text)
-        return -1;
-    int rc = fputs(text, out) < 0 || fputc('\n', out) == EOF ? -1 : 0;
-    free(text);
+    const map_job *j = ctx;
+    int rc = strcmp(j->a->format, "json") == 0
+                 ? cli_write_json_with(out, fs_mapfile_json(j->m, j->a->top), JSON_REAL_PRECISION(10))
+                 : fs_mapfile_print(out, j->m, j->a->top);
+    if (rc < 0)
+        cli_error("%s: cannot write the report", j->a->output ? j->a->output : "standard output");
     return rc;
 }
 
@@ -91,15 +93,9 @@ int cmd_map(int argc, char **argv)
         return FS_EXIT_INPUT;
     }
     int status = FS_EXIT_INPUT;
-    char *tmp;
-    FILE *out = cli_open_output(a.output, &tmp);
-    if (out) {
-        int rc = strcmp(a.format, "json") == 0 ? map_write_json(out, &m, a.top) : fs_mapfile_print(out, &m, a.top);
-        if (rc < 0)
-            cli_error("%s: cannot write the report", a.output ? a.output : "standard output");
-        if (cli_close_output(out, a.output, tmp, rc == 0) == 0 && rc == 0)
-            status = fs_mapfile_overflowed(&m) ? FS_EXIT_FINDINGS : FS_EXIT_OK;
-    }
+    map_job job = {&a, &m};
+    if (cli_write_output(a.output, map_write, &job) == 0)
+        status = fs_mapfile_overflowed(&m) ? FS_EXIT_FINDINGS : FS_EXIT_OK;
     fs_mapfile_free(&m);
     return status;
 }

@@ -361,10 +361,7 @@ static int natmod_json(FILE *out, const fs_natmod *n, const char *rom_path, cons
                                   worst == FS_SEV_ERROR     ? "fail"
                                   : worst == FS_SEV_WARNING ? "warnings"
                                                             : "ok"));
-    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', out);
-    json_decref(doc);
-    return rc;
+    return cli_write_json(out, doc);
 }
 
 /* ---- inputs -------------------------------------------------------------- */

@@ -66,21 +66,17 @@ static int rom_parse(int argc, char **argv, rom_args *a)
     return 0;
 }
 
-static int rom_write(const rom_args *a, const fs_romuse *ru)
+typedef struct rom_job {
+    const rom_args *a;
+    const fs_romuse *ru;
+} rom_job;
+
+static int rom_write(FILE *out, const void *ctx)
 {
-    char *tmp;
-    FILE *out = cli_open_output(a->output, &tmp);
-    if (!out)
-        return -1;
-    int rc;
-    if (strcmp(a->format, "json") == 0) {
-        json_t *j = fs_romuse_json(ru, a->elf);
-        rc = j && json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', out) != EOF ? 0 : -1;
-        json_decref(j);
-    } else {
-        rc = fs_romuse_print_text(out, ru, a->elf);
-    }
-    return cli_close_output(out, a->output, tmp, rc == 0) < 0 || rc < 0 ? -1 : 0;
+    const rom_job *j = ctx;
+    if (strcmp(j->a->format, "json") == 0)
+        return cli_write_json(out, fs_romuse_json(j->ru, j->a->elf));
+    return fs_romuse_print_text(out, j->ru, j->a->elf);
 }
 
 int cmd_rom(int argc, char **argv)
@@ -132,7 +128,8 @@ int cmd_rom(int argc, char **argv)
     }
     if (fs_romuse_analyze_file(&img, &rom, have_map ? &map : NULL, &ru, &err) < 0)
         goto fail;
-    if (rom_write(&a, &ru) == 0)
+    rom_job job = {&a, &ru};
+    if (cli_write_output(a.output, rom_write, &job) == 0)
         status = FS_EXIT_OK; /* rom-duplicate is a warning */
     goto done;
 fail:

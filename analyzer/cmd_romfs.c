@@ -91,6 +91,20 @@ static int romfs_parse_args(int argc, char **argv, romfs_args *a)
     return 0;
 }
 
+typedef struct romfs_job {
+    const char *format;
+    const fs_romfs *img;
+    const fs_romfs_occupancy *occ;
+    const fs_report *rep;
+} romfs_job;
+
+static int romfs_write(FILE *out, const void *ctx)
+{
+    const romfs_job *j = ctx;
+    return strcmp(j->format, "json") == 0 ? fs_romfs_output_json(out, j->img, j->occ, j->rep)
+                                          : fs_romfs_output_text(out, j->img, j->occ, j->rep);
+}
+
 int cmd_romfs(int argc, char **argv)
 {
     romfs_args a = {0};
@@ -121,13 +135,8 @@ int cmd_romfs(int argc, char **argv)
                          &occ, &rep, &err) < 0)
         goto fail;
 
-    char *tmp;
-    FILE *out = cli_open_output(a.output, &tmp);
-    if (!out)
-        goto done;
-    int rc = strcmp(a.format, "json") == 0 ? fs_romfs_output_json(out, &img, &occ, &rep)
-                                           : fs_romfs_output_text(out, &img, &occ, &rep);
-    if (cli_close_output(out, a.output, tmp, rc == 0) < 0 || rc < 0)
+    romfs_job job = {a.format, &img, &occ, &rep};
+    if (cli_write_output(a.output, romfs_write, &job) < 0)
         goto done;
     status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
     goto done;

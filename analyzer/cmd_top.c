@@ -53,13 +53,6 @@ int cli_refgraph_open(const char *elf, const char *const *roots, size_t nroots, 
     return FS_EXIT_OK;
 }
 
-int cli_write_json(FILE *out, json_t *doc)
-{
-    int rc = doc && json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', out) != EOF ? 0 : -1;
-    json_decref(doc);
-    return rc;
-}
-
 int cmd_top(int argc, char **argv)
 {
     enum { OPT_RETAINED = 256, OPT_TOP, OPT_ROOT, OPT_RULES };
