@@ -277,6 +277,27 @@
       })));
   }
 
+  /* The analysis's largest retained sizes (docs/refgraph.md): what each
+   * symbol keeps in the image; text only, like every other table. */
+  function retainedTable(doc) {
+    const r = doc.retained;
+    const syms = r && Array.isArray(r.symbols) ? r.symbols.slice(0, 20) : [];
+    if (!syms.length) {
+      return state('empty', r && typeof r.skipped === 'string' ? 'No retained sizes: ' + r.skipped + '.'
+        : 'This build has no retained sizes.');
+    }
+    return el('div', { class: 'retained' },
+      el('p', { class: 'muted' }, 'graph by ' + String(r.method) + ' · ' + Number(r.nodes) + ' nodes · ' +
+        Number(r.unreferenced) + ' unreferenced roots'),
+      el('div', { class: 'scroll' }, el('table', { class: 'retained' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'symbol'), el('th', { class: 'num' }, 'retained'),
+          el('th', { class: 'num' }, 'size'), el('th', {}, 'section'), el('th', {}, 'dominator'))),
+        el('tbody', {}, syms.map((s) => el('tr', { 'data-symbol': s.name, 'data-retained': s.retained },
+          el('td', { class: 'name' }, String(s.name)), el('td', { class: 'num' }, bytes(s.retained)),
+          el('td', { class: 'num' }, bytes(s.size)), el('td', {}, String(s.section || '')),
+          el('td', { class: 'name' }, s.dominator === null || s.dominator === undefined ? '(root)' : String(s.dominator))))))));
+  }
+
   async function pageBoard(project, board) {
     setCrumbs([['#/p/' + enc(project), project], [null, board]]);
     const hist = await api('projects/' + enc(project) + '/boards/' + enc(board) + '/history?limit=200');
@@ -333,6 +354,7 @@
       el('section', { class: 'gauges' }, gaugeList(doc, b.budget).map(gauge)),
       el('h2', {}, 'Findings'), findingsList(doc.findings),
       el('h2', {}, 'Frozen modules'), frozenTable(doc),
+      el('h2', {}, 'Largest retained sizes'), retainedTable(doc),
       el('h2', {}, 'Sections'),
       el('div', { class: 'scroll' }, el('table', { class: 'sections' },
         el('thead', {}, el('tr', {}, ['section', 'address', 'size', 'region'].map((h) => el('th', {}, h)))),

@@ -138,6 +138,20 @@ async function main() {
       await shot(b, s, 'build.png');
     }
 
+    /* --- the build page's retained sizes = flashsize top --retained of the same ELF --- */
+    if (await open(b, s, '#/build/1', 'build')) {
+      const first = await b.eval(s, `(() => { const r = document.querySelector('table.retained tbody tr');
+        return r ? {name: r.dataset.symbol, retained: +r.dataset.retained, shown: r.children[1].textContent} : null; })()`);
+      eq(first && {name: first.name, retained: first.retained}, expect.retained_fits,
+        'build page: largest retained size = flashsize top --retained');
+      eq(first && first.shown, Number(expect.retained_fits.retained).toLocaleString('en-US') + ' B', 'retained size shown in bytes');
+    }
+    if (await open(b, s, '#/build/' + expect.xss_build, 'build')) {
+      const names = await b.eval(s, `Array.from(document.querySelectorAll('table.retained tbody td.name')).map(td => td.textContent)`);
+      ok(names.includes('<img src=x onerror=alert(1)>'), 'retained table: HTML in a symbol name is shown as text', JSON.stringify(names.slice(0, 6)));
+      eq(await b.eval(s, 'document.querySelectorAll("main img").length'), 0, 'retained table: no <img> element was created');
+    }
+
     /* --- compare ------------------------------------------------------------------- */
     if (await open(b, s, '#/compare/1/2', 'compare')) {
       const d = await b.eval(s, `+document.querySelector('table.delta tr[data-name="irom0_0_seg"]').dataset.delta`);

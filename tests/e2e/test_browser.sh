@@ -42,7 +42,8 @@ cat >"$TMP/expect.json" <<EOF
   "budget_main": $((1048576 - 36 * 1024 - 32 * 1024)),
   "frozen": {$frozen},
   "xss_build": $(sqlite3 "$DB" "SELECT id FROM builds WHERE commit_sha = '9999999cccc'"),
-  "xss_size": $(printf '%d' "0x$big")
+  "xss_size": $(printf '%d' "0x$big"),
+  "retained_fits": $("$FLASHSIZE" top $S/esp8266-fits.elf --retained --board esp8266-2m --rules-dir rules --format json | jq -c '.symbols[0] | {name, retained}')
 }
 EOF
 check "ground truth computed" jq -e . "$TMP/expect.json"
