@@ -26,6 +26,27 @@ typedef struct board_ctx {
     bool romfs_start_set, romfs_size_set;
 } board_ctx;
 
+char *fs_board_layout_path(const char *rules_dir, const char *board)
+{
+    if (strchr(board, '/'))
+        return NULL;
+    char *dir = rules_dir ? strdup(rules_dir) : fs_rules_dir();
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir) + strlen(board) + 16;
+    char *path = malloc(n);
+    struct stat st;
+    if (path) {
+        snprintf(path, n, "%s/boards/%s.ini", dir, board);
+        if (stat(path, &st) != 0) {
+            free(path);
+            path = NULL;
+        }
+    }
+    free(dir);
+    return path;
+}
+
 const char *fs_chip_name(fs_chip chip)
 {
     return chip == FS_CHIP_ESP8266 ? "esp8266" : "generic";

@@ -45,6 +45,12 @@ int fs_board_list(const char *rules_dir, char ***names, size_t *count, fs_error 
  * malloc'd path or NULL. */
 char *fs_rules_dir(void);
 
+/* DIR/boards/BOARD.ini (DIR: rules_dir, else fs_rules_dir()) when that file
+ * exists, as a malloc'd path for the caller to free; NULL when it does not,
+ * when board contains a '/' or when there is no rules directory.  What
+ * check, record and import lay an ELF out with when its board has a file. */
+char *fs_board_layout_path(const char *rules_dir, const char *board);
+
 const char *fs_chip_name(fs_chip chip);
 
 #endif

@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char check_usage[] =
     "usage: flashsize check FIRMWARE --rules FILE [--base BASE] [options]\n"
@@ -67,24 +66,6 @@ static int check_parse(int argc, char **argv, check_args *a)
     return 0;
 }
 
-/* The budget's board as a layout for ELF inputs, if the rules directory has it. */
-static char *check_layout(const char *rules_dir, const char *board)
-{
-    char *dir = rules_dir ? strdup(rules_dir) : fs_rules_dir();
-    if (!dir)
-        return NULL;
-    size_t n = strlen(dir) + strlen(board) + 16;
-    char *path = malloc(n);
-    struct stat st;
-    if (path) {
-        snprintf(path, n, "%s/boards/%s.ini", dir, board);
-        if (stat(path, &st) != 0)
-            free(path), path = NULL;
-    }
-    free(dir);
-    return path;
-}
-
 static void check_print(const fs_budget *b, const char *input, const fs_budget_result *r)
 {
     static const char *const tags[] = {"ok  ", "warn", "FAIL", "skip"};
@@ -110,7 +91,7 @@ int cmd_check(int argc, char **argv)
         cli_error("%s", err.msg);
         return status;
     }
-    layout = check_layout(a.rules_dir, b.board);
+    layout = fs_board_layout_path(a.rules_dir, b.board);
     fs_input_opts io = {a.db, layout, a.rules_dir};
     fs_budget_result r = {0};
     if (fs_input_load(a.input, &io, &head, &lhead, &err) < 0 ||

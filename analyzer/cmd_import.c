@@ -385,26 +385,6 @@ static int import_read_dir(const import_args *a, import_list *l, fs_error *err)
 
 /* ---- importing ------------------------------------------------------------------ */
 
-/* The board's layout file, if the rules directory has one of that name. */
-static char *import_layout(const char *rules_dir, const char *board)
-{
-    if (strchr(board, '/'))
-        return NULL;
-    char *dir = rules_dir ? strdup(rules_dir) : fs_rules_dir();
-    if (!dir)
-        return NULL;
-    size_t n = strlen(dir) + strlen(board) + 16;
-    char *path = malloc(n);
-    struct stat st;
-    if (path) {
-        snprintf(path, n, "%s/boards/%s.ini", dir, board);
-        if (stat(path, &st) != 0)
-            free(path), path = NULL;
-    }
-    free(dir);
-    return path;
-}
-
 /* Is exactly this project + board + commit stored already? */
 static bool import_present(fs_store *s, const import_row *r)
 {
@@ -422,7 +402,7 @@ static bool import_present(fs_store *s, const import_row *r)
 
 static int import_one(const import_args *a, fs_store *s, const import_row *r, fs_error *err)
 {
-    char *layout = import_layout(a->rules_dir, r->board), *label = NULL;
+    char *layout = fs_board_layout_path(a->rules_dir, r->board), *label = NULL;
     fs_input_opts io = {a->db, layout, a->rules_dir};
     json_t *doc = NULL;
     fs_build_meta m = {r->project, r->board, r->commit, r->branch, r->parent, r->pr, r->timestamp};

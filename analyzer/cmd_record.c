@@ -15,7 +15,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char record_usage[] =
     "usage: flashsize record FIRMWARE --project P --board B --commit SHA [options]\n"
@@ -101,26 +100,6 @@ static int record_parse(int argc, char **argv, record_args *a)
     return 0;
 }
 
-/* The board's layout file, if the rules directory has one of that name. */
-static char *record_layout(const char *rules_dir, const char *board)
-{
-    if (strchr(board, '/'))
-        return NULL;
-    char *dir = rules_dir ? strdup(rules_dir) : fs_rules_dir();
-    if (!dir)
-        return NULL;
-    size_t n = strlen(dir) + strlen(board) + 16;
-    char *path = malloc(n);
-    struct stat st;
-    if (path) {
-        snprintf(path, n, "%s/boards/%s.ini", dir, board);
-        if (stat(path, &st) != 0)
-            free(path), path = NULL;
-    }
-    free(dir);
-    return path;
-}
-
 int cmd_record(int argc, char **argv)
 {
     record_args a = {0};
@@ -128,7 +107,7 @@ int cmd_record(int argc, char **argv)
     if (parsed != 0)
         return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
     fs_error err = {{0}};
-    char *layout = record_layout(a.rules_dir, a.meta.board), *label = NULL;
+    char *layout = fs_board_layout_path(a.rules_dir, a.meta.board), *label = NULL;
     fs_input_opts io = {a.db, layout, a.rules_dir};
     json_t *doc = NULL;
     fs_store *s = NULL;

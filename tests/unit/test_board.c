@@ -140,6 +140,26 @@ static void test_bad_files(void **state)
     assert_non_null(strstr(err.msg, "unknown board 'no-such-board'"));
 }
 
+/* The layout file check, record and import use: only a plain name that has
+ * a file in the rules directory. */
+static void test_layout_path(void **state)
+{
+    (void)state;
+    char *p = fs_board_layout_path("rules", "esp8266-2m");
+    assert_non_null(p);
+    assert_string_equal(p, "rules/boards/esp8266-2m.ini");
+    free(p);
+    assert_null(fs_board_layout_path("rules", "no-such-board"));
+    assert_null(fs_board_layout_path("rules", "../boards/esp8266-2m")); /* a path, not a name */
+    assert_null(fs_board_layout_path("/nonexistent", "esp8266-2m"));
+    setenv("FLASHSIZE_RULES", "rules", 1);
+    p = fs_board_layout_path(NULL, "esp32-romfs");
+    unsetenv("FLASHSIZE_RULES");
+    assert_non_null(p);
+    assert_string_equal(p, "rules/boards/esp32-romfs.ini");
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_stm32),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_layout_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
