@@ -54,6 +54,15 @@ int cli_parse_size(const char *opt, const char *text, size_t *out)
     return 0;
 }
 
+const char *cli_operand(char **args, int first, int n, const char *cmd, const char *what, const char *usage)
+{
+    if (first + 1 == n)
+        return args[first];
+    cli_error(first >= n ? "%s: no %s given" : "%s: more than one %s given", cmd, what);
+    fputs(usage, stderr);
+    return NULL;
+}
+
 FILE *cli_open_output(const char *path, char **tmp_path)
 {
     *tmp_path = NULL;

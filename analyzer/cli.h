@@ -21,6 +21,11 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
 int cli_parse_size(const char *opt, const char *text, size_t *out);
 
+/* The one operand left after the options (args[first] of n); NULL after
+ * printing "CMD: no WHAT given" or "CMD: more than one WHAT given" and the
+ * usage to stderr when there is none or more than one. */
+const char *cli_operand(char **args, int first, int n, const char *cmd, const char *what, const char *usage);
+
 /* Open the output: stdout for NULL or "-", else a temporary file beside
  * path that cli_close_output renames into place only on success, so a
  * failed run never leaves a half-written file. */

@@ -166,12 +166,8 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         }
         return 0; /* a failed link: the map alone */
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "analyze: no firmware ELF given" : "analyze: more than one firmware ELF given");
-        fputs(analyze_usage, stderr);
+    if (!(a->elf = cli_operand(argv, optind, argc, "analyze", "firmware ELF", analyze_usage)))
         return -1;
-    }
-    a->elf = argv[optind];
     return 0;
 }
 

@@ -57,12 +57,8 @@ static int check_parse(int argc, char **argv, check_args *a)
         fputs(check_usage, stderr);
         return -1;
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "check: no firmware given" : "check: more than one firmware given");
-        fputs(check_usage, stderr);
+    if (!(a->input = cli_operand(argv, optind, argc, "check", "firmware", check_usage)))
         return -1;
-    }
-    a->input = argv[optind];
     return 0;
 }
 

@@ -55,12 +55,9 @@ int cmd_frozen(int argc, char **argv)
         cli_error("--format: unknown format '%s' (text or json)", format);
         return FS_EXIT_INPUT;
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "frozen: no firmware ELF given" : "frozen: more than one firmware ELF given");
-        fputs(frozen_usage, stderr);
+    const char *path = cli_operand(argv, optind, argc, "frozen", "firmware ELF", frozen_usage);
+    if (!path)
         return FS_EXIT_INPUT;
-    }
-    const char *path = argv[optind];
     fs_error err = {{0}};
     fs_image img = {0};
     fs_frozen fz = {0};

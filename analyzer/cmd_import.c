@@ -494,12 +494,8 @@ static int import_parse(int argc, char **argv, import_args *a)
         default: fputs(import_usage, stderr); return -1;
         }
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "import: no folder given" : "import: more than one folder given");
-        fputs(import_usage, stderr);
+    if (!(a->dir = cli_operand(argv, optind, argc, "import", "folder", import_usage)))
         return -1;
-    }
-    a->dir = argv[optind];
     return 0;
 }
 

@@ -54,12 +54,8 @@ static int map_parse_args(int argc, char **argv, map_args *a)
         cli_error("--format: unknown format '%s' (text or json)", a->format);
         return -1;
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "map: no map file given" : "map: more than one map file given");
-        fputs(map_usage, stderr);
+    if (!(a->path = cli_operand(argv, optind, argc, "map", "map file", map_usage)))
         return -1;
-    }
-    a->path = argv[optind];
     return 0;
 }
 

@@ -145,12 +145,8 @@ static int natmod_parse(int argc, char **argv, natmod_args *a)
         cli_error("--lib needs the module's objects (--objs)");
         return -1;
     }
-    if (optind + 1 != a->nrest) {
-        cli_error(optind == a->nrest ? "natmod: no .mpy file given" : "natmod: more than one .mpy file given");
-        fputs(natmod_usage, stderr);
+    if (!(a->mpy = cli_operand(a->rest, optind, a->nrest, "natmod", ".mpy file", natmod_usage)))
         return -1;
-    }
-    a->mpy = a->rest[optind];
     return 0;
 }
 

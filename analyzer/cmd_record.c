@@ -91,12 +91,8 @@ static int record_parse(int argc, char **argv, record_args *a)
         fputs(record_usage, stderr);
         return -1;
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "record: no firmware given" : "record: more than one firmware given");
-        fputs(record_usage, stderr);
+    if (!(a->input = cli_operand(argv, optind, argc, "record", "firmware", record_usage)))
         return -1;
-    }
-    a->input = argv[optind];
     return 0;
 }
 

@@ -57,12 +57,8 @@ static int rom_parse(int argc, char **argv, rom_args *a)
         cli_error("--format: unknown format '%s' (text or json)", a->format);
         return -1;
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "rom: no firmware ELF given" : "rom: more than one firmware ELF given");
-        fputs(rom_usage, stderr);
+    if (!(a->elf = cli_operand(argv, optind, argc, "rom", "firmware ELF", rom_usage)))
         return -1;
-    }
-    a->elf = argv[optind];
     return 0;
 }
 

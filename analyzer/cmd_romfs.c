@@ -82,12 +82,8 @@ static int romfs_parse_args(int argc, char **argv, romfs_args *a)
         cli_error("--format: unknown format '%s' (text or json)", a->format);
         return -1;
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "romfs: no image given" : "romfs: more than one image given");
-        fputs(romfs_usage, stderr);
+    if (!(a->image = cli_operand(argv, optind, argc, "romfs", "image", romfs_usage)))
         return -1;
-    }
-    a->image = argv[optind];
     return 0;
 }
 

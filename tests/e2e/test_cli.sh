@@ -96,4 +96,17 @@ expect_out "stripped image says so" "(stripped)"
 run 0 "boards" boards
 check "boards lists at least six" test "$(wc -l <"$OUT")" -ge 6
 expect_out "boards lists esp8266-2m-romfs" "esp8266-2m-romfs"
+
+# --- one operand: none or two is a usage error (cli_operand) -------------
+for spec in "analyze|firmware ELF|" "check|firmware|--rules x" "frozen|firmware ELF|" "import|folder|" \
+            "map|map file|" "natmod|.mpy file|" "record|firmware|-p p -b b -c c" "rom|firmware ELF|" \
+            "romfs|image|"; do
+  cmd=${spec%%|*}; rest=${spec#*|}; what=${rest%%|*}; opts=${rest#*|}
+  # shellcheck disable=SC2086 # opts are words
+  run 2 "$cmd without an operand" $cmd $opts
+  check "$cmd: says none was given" test "$(head -n 1 "$ERR")" = "flashsize: $cmd: no $what given"
+  check "$cmd: then its usage" test "$(sed -n '2s/ .*//p;2q' "$ERR") $(sed -n '2{s/^usage: flashsize //;s/ .*//;p;q}' "$ERR")" = "usage: $cmd"
+  run 2 "$cmd with two operands" $cmd $opts a b
+  check "$cmd: says more than one was given" test "$(head -n 1 "$ERR")" = "flashsize: $cmd: more than one $what given"
+done
 finish
