@@ -289,9 +289,9 @@ int fs_board_list(const char *rules_dir, char ***names, size_t *count, fs_error 
     return 0;
 }
 
-char *fs_rules_dir(void)
+char *fs_install_dir(const char *env_var, const char *name)
 {
-    const char *env = getenv("FLASHSIZE_RULES");
+    const char *env = getenv(env_var);
     if (env && *env)
         return strdup(env);
     char exe[4096];
@@ -303,13 +303,18 @@ char *fs_rules_dir(void)
     if (!slash)
         return NULL;
     *slash = '\0';
-    static const char *const candidates[] = {"/../rules", "/../share/flashsize/rules"};
+    static const char *const candidates[] = {"/../", "/../share/flashsize/"};
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
         char dir[4200];
-        snprintf(dir, sizeof dir, "%s%s", exe, candidates[i]);
+        snprintf(dir, sizeof dir, "%s%s%s", exe, candidates[i], name);
         struct stat st;
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
             return realpath(dir, NULL);
     }
     return NULL;
+}
+
+char *fs_rules_dir(void)
+{
+    return fs_install_dir("FLASHSIZE_RULES", "rules");
 }

@@ -45,6 +45,11 @@ int fs_board_list(const char *rules_dir, char ***names, size_t *count, fs_error 
  * malloc'd path or NULL. */
 char *fs_rules_dir(void);
 
+/* A directory installed with flashsize (rules, web): $env_var when set and
+ * not empty, else ../NAME or ../share/flashsize/NAME next to the running
+ * executable, resolved.  Returns a malloc'd path or NULL. */
+char *fs_install_dir(const char *env_var, const char *name);
+
 /* DIR/boards/BOARD.ini (DIR: rules_dir, else fs_rules_dir()) when that file
  * exists, as a malloc'd path for the caller to free; NULL when it does not,
  * when board contains a '/' or when there is no rules directory.  What

@@ -8,12 +8,9 @@
 #include "store.h"
 
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const char serve_usage[] =
     "usage: flashsize serve [--db FILE] [--listen HOST:PORT] [options]\n"
@@ -34,32 +31,6 @@ static const char serve_usage[] =
     "      --max-elf BYTES    largest ELF upload (default 32 MiB)\n"
     "\n"
     "Exit status: 0 stopped by a signal, 2 bad usage or the server could not start.\n";
-
-/* The dashboard: $FLASHSIZE_WEB, else web/ or share/flashsize/web beside the binary. */
-static char *serve_web_dir(void)
-{
-    const char *env = getenv("FLASHSIZE_WEB");
-    if (env && *env)
-        return strdup(env);
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    static const char *const candidates[] = {"/../web", "/../share/flashsize/web"};
-    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
-        char dir[PATH_MAX + 32];
-        snprintf(dir, sizeof dir, "%s%s", exe, candidates[i]);
-        struct stat st;
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-            return realpath(dir, NULL);
-    }
-    return NULL;
-}
 
 static int serve_uint(const char *opt, const char *text, size_t min, size_t max, size_t *out)
 {
@@ -145,7 +116,7 @@ int cmd_serve(int argc, char **argv)
     if (parsed != 0)
         return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
     c.db_path = fs_store_path(c.db_path);
-    char *web_dir = web ? strdup(web) : serve_web_dir();
+    char *web_dir = web ? strdup(web) : fs_install_dir("FLASHSIZE_WEB", "web");
     char *rules_dir = rules ? strdup(rules) : fs_rules_dir();
     c.web_dir = web_dir;
     c.rules_dir = rules_dir;

@@ -160,6 +160,32 @@ static void test_layout_path(void **state)
     free(p);
 }
 
+/* An installed directory: the variable when set, else beside the binary
+ * (this test runs as BUILD/tests/test_board, so BUILD/analyzer is ../analyzer). */
+static void test_install_dir(void **state)
+{
+    (void)state;
+    setenv("FLASHSIZE_TEST_DIR", "/some/where", 1);
+    char *d = fs_install_dir("FLASHSIZE_TEST_DIR", "analyzer");
+    assert_non_null(d);
+    assert_string_equal(d, "/some/where");
+    free(d);
+    setenv("FLASHSIZE_TEST_DIR", "", 1); /* empty is unset */
+    d = fs_install_dir("FLASHSIZE_TEST_DIR", "analyzer");
+    unsetenv("FLASHSIZE_TEST_DIR");
+    char exe[4096], want[4200];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0'; /* BUILD/tests */
+    *strrchr(exe, '/') = '\0'; /* BUILD */
+    snprintf(want, sizeof want, "%s/analyzer", exe);
+    assert_non_null(d);
+    assert_string_equal(d, want);
+    free(d);
+    assert_null(fs_install_dir("FLASHSIZE_TEST_DIR", "no-such-dir"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_layout_path),
+        cmocka_unit_test(test_install_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
