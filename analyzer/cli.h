@@ -21,6 +21,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
 int cli_parse_size(const char *opt, const char *text, size_t *out);
 
+/* 0 if format is one of the names that follow (up to 8, then NULL); else
+ * prints "--format: unknown format 'F' (text, json or csv)" and returns -1. */
+int cli_check_format(const char *format, ...) __attribute__((sentinel));
+
 /* The one operand left after the options (args[first] of n); NULL after
  * printing "CMD: no WHAT given" or "CMD: more than one WHAT given" and the
  * usage to stderr when there is none or more than one. */

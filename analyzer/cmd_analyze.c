@@ -144,10 +144,8 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         default: fputs(analyze_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "csv")) {
-        cli_error("--format: unknown format '%s' (text, json or csv)", a->format);
+    if (cli_check_format(a->format, "text", "json", "csv", (char *)NULL) < 0)
         return -1;
-    }
     bool recording = a->db || a->project || a->commit || a->branch || a->parent || a->pr || a->timestamp;
     if (recording && !(a->project && a->commit && a->board)) {
         cli_error("analyze: recording a build needs --project, --commit and --board");

@@ -78,10 +78,8 @@ static int forecast_parse(int argc, char **argv, forecast_args *a)
         default: fputs(forecast_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "markdown")) {
-        cli_error("--format: unknown format '%s' (text, json or markdown)", a->format);
+    if (cli_check_format(a->format, "text", "json", "markdown", (char *)NULL) < 0)
         return -1;
-    }
     if (!a->q.board || optind != argc) {
         cli_error(!a->q.board ? "forecast: --board NAME is required" : "forecast: unexpected argument '%s'",
                   argv[optind]);

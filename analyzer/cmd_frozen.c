@@ -51,10 +51,8 @@ int cmd_frozen(int argc, char **argv)
         default: fputs(frozen_usage, stderr); return FS_EXIT_INPUT;
         }
     }
-    if (strcmp(format, "text") && strcmp(format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", format);
+    if (cli_check_format(format, "text", "json", (char *)NULL) < 0)
         return FS_EXIT_INPUT;
-    }
     const char *path = cli_operand(argv, optind, argc, "frozen", "firmware ELF", frozen_usage);
     if (!path)
         return FS_EXIT_INPUT;

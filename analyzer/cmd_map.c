@@ -50,10 +50,8 @@ static int map_parse_args(int argc, char **argv, map_args *a)
         default: fputs(map_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", a->format);
+    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
         return -1;
-    }
     if (!(a->path = cli_operand(argv, optind, argc, "map", "map file", map_usage)))
         return -1;
     return 0;

@@ -137,10 +137,8 @@ static int natmod_parse(int argc, char **argv, natmod_args *a)
         default: fputs(natmod_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", a->format);
+    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
         return -1;
-    }
     if (a->nlibs && !a->nobjs) {
         cli_error("--lib needs the module's objects (--objs)");
         return -1;

@@ -53,10 +53,8 @@ static int rom_parse(int argc, char **argv, rom_args *a)
         default: fputs(rom_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", a->format);
+    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
         return -1;
-    }
     if (!(a->elf = cli_operand(argv, optind, argc, "rom", "firmware ELF", rom_usage)))
         return -1;
     return 0;

@@ -78,10 +78,8 @@ static int romfs_parse_args(int argc, char **argv, romfs_args *a)
         default: fputs(romfs_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", a->format);
+    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
         return -1;
-    }
     if (!(a->image = cli_operand(argv, optind, argc, "romfs", "image", romfs_usage)))
         return -1;
     return 0;

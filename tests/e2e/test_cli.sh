@@ -109,4 +109,13 @@ for spec in "analyze|firmware ELF|" "check|firmware|--rules x" "frozen|firmware 
   run 2 "$cmd with two operands" $cmd $opts a b
   check "$cmd: says more than one was given" test "$(head -n 1 "$ERR")" = "flashsize: $cmd: more than one $what given"
 done
+
+# --- --format: an unknown one names the known ones (cli_check_format) -----
+for spec in "analyze|text, json or csv" "forecast|text, json or markdown" "frozen|text or json" \
+            "map|text or json" "natmod|text or json" "rom|text or json" "romfs|text or json"; do
+  cmd=${spec%%|*}; known=${spec#*|}
+  run 2 "$cmd --format xml" $cmd --format xml x
+  check "$cmd --format xml: names the known formats" \
+    test "$(cat "$ERR")" = "flashsize: --format: unknown format 'xml' ($known)"
+done
 finish
