@@ -26,6 +26,30 @@
 
 #define STORE_APP_ID 0x46534442 /* "FSDB" in PRAGMA application_id */
 
+/* Statements prepared once per handle (SQLITE_PREPARE_PERSISTENT) and reset
+ * after each use; a statement still in use when the same SQL is asked for
+ * again (a chain of symbol sets) gets a fresh, unkept one. */
+#define STORE_STMTS 48
+
+typedef struct store_stmt {
+    const char *sql;       /* owned copy */
+    sqlite3_stmt *st;
+    bool busy;
+} store_stmt;
+
+/* Interned string ids (strings table) this handle has seen: text -> id,
+ * open addressing.  Rows of strings are never deleted, so an id read once
+ * stays right; ids added by a transaction that rolls back are forgotten
+ * (the whole map is cleared).  Cleared when full, so it stays bounded. */
+#define STORE_NAMES_SLOTS 32768u  /* power of two */
+#define STORE_NAMES_MAX   (STORE_NAMES_SLOTS / 2)
+
+typedef struct store_name {
+    char *s;               /* owned; NULL = empty slot */
+    uint64_t hash;
+    int64_t id;
+} store_name;
+
 struct fs_store {
     sqlite3 *db;
     char *path;
@@ -33,6 +57,10 @@ struct fs_store {
     int64_t version;       /* schema version of the open file (1 only when read-only) */
     fs_store_hook hook;
     void *hook_ctx;
+    store_stmt stmts[STORE_STMTS];
+    size_t nstmts;
+    store_name *names;     /* STORE_NAMES_SLOTS slots, allocated on first use */
+    size_t nnames;
 };
 
 /* Migration N takes a database from user_version N to N + 1. */
@@ -435,7 +463,11 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
         /* Check before switching the journal mode, which writes the header. */
         if (store_check_version(s, &version, err) < 0)
             goto fail;
-        if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 || store_migrate(s, version, err) < 0)
+        /* WAL + synchronous=NORMAL: a commit is in the WAL file (the OS has
+         * it) before COMMIT returns, so it survives the process being
+         * killed; a power cut may lose the last commits, never corrupts. */
+        if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 ||
+            store_exec(s, "PRAGMA synchronous = NORMAL", err) < 0 || store_migrate(s, version, err) < 0)
             goto fail;
         s->version = FS_STORE_SCHEMA_VERSION;
     }
@@ -446,10 +478,25 @@ fail:
     return -1;
 }
 
+static void store_names_clear(fs_store *s)
+{
+    for (size_t i = 0; s->names && i < STORE_NAMES_SLOTS; i++) {
+        free(s->names[i].s);
+        s->names[i].s = NULL;
+    }
+    s->nnames = 0;
+}
+
 void fs_store_close(fs_store *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->nstmts; i++) {
+        sqlite3_finalize(s->stmts[i].st);
+        free((char *)s->stmts[i].sql);
+    }
+    store_names_clear(s);
+    free(s->names);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
@@ -476,11 +523,47 @@ void fs_build_info_free(fs_build_info *b)
 
 /* ---- statements ------------------------------------------------------------- */
 
-/* Prepare sql and bind "?" parameters from fmt: s (string or NULL), i (int64). */
+/* A kept statement for sql: the handle's idle one, else a new one (kept
+ * when there is room).  Give it back with store_done. */
+static sqlite3_stmt *store_stmt_get(fs_store *s, const char *sql)
+{
+    for (size_t i = 0; i < s->nstmts; i++) {
+        store_stmt *k = &s->stmts[i];
+        if (!k->busy && strcmp(k->sql, sql) == 0) {
+            k->busy = true;
+            return k->st;
+        }
+    }
+    sqlite3_stmt *st;
+    bool keep = s->nstmts < STORE_STMTS;
+    if (sqlite3_prepare_v3(s->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK)
+        return NULL;
+    char *copy = keep ? strdup(sql) : NULL;
+    if (copy)
+        s->stmts[s->nstmts++] = (store_stmt){copy, st, true};
+    return st;
+}
+
+/* Done with a statement of store_prep: reset a kept one, finalize others. */
+static void store_done(fs_store *s, sqlite3_stmt *st)
+{
+    for (size_t i = 0; st && i < s->nstmts; i++) {
+        if (s->stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            s->stmts[i].busy = false;
+            return;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* Prepare sql (once per handle) and bind "?" parameters from fmt: s (string
+ * or NULL), i (int64).  Give the statement back with store_done. */
 static sqlite3_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, const char *fmt, ...)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = store_stmt_get(s, sql);
+    if (!st) {
         store_fail(s, err, "preparing a query");
         return NULL;
     }
@@ -511,10 +594,10 @@ static int store_run(fs_store *s, sqlite3_stmt *st, int64_t *out, fs_error *err,
         rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
         store_fail(s, err, what);
-        sqlite3_finalize(st);
+        store_done(s, st);
         return -1;
     }
-    sqlite3_finalize(st);
+    store_done(s, st);
     return out && !row ? 1 : 0;
 }
 
@@ -545,18 +628,20 @@ typedef struct chain {
     int64_t ids[FS_STORE_MAX_CHAIN + 1];
     sqlite3_stmt *rows[FS_STORE_MAX_CHAIN + 1];
     size_t n;
+    fs_store *s;
 } chain;
 
 static void chain_free(chain *c)
 {
     for (size_t i = 0; i < c->n; i++)
-        sqlite3_finalize(c->rows[i]);
+        store_done(c->s, c->rows[i]);
     c->n = 0;
 }
 
 static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
 {
     c->n = 0;
+    c->s = s;
     const char *sql = s->version >= 2 ? "SELECT data, base_id, count FROM symsets WHERE id = ?"
                                       : "SELECT data, NULL, count FROM symsets WHERE id = ?";
     for (int64_t at = id; at;) {
@@ -572,11 +657,13 @@ static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
         }
         int rc = sqlite3_step(st);
         if (rc != SQLITE_ROW) {
-            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE)
+                store_fail(s, err, "reading a symbol set");
+            store_done(s, st);
             chain_free(c);
             if (rc == SQLITE_DONE)
                 return fs_fail(err, "%s: corrupted store: symbol set %lld is missing", s->path, (long long)at);
-            return store_fail(s, err, "reading a symbol set");
+            return -1;
         }
         c->ids[c->n] = at;
         c->rows[c->n++] = st;
@@ -626,6 +713,43 @@ static int symset_read(fs_store *s, int64_t id, fs_symrec **v, size_t *n, fs_err
     return 0;
 }
 
+/* FNV-1a, 64 bits, of a name for the handle's map of string ids. */
+static uint64_t store_name_hash(const char *t)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        h = (h ^ *p) * 0x100000001b3u;
+    return h;
+}
+
+/* The slot of t in the map: its entry, or the empty slot where it would go;
+ * NULL when the map is not allocated. */
+static store_name *store_name_slot(const fs_store *s, const char *t, uint64_t h)
+{
+    if (!s->names)
+        return NULL;
+    for (size_t i = h & (STORE_NAMES_SLOTS - 1);; i = (i + 1) & (STORE_NAMES_SLOTS - 1)) {
+        store_name *e = &s->names[i];
+        if (!e->s || (e->hash == h && strcmp(e->s, t) == 0))
+            return e;
+    }
+}
+
+/* Remember t -> id; out of memory only means it is not remembered. */
+static void store_name_add(fs_store *s, const char *t, uint64_t h, int64_t id)
+{
+    if (!s->names && !(s->names = calloc(STORE_NAMES_SLOTS, sizeof *s->names)))
+        return;
+    if (s->nnames >= STORE_NAMES_MAX)
+        store_names_clear(s);
+    store_name *e = store_name_slot(s, t, h);
+    if (e->s || !(e->s = strdup(t)))
+        return;
+    e->hash = h;
+    e->id = id;
+    s->nnames++;
+}
+
 /* The id of string t in the shared string table (0 for NULL), added if new. */
 static int rec_string(recorder *r, const char *t, int64_t *id)
 {
@@ -633,11 +757,19 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
         *id = 0;
         return 0;
     }
+    uint64_t h = store_name_hash(t);
+    const store_name *known = store_name_slot(r->s, t, h);
+    if (known && known->s) {
+        *id = known->id;
+        return 0;
+    }
     sqlite3_reset(r->get_str);
     sqlite3_bind_text(r->get_str, 1, t, -1, SQLITE_STATIC);
     int rc = sqlite3_step(r->get_str);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(r->get_str, 0);
+        sqlite3_reset(r->get_str);
+        store_name_add(r->s, t, h, *id);
         return 0;
     }
     if (rc != SQLITE_DONE)
@@ -647,6 +779,7 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
     if (sqlite3_step(r->put_str) != SQLITE_DONE)
         return store_fail(r->s, r->err, "adding symbol names");
     *id = sqlite3_last_insert_rowid(r->s->db);
+    store_name_add(r->s, t, h, *id);
     return 0;
 }
 
@@ -693,7 +826,7 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
         fs_symrec *cv;
         size_t cn;
         if (symset_read(r->s, cand, &cv, &cn, r->err) < 0) {
-            sqlite3_finalize(st);
+            store_done(r->s, st);
             return -1;
         }
         if (fs_symrec_equal(cv, cn, v, n))
@@ -701,10 +834,10 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
         free(cv);
     }
     if (!*id && rc != SQLITE_DONE) {
-        sqlite3_finalize(st);
+        store_done(r->s, st);
         return store_fail(r->s, r->err, "looking up the symbol set");
     }
-    sqlite3_finalize(st);
+    store_done(r->s, st);
     return 0;
 }
 
@@ -847,7 +980,7 @@ static int symset_release(recorder *r, int64_t id)
         }
         kids[nkids++] = sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    store_done(r->s, st);
     int out = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? fs_fail(r->err, "%s: out of memory", r->s->path)
                                                      : store_fail(r->s, r->err, "dropping a symbol set");
     for (size_t i = 0; out == 0 && i < nkids; i++)
@@ -1020,7 +1153,7 @@ static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int
         *id = sqlite3_column_int64(st, 0);
         *old_symset = sqlite3_column_int64(st, 1);
     }
-    sqlite3_finalize(st);
+    store_done(r->s, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail(r->s, r->err, "looking up the build");
     const char *sql = *id ? "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
@@ -1049,8 +1182,8 @@ static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int
 static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t *build_id)
 {
     fs_store *s = r->s;
-    if (sqlite3_prepare_v2(s->db, "SELECT id FROM strings WHERE s = ?", -1, &r->get_str, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "INSERT INTO strings(s) VALUES(?)", -1, &r->put_str, NULL) != SQLITE_OK)
+    if (!(r->get_str = store_stmt_get(s, "SELECT id FROM strings WHERE s = ?")) ||
+        !(r->put_str = store_stmt_get(s, "INSERT INTO strings(s) VALUES(?)")))
         return store_fail(s, r->err, "preparing a query");
     if (rec_hook(r, "build") < 0)
         return -1;
@@ -1081,24 +1214,31 @@ done:
     return rc;
 }
 
-int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t *build_id, fs_error *err)
+int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t *build_id,
+                              fs_error *err)
 {
     if (!m->project || !*m->project || !m->board || !*m->board || !m->commit || !*m->commit)
         return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
-    char name[1100];
-    snprintf(name, sizeof name, "%s (build %s)", s->path, m->commit);
-    if (fs_analysis_validate(analysis, name, err) < 0)
-        return -1;
     if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
         return -1;
     recorder r = {s, err, NULL, NULL};
     int rc = rec_all(&r, analysis, m, build_id);
-    sqlite3_finalize(r.get_str);
-    sqlite3_finalize(r.put_str);
+    store_done(s, r.get_str);
+    store_done(s, r.put_str);
     if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
         return 0;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    store_names_clear(s); /* ids added by this transaction are gone */
     return -1;
+}
+
+int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t *build_id, fs_error *err)
+{
+    char name[1100];
+    snprintf(name, sizeof name, "%s (build %s)", s->path, m->commit ? m->commit : "?");
+    if (fs_analysis_validate(analysis, name, err) < 0)
+        return -1;
+    return fs_store_record_validated(s, analysis, m, build_id, err);
 }
 
 int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
@@ -1185,13 +1325,13 @@ static int load_sym_cmp(const void *a, const void *b)
 }
 
 /* Decode a symbol set into a symbols array in the document's order. */
-static void strcache_free(strcache *c)
+static void strcache_free(fs_store *s, strcache *c)
 {
     for (size_t i = 0; i < c->n; i++)
         json_decref(c->vals[i]);
     free(c->ids);
     free(c->vals);
-    sqlite3_finalize(c->st);
+    store_done(s, c->st);
 }
 
 /* One symbol object from a record. */
@@ -1234,7 +1374,7 @@ static json_t *load_symbols(fs_store *s, int64_t id, fs_error *err)
         fs_fail(err, "%s: out of memory", s->path);
         goto out;
     }
-    if (sqlite3_prepare_v2(s->db, "SELECT s FROM strings WHERE id = ?", -1, &c.st, NULL) != SQLITE_OK) {
+    if (!(c.st = store_stmt_get(s, "SELECT s FROM strings WHERE id = ?"))) {
         store_fail(s, err, "reading symbol names");
         goto out;
     }
@@ -1254,7 +1394,7 @@ out:
         json_decref(items[i]);
     free(items);
     free(v);
-    strcache_free(&c);
+    strcache_free(s, &c);
     return arr;
 }
 
@@ -1287,7 +1427,7 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
         return -1;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        store_done(s, st);
         if (rc == SQLITE_DONE)
             return fs_fail(err, "%s: no build %lld", s->path, (long long)id);
         return store_fail(s, err, "reading a build");
@@ -1297,7 +1437,7 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
     json_t *syms = !j ? NULL : symbols ? load_symbols(s, sqlite3_column_int64(st, 10), err) : json_array();
     if (j && syms && info)
         load_info(st, info);
-    sqlite3_finalize(st);
+    store_done(s, st);
     if (!j)
         return fs_fail(err, "%s: build %lld: stored document is corrupted (%s)", s->path, (long long)id, je.text);
     if (!syms) {
@@ -1345,7 +1485,7 @@ int fs_store_find(fs_store *s, const char *commit, const char *board, const char
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (found++ == 0)
             *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    store_done(s, st);
     if (rc != SQLITE_DONE)
         return store_fail(s, err, "finding a commit");
     if (found == 0)
@@ -1393,7 +1533,7 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
         return -1;
     fs_history_row *r = calloc(limit + 1, sizeof *r);
     if (!r) {
-        sqlite3_finalize(st);
+        store_done(s, st);
         return fs_fail(err, "%s: out of memory", s->path);
     }
     size_t got = 0;
@@ -1405,7 +1545,7 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
         r[got].length = (uint64_t)sqlite3_column_int64(st, 11);
         got++;
     }
-    sqlite3_finalize(st);
+    store_done(s, st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         fs_history_free(r, got);
         return store_fail(s, err, "reading the history");

@@ -24,6 +24,12 @@
  *     file migrates it, a newer one is refused.
  *   - Re-recording the same project + board + commit replaces the build in
  *     place and keeps its id.
+ *   - A handle prepares each statement once (kept, reset after each use)
+ *     and remembers the string ids it has seen, so recording a build of
+ *     10k symbols does not look each name up in SQLite again.  A handle is
+ *     for one thread at a time.
+ *   - WAL with synchronous=NORMAL: a committed build survives the process
+ *     being killed; a power cut may lose the last commits, never corrupts.
  * Layout and migrations: docs/store.md.
  *
  * Errors follow model.h: 0/-1 and a message naming the database file.
@@ -110,6 +116,10 @@ const json_t *fs_analysis_frozen_modules(const json_t *doc);
  * the same project + board + commit again replaces it and keeps its id. */
 int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *meta,
                     int64_t *build_id, fs_error *err);
+/* The same for a document that has just passed fs_analysis_validate (the
+ * server validates an upload first, to answer 400): not checked again. */
+int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_build_meta *meta,
+                              int64_t *build_id, fs_error *err);
 
 /* Delete build id (its rows, and its symbol set when no other build uses
  * it), in one transaction. */

@@ -580,7 +580,7 @@ static void api_upload_build(api_call *c)
     }
     int64_t id;
     sdb_write_begin(&c->ctx->pool);
-    int recorded = fs_store_record(c->conn->store, u.analysis, &u.meta, &id, &err);
+    int recorded = fs_store_record_validated(c->conn->store, u.analysis, &u.meta, &id, &err);
     sdb_write_end(&c->ctx->pool);
     if (recorded < 0) {
         srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);

@@ -18,7 +18,8 @@
  *   - Every limit is a number in srv_config, documented and tested: body size,
  *     JSON nesting, result size, connections, idle timeout.
  *   - The answer to a write is sent only after its transaction committed, so
- *     a 2xx means the build is on disk (WAL, synchronous=FULL).
+ *     a 2xx means the build is in the WAL (synchronous=NORMAL): it survives
+ *     the process being killed; a power cut may lose the last commits.
  *
  * Errors follow model.h: 0/-1 and a message in an fs_error.
  */

@@ -1,0 +1,196 @@
+/*
+ * test_storecache.c - what a store handle keeps between calls (store.h):
+ * the prepared statements and the map of string ids, and the per-build
+ * summary columns of schema v3 that the history reads without decoding.
+ *
+ * The ground truth is the document itself (the names this test gave the
+ * symbols, the regions and findings it holds) and SQLite's own count of
+ * rows, read through a separate connection.
+ */
+#include "testutil.h"
+
+#include "analyze.h"
+#include "elfread.h"
+#include "output.h"
+#include "store.h"
+
+#include <sqlite3.h>
+
+static json_t *analyze_sample(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "samples/build/%s.elf", name);
+    fs_image img = {0};
+    fs_report rep = {0};
+    fs_error err;
+    if (fs_elf_load(path, &img, &err) != 0)
+        fail_msg("%s", err.msg);
+    fs_analyze_opts o = {0};
+    if (fs_analyze(&img, &o, &rep, &err) != 0)
+        fail_msg("%s", err.msg);
+    fs_output_opts oo = {0};
+    json_t *doc = fs_report_json(&rep, &oo);
+    fs_report_free(&rep);
+    fs_image_free(&img);
+    assert_non_null(doc);
+    return doc;
+}
+
+static char *tmp_db(void)
+{
+    char *p = tu_tmpfile("", 0);
+    assert_non_null(p);
+    unlink(p);
+    return p;
+}
+
+static void remove_db(char *path)
+{
+    char side[600];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    free(path);
+}
+
+static int64_t count_rows(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static fs_store *open_store(const char *path)
+{
+    fs_store *s;
+    fs_error err;
+    if (fs_store_open(path, NULL, &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    return s;
+}
+
+static int record(fs_store *s, const json_t *doc, const char *commit, fs_error *err)
+{
+    fs_build_meta m = {"mpy", "esp8266-2m", commit, "main", NULL, 0, 1700000000};
+    int64_t id = 0;
+    return fs_store_record(s, doc, &m, &id, err) == 0 ? (int)id : -1;
+}
+
+static void assert_reads_back(fs_store *s, int64_t id, const json_t *doc)
+{
+    json_t *back;
+    fs_error err;
+    if (fs_store_load(s, id, &back, NULL, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_true(json_equal(back, (json_t *)doc));
+    json_decref(back);
+}
+
+static int fail_at(void *ctx, const char *stage)
+{
+    return strcmp(stage, (const char *)ctx) == 0;
+}
+
+/* A copy of doc whose symbols are named prefix00000, prefix00001, ... */
+static json_t *renamed(const json_t *doc, const char *prefix, size_t *n)
+{
+    json_t *copy = json_deep_copy(doc);
+    json_t *syms = json_object_get(copy, "symbols");
+    size_t i;
+    json_t *e;
+    json_array_foreach(syms, i, e) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%05zu", prefix, i); /* keeps the size, name order */
+        json_object_set_new(e, "name", json_string(name));
+    }
+    *n = json_array_size(syms);
+    return copy;
+}
+
+/* The handle remembers string ids; a record that rolls back after adding
+ * new names must not leave ids of rows that are gone in that memory. */
+static void test_names_after_rollback(void **state)
+{
+    (void)state;
+    char *db = tmp_db();
+    json_t *doc = analyze_sample("esp8266-fits");
+    size_t n;
+    json_t *fresh = renamed(doc, "cache_only_", &n);
+    assert_true(n > 100);
+    fs_store *s = open_store(db);
+    fs_error err;
+    assert_int_equal(record(s, doc, "aaaa0001", &err), 1);
+    /* Fails after the symbols (and so their new names) were written. */
+    fs_store_set_hook(s, fail_at, (void *)"regions");
+    assert_int_equal(record(s, fresh, "aaaa0002", &err), -1);
+    assert_non_null(strstr(err.msg, "injected failure"));
+    fs_store_set_hook(s, NULL, NULL);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM strings WHERE s LIKE 'cache_only_%'"), 0);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
+    /* The same handle again: the names must be written, not taken from memory. */
+    int id = record(s, fresh, "aaaa0002", &err);
+    if (id < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM strings WHERE s LIKE 'cache_only_%'"), (int64_t)n);
+    assert_reads_back(s, id, fresh);
+    /* A second handle (its own memory) reads the same. */
+    fs_store *t = open_store(db);
+    assert_reads_back(t, id, fresh);
+    assert_reads_back(t, 1, doc);
+    fs_store_close(t);
+    fs_store_close(s);
+    json_decref(fresh);
+    json_decref(doc);
+    remove_db(db);
+}
+
+/* Names another connection added between two records of this handle, and
+ * many records through one handle (kept statements reset between uses). */
+static void test_two_writers(void **state)
+{
+    (void)state;
+    char *db = tmp_db();
+    json_t *doc = analyze_sample("esp8266-fits");
+    size_t n;
+    json_t *a = renamed(doc, "writer_a_", &n), *b = renamed(doc, "writer_b_", &n);
+    fs_store *s = open_store(db), *t = open_store(db);
+    fs_error err;
+    assert_int_equal(record(s, a, "bbbb0001", &err), 1);
+    assert_int_equal(record(t, b, "bbbb0002", &err), 2);
+    assert_int_equal(record(s, b, "bbbb0003", &err), 3);
+    assert_int_equal(record(t, a, "bbbb0004", &err), 4);
+    for (int i = 0; i < 40; i++) {
+        char commit[32];
+        snprintf(commit, sizeof commit, "cccc%04d", i);
+        if (record(i % 2 ? s : t, i % 3 ? a : b, commit, &err) != 5 + i)
+            fail_msg("record %d: %s", i, err.msg);
+    }
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM strings WHERE s LIKE 'writer_%'"), (int64_t)(2 * n));
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 44);
+    assert_reads_back(s, 2, b);
+    assert_reads_back(t, 3, b);
+    assert_reads_back(s, 44, b); /* i = 39: a multiple of 3 */
+    fs_store_close(s);
+    fs_store_close(t);
+    json_decref(a);
+    json_decref(b);
+    json_decref(doc);
+    remove_db(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names_after_rollback),
+        cmocka_unit_test(test_two_writers),
+    };
+    return cmocka_run_group_tests_name("storecache", tests, NULL, NULL);
+}
