@@ -478,13 +478,14 @@ done:
 }
 
 /* The newest build of base branch on the same project and board, other
- * than id; 0 when there is none. */
-static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *base)
+ * than id: its id (0 when there is none), symbol set and document hash. */
+static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *base, int64_t *symset,
+                         uint64_t *hash)
 {
     sqlite3_stmt *st;
     *base = 0;
     if (sqlite3_prepare_v2(c->conn->db,
-                           "SELECT b.id FROM builds b JOIN projects p ON p.id = b.project_id"
+                           "SELECT b.id, b.symset_id, b.doc FROM builds b JOIN projects p ON p.id = b.project_id"
                            " JOIN boards o ON o.id = b.board_id"
                            " WHERE p.name = ?1 AND o.name = ?2 AND b.branch = ?3 AND b.id <> ?4"
                            " ORDER BY b.timestamp DESC, b.id DESC LIMIT 1",
@@ -497,8 +498,12 @@ static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *
     sqlite3_bind_text(st, 3, u->base, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         *base = sqlite3_column_int64(st, 0);
+        *symset = sqlite3_column_int64(st, 1);
+        const unsigned char *doc = sqlite3_column_blob(st, 2);
+        *hash = sbc_hash(doc ? doc : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, 2));
+    }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         api_db_error(c, "finding the base build");
@@ -507,11 +512,24 @@ static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *
     return 0;
 }
 
+/* The base build's document, from the server's cache or the store. */
+static int api_base_doc(api_call *c, int64_t id, int64_t symset, uint64_t hash, json_t **doc, fs_build_info *bi,
+                        fs_error *err)
+{
+    if ((*doc = sbc_get(&c->ctx->bases, id, symset, hash, bi)))
+        return 0;
+    if (fs_store_load(c->conn->store, id, doc, bi, err) < 0)
+        return -1;
+    sbc_put(&c->ctx->bases, id, symset, hash, *doc, bi);
+    return 0;
+}
+
 /* The answer to an upload: id, base, diff + Markdown, budgets. */
 static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
 {
-    int64_t base_id;
-    if (api_find_base(c, u, id, &base_id) < 0)
+    int64_t base_id, symset = 0;
+    uint64_t hash = 0;
+    if (api_find_base(c, u, id, &base_id, &symset, &hash) < 0)
         return;
     json_t *o = json_object(), *base_doc = NULL;
     fs_build_info bi = {0};
@@ -522,7 +540,7 @@ static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
     json_object_set_new(o, "commit", json_string(u->meta.commit));
     json_object_set_new(o, "base_branch", json_string(u->base));
     fs_error err;
-    if (base_id && fs_store_load(c->conn->store, base_id, &base_doc, &bi, &err) < 0) {
+    if (base_id && api_base_doc(c, base_id, symset, hash, &base_doc, &bi, &err) < 0) {
         json_decref(o);
         srv_reply_error(c->resp, 500, "build %lld stored; loading its base failed: %s", (long long)id, err.msg);
         return;
@@ -586,6 +604,7 @@ static void api_upload_build(api_call *c)
         srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
         goto done;
     }
+    sbc_forget(&c->ctx->bases, id); /* recorded again in place, if it was a base */
     api_upload_answer(c, &u, id);
 done:
     if (u.own_analysis)

@@ -16,6 +16,7 @@
 
 #include "model.h"
 #include "server.h"
+#include "store.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -63,11 +64,43 @@ void sdb_release(sdb_pool *p, sdb_conn *c);
 void sdb_write_begin(sdb_pool *p);
 void sdb_write_end(sdb_pool *p);
 
+/* ---- base builds kept decoded (basecache.c) --------------------------------- */
+
+#define SBC_SLOTS 16
+
+typedef struct sbc_entry {
+    int64_t id, symset;       /* build id and its symbol set; doc NULL = empty slot */
+    uint64_t hash;            /* sbc_hash of the stored document text */
+    json_t *doc;              /* the loaded document, one reference */
+    fs_build_info info;       /* owned strings */
+} sbc_entry;
+
+typedef struct sbc_cache {
+    pthread_mutex_t lock;
+    sbc_entry e[SBC_SLOTS];
+    size_t next;              /* slot replaced next */
+    uint64_t hits, misses;
+} sbc_cache;
+
+void sbc_init(sbc_cache *c);
+void sbc_free(sbc_cache *c);
+/* FNV-1a of the stored document's bytes (builds.doc). */
+uint64_t sbc_hash(const unsigned char *p, size_t n);
+/* Build id's document (a new reference) and a copy of its identity (free
+ * with fs_build_info_free), or NULL when not kept or recorded again since
+ * (symset or hash differ). */
+json_t *sbc_get(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, fs_build_info *info);
+/* Keep doc (a reference is taken) and a copy of info for build id. */
+void sbc_put(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, json_t *doc, const fs_build_info *info);
+/* Build id was written: drop it. */
+void sbc_forget(sbc_cache *c, int64_t id);
+
 /* ---- requests and responses ---------------------------------------------- */
 
 typedef struct srv_ctx {
     const srv_config *cfg;
     sdb_pool pool;
+    sbc_cache bases;          /* base builds of upload diffs */
     FILE *log;
     char web_root[4096];      /* realpath of cfg->web_dir, "" if none */
 } srv_ctx;

@@ -398,6 +398,7 @@ int srv_run(const srv_config *c, fs_error *err)
     if (sdb_pool_open(&ctx->pool, c->db_path, c->threads, err) < 0)
         goto done;
     pool = true;
+    sbc_init(&ctx->bases);
     signal(SIGPIPE, SIG_IGN);
     struct sockaddr_storage sa;
     if (!(d = srv_start(ctx, &sa, err)))
@@ -419,8 +420,10 @@ int srv_run(const srv_config *c, fs_error *err)
 done:
     if (d)
         MHD_stop_daemon(d);
-    if (pool)
+    if (pool) {
         sdb_pool_close(&ctx->pool);
+        sbc_free(&ctx->bases);
+    }
     if (ctx->log && ctx->log != stderr)
         fclose(ctx->log);
     free(ctx);
