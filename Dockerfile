@@ -19,7 +19,7 @@ WORKDIR /src
 COPY Makefile ./
 COPY analyzer ./analyzer
 COPY server ./server
-RUN make -j"$(nproc)" build/flashsize
+RUN make -j"$(nproc)" build/flashsize build/flashsize-full
 
 FROM debian:${DEBIAN_TAG}
 RUN apt-get update \
@@ -28,7 +28,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home flashsize \
  && install -d -o flashsize -g flashsize -m 0750 /data
-COPY --from=build /src/build/flashsize /usr/local/bin/flashsize
+COPY --from=build /src/build/flashsize /src/build/flashsize-full /usr/local/bin/
 COPY rules /usr/local/share/flashsize/rules
 COPY web /usr/local/share/flashsize/web
 USER flashsize

@@ -35,11 +35,21 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libflashsize.a
 CLI      := $(BUILD)/flashsize
+FULL     := $(BUILD)/flashsize-full
+
+# Two binaries (analyzer/main.c): flashsize-full has every command; the
+# light flashsize has the commands that need only libelf, jansson and inih
+# (main.c and cmd_analyze.c compiled with FS_CORE_ONLY, linked --as-needed)
+# and hands the others to flashsize-full, so that `flashsize analyze` does
+# not pay for loading SQLite, Capstone, libcurl and libmicrohttpd.
+CORE_VARIANT := analyzer/main.c analyzer/cmd_analyze.c
+CORE_CMDS    := analyzer/cli.c $(addprefix analyzer/cmd_,boards.c map.c romfs.c natmod.c frozen.c rom.c)
+CORE_OBJ     := $(CORE_VARIANT:analyzer/%.c=$(BUILD)/core/%.o) $(CORE_CMDS:%.c=$(BUILD)/%.o)
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all deps samples test test-plain test-asan demo bench install clean distclean
-all: $(CLI)
+all: $(CLI) $(FULL)
 
 deps:
 	@sh scripts/install-deps.sh
@@ -52,8 +62,15 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(CLI): $(CLI_OBJ) $(LIB)
+$(FULL): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/core/%.o: analyzer/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DFS_CORE_ONLY $(CFLAGS) -c $< -o $@
+
+$(CLI): $(CORE_OBJ) $(LIB) | $(FULL)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(CORE_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
 	@mkdir -p $(dir $@)
@@ -68,7 +85,7 @@ test: deps samples
 	@$(MAKE) --no-print-directory test-plain
 	@$(MAKE) --no-print-directory test-asan
 
-test-plain: $(CLI) $(TEST_BIN)
+test-plain: $(CLI) $(FULL) $(TEST_BIN)
 	@sh tests/run.sh $(BUILD)
 
 # The tests' ROMFS image writer (tests/tools/romfs_writer.h), used by
@@ -136,9 +153,10 @@ $(BUILD)/tools/seedstore: tests/tools/seedstore.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-install: $(CLI)
+install: $(CLI) $(FULL)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/flashsize
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/flashsize
+	install -m 755 $(FULL) $(DESTDIR)$(PREFIX)/bin/flashsize-full
 	cp -r rules $(DESTDIR)$(PREFIX)/share/flashsize/
 	cp -r web $(DESTDIR)$(PREFIX)/share/flashsize/
 
@@ -148,4 +166,4 @@ clean:
 distclean: clean
 	@$(MAKE) --no-print-directory -C samples clean
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(CORE_OBJ:.o=.d)

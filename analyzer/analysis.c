@@ -31,8 +31,7 @@ static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err
         return -1;
     a->has_romtable = true;
     const fs_mapfile *map = a->has_map ? &a->map : NULL;
-    int rc = o->elf_data ? fs_romuse_analyze(&a->img, o->elf_data, o->elf_len, &a->romtable, map, &a->romuse, err)
-                         : fs_romuse_analyze_file(&a->img, &a->romtable, map, &a->romuse, err);
+    int rc = fs_romuse_analyze(&a->img, a->data, a->len, &a->romtable, map, &a->romuse, err);
     if (rc < 0)
         return -1;
     a->has_romuse = true;
@@ -44,8 +43,7 @@ static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err
 static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
 {
     if (a->img.has_symtab) {
-        int rc = o->elf_data ? fs_frozen_analyze(&a->img, o->elf_data, o->elf_len, &a->frozen, err)
-                             : fs_frozen_analyze_file(&a->img, &a->frozen, err);
+        int rc = fs_frozen_analyze(&a->img, a->data, a->len, &a->frozen, err);
         if (rc < 0)
             return -1;
         a->has_frozen = true;
@@ -72,21 +70,16 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
     return 0;
 }
 
-/* The largest retained sizes, with the board's roots file as soft roots.
- * A graph that cannot be built is a note in the result, not a failure. */
+/* The largest retained sizes, when the caller asked for them: a graph that
+ * cannot be built is a note in the result, not a failure. */
 static int analysis_retained(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
 {
-    char **soft = NULL;
-    size_t nsoft = 0;
-    fs_error rerr = {{0}};
-    if (o->board && a->rules_dir && fs_refgraph_board_roots(a->rules_dir, o->board, &soft, &nsoft, &rerr) < 0)
-        return fs_fail(err, "%s", rerr.msg);
-    fs_refgraph_opts ro = {NULL, 0, (const char *const *)soft, nsoft};
-    int rc = fs_retained_compute(&a->img, o->elf_data, o->elf_len, &ro, FS_RETAINED_TOP, &a->retained, err);
-    fs_refgraph_names_free(soft, nsoft);
-    if (rc == 0)
-        a->has_retained = true;
-    return rc;
+    if (!o->retained)
+        return 0;
+    if (o->retained(&a->img, a->data, a->len, a->rules_dir, o->board, &a->retained, err) < 0)
+        return -1;
+    a->has_retained = true;
+    return 0;
 }
 
 int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
@@ -103,9 +96,17 @@ int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
         if (fs_ldscript_load(o->ld, &lo, &a->ld, err) < 0)
             return -1;
     }
-    int loaded = o->elf_data ? fs_elf_load_mem(o->elf, o->elf_data, o->elf_len, &a->img, err)
-                             : fs_elf_load(o->elf, &a->img, err);
-    if (loaded < 0)
+    /* The file is read once: the ELF reader and every part that looks at
+     * section bytes (frozen modules, ROM use, the reference graph) share it. */
+    if (o->elf_data) {
+        a->data = o->elf_data;
+        a->len = o->elf_len;
+    } else {
+        if (fs_read_file(o->elf, FS_ELF_MAX_FILE_BYTES, "ELF file", &a->owned, &a->len, err) < 0)
+            return -1;
+        a->data = a->owned;
+    }
+    if (fs_elf_load_mem(o->elf, a->data, a->len, &a->img, err) < 0)
         return -1;
     fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct};
     if (fs_analyze(&a->img, &ao, &a->rep, err) < 0)
@@ -138,6 +139,7 @@ void fs_analysis_free(fs_analysis *a)
         fs_board_free(&a->board);
     fs_memmap_free(&a->ld);
     fs_image_free(&a->img);
+    free(a->owned);
     free(a->rules_dir);
     memset(a, 0, sizeof *a);
 }

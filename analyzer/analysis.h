@@ -3,7 +3,8 @@
  * runs it: the ELF, its regions (--ld / --board / inferred), the report, and
  * the optional parts (frozen modules, ROM use, map file, ROMFS image) that
  * add their findings to the same report, and the largest retained sizes of
- * the reference graph (refgraph.h) when the image has a symbol table.
+ * the reference graph when the caller hands in the function that computes
+ * them (opts.retained = fs_retained_for_analysis from refgraph.h).
  *
  * Every command that turns an ELF into an analysis (analyze, record, diff,
  * check, the server's ELF upload) goes through fs_analysis_run, so an ELF
@@ -23,7 +24,7 @@
 #include "mapfile.h"
 #include "model.h"
 #include "output.h"
-#include "refgraph.h"
+#include "retained.h"
 #include "romfs.h"
 #include "romsyms.h"
 #include "romuse.h"
@@ -43,6 +44,7 @@ typedef struct fs_analysis_opts {
     const char *romfs;               /* --romfs image, or NULL */
     const char *rom;                 /* --rom table, or NULL for the chip's own */
     double headroom_pct;             /* 0: the board's or 90 */
+    fs_retained_fn retained;         /* computes the retained part, or NULL for none */
 } fs_analysis_opts;
 
 typedef struct fs_analysis {
@@ -59,6 +61,9 @@ typedef struct fs_analysis {
     fs_retained retained;            /* largest retained sizes (refgraph.h) */
     bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained;
     char *rules_dir;
+    const uint8_t *data;             /* the ELF file's bytes (owned, or the caller's elf_data) */
+    size_t len;
+    unsigned char *owned;
 } fs_analysis;
 
 /* Run the whole analysis.  Returns 0, or -1 with err naming the file and

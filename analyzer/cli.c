@@ -170,3 +170,32 @@ int cli_write_json(FILE *out, json_t *doc)
 {
     return cli_write_json_with(out, doc, 0);
 }
+
+int cli_exec_full(int argc, char **argv)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        cli_error("%s: cannot find the running program: %s", argv[0], strerror(errno));
+        return FS_EXIT_INPUT;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        slash[1] = '\0';
+    char path[4200];
+    snprintf(path, sizeof path, "%s%s", slash ? self : "", FS_FULL_BINARY);
+    char **args = calloc((size_t)argc + 2, sizeof *args);
+    if (!args) {
+        cli_error("out of memory");
+        return FS_EXIT_INPUT;
+    }
+    args[0] = path;
+    for (int i = 0; i < argc; i++)
+        args[i + 1] = argv[i];
+    fflush(NULL);
+    execv(path, args);
+    cli_error("%s needs %s, which belongs next to flashsize: %s: %s", argv[0], FS_FULL_BINARY, path, strerror(errno));
+    free(args);
+    return FS_EXIT_INPUT;
+}

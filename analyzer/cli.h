@@ -43,6 +43,13 @@ int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok);
 typedef int (*cli_writer)(FILE *out, const void *ctx);
 int cli_write_output(const char *path, cli_writer writer, const void *ctx);
 
+/* The full binary, installed next to `flashsize`: the light `flashsize`
+ * carries the commands that need only libelf, jansson and inih, and hands
+ * every other command (SQLite, Capstone, libcurl, libmicrohttpd) to it, as
+ * git hands commands to git-NAME programs.  Only returns on failure (2). */
+#define FS_FULL_BINARY "flashsize-full"
+int cli_exec_full(int argc, char **argv);
+
 int cmd_analyze(int argc, char **argv);
 int cmd_boards(int argc, char **argv);
 int cmd_map(int argc, char **argv);

@@ -6,7 +6,14 @@
 #include "ldscript.h"
 #include "mapfile.h"
 #include "output.h"
+
+/* The light `flashsize` binary (FS_CORE_ONLY) links neither SQLite nor
+ * Capstone: recording (--db) and retained sizes (--retained) are done by
+ * the full binary, to which it hands the command over (cli_exec_full). */
+#ifndef FS_CORE_ONLY
+#include "refgraph.h"
 #include "store.h"
+#endif
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -34,6 +41,8 @@ static const char analyze_usage[] =
     "      --romfs IMAGE    a ROMFS image: its occupancy of the firmware's ROMFS partition\n"
     "      --rom FILE       ROM symbol table (default for ESP8266: rules/rom/esp8266.ld): ROM\n"
     "                       functions used, and copies the firmware carries of ROM functions\n"
+    "      --retained       add the largest retained sizes (reference graph: what each\n"
+    "                       symbol alone keeps linked; also done whenever --db records)\n"
     "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
     "  -o, --output FILE    write the report to FILE instead of standard output\n"
     "\n"
@@ -49,6 +58,7 @@ typedef struct analyze_args {
     const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs, *rom;
     const char *db, *project, *commit, *branch, *parent;
     int64_t pr, timestamp;
+    bool retained, recording;
     const char *search_dirs[MAX_LIST_OPTS];
     size_t nsearch_dirs;
     fs_ldsym defsyms[MAX_LIST_OPTS];
@@ -82,7 +92,7 @@ static int analyze_defsym(analyze_args *a, char *text)
 static int analyze_parse(int argc, char **argv, analyze_args *a)
 {
     enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS, OPT_ROM, OPT_DB, OPT_PROJECT,
-           OPT_COMMIT, OPT_BRANCH, OPT_PARENT, OPT_PR, OPT_TIMESTAMP };
+           OPT_COMMIT, OPT_BRANCH, OPT_PARENT, OPT_PR, OPT_TIMESTAMP, OPT_RETAINED };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},   {"board", required_argument, NULL, 'b'},
         {"ld", required_argument, NULL, OPT_LD},    {"defsym", required_argument, NULL, OPT_DEFSYM},
@@ -94,6 +104,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         {"commit", required_argument, NULL, OPT_COMMIT}, {"branch", required_argument, NULL, OPT_BRANCH},
         {"parent", required_argument, NULL, OPT_PARENT}, {"pr", required_argument, NULL, OPT_PR},
         {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
+        {"retained", no_argument, NULL, OPT_RETAINED},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     a->format = "text";
     optind = 1;
@@ -109,6 +120,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         case OPT_ROMFS: a->romfs = optarg; break;
         case OPT_ROM: a->rom = optarg; break;
         case OPT_DB: a->db = optarg; break;
+        case OPT_RETAINED: a->retained = true; break;
         case OPT_PROJECT: a->project = optarg; break;
         case OPT_COMMIT: a->commit = optarg; break;
         case OPT_BRANCH: a->branch = optarg; break;
@@ -151,8 +163,11 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         cli_error("analyze: recording a build needs --project, --commit and --board");
         return -1;
     }
+    a->recording = recording;
+#ifndef FS_CORE_ONLY
     if (recording && !a->db)
         a->db = fs_store_path(NULL);
+#endif
     if (optind == argc && a->map) {
         if (recording) {
             cli_error("analyze: a map without an ELF cannot be recorded");
@@ -213,6 +228,7 @@ done:
     return status;
 }
 
+#ifndef FS_CORE_ONLY
 /* Record the analysis in the store: one transaction, all or nothing. */
 static int analyze_record(const analyze_args *a, const fs_analysis *an, fs_error *err)
 {
@@ -231,6 +247,7 @@ static int analyze_record(const analyze_args *a, const fs_analysis *an, fs_error
                 a->project, board, a->commit, a->db);
     return rc;
 }
+#endif
 
 typedef struct analysis_job {
     const char *format;
@@ -254,6 +271,10 @@ int cmd_analyze(int argc, char **argv)
         return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
     if (!a.elf)
         return analyze_map_only(&a);
+#ifdef FS_CORE_ONLY
+    if (a.recording || a.retained)
+        return cli_exec_full(argc, argv);
+#endif
 
     int status = FS_EXIT_INPUT;
     fs_error err = {{0}};
@@ -270,14 +291,20 @@ int cmd_analyze(int argc, char **argv)
                            .romfs = a.romfs,
                            .rom = a.rom,
                            .headroom_pct = a.headroom};
+#ifndef FS_CORE_ONLY
+    if (a.retained || a.db)
+        ao.retained = fs_retained_for_analysis; /* the dashboard shows it for recorded builds */
+#endif
     if (fs_analysis_run(&ao, &an, &err) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }
+#ifndef FS_CORE_ONLY
     if (a.db && analyze_record(&a, &an, &err) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }
+#endif
     analysis_job job = {a.format, &an.rep, fs_analysis_output_opts(&an, a.top)};
     if (cli_write_output(a.output, analyze_write, &job) < 0)
         goto done;

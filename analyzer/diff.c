@@ -11,6 +11,7 @@
 #include "diff.h"
 
 #include "analysis.h"
+#include "refgraph.h"
 #include "forecast.h"
 
 #include "store.h"
@@ -58,7 +59,10 @@ static int input_elf(const char *path, const fs_input_opts *o, json_t **doc, fs_
     /* The same whole analysis `flashsize analyze` runs, so an ELF given here
      * yields the same document, findings and all. */
     fs_analysis an;
-    fs_analysis_opts ao = {.elf = path, .board = o ? o->board : NULL, .rules_dir = o ? o->rules_dir : NULL};
+    fs_analysis_opts ao = {.elf = path,
+                           .board = o ? o->board : NULL,
+                           .rules_dir = o ? o->rules_dir : NULL,
+                           .retained = fs_retained_for_analysis};
     int rc = -1;
     if (fs_analysis_run(&ao, &an, err) < 0)
         goto done;

@@ -2,6 +2,11 @@
  * main.c - the flashsize command: a table of subcommands.
  *
  * Adding a subcommand touches this table and one new cmd_NAME.c file.
+ *
+ * Built twice: as `flashsize-full` with every command, and (FS_CORE_ONLY) as
+ * the light `flashsize`, which links only libelf, jansson and inih so that
+ * `flashsize analyze` starts as fast as binutils' size; it hands the
+ * commands marked FULL to flashsize-full (cli_exec_full).
  */
 #include "cli.h"
 #include "model.h"
@@ -11,9 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef FS_CORE_ONLY
+#define FULL(fn) NULL
+#else
+#define FULL(fn) fn
+#endif
+
 static const struct {
     const char *name;
-    int (*run)(int argc, char **argv);
+    int (*run)(int argc, char **argv); /* NULL: run by flashsize-full */
     const char *summary;
 } commands[] = {
     {"analyze", cmd_analyze, "regions, sections, symbols and findings of a firmware ELF"},
@@ -23,18 +34,18 @@ static const struct {
     {"natmod", cmd_natmod, "sizes, relocations and ROM references of a native module (.mpy)"},
     {"frozen", cmd_frozen, "bytes per frozen module, shared parts and findings of a firmware ELF"},
     {"rom", cmd_rom, "ROM functions a firmware uses and the ROM functions it carries copies of"},
-    {"why", cmd_why, "the chains of references from the roots that keep a symbol linked"},
-    {"top", cmd_top, "symbols by retained size (everything only they keep in the image)"},
-    {"cut", cmd_cut, "symbols to remove, by retained size, to bring a region under its limit"},
-    {"diff", cmd_diff, "what changed between two builds (ELF, JSON or stored): text, JSON, PR Markdown"},
-    {"check", cmd_check, "size budgets (rules/budgets/*.ini) as a CI gate: exit 1 on a violation"},
-    {"record", cmd_record, "store a build (ELF or analysis JSON) in the size database"},
-    {"history", cmd_history, "a board's last builds from the size database, with deltas"},
-    {"bot", cmd_bot, "post or update the PR size-report comment and the commit status on GitHub"},
-    {"forecast", cmd_forecast, "each region's trend over a board's last builds and when it runs out"},
-    {"import", cmd_import, "load a folder of ELFs or JSON analyses (with a CSV of commits) into the database"},
-    {"serve", cmd_serve, "the size-budget service: JSON API, uploads with tokens, web dashboard"},
-    {"token", cmd_token, "create, revoke and list the upload tokens of `flashsize serve`"},
+    {"why", FULL(cmd_why), "the chains of references from the roots that keep a symbol linked"},
+    {"top", FULL(cmd_top), "symbols by retained size (everything only they keep in the image)"},
+    {"cut", FULL(cmd_cut), "symbols to remove, by retained size, to bring a region under its limit"},
+    {"diff", FULL(cmd_diff), "what changed between two builds (ELF, JSON or stored): text, JSON, PR Markdown"},
+    {"check", FULL(cmd_check), "size budgets (rules/budgets/*.ini) as a CI gate: exit 1 on a violation"},
+    {"record", FULL(cmd_record), "store a build (ELF or analysis JSON) in the size database"},
+    {"history", FULL(cmd_history), "a board's last builds from the size database, with deltas"},
+    {"bot", FULL(cmd_bot), "post or update the PR size-report comment and the commit status on GitHub"},
+    {"forecast", FULL(cmd_forecast), "each region's trend over a board's last builds and when it runs out"},
+    {"import", FULL(cmd_import), "load a folder of ELFs or JSON analyses (with a CSV of commits) into the database"},
+    {"serve", FULL(cmd_serve), "the size-budget service: JSON API, uploads with tokens, web dashboard"},
+    {"token", FULL(cmd_token), "create, revoke and list the upload tokens of `flashsize serve`"},
 };
 
 static void usage(FILE *out)
@@ -63,7 +74,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(name, commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return commands[i].run ? commands[i].run(argc - 1, argv + 1) : cli_exec_full(argc - 1, argv + 1);
     cli_error("unknown command '%s'", name);
     usage(stderr);
     return FS_EXIT_INPUT;

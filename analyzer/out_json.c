@@ -13,7 +13,7 @@
 
 #include "elfread.h"
 #include "frozen.h"
-#include "refgraph.h"
+#include "retained.h"
 #include "mapfile.h"
 #include "romfs.h"
 #include "romuse.h"

@@ -10,7 +10,7 @@
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
-#include "refgraph.h"
+#include "retained.h"
 #include "romfs.h"
 #include "romuse.h"
 

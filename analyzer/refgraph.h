@@ -46,6 +46,7 @@
 
 #include "analyze.h"
 #include "model.h"
+#include "retained.h"
 
 /* Versions of the JSON documents (docs/refgraph.md). */
 #define FS_REFGRAPH_SCHEMA_VERSION 1
@@ -217,26 +218,6 @@ const char *fs_cut_kind_name(fs_cut_kind k);
 
 /* ---- retained sizes for the whole analysis ------------------------------ */
 
-/* The analysis document's "retained" part: the method and the largest
- * retained sizes, owned copies (the graph is freed once they are taken). */
-#define FS_RETAINED_TOP 50
-#define FS_RETAINED_MAX_SYMBOLS 100000  /* larger symbol tables: skipped */
-
-typedef struct fs_retained_sym {
-    char *name, *section;
-    char *dominator;             /* immediate dominator's name, NULL for a root */
-    uint64_t size, retained;
-} fs_retained_sym;
-
-typedef struct fs_retained {
-    bool computed;               /* false: skipped, note says why */
-    char method[64];             /* "xtensa-decoder+data-scan", ... */
-    char note[512];
-    size_t nodes, edges, roots, unreferenced;
-    uint64_t total;
-    fs_retained_sym *syms; size_t nsyms;   /* largest first, at most top */
-} fs_retained;
-
 /* Build the graph of img (file bytes data[0..len), or read img->path when
  * data is NULL) with the names of o as soft roots, and keep the top symbols
  * by retained size.  An image without a symbol table, with more than
@@ -245,13 +226,10 @@ typedef struct fs_retained {
  * analysis does not depend on it.  -1 only when out of memory. */
 int fs_retained_compute(const fs_image *img, const uint8_t *data, size_t len, const fs_refgraph_opts *o, size_t top,
                         fs_retained *out, fs_error *err);
-void fs_retained_free(fs_retained *r);
-/* {"method", "nodes", "edges", "roots", "unreferenced", "total", "symbols":
- * [{"name", "size", "retained", "section", "dominator"}]}
- * or {"method": null, "skipped": NOTE, "symbols": []}; NULL on OOM. */
-json_t *fs_retained_json(const fs_retained *r);
-/* The "Largest retained sizes" table (top rows, 0 = all); 0 or -1. */
-int fs_retained_text(FILE *out, const fs_retained *r, size_t top);
+/* fs_retained_compute for a whole analysis (an fs_retained_fn): the board's
+ * roots file as soft roots, the top FS_RETAINED_TOP symbols. */
+int fs_retained_for_analysis(const fs_image *img, const uint8_t *data, size_t len, const char *rules_dir,
+                             const char *board, fs_retained *out, fs_error *err);
 
 /* ---- outputs ------------------------------------------------------------ */
 

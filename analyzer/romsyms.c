@@ -221,6 +221,28 @@ static int rs_check_duplicates(const fs_romtable *t, fs_error *err)
     return rc;
 }
 
+static const fs_romtable *rs_sorting; /* qsort has no context argument in C11 */
+
+static int rs_name_cmp(const void *a, const void *b)
+{
+    return strcmp(rs_sorting->syms[*(const size_t *)a].name, rs_sorting->syms[*(const size_t *)b].name);
+}
+
+/* Sort an index by name so that lookups are binary searches: a firmware
+ * has thousands of symbols to look up in the table. */
+static int rs_index(fs_romtable *t)
+{
+    t->by_name = malloc(t->nsyms * sizeof *t->by_name);
+    if (!t->by_name)
+        return -1;
+    for (size_t i = 0; i < t->nsyms; i++)
+        t->by_name[i] = i;
+    rs_sorting = t;
+    qsort(t->by_name, t->nsyms, sizeof *t->by_name, rs_name_cmp);
+    rs_sorting = NULL;
+    return 0;
+}
+
 int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -247,6 +269,10 @@ int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
         fs_romtable_free(out);
         return fs_fail(err, "%s: no symbol assignments (not a ROM table)", path);
     }
+    if (rs_index(out) < 0) {
+        fs_romtable_free(out);
+        return fs_fail(err, "%s: out of memory", path);
+    }
     return 0;
 }
 
@@ -257,15 +283,25 @@ void fs_romtable_free(fs_romtable *t)
     for (size_t i = 0; i < t->nsyms; i++)
         free(t->syms[i].name);
     free(t->syms);
+    free(t->by_name);
     free(t->path);
     memset(t, 0, sizeof *t);
 }
 
 const fs_romsym *fs_romtable_find(const fs_romtable *t, const char *name)
 {
-    for (size_t i = 0; i < t->nsyms; i++)
-        if (strcmp(t->syms[i].name, name) == 0)
-            return &t->syms[i];
+    size_t lo = 0, hi = t->by_name ? t->nsyms : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const fs_romsym *s = &t->syms[t->by_name[mid]];
+        int c = strcmp(name, s->name);
+        if (c == 0)
+            return s;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
     return NULL;
 }
 

@@ -20,6 +20,7 @@ typedef struct fs_romtable {
     char *path;
     fs_romsym *syms; /* in file order */
     size_t nsyms;
+    size_t *by_name; /* indexes into syms sorted by name, for fs_romtable_find */
 } fs_romtable;
 
 int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err);

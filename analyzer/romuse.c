@@ -38,9 +38,21 @@ static ru_addr *ru_find_addr(ru_addr *v, size_t n, uint64_t addr)
 }
 
 /* Count aligned words equal to a table address in every loaded section. */
+static void ru_count_word(ru_addr *v, size_t n, uint64_t x)
+{
+    ru_addr *a = ru_find_addr(v, n, x);
+    if (a)
+        a->refs++;
+}
+
 static void ru_count_refs(const fs_image *img, const uint8_t *data, size_t len, ru_addr *v, size_t n)
 {
+    if (n == 0)
+        return;
     unsigned w = img->elf_class == 64 ? 8 : 4;
+    const uint16_t probe = 1;
+    bool host_big = *(const uint8_t *)&probe == 0;
+    bool swap = host_big != img->big_endian; /* words are read with memcpy, so in host order */
     for (size_t i = 0; i < img->nsections; i++) {
         const fs_section *s = &img->sections[i];
         if (s->type != 1 /* SHT_PROGBITS */ || !(s->flags & 2 /* SHF_ALLOC */))
@@ -48,13 +60,30 @@ static void ru_count_refs(const fs_image *img, const uint8_t *data, size_t len, 
         if (s->offset > len || s->size > len - s->offset)
             continue;
         const uint8_t *p = data + s->offset;
-        for (uint64_t off = (4 - (s->addr & 3)) & 3; off + w <= s->size; off += 4) {
-            uint64_t x = 0;
-            for (unsigned b = 0; b < w; b++)
-                x |= (uint64_t)p[off + (img->big_endian ? w - 1 - b : b)] << (8 * b);
-            ru_addr *a = ru_find_addr(v, n, x);
-            if (a)
-                a->refs++;
+        uint64_t lo = v[0].addr, span = v[n - 1].addr - lo;
+        uint64_t off = (4 - (s->addr & 3)) & 3;
+        if (w == 4 && !swap) {
+            /* the common case (32-bit, same byte order as the host): a tight loop */
+            for (; off + 4 <= s->size; off += 4) {
+                uint32_t word;
+                memcpy(&word, p + off, 4);
+                if ((uint64_t)word - lo <= span)
+                    ru_count_word(v, n, word);
+            }
+            continue;
+        }
+        for (; off + w <= s->size; off += 4) {
+            uint64_t x;
+            if (w == 4) {
+                uint32_t word;
+                memcpy(&word, p + off, 4);
+                x = swap ? __builtin_bswap32(word) : word;
+            } else {
+                memcpy(&x, p + off, 8);
+                x = swap ? __builtin_bswap64(x) : x;
+            }
+            if (x - lo <= span) /* most words are not in the ROM's address range */
+                ru_count_word(v, n, x);
         }
     }
 }

@@ -92,6 +92,15 @@ expect_out "cortex-m: .data loaded from FLASH" "(loaded from FLASH)"
 run 0 "stripped image" analyze $S/esp8266-fits-stripped.elf
 expect_out "stripped image says so" "(stripped)"
 
+# --- the light binary and flashsize-full ----------------------------------------
+check "flashsize links neither SQLite, Capstone, libcurl nor libmicrohttpd" \
+  sh -c "! ldd '$FLASHSIZE' | grep -E -q 'sqlite|capstone|curl|microhttpd'"
+run 0 "retained sizes are not computed by default" analyze --format json $S/esp8266-fits.elf
+check "plain analyze: retained is null" jq -e '.retained == null' "$OUT"
+run 0 "--retained hands over to flashsize-full" analyze --retained --format json $S/esp8266-fits.elf
+check "--retained: the largest retained sizes" jq -e '(.retained.symbols | length) > 0 and (.retained.method | type) == "string"' "$OUT"
+run 0 "a full-only command through the light binary" history --help
+
 # --- boards ---------------------------------------------------------------
 run 0 "boards" boards
 check "boards lists at least six" test "$(wc -l <"$OUT")" -ge 6

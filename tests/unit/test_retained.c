@@ -39,7 +39,7 @@ static uint64_t alloc_total(const char *name)
 
 static json_t *analysis_doc(const char *elf)
 {
-    fs_analysis_opts o = {.elf = elf, .rules_dir = "rules"};
+    fs_analysis_opts o = {.elf = elf, .rules_dir = "rules", .retained = fs_retained_for_analysis};
     fs_analysis a;
     fs_error err;
     if (fs_analysis_run(&o, &a, &err) != 0)
