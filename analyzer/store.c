@@ -25,6 +25,7 @@
 #include <time.h>
 
 #define STORE_APP_ID 0x46534442 /* "FSDB" in PRAGMA application_id */
+#define STORE_MMAP_BYTES "268435456" /* 256 MiB of the file mapped, per connection */
 
 /* Statements prepared once per handle (SQLITE_PREPARE_PERSISTENT) and reset
  * after each use; a statement still in use when the same SQL is asked for
@@ -100,6 +101,40 @@ static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
     "ALTER TABLE symsets ADD COLUMN base_id INTEGER REFERENCES symsets(id);"
     "ALTER TABLE symsets ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX symsets_base ON symsets(base_id);",
+    /* v3: per-build summary columns, so a board's history is one indexed
+     * query without decoding anything: the ids of the error findings (a
+     * JSON array) and the regions' used and length (a JSON object by
+     * name, in order); an index for "the newest build of a branch" and a
+     * covering one for the history (replacing builds_board_time).  The
+     * table is rebuilt so that doc (kilobytes, in overflow pages) stays the
+     * last column: reading the columns before it never touches its pages.
+     * Runs with foreign keys off (store_migrate), so dropping the old
+     * table does not cascade to regions, sections, frozen and findings. */
+    "CREATE TABLE builds_v3(id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id),"
+    "  board_id INTEGER NOT NULL REFERENCES boards(id),"
+    "  commit_sha TEXT NOT NULL, branch TEXT, parent_sha TEXT, pr INTEGER NOT NULL DEFAULT 0,"
+    "  timestamp INTEGER NOT NULL, tool_version TEXT, chip TEXT,"
+    "  main_region TEXT, main_used INTEGER, main_length INTEGER,"
+    "  symset_id INTEGER NOT NULL REFERENCES symsets(id),"
+    "  errors_json TEXT, regions_json TEXT,"
+    "  doc TEXT NOT NULL,"
+    "  UNIQUE(project_id, board_id, commit_sha));"
+    "INSERT INTO builds_v3 SELECT b.id, b.project_id, b.board_id, b.commit_sha, b.branch, b.parent_sha, b.pr,"
+    "  b.timestamp, b.tool_version, b.chip, b.main_region, b.main_used, b.main_length, b.symset_id,"
+    "  (SELECT json_group_array(fid) FROM (SELECT fid FROM findings f"
+    "    WHERE f.build_id = b.id AND f.severity = 'error' ORDER BY f.seq)),"
+    "  (SELECT json_group_object(name, json_object('used', used, 'length', length)) FROM"
+    "    (SELECT name, used, length FROM regions r WHERE r.build_id = b.id ORDER BY r.seq)),"
+    "  b.doc FROM builds b ORDER BY b.id;"
+    "DROP TABLE builds;"
+    "ALTER TABLE builds_v3 RENAME TO builds;"
+    "CREATE INDEX builds_commit ON builds(commit_sha);"
+    "CREATE INDEX builds_symset ON builds(symset_id);"
+    "CREATE INDEX builds_branch_time ON builds(project_id, board_id, branch, timestamp, id);"
+    /* A board's history newest first, answered from the index alone. */
+    "CREATE INDEX builds_history ON builds(board_id, timestamp, id, project_id, branch, commit_sha, parent_sha,"
+    "  pr, main_region, main_used, main_length, errors_json, regions_json);",
 };
 
 /* ---- analysis documents --------------------------------------------------- */
@@ -383,10 +418,8 @@ static int store_check_version(fs_store *s, int64_t *version, fs_error *err)
     return 0;
 }
 
-static int store_migrate(fs_store *s, int64_t version, fs_error *err)
+static int store_migrate_tx(fs_store *s, int64_t version, fs_error *err)
 {
-    if (version == FS_STORE_SCHEMA_VERSION)
-        return 0; /* nothing to do: no write lock needed */
     if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
         return -1;
     if (store_check_version(s, &version, err) < 0)
@@ -407,6 +440,21 @@ static int store_migrate(fs_store *s, int64_t version, fs_error *err)
 fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+static int store_migrate(fs_store *s, int64_t version, fs_error *err)
+{
+    if (version == FS_STORE_SCHEMA_VERSION)
+        return 0; /* nothing to do: no write lock needed */
+    /* Tables are rebuilt (v3): no cascades while the old one is dropped.
+     * This can only be switched outside a transaction. */
+    if (store_exec(s, "PRAGMA foreign_keys = OFF", err) < 0)
+        return -1;
+    fs_error later;
+    int rc = store_migrate_tx(s, version, err);
+    if (store_exec(s, "PRAGMA foreign_keys = ON", rc < 0 ? &later : err) < 0)
+        rc = -1;
+    return rc;
 }
 
 int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err)
@@ -442,6 +490,9 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, s->busy_ms);
+    /* Read pages through a memory map, not a read() and a copy each: a
+     * hint SQLite may ignore (then it reads as before). */
+    sqlite3_exec(s->db, "PRAGMA mmap_size = " STORE_MMAP_BYTES, NULL, NULL, NULL);
     if (!ro && sqlite3_db_readonly(s->db, "main") == 1) {
         fs_fail(err, "%s: cannot write the database: the file is read-only", path);
         goto fail;
@@ -1131,9 +1182,9 @@ static char *rec_doc_text(recorder *r, const json_t *doc)
     return text;
 }
 
-/* Insert the build row, or update it in place when the commit is known. */
-static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t symset, const char *text,
-                     int64_t *id, int64_t *old_symset)
+/* The build row: inserted, or updated in place when the commit is known. */
+static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t symset, const char *text,
+                         const char *errors, const char *regions, int64_t *id, int64_t *old_symset)
 {
     int64_t project, board;
     if (rec_named(r, "projects", m->project, &project) < 0 || rec_named(r, "boards", m->board, &board) < 0)
@@ -1158,13 +1209,13 @@ static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int
         return store_fail(r->s, r->err, "looking up the build");
     const char *sql = *id ? "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
                             " timestamp=?, tool_version=?, chip=?, main_region=?, main_used=?, main_length=?,"
-                            " symset_id=?, doc=? WHERE id=?"
+                            " symset_id=?, doc=?, errors_json=?, regions_json=? WHERE id=?"
                           : "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
-                            " tool_version, chip, main_region, main_used, main_length, symset_id, doc, id)"
-                            " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))";
-    st = store_prep(r->s, r->err, sql, "iisssiisssiiisi", project, board, m->commit, m->branch, m->parent, m->pr, ts,
-                    tool, jstr(doc, "chip"), main ? jstr(main, "name") : NULL, main ? ju64(main, "used") : 0,
-                    main ? ju64(main, "length") : 0, symset, text, *id);
+                            " tool_version, chip, main_region, main_used, main_length, symset_id, doc, errors_json,"
+                            " regions_json, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))";
+    st = store_prep(r->s, r->err, sql, "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr,
+                    ts, tool, jstr(doc, "chip"), main ? jstr(main, "name") : NULL, main ? ju64(main, "used") : 0,
+                    main ? ju64(main, "length") : 0, symset, text, errors, regions, *id);
     if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
         return -1;
     if (!*id)
@@ -1179,6 +1230,49 @@ static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int
     return 0;
 }
 
+/* The summary columns of schema v3: ids of the error findings as a JSON
+ * array, and {"REGION": {"used", "length"}} in the regions' order.  NULL
+ * when out of memory. */
+static char *rec_errors_json(const json_t *findings)
+{
+    json_t *a = json_array();
+    size_t i;
+    const json_t *e;
+    json_array_foreach(findings, i, e)
+        if (strcmp(jstr(e, "severity"), "error") == 0)
+            json_array_append_new(a, json_string(jstr(e, "id")));
+    char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return text;
+}
+
+static char *rec_regions_json(const json_t *regions)
+{
+    json_t *o = json_object();
+    size_t i;
+    const json_t *e;
+    json_array_foreach(regions, i, e)
+        json_object_set_new(o, jstr(e, "name"),
+                            json_pack("{s:I,s:I}", "used", (json_int_t)ju64(e, "used"), "length",
+                                      (json_int_t)ju64(e, "length")));
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return text;
+}
+
+/* Insert the build row, or update it in place when the commit is known. */
+static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t symset, const char *text,
+                     int64_t *id, int64_t *old_symset)
+{
+    char *errors = rec_errors_json(json_object_get(doc, "findings"));
+    char *regions = rec_regions_json(json_object_get(doc, "regions"));
+    int rc = !errors || !regions ? fs_fail(r->err, "%s: out of memory", r->s->path)
+                                 : rec_build_row(r, doc, m, symset, text, errors, regions, id, old_symset);
+    free(errors);
+    free(regions);
+    return rc;
+}
+
 static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t *build_id)
 {
     fs_store *s = r->s;
@@ -1190,7 +1284,7 @@ static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64
     fs_symrec *recs = NULL;
     size_t nrecs = 0;
     const json_t *syms = json_object_get(doc, "symbols");
-    int64_t symset, id, old_symset, base;
+    int64_t symset, id = 0, old_symset = 0, base;
     char *text = NULL;
     int rc = -1;
     if (rec_records(r, syms, &recs, &nrecs) < 0 || rec_hook(r, "symbols") < 0 || rec_base(r, m, &base) < 0 ||

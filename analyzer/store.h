@@ -41,7 +41,7 @@
 
 #include <jansson.h>
 
-#define FS_STORE_SCHEMA_VERSION 2
+#define FS_STORE_SCHEMA_VERSION 3
 #define FS_STORE_DEFAULT_PATH   "flashsize.db"
 #define FS_STORE_BUSY_MS        5000   /* default wait for another writer */
 #define FS_STORE_SNAPSHOT_EVERY 32     /* longest chain: a snapshot and 31 deltas */

@@ -23,7 +23,6 @@
  *   - SQL is prepared with bound parameters only.
  */
 #include "analysis.h"
-#include "refgraph.h"
 #include "analyze.h"
 #include "auth.h"
 #include "board.h"
@@ -462,8 +461,7 @@ static int api_analyze_elf(const srv_ctx *ctx, const char *board_name, const uns
                            .elf_data = data,
                            .elf_len = len,
                            .rules_dir = ctx->cfg->rules_dir,
-                           .board = known_board ? board_name : NULL,
-                           .retained = fs_retained_for_analysis};
+                           .board = known_board ? board_name : NULL};
     int rc = -1;
     if (fs_analysis_run(&ao, &an, err) < 0)
         goto done;
@@ -684,26 +682,6 @@ static json_t *api_regions(api_call *c, sqlite3_stmt *st, int64_t id)
 static const char api_row_cols[] =
     "b.id, b.commit_sha, b.branch, b.parent_sha, b.pr, b.timestamp, b.main_region, b.main_used, b.main_length";
 
-/* One history/latest row as JSON (columns as api_row_cols). */
-static json_t *api_row_json(api_call *c, sqlite3_stmt *st, sqlite3_stmt *regions, sqlite3_stmt **errs)
-{
-    int64_t id = sqlite3_column_int64(st, 0);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(id));
-    json_object_set_new(o, "commit", api_col_str(st, 1));
-    json_object_set_new(o, "branch", api_col_str(st, 2));
-    json_object_set_new(o, "parent", api_col_str(st, 3));
-    json_object_set_new(o, "pr", sqlite3_column_int64(st, 4) ? json_integer(sqlite3_column_int64(st, 4)) : json_null());
-    json_object_set_new(o, "timestamp", json_integer(sqlite3_column_int64(st, 5)));
-    json_object_set_new(o, "main_region", api_col_str(st, 6));
-    json_object_set_new(o, "used", json_integer(sqlite3_column_int64(st, 7)));
-    json_object_set_new(o, "length", json_integer(sqlite3_column_int64(st, 8)));
-    json_object_set_new(o, "errors", api_error_ids(c, errs, id));
-    if (regions)
-        json_object_set_new(o, "regions", api_regions(c, regions, id));
-    return o;
-}
-
 static void api_boards(api_call *c, const char *project)
 {
     sqlite3_stmt *st, *reg = NULL, *errs = NULL;
@@ -768,6 +746,165 @@ static void api_boards(api_call *c, const char *project)
     srv_reply_json(c->resp, 200, json_pack("{s:s,s:o}", "project", project, "boards", arr));
 }
 
+/* ---- the history, written out directly ---------------------------------------- */
+
+/* An answer built as text: a history of 1000 builds is one pass over the
+ * rows into a buffer sized for them, with no JSON objects in between. */
+typedef struct api_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} api_buf;
+
+static void api_buf_put(api_buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void api_buf_puts(api_buf *b, const char *s)
+{
+    api_buf_put(b, s, strlen(s));
+}
+
+/* "key":v (key is a plain word) */
+static void api_buf_int(api_buf *b, const char *key, int64_t v)
+{
+    char tmp[32], *end = tmp + sizeof tmp, *p = end;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    api_buf_put(b, "\"", 1);
+    api_buf_puts(b, key);
+    api_buf_put(b, "\":", 2);
+    api_buf_put(b, p, (size_t)(end - p));
+}
+
+/* A JSON string of s, or null for NULL and for bytes that are not UTF-8
+ * (as jansson would refuse them). */
+static void api_buf_str(api_buf *b, const unsigned char *s)
+{
+    bool ascii = true;
+    for (const unsigned char *q = s; s && *q; q++)
+        ascii &= *q < 0x80;
+    json_t *probe = s && !ascii ? json_string((const char *)s) : NULL;
+    if (!s || (!ascii && !probe)) {
+        api_buf_puts(b, "null");
+        return;
+    }
+    json_decref(probe);
+    api_buf_put(b, "\"", 1);
+    const unsigned char *run = s;
+    for (const unsigned char *q = s;; q++) {
+        if (*q && *q >= 0x20 && *q != '"' && *q != '\\')
+            continue;
+        api_buf_put(b, (const char *)run, (size_t)(q - run));
+        if (!*q)
+            break;
+        char esc[8];
+        snprintf(esc, sizeof esc, *q == '"' || *q == '\\' ? "\\%c" : "\\u%04x", *q);
+        api_buf_puts(b, esc);
+        run = q + 1;
+    }
+    api_buf_put(b, "\"", 1);
+}
+
+/* A column holding JSON text, or fallback when it is NULL. */
+static void api_buf_raw(api_buf *b, sqlite3_stmt *st, int col, const char *fallback)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    api_buf_puts(b, t ? (const char *)t : fallback);
+}
+
+/* The history's columns: schema v3 keeps the errors and regions as JSON in
+ * the builds row; a v2 file opened read-only computes them per row. */
+static const char api_hist_v3[] = "b.errors_json, b.regions_json";
+static const char api_hist_v2[] =
+    "(SELECT json_group_array(fid) FROM (SELECT fid FROM findings f WHERE f.build_id = b.id"
+    "   AND f.severity = 'error' ORDER BY f.seq)),"
+    " (SELECT json_group_object(name, json_object('used', used, 'length', length)) FROM"
+    "   (SELECT name, used, length FROM regions r WHERE r.build_id = b.id ORDER BY r.seq))";
+
+static sqlite3_stmt *api_history_query(api_call *c, const char *summary)
+{
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "SELECT %s, %s FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards o ON o.id = b.board_id"
+             " WHERE p.name = ?1 AND o.name = ?2 AND (?3 IS NULL OR b.branch = ?3)"
+             " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
+             " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
+             api_row_cols, summary);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->conn->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+/* One row (columns as api_row_cols, then errors and regions JSON). */
+static void api_history_row(api_buf *b, sqlite3_stmt *st)
+{
+    api_buf_put(b, "{", 1);
+    api_buf_int(b, "id", sqlite3_column_int64(st, 0));
+    api_buf_puts(b, ",\"commit\":");
+    api_buf_str(b, sqlite3_column_text(st, 1));
+    api_buf_puts(b, ",\"branch\":");
+    api_buf_str(b, sqlite3_column_text(st, 2));
+    api_buf_puts(b, ",\"parent\":");
+    api_buf_str(b, sqlite3_column_text(st, 3));
+    api_buf_put(b, ",", 1);
+    if (sqlite3_column_int64(st, 4))
+        api_buf_int(b, "pr", sqlite3_column_int64(st, 4));
+    else
+        api_buf_puts(b, "\"pr\":null");
+    api_buf_put(b, ",", 1);
+    api_buf_int(b, "timestamp", sqlite3_column_int64(st, 5));
+    api_buf_puts(b, ",\"main_region\":");
+    api_buf_str(b, sqlite3_column_text(st, 6));
+    api_buf_put(b, ",", 1);
+    api_buf_int(b, "used", sqlite3_column_int64(st, 7));
+    api_buf_put(b, ",", 1);
+    api_buf_int(b, "length", sqlite3_column_int64(st, 8));
+    api_buf_puts(b, ",\"errors\":");
+    api_buf_raw(b, st, 9, "[]");
+    api_buf_puts(b, ",\"regions\":");
+    api_buf_raw(b, st, 10, "{}");
+    api_buf_put(b, "}", 1);
+}
+
+/* The board's budget evaluated on build id, as JSON text (null without
+ * rules).  The summary is enough: without a base, rules on new symbols are
+ * skipped, and no other rule reads the symbols. */
+static void api_history_budget(api_call *c, api_buf *b, const char *board, int64_t id)
+{
+    json_t *budget = NULL, *doc = NULL;
+    fs_error err;
+    if (id && fs_store_load_summary(c->conn->store, id, &doc, &err) == 0)
+        budget = api_budget_json(c->ctx, board, doc, NULL);
+    json_decref(doc);
+    char *text = budget ? json_dumps(budget, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    api_buf_puts(b, text ? text : "null");
+    free(text);
+    json_decref(budget);
+}
+
 static void api_history(api_call *c, const char *project, const char *board)
 {
     const char *branch = srv_arg(c->req, "branch"), *since = srv_arg(c->req, "since"),
@@ -785,18 +922,8 @@ static void api_history(api_call *c, const char *project, const char *board)
     bool capped = limit > SRV_MAX_RESULTS;
     if (capped)
         limit = SRV_MAX_RESULTS;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT %s FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards o ON o.id = b.board_id"
-             " WHERE p.name = ?1 AND o.name = ?2 AND (?3 IS NULL OR b.branch = ?3)"
-             " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
-             " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
-             api_row_cols);
-    sqlite3_stmt *st, *reg = NULL, *errs = NULL;
-    if (sqlite3_prepare_v2(c->conn->db, sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->conn->db, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq", -1,
-                           &reg, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
+    sqlite3_stmt *st = api_history_query(c, api_hist_v3);
+    if (!st && !(st = api_history_query(c, api_hist_v2))) {
         api_db_error(c, "reading the history");
         return;
     }
@@ -807,39 +934,48 @@ static void api_history(api_call *c, const char *project, const char *board)
     sqlite3_bind_int64(st, 4, t0);
     sqlite3_bind_int64(st, 5, t1);
     sqlite3_bind_int64(st, 6, limit);
-    json_t *arr = json_array();
+    api_buf b = {0};
+    /* A row is about 350 bytes: one allocation for the usual answer. */
+    if (!(b.p = malloc(b.cap = 4096 + (size_t)limit * 400)))
+        b.oom = true, b.cap = 0;
+    api_buf_puts(&b, "{\"project\":");
+    api_buf_str(&b, (const unsigned char *)project);
+    api_buf_puts(&b, ",\"board\":");
+    api_buf_str(&b, (const unsigned char *)board);
+    api_buf_puts(&b, ",\"branch\":");
+    api_buf_str(&b, (const unsigned char *)branch);
+    api_buf_put(&b, ",", 1);
+    api_buf_int(&b, "limit", limit);
+    api_buf_puts(&b, capped ? ",\"limit_capped\":true,\"builds\":[" : ",\"limit_capped\":false,\"builds\":[");
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, api_row_json(c, st, reg, &errs));
+    int64_t newest = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (newest)
+            api_buf_put(&b, ",", 1);
+        else
+            newest = sqlite3_column_int64(st, 0);
+        api_history_row(&b, st);
+    }
     sqlite3_finalize(st);
-    sqlite3_finalize(reg);
-    sqlite3_finalize(errs);
     if (rc != SQLITE_DONE) {
-        json_decref(arr);
+        free(b.p);
         api_db_error(c, "reading the history");
         return;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "project", json_string(project));
-    json_object_set_new(o, "board", json_string(board));
-    json_object_set_new(o, "branch", api_str_or_null(branch));
-    json_object_set_new(o, "limit", json_integer(limit));
-    json_object_set_new(o, "limit_capped", json_boolean(capped));
-    json_object_set_new(o, "builds", arr);
     /* Budget limits for the chart's budget lines (evaluated on the newest build). */
-    json_t *budget = json_null();
-    if (json_array_size(arr)) {
-        json_t *doc = NULL;
-        fs_error err;
-        int64_t newest = json_integer_value(json_object_get(json_array_get(arr, 0), "id"));
-        if (fs_store_load(c->conn->store, newest, &doc, NULL, &err) == 0) {
-            json_decref(budget);
-            budget = api_budget_json(c->ctx, board, doc, NULL);
-            json_decref(doc);
-        }
+    api_buf_puts(&b, "],\"budget\":");
+    api_history_budget(c, &b, board, newest);
+    api_buf_put(&b, "}", 1);
+    if (b.oom) {
+        free(b.p);
+        srv_reply_error(c->resp, 500, "out of memory writing the history");
+        return;
     }
-    json_object_set_new(o, "budget", budget);
-    srv_reply_json(c->resp, 200, o);
+    free(c->resp->body);
+    c->resp->body = b.p;
+    c->resp->len = b.len;
+    c->resp->status = 200;
+    c->resp->content_type = "application/json";
 }
 
 static int api_symbol_size_cmp(const void *x, const void *y)

@@ -186,11 +186,132 @@ static void test_two_writers(void **state)
     remove_db(db);
 }
 
+/* One text column of build id (malloc'd, NULL for SQL NULL). */
+static char *build_text(const char *db, const char *col, int id)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT %s FROM builds WHERE id = %d", col, id);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    char *out = t ? strdup((const char *)t) : NULL;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
+/* The summary columns agree with the document: error ids in order, and
+ * used/length of every region by name. */
+static void assert_summary(const char *db, int id, const json_t *doc)
+{
+    char *errors = build_text(db, "errors_json", id), *regions = build_text(db, "regions_json", id);
+    assert_non_null(errors);
+    assert_non_null(regions);
+    json_t *e = json_loads(errors, 0, NULL), *r = json_loads(regions, 0, NULL);
+    assert_true(json_is_array(e));
+    assert_true(json_is_object(r));
+    json_t *want = json_array();
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(doc, "findings"), i, f)
+        if (strcmp(json_string_value(json_object_get(f, "severity")), "error") == 0)
+            json_array_append(want, json_object_get(f, "id"));
+    assert_true(json_equal(e, want));
+    json_t *reg;
+    assert_int_equal(json_object_size(r), json_array_size(json_object_get(doc, "regions")));
+    json_array_foreach(json_object_get(doc, "regions"), i, reg) {
+        json_t *got = json_object_get(r, json_string_value(json_object_get(reg, "name")));
+        assert_non_null(got);
+        assert_true(json_equal(json_object_get(got, "used"), json_object_get(reg, "used")));
+        assert_true(json_equal(json_object_get(got, "length"), json_object_get(reg, "length")));
+    }
+    json_decref(want);
+    json_decref(e);
+    json_decref(r);
+    free(errors);
+    free(regions);
+}
+
+/* Schema v3's summary columns: written at record time, and filled by the
+ * migration of a v2 file from the regions and findings tables. */
+static void test_summary_columns(void **state)
+{
+    (void)state;
+    char *db = tmp_db();
+    json_t *over = analyze_sample("esp8266-irom0-overflow"), *fits = analyze_sample("esp8266-fits");
+    fs_store *s = open_store(db);
+    fs_error err;
+    assert_int_equal(record(s, over, "dddd0001", &err), 1);
+    assert_int_equal(record(s, fits, "dddd0002", &err), 2);
+    fs_store_close(s);
+    assert_int_equal(count_rows(db, "PRAGMA user_version"), 3);
+    assert_summary(db, 1, over);
+    assert_summary(db, 2, fits);
+    /* the overflow sample has exactly one error, irom0-overflow */
+    char *e1 = build_text(db, "errors_json", 1), *e2 = build_text(db, "errors_json", 2);
+    assert_string_equal(e1, "[\"irom0-overflow\"]");
+    assert_string_equal(e2, "[]");
+    free(e1);
+    free(e2);
+
+    /* Make it a v2 file again, as schema v2 wrote it. */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "DROP INDEX builds_branch_time; DROP INDEX builds_history;"
+                                  " CREATE INDEX builds_board_time ON builds(board_id, timestamp, id);"
+                                  " ALTER TABLE builds DROP COLUMN errors_json;"
+                                  " ALTER TABLE builds DROP COLUMN regions_json; PRAGMA user_version = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(count_rows(db, "PRAGMA user_version"), 2);
+    int64_t regions = count_rows(db, "SELECT count(*) FROM regions"),
+            findings = count_rows(db, "SELECT count(*) FROM findings"),
+            sections = count_rows(db, "SELECT count(*) FROM sections");
+    assert_int_equal(regions, (int64_t)(json_array_size(json_object_get(over, "regions")) +
+                                        json_array_size(json_object_get(fits, "regions"))));
+    assert_true(findings > 0 && sections > 0);
+    /* Read-only: read as it is, not migrated. */
+    fs_store_opts ro = {.readonly = true};
+    assert_int_equal(fs_store_open(db, &ro, &s, &err), 0);
+    assert_reads_back(s, 1, over);
+    fs_store_close(s);
+    assert_int_equal(count_rows(db, "PRAGMA user_version"), 2);
+    /* Opened for writing: migrated, the columns filled from the tables. */
+    s = open_store(db);
+    fs_store_close(s);
+    assert_int_equal(count_rows(db, "PRAGMA user_version"), 3);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('builds_branch_time',"
+                                    " 'builds_history')"), 2);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'builds_board_time'"), 0);
+    /* the table was rebuilt: nothing cascaded to the child tables */
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM regions"), regions);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM findings"), findings);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM sections"), sections);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 2);
+    assert_summary(db, 1, over);
+    assert_summary(db, 2, fits);
+    e1 = build_text(db, "errors_json", 1);
+    assert_string_equal(e1, "[\"irom0-overflow\"]");
+    free(e1);
+    s = open_store(db);
+    assert_reads_back(s, 2, fits);
+    fs_store_close(s);
+    json_decref(over);
+    json_decref(fits);
+    remove_db(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_after_rollback),
         cmocka_unit_test(test_two_writers),
+        cmocka_unit_test(test_summary_columns),
     };
     return cmocka_run_group_tests_name("storecache", tests, NULL, NULL);
 }
