@@ -30,9 +30,8 @@ for s in esp8266-window esp8266-fits; do
   "$fs" analyze --top 8 "$S/$s.elf"
 done
 echo
-echo "== flashsize analyze --board stm32-pybv10 is for real pyboards; the Cortex-M sample uses its own script: =="
-"$fs" analyze --ld samples/ld/cortex_m4.ld --top 5 "$S/cortex-m4.elf" 2>/dev/null ||
-  "$fs" analyze --top 5 "$S/cortex-m4.elf"
+echo "== flashsize analyze --ld samples/ld/cortex_m4.ld $S/cortex-m4.elf (a Cortex-M image and its linker script) =="
+"$fs" analyze --ld samples/ld/cortex_m4.ld --top 5 "$S/cortex-m4.elf"
 
 # The dashboard: a database seeded with the samples, served on 127.0.0.1:8080
 # until Ctrl-C (scripts/serve-demo.sh; FLASHSIZE_DEMO_SERVE=0 skips it).
