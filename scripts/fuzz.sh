@@ -41,7 +41,7 @@ max_len() {
     mapfile | analysis_json) echo 65536 ;;
     romsyms | ldscript) echo 32768 ;;
     romfs) echo 16384 ;;
-    mpy | natmod | board) echo 4096 ;;
+    mpy | natmod | board | budget) echo 4096 ;;
     *) echo 4096 ;;
   esac
 }

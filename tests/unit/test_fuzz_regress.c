@@ -25,6 +25,7 @@
 #include "../fuzz/fuzz_archive.c"
 #include "../fuzz/fuzz_analyze.c"
 #include "../fuzz/fuzz_board.c"
+#include "../fuzz/fuzz_budget.c"
 #include "../fuzz/fuzz_elf.c"
 #include "../fuzz/fuzz_frozen.c"
 #include "../fuzz/fuzz_ldscript.c"
@@ -47,6 +48,7 @@ static const harness harnesses[] = {
     {"archive", fuzz_archive_run},
     {"analyze", fuzz_analyze_run},
     {"board", fuzz_board_run},
+    {"budget", fuzz_budget_run},
     {"elf", fuzz_elf_run},
     {"frozen", fuzz_frozen_run},
     {"ldscript", fuzz_ldscript_run},
