@@ -129,6 +129,17 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
 # The replay test includes every harness (tests/fuzz/*.c).
 $(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 
+# fuzz_request drives the server's handlers: the server objects are linked
+# in, and libmicrohttpd's header/argument lookup is wrapped so that it reads
+# the fuzzed request (tests/fuzz/fuzz_request.c).  The replay test includes
+# that harness, so it links the same way.
+FUZZ_SRV_WRAP := -Wl,--wrap=MHD_lookup_connection_value
+$(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c tests/fuzz/fuzz.h $(SRV_OBJ) $(LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRV_OBJ) $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(FUZZ_SRV_WRAP) $(LDLIBS)
+$(BUILD)/tests/test_fuzz_regress: tests/unit/test_fuzz_regress.c tests/unit/testutil.h $(SRV_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(SRV_OBJ) $(LIB) $(LDFLAGS) $(FUZZ_SRV_WRAP) $(LDLIBS) -lcmocka
+
 demo: deps samples $(CLI)
 	@sh scripts/demo.sh $(CLI)
 

@@ -42,6 +42,7 @@ max_len() {
     romsyms | ldscript) echo 32768 ;;
     romfs) echo 16384 ;;
     mpy | natmod | board | budget) echo 4096 ;;
+    request) echo 65536 ;;
     *) echo 4096 ;;
   esac
 }
