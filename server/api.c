@@ -213,6 +213,20 @@ static char *api_budget_path(const srv_ctx *ctx, const char *board)
     return path;
 }
 
+/* {"REGION": max, "(main)": max, "(frozen)": max} of a loaded budget
+ * (b NULL: empty). */
+static json_t *api_budget_limits(const fs_budget *b)
+{
+    json_t *limits = json_object();
+    for (size_t i = 0; b && i < b->nregions; i++)
+        if (b->regions[i].has_max)
+            json_object_set_new(limits, b->regions[i].region ? b->regions[i].region : "(main)",
+                                json_integer((json_int_t)b->regions[i].max));
+    if (b && b->has_frozen_max)
+        json_object_set_new(limits, "(frozen)", json_integer((json_int_t)b->frozen_max));
+    return limits;
+}
+
 /* {"file", "pass", "failed", "warned", "skipped", "rules": [...]}, or
  * {"file", "error"} when the rules do not apply; json null without rules. */
 static json_t *api_budget_json(const srv_ctx *ctx, const char *board, const json_t *head, const json_t *base)
@@ -224,7 +238,7 @@ static json_t *api_budget_json(const srv_ctx *ctx, const char *board, const json
     fs_budget_result r = {0};
     fs_error err;
     json_t *o = json_object();
-    json_object_set_new(o, "file", json_pack("s+s+", "budgets/", board, ".ini"));
+    json_object_set_new(o, "file", json_pack("s++", "budgets/", board, ".ini"));
     bool loaded = fs_budget_load(path, &b, &err) == 0;
     if (!loaded || fs_budget_check(&b, head, base, &r, &err) < 0) {
         json_object_set_new(o, "error", api_str_or_null(err.msg));
@@ -241,15 +255,29 @@ static json_t *api_budget_json(const srv_ctx *ctx, const char *board, const json
         json_object_set_new(o, "rules", rules);
     }
     /* The limits themselves, for the dashboard's budget lines. */
-    json_t *limits = json_object();
-    for (size_t i = 0; loaded && i < b.nregions; i++)
-        if (b.regions[i].has_max)
-            json_object_set_new(limits, b.regions[i].region ? b.regions[i].region : "(main)",
-                                json_integer((json_int_t)b.regions[i].max));
-    if (loaded && b.has_frozen_max)
-        json_object_set_new(limits, "(frozen)", json_integer((json_int_t)b.frozen_max));
-    json_object_set_new(o, "limits", limits);
+    json_object_set_new(o, "limits", api_budget_limits(loaded ? &b : NULL));
     fs_budget_result_free(&r);
+    fs_budget_free(&b);
+    free(path);
+    return o;
+}
+
+/* {"file", "limits"} of a board's budget file, read from the rules
+ * directory without evaluating it on any build ({"file", "error",
+ * "limits": {}} when it does not load; json null without rules). */
+static json_t *api_budget_limits_json(const srv_ctx *ctx, const char *board)
+{
+    char *path = api_budget_path(ctx, board);
+    if (!path)
+        return json_null();
+    fs_budget b = {0};
+    fs_error err;
+    json_t *o = json_object();
+    json_object_set_new(o, "file", json_pack("s++", "budgets/", board, ".ini"));
+    bool loaded = fs_budget_load(path, &b, &err) == 0;
+    if (!loaded)
+        json_object_set_new(o, "error", api_str_or_null(err.msg));
+    json_object_set_new(o, "limits", api_budget_limits(loaded ? &b : NULL));
     fs_budget_free(&b);
     free(path);
     return o;
@@ -889,17 +917,12 @@ static void api_history_row(api_buf *b, sqlite3_stmt *st)
     api_buf_put(b, "}", 1);
 }
 
-/* The board's budget evaluated on build id, as JSON text (null without
- * rules).  The summary is enough: without a base, rules on new symbols are
- * skipped, and no other rule reads the symbols. */
-static void api_history_budget(api_call *c, api_buf *b, const char *board, int64_t id)
+/* The board's budget limits from the rules directory, as JSON text (null
+ * without rules): the chart's budget lines, with no build loaded. */
+static void api_history_budget(api_call *c, api_buf *b, const char *board)
 {
-    json_t *budget = NULL, *doc = NULL;
-    fs_error err;
-    if (id && fs_store_load_summary(c->conn->store, id, &doc, &err) == 0)
-        budget = api_budget_json(c->ctx, board, doc, NULL);
-    json_decref(doc);
-    char *text = budget ? json_dumps(budget, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_t *budget = api_budget_limits_json(c->ctx, board);
+    char *text = json_dumps(budget, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
     api_buf_puts(b, text ? text : "null");
     free(text);
     json_decref(budget);
@@ -948,12 +971,11 @@ static void api_history(api_call *c, const char *project, const char *board)
     api_buf_int(&b, "limit", limit);
     api_buf_puts(&b, capped ? ",\"limit_capped\":true,\"builds\":[" : ",\"limit_capped\":false,\"builds\":[");
     int rc;
-    int64_t newest = 0;
+    bool first = true;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (newest)
+        if (!first)
             api_buf_put(&b, ",", 1);
-        else
-            newest = sqlite3_column_int64(st, 0);
+        first = false;
         api_history_row(&b, st);
     }
     sqlite3_finalize(st);
@@ -962,9 +984,8 @@ static void api_history(api_call *c, const char *project, const char *board)
         api_db_error(c, "reading the history");
         return;
     }
-    /* Budget limits for the chart's budget lines (evaluated on the newest build). */
     api_buf_puts(&b, "],\"budget\":");
-    api_history_budget(c, &b, board, newest);
+    api_history_budget(c, &b, board);
     api_buf_put(&b, "}", 1);
     if (b.oom) {
         free(b.p);
