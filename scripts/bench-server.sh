@@ -12,7 +12,8 @@
 #    20) each:
 #    (a) POST /api/v1/builds of that analysis with a token, every request a
 #        new commit on branch "pr" (a real insert, diffed against main);
-#    (b) GET the history of esp8266-2m with limit=1000 (1,000 points).
+#    (b) GET the history of esp8266-2m with limit=1000 (1,000 points);
+#    (b1) the same with one connection (service time, reported only).
 # 4. Check what was measured: every 2xx upload is in the database (count
 #    exact), PRAGMA integrity_check is ok, a history answer has 1000 builds.
 # Prints the figures; exit 1 when a check fails or a target is missed
@@ -54,6 +55,7 @@ token=$("$fs" token create --db "$db" --project bench --note bench) || exit 2
 jq -c --arg b esp8266-2m '{project: "bench", board: $b, commit: "@COMMIT@", branch: "pr", base: "main",
   analysis: .}' "$tmp/a.json" >"$tmp/body.json"
 
+: >"$tmp/serve.err"
 "$fs" serve --db "$db" --listen 127.0.0.1:0 --rules-dir rules --log "$tmp/access.log" 2>"$tmp/serve.err" &
 pid=$!
 port=""
@@ -97,6 +99,11 @@ p99=$(awk '$1 == "99%" {print $2}' "$tmp/hist.txt")
 h_non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/hist.txt")
 echo "bench-server: (b) history of $n builds ($(cat "$tmp/hist.size") bytes): p50 $p50, p99 $p99," \
      "${h_rate:-?} requests/s, $conns connections"
+# The same answer for one client at a time: its service time, without the
+# queueing of 32 connections on 2 cores (reported, not a target).
+wrk -t1 -c1 -d"$((secs / 2 + 1))s" --timeout 10s --latency "$hist" >"$tmp/hist1.txt" 2>&1
+echo "bench-server: (b1) history, one connection: p50 $(awk '$1 == "50%" {print $2}' "$tmp/hist1.txt")," \
+     "p99 $(awk '$1 == "99%" {print $2}' "$tmp/hist1.txt"), $(awk '/^Requests\/sec:/ {printf "%d", $2}' "$tmp/hist1.txt") requests/s"
 [ "$n" = 1000 ] || { echo "bench-server: FAIL: the history answer has $n builds, not 1000"; fail=1; }
 [ -z "$h_non2xx" ] || { echo "bench-server: FAIL: $h_non2xx history answers were not 2xx"; fail=1; }
 
