@@ -90,6 +90,15 @@ const char *fs_refgraph_methods(unsigned methods, char *buf, size_t len)
     return buf;
 }
 
+
+/* qsort, but not on an empty or one-element array: an empty graph has NULL
+ * arrays, and qsort(NULL, 0, ...) is undefined behaviour. */
+static void rg_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 static void rg_add_edge(rg_builder *b, uint32_t from, uint32_t to, fs_ref_kind kind)
 {
     if (from == FS_REFGRAPH_NONE || to == FS_REFGRAPH_NONE || from == to || b->oom)
@@ -294,7 +303,7 @@ static int rg_nodes(rg_builder *b)
     }
     free(idx);
     if (rc == 0)
-        qsort(b->g->nodes, b->g->nnodes, sizeof *b->g->nodes, rg_node_cmp);
+        rg_qsort(b->g->nodes, b->g->nnodes, sizeof *b->g->nodes, rg_node_cmp);
     return rc;
 }
 
@@ -331,7 +340,7 @@ static rg_map *rg_mapping_symbols(const fs_image *img, size_t *n)
             return NULL;
         *n = k;
     }
-    qsort(m, *n, sizeof *m, rg_map_cmp);
+    rg_qsort(m, *n, sizeof *m, rg_map_cmp);
     return m;
 }
 
@@ -660,7 +669,7 @@ static int rg_csr(rg_builder *b)
 {
     fs_refgraph *g = b->g;
     size_t n = g->nnodes + 1, out = 0;
-    qsort(b->e, b->ne, sizeof *b->e, rg_edge_cmp);
+    rg_qsort(b->e, b->ne, sizeof *b->e, rg_edge_cmp);
     for (size_t i = 0; i < b->ne; i++)
         if (out == 0 || b->e[i].from != b->e[out - 1].from || b->e[i].to != b->e[out - 1].to)
             b->e[out++] = b->e[i];
@@ -1149,7 +1158,7 @@ static bool rg_group_has_root(const fs_refgraph *g, const rg_group *gr)
 static int rg_group_push(rg_cutter *c, rg_group *gr)
 {
     if (gr->n)
-        qsort(gr->nodes, gr->n, sizeof *gr->nodes, rg_u32_cmp);
+        rg_qsort(gr->nodes, gr->n, sizeof *gr->nodes, rg_u32_cmp);
     if (rg_group_has_root(c->g, gr)) {
         free(gr->nodes);
         return 0;
@@ -1230,7 +1239,7 @@ static int rg_owners(const fs_refgraph *g, const fs_mapfile *m, int *owner)
                 sp[n++] = (rg_span){in->addr, in->addr + in->size, in->object};
         }
     }
-    qsort(sp, n, sizeof *sp, rg_span_cmp);
+    rg_qsort(sp, n, sizeof *sp, rg_span_cmp);
     for (uint32_t v = 0; v < g->nnodes; v++) {
         uint64_t a = g->nodes[v].addr;
         size_t lo = 0, hi = n; /* last span starting at or below a */
@@ -1405,7 +1414,7 @@ static int rg_cut_ranked(rg_cutter *c)
         if (c->groups[i].in)
             cut->ranked[cut->nranked++] = (fs_cut_item){c->groups[i].kind, FS_REFGRAPH_NONE, c->groups[i].name,
                                                         c->groups[i].in, c->groups[i].own, c->groups[i].all};
-    qsort(cut->ranked, cut->nranked, sizeof *cut->ranked, rg_cut_item_cmp);
+    rg_qsort(cut->ranked, cut->nranked, sizeof *cut->ranked, rg_cut_item_cmp);
     return 0;
 }
 
@@ -1434,7 +1443,7 @@ int fs_refgraph_cut_from(const fs_refgraph *g, const fs_report *rep, int region,
     if (cut->items) {
         while (cut->saved < cut->need && rg_cut_step(&c, cut->need - cut->saved))
             ;
-        qsort(cut->items, cut->nitems, sizeof *cut->items, rg_cut_item_cmp);
+        rg_qsort(cut->items, cut->nitems, sizeof *cut->items, rg_cut_item_cmp);
         cut->fits = cut->saved >= cut->need;
     }
     for (size_t i = 0; i < c.ngroups; i++)
