@@ -172,7 +172,9 @@ static const char *api_field_check(const char *name, const char *v, bool require
 static int api_authenticate(api_call *c, char *project, size_t len)
 {
     int64_t id;
-    auth_result a = auth_check(c->conn->db, srv_header(c->req, "Authorization"), project, len, &id);
+    sqlite3_stmt *lookup = sdb_prepare(c->conn, AUTH_LOOKUP_SQL);
+    auth_result a = auth_check(lookup, srv_header(c->req, "Authorization"), project, len, &id);
+    sdb_done(c->conn, lookup);
     switch (a) {
     case AUTH_OK: return 0;
     case AUTH_FAILED:
@@ -339,14 +341,14 @@ static json_t *api_info_json(const fs_build_info *b)
 /* Does build id exist?  1 yes, 0 no, -1 database error (response filled). */
 static int api_build_exists(api_call *c, int64_t id)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->conn->db, "SELECT 1 FROM builds WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = sdb_prepare(c->conn, "SELECT 1 FROM builds WHERE id = ?1");
+    if (!st) {
         api_db_error(c, "looking up a build");
         return -1;
     }
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sdb_done(c->conn, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         api_db_error(c, "looking up a build");
         return -1;
@@ -510,14 +512,13 @@ done:
 static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *base, int64_t *symset,
                          uint64_t *hash)
 {
-    sqlite3_stmt *st;
     *base = 0;
-    if (sqlite3_prepare_v2(c->conn->db,
-                           "SELECT b.id, b.symset_id, b.doc FROM builds b JOIN projects p ON p.id = b.project_id"
-                           " JOIN boards o ON o.id = b.board_id"
-                           " WHERE p.name = ?1 AND o.name = ?2 AND b.branch = ?3 AND b.id <> ?4"
-                           " ORDER BY b.timestamp DESC, b.id DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = sdb_prepare(c->conn,
+                                   "SELECT b.id, b.symset_id, b.doc FROM builds b JOIN projects p ON p.id = b.project_id"
+                                   " JOIN boards o ON o.id = b.board_id"
+                                   " WHERE p.name = ?1 AND o.name = ?2 AND b.branch = ?3 AND b.id <> ?4"
+                                   " ORDER BY b.timestamp DESC, b.id DESC LIMIT 1");
+    if (!st) {
         api_db_error(c, "finding the base build");
         return -1;
     }
@@ -532,7 +533,7 @@ static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *
         const unsigned char *doc = sqlite3_column_blob(st, 2);
         *hash = sbc_hash(doc ? doc : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, 2));
     }
-    sqlite3_finalize(st);
+    sdb_done(c->conn, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         api_db_error(c, "finding the base build");
         return -1;
@@ -880,10 +881,7 @@ static sqlite3_stmt *api_history_query(api_call *c, const char *summary)
              " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
              " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
              api_row_cols, summary);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->conn->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return NULL;
-    return st;
+    return sdb_prepare(c->conn, sql);
 }
 
 /* One row (columns as api_row_cols, then errors and regions JSON). */
@@ -978,7 +976,7 @@ static void api_history(api_call *c, const char *project, const char *board)
         first = false;
         api_history_row(&b, st);
     }
-    sqlite3_finalize(st);
+    sdb_done(c->conn, st);
     if (rc != SQLITE_DONE) {
         free(b.p);
         api_db_error(c, "reading the history");

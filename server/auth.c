@@ -184,7 +184,7 @@ static int auth_parse(const char *header, const char **token, int64_t *id)
     return 0;
 }
 
-auth_result auth_check(sqlite3 *db, const char *header, char *project, size_t project_len, int64_t *id)
+auth_result auth_check(sqlite3_stmt *st, const char *header, char *project, size_t project_len, int64_t *id)
 {
     if (!header || !*header)
         return AUTH_MISSING;
@@ -194,9 +194,7 @@ auth_result auth_check(sqlite3 *db, const char *header, char *project, size_t pr
     unsigned char given[32], stored[32] = {0};
     if (auth_sha256(token, strlen(token), given) < 0)
         return AUTH_FAILED;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT hash, project, revoked FROM server_tokens WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (!st)
         return AUTH_FAILED;
     sqlite3_bind_int64(st, 1, *id);
     int rc = sqlite3_step(st);
@@ -207,7 +205,7 @@ auth_result auth_check(sqlite3 *db, const char *header, char *project, size_t pr
         revoked = sqlite3_column_type(st, 2) != SQLITE_NULL;
         found = true;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return AUTH_FAILED;
     /* Always one comparison of 32 bytes, found or not. */

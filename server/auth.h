@@ -54,9 +54,14 @@ typedef enum {
     AUTH_FAILED     /* the database could not be read */
 } auth_result;
 
-/* Check an Authorization header value (NULL if absent).  On AUTH_OK the
- * token's project (SRV_MAX_FIELD + 1 bytes) and id are filled in. */
-auth_result auth_check(sqlite3 *db, const char *header, char *project, size_t project_len, int64_t *id);
+/* The token lookup auth_check steps: the caller prepares it (once per
+ * connection) and resets it after the call. */
+#define AUTH_LOOKUP_SQL "SELECT hash, project, revoked FROM server_tokens WHERE id = ?1"
+
+/* Check an Authorization header value (NULL if absent) with lookup, a
+ * statement of AUTH_LOOKUP_SQL (NULL: AUTH_FAILED).  On AUTH_OK the token's
+ * project (SRV_MAX_FIELD + 1 bytes) and id are filled in. */
+auth_result auth_check(sqlite3_stmt *lookup, const char *header, char *project, size_t project_len, int64_t *id);
 
 /* A word for each result ("missing", "revoked", ...), for messages. */
 const char *auth_result_name(auth_result r);

@@ -4,7 +4,8 @@
  * Each slot pairs the store's connection (fs_store: record, load) with a
  * plain SQLite connection for the server's own read queries and its token
  * table.  A handler borrows one slot for one request, so no SQLite
- * connection is ever used by two threads at once.  Writers wait for each
+ * connection is ever used by two threads at once.  Each slot keeps the
+ * statements its requests prepare (sdb_prepare), reset after each use.  Writers wait for each
  * other through SQLite's busy timeout (the store's, FS_STORE_BUSY_MS).
  *
  * A file that cannot be written (mode 0444, read-only mount) is opened
@@ -73,6 +74,10 @@ fail:
 void sdb_pool_close(sdb_pool *p)
 {
     for (size_t i = 0; p->conns && i < p->nconns; i++) {
+        for (size_t k = 0; k < p->conns[i].nstmts; k++) {
+            sqlite3_finalize(p->conns[i].stmts[k].st);
+            free(p->conns[i].stmts[k].sql);
+        }
         fs_store_close(p->conns[i].store);
         sqlite3_close(p->conns[i].db);
     }
@@ -117,4 +122,31 @@ void sdb_write_begin(sdb_pool *p)
 void sdb_write_end(sdb_pool *p)
 {
     pthread_mutex_unlock(&p->write_lock);
+}
+
+sqlite3_stmt *sdb_prepare(sdb_conn *c, const char *sql)
+{
+    for (size_t i = 0; i < c->nstmts; i++)
+        if (strcmp(c->stmts[i].sql, sql) == 0)
+            return c->stmts[i].st;
+    bool keep = c->nstmts < SDB_STMTS;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(c->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK)
+        return NULL;
+    char *copy = keep ? strdup(sql) : NULL;
+    if (copy)
+        c->stmts[c->nstmts++] = (sdb_stmt){copy, st};
+    return st;
+}
+
+void sdb_done(sdb_conn *c, sqlite3_stmt *st)
+{
+    for (size_t i = 0; st && i < c->nstmts; i++) {
+        if (c->stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    }
+    sqlite3_finalize(st);
 }

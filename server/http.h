@@ -30,10 +30,19 @@ struct fs_store;
 
 /* One slot: the store's own connection (record, load) and a plain SQLite
  * connection for the server's queries and its token table. */
+#define SDB_STMTS 16
+
+typedef struct sdb_stmt {
+    char *sql;                /* owned copy */
+    sqlite3_stmt *st;
+} sdb_stmt;
+
 typedef struct sdb_conn {
     struct fs_store *store;
     sqlite3 *db;
     bool busy;
+    sdb_stmt stmts[SDB_STMTS]; /* db's statements, prepared once (sdb_prepare) */
+    size_t nstmts;
 } sdb_conn;
 
 typedef struct sdb_pool {
@@ -60,6 +69,12 @@ void sdb_pool_close(sdb_pool *p);
 /* Borrow a connection (waits for one to be free); give it back with release. */
 sdb_conn *sdb_acquire(sdb_pool *p);
 void sdb_release(sdb_pool *p, sdb_conn *c);
+/* c's statement for sql, prepared on its first use and kept for the
+ * connection's lifetime (SQLITE_PREPARE_PERSISTENT); NULL when it cannot be
+ * prepared (sqlite3_errmsg(c->db) says why).  Give it back with sdb_done,
+ * which resets it, so no read transaction stays open. */
+sqlite3_stmt *sdb_prepare(sdb_conn *c, const char *sql);
+void sdb_done(sdb_conn *c, sqlite3_stmt *st);
 /* One writer of this server at a time (see write_lock). */
 void sdb_write_begin(sdb_pool *p);
 void sdb_write_end(sdb_pool *p);
