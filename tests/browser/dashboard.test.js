@@ -86,7 +86,17 @@ async function main() {
       eq(major, 'rgb(220, 38, 38)', 'a major flag is red');
       await shot(b, s, 'project.png');
     }
-    const redirected = await (async () => { await open(b, s, '#/', 'project', '#/p/micropython'); return b.eval(s, 'location.hash'); })();
+    /* Coming from the project page, the old page already looks "ready": wait
+     * for the hash itself to change instead of trusting that state. */
+    const redirected = await (async () => {
+      await b.send('Page.navigate', { url: base + '/#/' }, s);
+      let hash = '';
+      for (let i = 0; i < 200 && hash !== '#/p/micropython'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        hash = await b.eval(s, 'location.hash');
+      }
+      return hash;
+    })();
     eq(redirected, '#/p/micropython', 'a single project: #/ goes to it');
 
     /* --- the board page: gauges, budget line, history chart ------------------- */
