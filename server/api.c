@@ -23,6 +23,7 @@
  *   - SQL is prepared with bound parameters only.
  */
 #include "analysis.h"
+#include "refgraph.h"
 #include "analyze.h"
 #include "auth.h"
 #include "board.h"
@@ -491,7 +492,8 @@ static int api_analyze_elf(const srv_ctx *ctx, const char *board_name, const uns
                            .elf_data = data,
                            .elf_len = len,
                            .rules_dir = ctx->cfg->rules_dir,
-                           .board = known_board ? board_name : NULL};
+                           .board = known_board ? board_name : NULL,
+                           .retained = fs_retained_for_analysis};
     int rc = -1;
     if (fs_analysis_run(&ao, &an, err) < 0)
         goto done;
