@@ -92,10 +92,8 @@ static int cut_parse(int argc, char **argv, cut_args *a)
         default: fputs(cut_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", a->format);
+    if (cli_check_format(a->format, "text", "json", NULL) < 0)
         return -1;
-    }
     if (!a->region) {
         cli_error("cut: --to-fit REGION is required");
         return -1;

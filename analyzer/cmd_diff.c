@@ -71,10 +71,8 @@ static int diff_parse(int argc, char **argv, diff_args *a)
         default: fputs(diff_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "markdown")) {
-        cli_error("--format: unknown format '%s' (text, json or markdown)", a->format);
+    if (cli_check_format(a->format, "text", "json", "markdown", NULL) < 0)
         return -1;
-    }
     if (a->forecast && strcmp(a->format, "markdown") != 0) {
         cli_error("--forecast: only with --format markdown");
         return -1;

@@ -65,10 +65,8 @@ static int history_parse(int argc, char **argv, history_args *a)
         default: fputs(history_usage, stderr); return -1;
         }
     }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", a->format);
+    if (cli_check_format(a->format, "text", "json", NULL) < 0)
         return -1;
-    }
     if (!a->q.board || optind != argc) {
         cli_error(!a->q.board ? "history: --board NAME is required" : "history: unexpected argument '%s'",
                   argv[optind]);

@@ -90,10 +90,8 @@ int cmd_top(int argc, char **argv)
         default: fputs(top_usage, stderr); return FS_EXIT_INPUT;
         }
     }
-    if (strcmp(format, "text") && strcmp(format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", format);
+    if (cli_check_format(format, "text", "json", NULL) < 0)
         return FS_EXIT_INPUT;
-    }
     if (optind + 1 != argc) {
         cli_error(optind == argc ? "top: no firmware ELF given" : "top: more than one firmware ELF given");
         fputs(top_usage, stderr);

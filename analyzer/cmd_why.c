@@ -61,10 +61,8 @@ int cmd_why(int argc, char **argv)
         default: fputs(why_usage, stderr); return FS_EXIT_INPUT;
         }
     }
-    if (strcmp(format, "text") && strcmp(format, "json")) {
-        cli_error("--format: unknown format '%s' (text or json)", format);
+    if (cli_check_format(format, "text", "json", NULL) < 0)
         return FS_EXIT_INPUT;
-    }
     if (optind + 2 != argc) {
         cli_error("why: expected a firmware ELF and a symbol");
         fputs(why_usage, stderr);
