@@ -6,36 +6,10 @@
 # loop is bounded and every server is killed on exit.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
+. tests/e2e/server_lib.sh
 S=samples/build
 XSIZE=xtensa-lx106-elf-size
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
-
-# start_server NAME ARGS...: start flashsize serve, set PORT and PID (log in $TMP/NAME.*)
-start_server() {
-  name=$1; shift
-  : >"$TMP/$name.err"
-  "$FLASHSIZE" serve --listen 127.0.0.1:0 --log "$TMP/$name.log" "$@" 2>"$TMP/$name.err" &
-  PID=$!
-  PIDS="$PIDS $PID"
-  PORT=""
-  i=0
-  while [ $i -lt 100 ] && [ -z "$PORT" ]; do
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$TMP/$name.err")
-    [ -n "$PORT" ] || sleep 0.05
-    i=$((i + 1))
-  done
-  [ -n "$PORT" ] || echo "# server $name did not start: $(cat "$TMP/$name.err")"
-  URL="http://127.0.0.1:$PORT"
-}
-# stop_server PID: SIGTERM, then at most 5 s for a clean stop, then SIGKILL (never hangs)
-stop_server() {
-  kill "$1" 2>/dev/null
-  n=0
-  while [ $n -lt 50 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
-  if kill -0 "$1" 2>/dev/null; then notok "server $1 did not stop on SIGTERM within 5 s"; kill -9 "$1"; fi
-  wait "$1" 2>/dev/null
-}
+trap 'kill_servers; rm -rf "$TMP"' EXIT
 
 # http METHOD PATH [curl args...]: body in $TMP/body, status in $CODE
 http() {

@@ -12,40 +12,16 @@
 # Loopback only, every loop bounded, every server and mount removed on exit.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
+. tests/e2e/server_lib.sh
 S=samples/build
-PIDS=""
 MNT=""
 cleanup() {
-  for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  kill_servers
   [ -n "$MNT" ] && { umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null; }
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-start_server() { # start_server NAME ARGS...: sets PORT, PID, URL
-  name=$1; shift
-  : >"$TMP/$name.err"
-  "$FLASHSIZE" serve --listen 127.0.0.1:0 --log "$TMP/$name.log" "$@" 2>"$TMP/$name.err" &
-  PID=$!
-  PIDS="$PIDS $PID"
-  PORT=""
-  i=0
-  while [ $i -lt 100 ] && [ -z "$PORT" ]; do
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$TMP/$name.err")
-    [ -n "$PORT" ] || sleep 0.05
-    i=$((i + 1))
-  done
-  [ -n "$PORT" ] || echo "# server $name did not start: $(cat "$TMP/$name.err")"
-  URL="http://127.0.0.1:$PORT"
-}
-stop_server() { # SIGTERM, at most 5 s, then SIGKILL
-  kill "$1" 2>/dev/null
-  n=0
-  while [ $n -lt 50 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
-  kill -0 "$1" 2>/dev/null && { notok "server $1 stopped on SIGTERM within 5 s"; kill -9 "$1"; }
-  wait "$1" 2>/dev/null
-}
 http() { # http METHOD PATH [curl args]: body in $TMP/body, status in $CODE
   m=$1; p=$2; shift 2
   CODE=$(curl -s -m 30 -o "$TMP/body" -w '%{http_code}' -X "$m" "$@" "$URL$p")

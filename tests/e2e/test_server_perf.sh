@@ -12,33 +12,10 @@
 # the two analyses; the budget file's numbers.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
+. tests/e2e/server_lib.sh
 S=samples/build
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+trap 'kill_servers; rm -rf "$TMP"' EXIT
 
-start_server() {
-  name=$1; shift
-  : >"$TMP/$name.err"
-  "$FLASHSIZE" serve --listen 127.0.0.1:0 --log "$TMP/$name.log" "$@" 2>"$TMP/$name.err" &
-  PID=$!
-  PIDS="$PIDS $PID"
-  PORT=""
-  i=0
-  while [ $i -lt 100 ] && [ -z "$PORT" ]; do
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$TMP/$name.err")
-    [ -n "$PORT" ] || sleep 0.05
-    i=$((i + 1))
-  done
-  [ -n "$PORT" ] || echo "# server $name did not start: $(cat "$TMP/$name.err")"
-  URL="http://127.0.0.1:$PORT"
-}
-stop_server() {
-  kill "$1" 2>/dev/null
-  n=0
-  while [ $n -lt 50 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
-  kill -9 "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-}
 upload() { # upload ANALYSIS COMMIT BRANCH: answer in $TMP/up.json, status in $CODE
   jq -n --slurpfile a "$1" --arg c "$2" --arg br "$3" \
     '{project: "mpy", board: "esp8266-2m", commit: $c, branch: $br, base: "main", analysis: $a[0]}' >"$TMP/body.json"
