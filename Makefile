@@ -72,7 +72,7 @@ $(BUILD)/core/%.o: analyzer/%.c
 $(CLI): $(CORE_OBJ) $(LIB) | $(FULL)
 	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(CORE_OBJ) $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h tests/unit/storetest.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 

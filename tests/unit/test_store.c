@@ -8,7 +8,7 @@
  * to what was recorded, value for value; row counts are read with plain SQL
  * on a second connection.
  */
-#include "testutil.h"
+#include "storetest.h"
 
 #include "analyze.h"
 #include "elfread.h"
@@ -36,38 +36,6 @@ static json_t *analyze_sample(const char *name)
     fs_image_free(&img);
     assert_non_null(doc);
     return doc;
-}
-
-static char *tmp_db(void)
-{
-    char *p = tu_tmpfile("", 0);
-    assert_non_null(p);
-    unlink(p); /* let SQLite create it */
-    return p;
-}
-
-static void remove_db(char *path)
-{
-    char side[600];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-    free(path);
-}
-
-static int64_t count_rows(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
 }
 
 static fs_store *open_store(const char *path, int busy_ms)
@@ -112,7 +80,7 @@ static void test_round_trip(void **state)
     (void)state;
     json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
     json_t *arm = analyze_sample("cortex-m4");
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db, 0);
     int64_t a = record(s, fits, "aaaa0001", "esp8266-2m");
     int64_t b = record(s, near, "aaaa0002", "esp8266-2m");
@@ -123,13 +91,13 @@ static void test_round_trip(void **state)
     assert_reads_back(s, c, arm);
 
     /* the query tables hold what the documents say */
-    assert_int_equal(count_rows(db, "SELECT used FROM regions WHERE build_id = 2 AND name = 'irom0_0_seg'"), 966184);
-    assert_int_equal(count_rows(db, "SELECT size FROM sections WHERE build_id = 1 AND name = '.irom0.text'"), 614400);
-    assert_int_equal(count_rows(db, "SELECT main_used FROM builds WHERE id = 1"), 614400);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM findings WHERE build_id = 2 AND fid = 'region-headroom'"), 1);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM sections WHERE build_id = 1"),
+    assert_int_equal(st_sql_int(db, "SELECT used FROM regions WHERE build_id = 2 AND name = 'irom0_0_seg'"), 966184);
+    assert_int_equal(st_sql_int(db, "SELECT size FROM sections WHERE build_id = 1 AND name = '.irom0.text'"), 614400);
+    assert_int_equal(st_sql_int(db, "SELECT main_used FROM builds WHERE id = 1"), 614400);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM findings WHERE build_id = 2 AND fid = 'region-headroom'"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM sections WHERE build_id = 1"),
                      (int64_t)json_array_size(json_object_get(fits, "sections")));
-    assert_int_equal(count_rows(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
 
     /* looking builds up by commit */
     int64_t id;
@@ -155,7 +123,7 @@ static void test_round_trip(void **state)
     assert_int_equal(fs_store_open(db, &ro, &s, &err), 0);
     assert_reads_back(s, b, near);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     json_decref(fits);
     json_decref(near);
     json_decref(arm);
@@ -165,31 +133,31 @@ static void test_idempotent(void **state)
 {
     (void)state;
     json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db, 0);
     int64_t a = record(s, fits, "bbbb0001", "esp8266-2m");
     assert_int_equal(record(s, fits, "bbbb0001", "esp8266-2m"), a);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM regions"), 4);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM regions"), 4);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), 1);
 
     /* same commit, new content: replaced in place, the old symbol set dropped */
     assert_int_equal(record(s, near, "bbbb0001", "esp8266-2m"), a);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), 1);
     assert_reads_back(s, a, near);
 
     /* another commit with identical symbols shares the symbol set */
     int64_t b = record(s, near, "bbbb0002", "esp8266-2m");
     assert_true(b != a);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), 1);
     /* the same commit on another board is another build */
     int64_t c = record(s, fits, "bbbb0001", "esp8266-1m");
     assert_true(c != a && c != b);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM symsets"), 2);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 3);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), 2);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 3);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     json_decref(fits);
     json_decref(near);
 }
@@ -218,7 +186,7 @@ static const char *const counts[] = {
 static void snapshot(const char *db, int64_t *out)
 {
     for (size_t i = 0; i < NCOUNTS; i++)
-        out[i] = count_rows(db, counts[i]);
+        out[i] = st_sql_int(db, counts[i]);
 }
 
 static void test_all_or_nothing(void **state)
@@ -226,7 +194,7 @@ static void test_all_or_nothing(void **state)
     (void)state;
     json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
     json_t *arm = analyze_sample("cortex-m4");
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db, 0);
     record(s, fits, "cccc0001", "esp8266-2m");
     record(s, near, "cccc0002", "esp8266-2m");
@@ -256,7 +224,7 @@ static void test_all_or_nothing(void **state)
     assert_reads_back(s, 1, fits);
     assert_reads_back(s, 2, near);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     json_decref(fits);
     json_decref(near);
     json_decref(arm);
@@ -293,7 +261,7 @@ static void test_hostile_documents(void **state)
 {
     (void)state;
     json_t *fits = analyze_sample("esp8266-fits");
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db, 0);
     record(s, fits, "dddd0001", "esp8266-2m");
 
@@ -370,10 +338,10 @@ static void test_hostile_documents(void **state)
     unlink(p);
     free(p);
 
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 1);
     assert_reads_back(s, 1, fits);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     json_decref(fits);
 }
 
@@ -389,7 +357,7 @@ static char *two_builds(json_t **fits, json_t **near)
 {
     *fits = analyze_sample("esp8266-fits");
     *near = analyze_sample("esp8266-nearfull");
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db, 0);
     assert_int_equal(record(s, *fits, "eeee0001", "esp8266-2m"), 1);
     assert_int_equal(record(s, *near, "eeee0002", "esp8266-2m"), 2);
@@ -488,7 +456,7 @@ static void test_damaged_files(void **state)
     assert_two_builds(db, fits, near);
 
     unlink(saved);
-    remove_db(db);
+    st_remove_db(db);
     json_decref(fits);
     json_decref(near);
     json_decref(arm);
@@ -498,7 +466,7 @@ static void test_history(void **state)
 {
     (void)state;
     json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db, 0);
     fs_error err;
     int64_t id;
@@ -535,7 +503,7 @@ static void test_history(void **state)
     assert_int_equal(n, 0);
     fs_history_free(rows, n);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     json_decref(fits);
     json_decref(near);
 }

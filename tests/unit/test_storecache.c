@@ -7,7 +7,7 @@
  * symbols, the regions and findings it holds) and SQLite's own count of
  * rows, read through a separate connection.
  */
-#include "testutil.h"
+#include "storetest.h"
 
 #include "analyze.h"
 #include "elfread.h"
@@ -34,38 +34,6 @@ static json_t *analyze_sample(const char *name)
     fs_image_free(&img);
     assert_non_null(doc);
     return doc;
-}
-
-static char *tmp_db(void)
-{
-    char *p = tu_tmpfile("", 0);
-    assert_non_null(p);
-    unlink(p);
-    return p;
-}
-
-static void remove_db(char *path)
-{
-    char side[600];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-    free(path);
-}
-
-static int64_t count_rows(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
 }
 
 static fs_store *open_store(const char *path)
@@ -120,7 +88,7 @@ static json_t *renamed(const json_t *doc, const char *prefix, size_t *n)
 static void test_names_after_rollback(void **state)
 {
     (void)state;
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     json_t *doc = analyze_sample("esp8266-fits");
     size_t n;
     json_t *fresh = renamed(doc, "cache_only_", &n);
@@ -133,13 +101,13 @@ static void test_names_after_rollback(void **state)
     assert_int_equal(record(s, fresh, "aaaa0002", &err), -1);
     assert_non_null(strstr(err.msg, "injected failure"));
     fs_store_set_hook(s, NULL, NULL);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM strings WHERE s LIKE 'cache_only_%'"), 0);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM strings WHERE s LIKE 'cache_only_%'"), 0);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 1);
     /* The same handle again: the names must be written, not taken from memory. */
     int id = record(s, fresh, "aaaa0002", &err);
     if (id < 0)
         fail_msg("%s", err.msg);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM strings WHERE s LIKE 'cache_only_%'"), (int64_t)n);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM strings WHERE s LIKE 'cache_only_%'"), (int64_t)n);
     assert_reads_back(s, id, fresh);
     /* A second handle (its own memory) reads the same. */
     fs_store *t = open_store(db);
@@ -149,7 +117,7 @@ static void test_names_after_rollback(void **state)
     fs_store_close(s);
     json_decref(fresh);
     json_decref(doc);
-    remove_db(db);
+    st_remove_db(db);
 }
 
 /* Names another connection added between two records of this handle, and
@@ -157,7 +125,7 @@ static void test_names_after_rollback(void **state)
 static void test_two_writers(void **state)
 {
     (void)state;
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     json_t *doc = analyze_sample("esp8266-fits");
     size_t n;
     json_t *a = renamed(doc, "writer_a_", &n), *b = renamed(doc, "writer_b_", &n);
@@ -173,8 +141,8 @@ static void test_two_writers(void **state)
         if (record(i % 2 ? s : t, i % 3 ? a : b, commit, &err) != 5 + i)
             fail_msg("record %d: %s", i, err.msg);
     }
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM strings WHERE s LIKE 'writer_%'"), (int64_t)(2 * n));
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 44);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM strings WHERE s LIKE 'writer_%'"), (int64_t)(2 * n));
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 44);
     assert_reads_back(s, 2, b);
     assert_reads_back(t, 3, b);
     assert_reads_back(s, 44, b); /* i = 39: a multiple of 3 */
@@ -183,7 +151,7 @@ static void test_two_writers(void **state)
     json_decref(a);
     json_decref(b);
     json_decref(doc);
-    remove_db(db);
+    st_remove_db(db);
 }
 
 /* One text column of build id (malloc'd, NULL for SQL NULL). */
@@ -240,14 +208,14 @@ static void assert_summary(const char *db, int id, const json_t *doc)
 static void test_summary_columns(void **state)
 {
     (void)state;
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     json_t *over = analyze_sample("esp8266-irom0-overflow"), *fits = analyze_sample("esp8266-fits");
     fs_store *s = open_store(db);
     fs_error err;
     assert_int_equal(record(s, over, "dddd0001", &err), 1);
     assert_int_equal(record(s, fits, "dddd0002", &err), 2);
     fs_store_close(s);
-    assert_int_equal(count_rows(db, "PRAGMA user_version"), 3);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 3);
     assert_summary(db, 1, over);
     assert_summary(db, 2, fits);
     /* the overflow sample has exactly one error, irom0-overflow */
@@ -268,10 +236,10 @@ static void test_summary_columns(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(h);
-    assert_int_equal(count_rows(db, "PRAGMA user_version"), 2);
-    int64_t regions = count_rows(db, "SELECT count(*) FROM regions"),
-            findings = count_rows(db, "SELECT count(*) FROM findings"),
-            sections = count_rows(db, "SELECT count(*) FROM sections");
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 2);
+    int64_t regions = st_sql_int(db, "SELECT count(*) FROM regions"),
+            findings = st_sql_int(db, "SELECT count(*) FROM findings"),
+            sections = st_sql_int(db, "SELECT count(*) FROM sections");
     assert_int_equal(regions, (int64_t)(json_array_size(json_object_get(over, "regions")) +
                                         json_array_size(json_object_get(fits, "regions"))));
     assert_true(findings > 0 && sections > 0);
@@ -280,19 +248,19 @@ static void test_summary_columns(void **state)
     assert_int_equal(fs_store_open(db, &ro, &s, &err), 0);
     assert_reads_back(s, 1, over);
     fs_store_close(s);
-    assert_int_equal(count_rows(db, "PRAGMA user_version"), 2);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 2);
     /* Opened for writing: migrated, the columns filled from the tables. */
     s = open_store(db);
     fs_store_close(s);
-    assert_int_equal(count_rows(db, "PRAGMA user_version"), 3);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('builds_branch_time',"
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('builds_branch_time',"
                                     " 'builds_history')"), 2);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'builds_board_time'"), 0);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'builds_board_time'"), 0);
     /* the table was rebuilt: nothing cascaded to the child tables */
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM regions"), regions);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM findings"), findings);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM sections"), sections);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM builds"), 2);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM regions"), regions);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM findings"), findings);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM sections"), sections);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 2);
     assert_summary(db, 1, over);
     assert_summary(db, 2, fits);
     e1 = build_text(db, "errors_json", 1);
@@ -303,7 +271,7 @@ static void test_summary_columns(void **state)
     fs_store_close(s);
     json_decref(over);
     json_decref(fits);
-    remove_db(db);
+    st_remove_db(db);
 }
 
 int main(void)

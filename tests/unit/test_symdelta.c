@@ -12,7 +12,7 @@
  * symbols compared in the store's documented order: size descending, then
  * name, then address).
  */
-#include "testutil.h"
+#include "storetest.h"
 
 #include "store.h"
 #include "symset.h"
@@ -138,39 +138,6 @@ static json_t *world_doc(const world *w)
 
 /* ---- the store ---------------------------------------------------------------- */
 
-static char *tmp_db(void)
-{
-    char *p = tu_tmpfile("", 0);
-    assert_non_null(p);
-    unlink(p);
-    return p;
-}
-
-static void remove_db(char *path)
-{
-    char side[600];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-    free(path);
-}
-
-static int64_t sql_int(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
-}
-
 static char *sql_text(const char *db, const char *sql)
 {
     sqlite3 *h;
@@ -294,30 +261,30 @@ static void test_chain_round_trip(void **state)
     (void)state;
     json_t *docs[CHAIN + 1];
     make_history(docs, CHAIN, 7);
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db);
     for (int i = 1; i <= CHAIN; i++)
         assert_int_equal(record_build(s, docs[i], i, i - 1), i);
     for (int i = 1; i <= CHAIN; i++)
         assert_reads_back(s, i, docs[i]);
     /* builds 1, 33 and 65 are snapshots, the others deltas 1..31 deep */
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM symsets"), CHAIN);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), CHAIN);
     char *snaps = sql_text(db, "SELECT group_concat(b.id) FROM (SELECT b.id FROM builds b JOIN symsets y"
                                " ON y.id = b.symset_id WHERE y.base_id IS NULL ORDER BY b.id) b");
     assert_string_equal(snaps, "1,33,65");
     free(snaps);
-    assert_int_equal(sql_int(db, "SELECT max(depth) FROM symsets"), FS_STORE_SNAPSHOT_EVERY - 1);
+    assert_int_equal(st_sql_int(db, "SELECT max(depth) FROM symsets"), FS_STORE_SNAPSHOT_EVERY - 1);
     /* each delta is its base plus one: build i - 1 */
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM builds b JOIN symsets y ON y.id = b.symset_id JOIN builds p"
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds b JOIN symsets y ON y.id = b.symset_id JOIN builds p"
                                  " ON p.symset_id = y.base_id WHERE p.id = b.id - 1"),
                      CHAIN - 3);
     /* a delta is far smaller than a snapshot */
-    int64_t snap = sql_int(db, "SELECT min(length(data)) FROM symsets WHERE base_id IS NULL");
-    int64_t delta = sql_int(db, "SELECT max(length(data)) FROM symsets WHERE base_id IS NOT NULL");
+    int64_t snap = st_sql_int(db, "SELECT min(length(data)) FROM symsets WHERE base_id IS NULL");
+    int64_t delta = st_sql_int(db, "SELECT max(length(data)) FROM symsets WHERE base_id IS NOT NULL");
     if (delta * 10 > snap)
         fail_msg("largest delta %lld bytes, smallest snapshot %lld", (long long)delta, (long long)snap);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     free_history(docs, CHAIN);
 }
 
@@ -327,14 +294,14 @@ static int64_t set_of(const char *db, int64_t build)
 {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT symset_id FROM builds WHERE id = %lld", (long long)build);
-    return sql_int(db, sql);
+    return st_sql_int(db, sql);
 }
 
 static int64_t base_of(const char *db, int64_t set)
 {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT coalesce(base_id, 0) FROM symsets WHERE id = %lld", (long long)set);
-    return sql_int(db, sql);
+    return st_sql_int(db, sql);
 }
 
 #define SHORT 40
@@ -345,7 +312,7 @@ static void test_rerecord_and_delete_bases(void **state)
     (void)state;
     json_t *docs[SHORT + 1];
     make_history(docs, SHORT, 11);
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db);
     for (int i = 1; i <= SHORT; i++)
         record_build(s, docs[i], i, i - 1);
@@ -364,9 +331,9 @@ static void test_rerecord_and_delete_bases(void **state)
     docs[5] = other;
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM symsets WHERE id = %lld", (long long)old5);
-    assert_int_equal(sql_int(db, sql), 0);
+    assert_int_equal(st_sql_int(db, sql), 0);
     assert_int_equal(base_of(db, set_of(db, 6)), set_of(db, 4));
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM symsets"), SHORT);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), SHORT);
     for (int i = 1; i <= SHORT; i++)
         assert_reads_back(s, i, docs[i]);
 
@@ -378,9 +345,9 @@ static void test_rerecord_and_delete_bases(void **state)
     /* delete build 1, a snapshot: 2 becomes a snapshot */
     assert_int_equal(fs_store_delete(s, 1, &err), 0);
     assert_int_equal(base_of(db, set_of(db, 2)), 0);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM builds"), SHORT - 2);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM symsets"), SHORT - 2);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM regions"), SHORT - 2);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), SHORT - 2);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), SHORT - 2);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM regions"), SHORT - 2);
     for (int i = 2; i <= SHORT; i++)
         if (i != 7)
             assert_reads_back(s, i, docs[i]);
@@ -388,9 +355,9 @@ static void test_rerecord_and_delete_bases(void **state)
     assert_non_null(strstr(err.msg, "no build 7"));
     assert_non_null(strstr(err.msg, db));
     /* the chain is still bounded after re-basing */
-    assert_true(sql_int(db, "SELECT max(depth) FROM symsets") < FS_STORE_SNAPSHOT_EVERY);
+    assert_true(st_sql_int(db, "SELECT max(depth) FROM symsets") < FS_STORE_SNAPSHOT_EVERY);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     free_history(docs, SHORT);
 }
 
@@ -400,7 +367,7 @@ static void test_equal_tables_shared(void **state)
     (void)state;
     json_t *docs[6];
     make_history(docs, 5, 3);
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db);
     for (int i = 1; i <= 5; i++)
         record_build(s, docs[i], i, i - 1);
@@ -409,14 +376,14 @@ static void test_equal_tables_shared(void **state)
     assert_int_equal(record_build(s, docs[5], 7, 6), 7);
     assert_int_equal(set_of(db, 6), set_of(db, 2));
     assert_int_equal(set_of(db, 7), set_of(db, 5));
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM symsets"), 5);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), 5);
     assert_reads_back(s, 6, docs[2]);
     assert_reads_back(s, 7, docs[5]);
     /* re-recording the same content keeps the set */
     assert_int_equal(record_build(s, docs[3], 3, 2), 3);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM symsets"), 5);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets"), 5);
     fs_store_close(s);
-    remove_db(db);
+    st_remove_db(db);
     free_history(docs, 5);
 }
 
@@ -442,10 +409,10 @@ static void test_migrate_v1(void **state)
     (void)state;
     json_t *v1[4] = {NULL, load_json("tests/data/store/v1-1.json"), load_json("tests/data/store/v1-2.json"),
                      load_json("tests/data/store/v1-3.json")};
-    char *db = tmp_db(), *ro = tmp_db();
+    char *db = st_tmp_db(), *ro = st_tmp_db();
     copy_file("tests/data/store/v1.db", db);
     copy_file("tests/data/store/v1.db", ro);
-    assert_int_equal(sql_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 1);
 
     /* read-only: read as it is, not migrated, not modified */
     fs_store *s;
@@ -461,8 +428,8 @@ static void test_migrate_v1(void **state)
 
     /* read-write: migrated to version 2 in place, every build intact */
     s = open_store(db);
-    assert_int_equal(sql_int(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM symsets WHERE base_id IS NULL AND depth = 0"), 2);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM symsets WHERE base_id IS NULL AND depth = 0"), 2);
     for (int i = 1; i <= 3; i++)
         assert_reads_back(s, i, v1[i]);
     /* a new build goes in as a delta against the newest v1 build's set */
@@ -486,8 +453,8 @@ static void test_migrate_v1(void **state)
     json_decref(next);
     for (int i = 1; i <= 3; i++)
         json_decref(v1[i]);
-    remove_db(db);
-    remove_db(ro);
+    st_remove_db(db);
+    st_remove_db(ro);
 }
 
 /* Damaged symbol sets: an error naming the file and the set, never a crash. */
@@ -496,7 +463,7 @@ static void test_damaged_sets(void **state)
     (void)state;
     json_t *docs[5];
     make_history(docs, 4, 5);
-    char *db = tmp_db();
+    char *db = st_tmp_db();
     fs_store *s = open_store(db);
     for (int i = 1; i <= 4; i++)
         record_build(s, docs[i], i, i - 1);
@@ -531,7 +498,7 @@ static void test_damaged_sets(void **state)
         fs_store_close(s);
     }
     unlink(saved);
-    remove_db(db);
+    st_remove_db(db);
     free_history(docs, 4);
 }
 
