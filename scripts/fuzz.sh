@@ -20,7 +20,10 @@
 # 1 if any harness found something, 2 on a usage error.
 #
 # Environment: FUZZ_ONLY="elf mpy" runs just those harnesses; FUZZ_JOBS=N
-# runs N harnesses at a time (default 1).
+# runs N harnesses at a time (default 1); FUZZ_SEED=N starts every harness
+# from libFuzzer seed N (.ci/run sets 1, so a clean clone repeats the same
+# inputs up to where its time runs out; unset, each run draws a new seed,
+# which the log names on its "Seed:" line).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-}
@@ -30,6 +33,7 @@ if [ -z "$build" ] || [ ! -d "$build" ]; then
   exit 2
 fi
 case "$secs" in '' | *[!0-9]*) echo "fuzz.sh: SECONDS must be a number: '$secs'" >&2; exit 2 ;; esac
+case "${FUZZ_SEED:-0}" in *[!0-9]*) echo "fuzz.sh: FUZZ_SEED must be a number: '$FUZZ_SEED'" >&2; exit 2 ;; esac
 jobs=${FUZZ_JOBS:-1}
 tmp=$(mktemp -d /tmp/flashsize-fuzz-run-XXXXXX) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -90,7 +94,7 @@ run_one() {
     printf '%-14s regression input fails again, see %s\n' "$name" "$log"
     return 1
   fi
-  "$bin" -max_total_time="$secs" -max_len="$(max_len "$name")" -timeout=1 -rss_limit_mb=2048 \
+  "$bin" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$secs" -max_len="$(max_len "$name")" -timeout=1 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$art/" "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -110,7 +114,7 @@ names=${FUZZ_ONLY:-$(for b in "$build"/fuzz_*; do
 done)}
 [ -n "$names" ] || { echo "fuzz.sh: no harnesses in $build" >&2; exit 2; }
 
-echo "fuzz: $secs s per harness, $jobs at a time, artifacts in $build/artifacts/"
+echo "fuzz: $secs s per harness, $jobs at a time, seed ${FUZZ_SEED:-random}, artifacts in $build/artifacts/"
 failed=0
 running=0
 for n in $names; do
