@@ -12,7 +12,7 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
-PKGS    := libelf jansson inih sqlite3 libcurl capstone
+PKGS    := libelf jansson inih sqlite3 libcurl capstone yajl
 PREFIX  ?= /usr/local
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2

@@ -7,6 +7,8 @@
  */
 #include "budget.h"
 
+#include "symtab.h"
+
 #include "diff.h"
 #include "ldscript.h"
 #include "store.h"
@@ -371,50 +373,47 @@ static int check_frozen(const fs_budget *b, const json_t *head, fs_budget_result
     return rc;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* New symbols (names not in base) larger than the limit: one failed rule each. */
-static int check_new_symbols(const fs_budget *b, const json_t *head, const json_t *base, fs_budget_result *r)
+static int check_new_symbols(const fs_budget *b, const fs_symtab *head, const fs_symtab *base, fs_budget_result *r)
 {
     char m[32];
     fs_fmt_bytes(m, sizeof m, b->new_symbol_max);
     if (!base)
         return result_add(r, FS_RULE_SKIPPED, "symbols new_symbol_max", "no base given (--base)");
-    const json_t *bs = json_object_get(base, "symbols");
-    size_t n = json_array_size(bs);
-    const char **names = malloc((n + 1) * sizeof *names);
-    if (!names)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        names[i] = json_string_value(json_object_get(json_array_get(bs, i), "name"));
-    qsort(names, n, sizeof *names, name_cmp);
-    size_t i, bad = 0, fresh = 0;
-    const json_t *e;
+    size_t bad = 0, fresh = 0;
     int rc = 0;
-    json_array_foreach(json_object_get(head, "symbols"), i, e) {
-        const char *name = json_string_value(json_object_get(e, "name"));
-        if (bsearch(&name, names, n, sizeof *names, name_cmp))
+    for (size_t i = 0; i < head->n; i++) {
+        const fs_sym *e = &head->v[i];
+        if (fs_symtab_find(base, e->name))
             continue;
         fresh++;
-        uint64_t size = u64_at(e, "size");
-        if (size <= b->new_symbol_max)
+        if (e->size <= b->new_symbol_max)
             continue;
         char u[32], rule[FS_ANALYSIS_MAX_STRING + 64];
-        fs_fmt_bytes(u, sizeof u, size);
-        snprintf(rule, sizeof rule, "symbols new_symbol_max %s", name);
-        rc |= result_add(r, FS_RULE_FAIL, rule, "new symbol %s is %s B, max for a new symbol %s B", name, u, m);
+        fs_fmt_bytes(u, sizeof u, e->size);
+        snprintf(rule, sizeof rule, "symbols new_symbol_max %s", e->name);
+        rc |= result_add(r, FS_RULE_FAIL, rule, "new symbol %s is %s B, max for a new symbol %s B", e->name, u, m);
         bad++;
     }
-    free(names);
     if (!bad)
         rc |= result_add(r, FS_RULE_PASS, "symbols new_symbol_max", "%zu new symbols, none over %s B", fresh, m);
     return rc;
 }
 
 int fs_budget_check(const fs_budget *b, const json_t *head, const json_t *base, fs_budget_result *out, fs_error *err)
+{
+    fs_symtab hs, bs;
+    int okh = fs_symtab_from_json(&hs, json_object_get(head, "symbols"));
+    int okb = base ? fs_symtab_from_json(&bs, json_object_get(base, "symbols")) : (memset(&bs, 0, sizeof bs), 0);
+    int rc = okh == 0 && okb == 0 ? fs_budget_check_tabs(b, head, &hs, base, base ? &bs : NULL, out, err)
+                                  : (memset(out, 0, sizeof *out), fs_fail(err, "%s: out of memory", b->path));
+    fs_symtab_free(&hs);
+    fs_symtab_free(&bs);
+    return rc;
+}
+
+int fs_budget_check_tabs(const fs_budget *b, const json_t *head, const fs_symtab *hs, const json_t *base,
+                         const fs_symtab *bs, fs_budget_result *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
     int rc = 0;
@@ -423,7 +422,7 @@ int fs_budget_check(const fs_budget *b, const json_t *head, const json_t *base, 
     }
     if (rc == 0 && check_frozen(b, head, out) != 0)
         rc = fs_fail(err, "%s: out of memory", b->path);
-    if (rc == 0 && b->has_new_symbol_max && check_new_symbols(b, head, base, out) != 0)
+    if (rc == 0 && b->has_new_symbol_max && check_new_symbols(b, hs, base ? bs : NULL, out) != 0)
         rc = fs_fail(err, "%s: out of memory", b->path);
     if (rc)
         fs_budget_result_free(out);

@@ -68,6 +68,11 @@ typedef struct fs_budget_result {
  * a region the analysis does not have is an error. */
 int fs_budget_check(const fs_budget *b, const json_t *head, const json_t *base, fs_budget_result *out,
                     fs_error *err);
+/* The same, with the symbols of head and base as indexed tables (bs NULL
+ * when base is). */
+struct fs_symtab;
+int fs_budget_check_tabs(const fs_budget *b, const json_t *head, const struct fs_symtab *hs, const json_t *base,
+                         const struct fs_symtab *bs, fs_budget_result *out, fs_error *err);
 void fs_budget_result_free(fs_budget_result *r);
 
 #endif

@@ -15,6 +15,7 @@
 #include "forecast.h"
 
 #include "store.h"
+#include "symtab.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -146,6 +147,25 @@ static named *collect(const json_t *arr, const char *size_key, size_t *n)
     return v;
 }
 
+/* A symbol table as (name, size), already in name order (its index),
+ * duplicates summed. */
+static named *collect_syms(const fs_symtab *t, size_t *n)
+{
+    named *v = malloc((t->n + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    size_t out = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const fs_sym *s = t->by_name[i];
+        if (out && strcmp(v[out - 1].name, s->name) == 0)
+            v[out - 1].size += s->size;
+        else
+            v[out++] = (named){s->name, s->size};
+    }
+    *n = out;
+    return v;
+}
+
 static void delta_set(fs_delta *d, bool in_a, bool in_b)
 {
     d->delta = (int64_t)(d->b - d->a);
@@ -194,6 +214,16 @@ static int diff_named(const json_t *a, const json_t *b, const char *key, const c
     named *va = collect(json_object_get(a, key), size_key, &na);
     named *vb = collect(json_object_get(b, key), size_key, &nb);
     int rc = va && vb ? merge(va, na, vb, nb, out, n) : -1;
+    free(va);
+    free(vb);
+    return rc;
+}
+
+static int diff_symbols(const fs_symtab *a, const fs_symtab *b, fs_diff *d)
+{
+    size_t na, nb;
+    named *va = collect_syms(a, &na), *vb = collect_syms(b, &nb);
+    int rc = va && vb ? merge(va, na, vb, nb, &d->symbols, &d->nsymbols) : -1;
     free(va);
     free(vb);
     return rc;
@@ -336,9 +366,9 @@ static const json_t *find_name_safe(const json_t *arr, const char *name)
 
 /* Did A have the symbol called name (in its symbols or retained lists)?
  * Nameless graph nodes ("[.text+0x10]") count as old. */
-static bool had_symbol(const json_t *a, const json_t *ra, const char *name)
+static bool had_symbol(const fs_symtab *a, const json_t *ra, const char *name)
 {
-    return name[0] == '[' || find_name_safe(ra, name) || find_name_safe(json_object_get(a, "symbols"), name);
+    return name[0] == '[' || fs_symtab_find(a, name) || find_name_safe(ra, name);
 }
 
 static const json_t *retained_list(const json_t *doc)
@@ -348,7 +378,7 @@ static const json_t *retained_list(const json_t *doc)
     return json_is_string(json_object_get(r, "method")) && json_is_array(s) ? s : NULL;
 }
 
-static int diff_retained(const json_t *a, const json_t *b, fs_diff *d)
+static int diff_retained(const json_t *a, const fs_symtab *sa, const json_t *b, fs_diff *d)
 {
     const json_t *ra = retained_list(a), *rb = retained_list(b), *e;
     size_t i;
@@ -361,7 +391,7 @@ static int diff_retained(const json_t *a, const json_t *b, fs_diff *d)
         const char *name = json_string_value(json_object_get(e, "name"));
         const char *dom = json_string_value(json_object_get(e, "dominator"));
         uint64_t kept = u64_of(e, "retained");
-        if (!name || had_symbol(a, ra, name) || (dom && !had_symbol(a, ra, dom)) ||
+        if (!name || had_symbol(sa, ra, name) || (dom && !had_symbol(sa, ra, dom)) ||
             (kept < FS_DIFF_RETAINED_MIN && i >= FS_DIFF_RETAINED_TOP))
             continue;
         fs_delta *n = &d->retained_new[d->nretained_new];
@@ -404,15 +434,29 @@ int fs_diff_retained_from_json(const json_t *arr, const char *name, fs_diff *d, 
 
 int fs_diff_compute(const json_t *a, const json_t *b, const char *label, fs_diff *d, fs_error *err)
 {
+    fs_symtab sa, sb;
+    int oka = fs_symtab_from_json(&sa, json_object_get(a, "symbols"));
+    int okb = fs_symtab_from_json(&sb, json_object_get(b, "symbols"));
+    int rc = oka == 0 && okb == 0 ? fs_diff_compute_tabs(a, &sa, b, &sb, label, d, err)
+                                  : (memset(d, 0, sizeof *d), fs_fail(err, "%s: out of memory comparing the analyses",
+                                                                      label ? label : "diff"));
+    fs_symtab_free(&sa);
+    fs_symtab_free(&sb);
+    return rc;
+}
+
+int fs_diff_compute_tabs(const json_t *a, const fs_symtab *sa, const json_t *b, const fs_symtab *sb,
+                         const char *label, fs_diff *d, fs_error *err)
+{
     memset(d, 0, sizeof *d);
     d->label = strdup(label ? label : "firmware");
     d->has_frozen = fs_analysis_frozen_modules(a) || fs_analysis_frozen_modules(b);
     if (!d->label || diff_regions(a, b, d) < 0 ||
         diff_named(a, b, "sections", "size", &d->sections, &d->nsections) < 0 ||
         diff_frozen(a, b, d) < 0 ||
-        diff_named(a, b, "symbols", "size", &d->symbols, &d->nsymbols) < 0 ||
+        diff_symbols(sa, sb, d) < 0 ||
         diff_findings(b, a, &d->appeared, &d->nappeared) < 0 || diff_findings(a, b, &d->cleared, &d->ncleared) < 0 ||
-        diff_retained(a, b, d) < 0) {
+        diff_retained(a, sa, b, d) < 0) {
         fs_diff_free(d);
         return fs_fail(err, "%s: out of memory comparing the analyses", label ? label : "diff");
     }
@@ -686,7 +730,7 @@ static json_t *json_one(const fs_diff *d, size_t top)
     return o;
 }
 
-int fs_diff_write_json(FILE *out, const fs_diff *d, size_t n, size_t top)
+json_t *fs_diff_json(const fs_diff *d, size_t n, size_t top)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "schema", json_string("flashsize-diff"));
@@ -696,7 +740,13 @@ int fs_diff_write_json(FILE *out, const fs_diff *d, size_t n, size_t top)
         json_array_append_new(arr, json_one(&d[i], top));
     json_object_set_new(doc, "boards", arr);
     json_object_set_new(doc, "verdict", json_string(all_pass(d, n) ? "pass" : "fail"));
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    return doc;
+}
+
+int fs_diff_write_json(FILE *out, const fs_diff *d, size_t n, size_t top)
+{
+    json_t *doc = fs_diff_json(d, n, top);
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     if (!text)
         return -1;

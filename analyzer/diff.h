@@ -71,6 +71,11 @@ typedef struct fs_diff {
 
 /* Compare two validated analysis documents. */
 int fs_diff_compute(const json_t *a, const json_t *b, const char *label, fs_diff *out, fs_error *err);
+/* The same, with the symbols of each side given as indexed tables (the
+ * documents' own "symbols" arrays, if any, are not read). */
+struct fs_symtab;
+int fs_diff_compute_tabs(const json_t *a, const struct fs_symtab *sa, const json_t *b, const struct fs_symtab *sb,
+                         const char *label, fs_diff *out, fs_error *err);
 /* Read the "retained_new" list of a saved diff JSON board into d (absent:
  * nothing); errors name the file (name). */
 int fs_diff_retained_from_json(const json_t *arr, const char *name, fs_diff *d, fs_error *err);
@@ -82,6 +87,8 @@ bool fs_diff_pass(const fs_diff *d);
 /* Formatters over n diffs (one per board); top limits the symbols listed
  * (0 = all).  Return 0, or -1 on a write error. */
 int fs_diff_write_text(FILE *out, const fs_diff *d, size_t n, size_t top);
+/* The flashsize-diff document of n boards (a new reference; NULL when out of memory). */
+json_t *fs_diff_json(const fs_diff *d, size_t n, size_t top);
 int fs_diff_write_json(FILE *out, const fs_diff *d, size_t n, size_t top);
 int fs_diff_write_markdown(FILE *out, const fs_diff *d, size_t n, size_t top);
 /* The same Markdown with a "#### Forecast" block of the regions near their

@@ -15,6 +15,7 @@
  */
 #include "store.h"
 #include "symset.h"
+#include "symtab.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -256,6 +257,11 @@ static int v_findings(const vctx *c, const json_t *a)
 
 int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err)
 {
+    return fs_analysis_validate_parsed(doc, false, name, err);
+}
+
+int fs_analysis_validate_parsed(const json_t *doc, bool symbols_decoded, const char *name, fs_error *err)
+{
     vctx c = {name, err};
     if (!json_is_object(doc))
         return fs_fail(err, "%s: not a flashsize analysis (expected a JSON object)", name);
@@ -288,7 +294,8 @@ int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err)
     if (v_array(&c, doc, "sections", FS_ANALYSIS_MAX_SECTIONS, false, &a) < 0 ||
         v_each(&c, a, "sections", sections) < 0)
         return -1;
-    if (v_array(&c, doc, "symbols", FS_ANALYSIS_MAX_SYMBOLS, false, &a) < 0 || v_each(&c, a, "symbols", symbols) < 0)
+    if (!symbols_decoded &&
+        (v_array(&c, doc, "symbols", FS_ANALYSIS_MAX_SYMBOLS, false, &a) < 0 || v_each(&c, a, "symbols", symbols) < 0))
         return -1;
     if (v_array(&c, doc, "findings", FS_ANALYSIS_MAX_FINDINGS, false, &a) < 0 || v_findings(&c, a) < 0)
         return -1;
@@ -834,27 +841,25 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
     return 0;
 }
 
-/* The symbols of a document as sorted records (*v owned by the caller). */
-static int rec_records(recorder *r, const json_t *syms, fs_symrec **v, size_t *nv)
+/* The symbols of a table as sorted records (*v owned by the caller). */
+static int rec_records(recorder *r, const fs_symtab *t, fs_symrec **v, size_t *nv)
 {
-    size_t n = json_array_size(syms);
+    size_t n = t->n;
     fs_symrec *recs = malloc((n + 1) * sizeof *recs);
     *v = NULL;
     *nv = 0;
     if (!recs)
         return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
     for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_array_get(syms, i);
+        const fs_sym *e = &t->v[i];
         fs_symrec *x = &recs[i];
-        if (rec_string(r, json_string_value(json_object_get(e, "name")), &x->name) < 0 ||
-            rec_string(r, json_string_value(json_object_get(e, "type")), &x->type) < 0 ||
-            rec_string(r, json_string_value(json_object_get(e, "bind")), &x->bind) < 0 ||
-            rec_string(r, json_string_value(json_object_get(e, "section")), &x->section) < 0) {
+        if (rec_string(r, e->name, &x->name) < 0 || rec_string(r, e->type, &x->type) < 0 ||
+            rec_string(r, e->bind, &x->bind) < 0 || rec_string(r, e->section, &x->section) < 0) {
             free(recs);
             return -1;
         }
-        fs_json_u64(json_object_get(e, "address"), &x->addr);
-        fs_json_u64(json_object_get(e, "size"), &x->size);
+        x->addr = e->address;
+        x->size = e->size;
     }
     fs_symrec_sort(recs, n);
     *v = recs;
@@ -1273,7 +1278,7 @@ static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int
     return rc;
 }
 
-static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64_t *build_id)
+static int rec_all(recorder *r, const json_t *doc, const fs_symtab *syms, const fs_build_meta *m, int64_t *build_id)
 {
     fs_store *s = r->s;
     if (!(r->get_str = store_stmt_get(s, "SELECT id FROM strings WHERE s = ?")) ||
@@ -1283,7 +1288,6 @@ static int rec_all(recorder *r, const json_t *doc, const fs_build_meta *m, int64
         return -1;
     fs_symrec *recs = NULL;
     size_t nrecs = 0;
-    const json_t *syms = json_object_get(doc, "symbols");
     int64_t symset, id = 0, old_symset = 0, base;
     char *text = NULL;
     int rc = -1;
@@ -1311,12 +1315,23 @@ done:
 int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t *build_id,
                               fs_error *err)
 {
+    fs_symtab t;
+    if (fs_symtab_from_json(&t, json_object_get(analysis, "symbols")) < 0)
+        return fs_fail(err, "%s: out of memory reading the symbols", s->path);
+    int rc = fs_store_record_tab(s, analysis, &t, m, build_id, err);
+    fs_symtab_free(&t);
+    return rc;
+}
+
+int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const fs_build_meta *m,
+                        int64_t *build_id, fs_error *err)
+{
     if (!m->project || !*m->project || !m->board || !*m->board || !m->commit || !*m->commit)
         return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
     if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
         return -1;
     recorder r = {s, err, NULL, NULL};
-    int rc = rec_all(&r, analysis, m, build_id);
+    int rc = rec_all(&r, analysis, syms, m, build_id);
     store_done(s, r.get_str);
     store_done(s, r.put_str);
     if (rc == 0 && store_exec(s, "COMMIT", err) == 0)

@@ -96,6 +96,9 @@ void fs_store_close(fs_store *s);
  * the type of every field the store, diff and check read, and the limits
  * above.  Unknown extra keys are allowed. */
 int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err);
+/* The same for a document read by fs_docparse: with symbols_decoded its
+ * symbols were checked while decoding and are not in doc. */
+int fs_analysis_validate_parsed(const json_t *doc, bool symbols_decoded, const char *name, fs_error *err);
 
 /* Parse a JSON analysis file, then validate it.  *doc is owned by the caller. */
 int fs_analysis_load_file(const char *path, json_t **doc, fs_error *err);
@@ -120,6 +123,11 @@ int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *me
  * server validates an upload first, to answer 400): not checked again. */
 int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_build_meta *meta,
                               int64_t *build_id, fs_error *err);
+/* The same with the symbols as a table (the server's upload parser decodes
+ * them so, docparse.h); analysis's own "symbols", if any, are not read. */
+struct fs_symtab;
+int fs_store_record_tab(fs_store *s, const json_t *analysis, const struct fs_symtab *syms, const fs_build_meta *meta,
+                        int64_t *build_id, fs_error *err);
 
 /* Delete build id (its rows, and its symbol set when no other build uses
  * it), in one transaction. */

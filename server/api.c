@@ -29,6 +29,7 @@
 #include "board.h"
 #include "budget.h"
 #include "diff.h"
+#include "docparse.h"
 #include "http.h"
 #include "output.h"
 #include "store.h"
@@ -232,7 +233,8 @@ static json_t *api_budget_limits(const fs_budget *b)
 
 /* {"file", "pass", "failed", "warned", "skipped", "rules": [...]}, or
  * {"file", "error"} when the rules do not apply; json null without rules. */
-static json_t *api_budget_json(const srv_ctx *ctx, const char *board, const json_t *head, const json_t *base)
+static json_t *api_budget_json(const srv_ctx *ctx, const char *board, const json_t *head, const fs_symtab *hs,
+                               const json_t *base, const fs_symtab *bs)
 {
     char *path = api_budget_path(ctx, board);
     if (!path)
@@ -243,7 +245,7 @@ static json_t *api_budget_json(const srv_ctx *ctx, const char *board, const json
     json_t *o = json_object();
     json_object_set_new(o, "file", json_pack("s++", "budgets/", board, ".ini"));
     bool loaded = fs_budget_load(path, &b, &err) == 0;
-    if (!loaded || fs_budget_check(&b, head, base, &r, &err) < 0) {
+    if (!loaded || fs_budget_check_tabs(&b, head, hs, base, bs, &r, &err) < 0) {
         json_object_set_new(o, "error", api_str_or_null(err.msg));
     } else {
         json_object_set_new(o, "pass", json_boolean(r.failed == 0));
@@ -305,20 +307,20 @@ static char *api_format(const fs_diff *d, int (*fmt)(FILE *, const fs_diff *, si
 }
 
 /* {"diff": <flashsize-diff>, "markdown": "..."} members added to o. */
-static int api_diff_into(json_t *o, const json_t *a, const json_t *b, const char *label, fs_error *err)
+static int api_diff_into(json_t *o, const json_t *a, const fs_symtab *sa, const json_t *b, const fs_symtab *sb,
+                         const char *label, fs_error *err)
 {
     fs_diff d = {0};
-    if (fs_diff_compute(a, b, label, &d, err) < 0)
+    if (fs_diff_compute_tabs(a, sa, b, sb, label, &d, err) < 0)
         return -1;
-    char *js = api_format(&d, fs_diff_write_json), *md = api_format(&d, fs_diff_write_markdown);
-    json_t *dj = js ? json_loads(js, 0, NULL) : NULL;
+    json_t *dj = fs_diff_json(&d, 1, API_DIFF_TOP);
+    char *md = api_format(&d, fs_diff_write_markdown);
     int rc = dj && md ? 0 : fs_fail(err, "out of memory formatting the diff");
     if (rc == 0) {
         json_object_set_new(o, "diff", dj);
         json_object_set_new(o, "markdown", api_str_or_null(md));
     } else
         json_decref(dj);
-    free(js);
     free(md);
     fs_diff_free(&d);
     return rc;
@@ -382,6 +384,8 @@ typedef struct api_upload {
     json_t *body;              /* the parsed JSON body (owns the strings meta points at) */
     json_t *analysis;          /* borrowed from body, or owned when from an ELF */
     bool own_analysis;
+    fs_symtab syms;            /* the analysis's symbols (not in its JSON when from the body) */
+    bool syms_decoded;         /* the parser decoded them */
 } api_upload;
 
 /* Metadata from the JSON body or the query string (for an ELF upload). */
@@ -446,15 +450,15 @@ static int api_upload_meta(api_call *c, api_upload *u, bool from_json)
 static int api_upload_json(api_call *c, api_upload *u)
 {
     const srv_request *r = c->req;
-    size_t depth = api_json_depth(r->body, r->body_len, SRV_MAX_JSON_DEPTH);
-    if (depth > SRV_MAX_JSON_DEPTH) {
+    fs_docparse_opts po = {"body", "analysis", "analysis", SRV_MAX_JSON_DEPTH};
+    fs_error err;
+    int rc = fs_docparse(r->body, r->body_len, &po, &u->body, &u->syms, &u->syms_decoded, &err);
+    if (rc == FS_DOCPARSE_TOO_DEEP) {
         srv_reply_error(c->resp, 400, "JSON nested deeper than %d levels", SRV_MAX_JSON_DEPTH);
         return -1;
     }
-    json_error_t je;
-    u->body = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (!u->body) {
-        srv_reply_error(c->resp, 400, "body: invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+    if (rc < 0) {
+        srv_reply_error(c->resp, 400, "%s", err.msg);
         return -1;
     }
     if (!json_is_object(u->body)) {
@@ -468,8 +472,7 @@ static int api_upload_json(api_call *c, api_upload *u)
         srv_reply_error(c->resp, 400, "'analysis' is required (a flashsize-analysis document)");
         return -1;
     }
-    fs_error err;
-    if (fs_analysis_validate(u->analysis, "analysis", &err) < 0) {
+    if (fs_analysis_validate_parsed(u->analysis, u->syms_decoded, "analysis", &err) < 0) {
         srv_reply_error(c->resp, 400, "%s", err.msg);
         return -1;
     }
@@ -543,16 +546,23 @@ static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *
     return 0;
 }
 
-/* The base build's document, from the server's cache or the store. */
-static int api_base_doc(api_call *c, int64_t id, int64_t symset, uint64_t hash, json_t **doc, fs_build_info *bi,
-                        fs_error *err)
+/* The base build, from the server's cache or the store (a reference to
+ * give back with sbc_release). */
+static sbc_base *api_base(api_call *c, int64_t id, int64_t symset, uint64_t hash, fs_error *err)
 {
-    if ((*doc = sbc_get(&c->ctx->bases, id, symset, hash, bi)))
-        return 0;
-    if (fs_store_load(c->conn->store, id, doc, bi, err) < 0)
-        return -1;
-    sbc_put(&c->ctx->bases, id, symset, hash, *doc, bi);
-    return 0;
+    sbc_base *b = sbc_get(&c->ctx->bases, id, symset, hash);
+    if (b)
+        return b;
+    json_t *doc;
+    fs_build_info info;
+    if (fs_store_load(c->conn->store, id, &doc, &info, err) < 0)
+        return NULL;
+    if (!(b = sbc_base_new(doc, &info))) {
+        fs_fail(err, "out of memory");
+        return NULL;
+    }
+    sbc_put(&c->ctx->bases, id, symset, hash, b);
+    return b;
 }
 
 /* The answer to an upload: id, base, diff + Markdown, budgets. */
@@ -562,8 +572,7 @@ static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
     uint64_t hash = 0;
     if (api_find_base(c, u, id, &base_id, &symset, &hash) < 0)
         return;
-    json_t *o = json_object(), *base_doc = NULL;
-    fs_build_info bi = {0};
+    json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(id));
     json_object_set_new(o, "url", json_sprintf("/api/v1/builds/%lld", (long long)id));
     json_object_set_new(o, "project", json_string(u->meta.project));
@@ -571,24 +580,25 @@ static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
     json_object_set_new(o, "commit", json_string(u->meta.commit));
     json_object_set_new(o, "base_branch", json_string(u->base));
     fs_error err;
-    if (base_id && api_base_doc(c, base_id, symset, hash, &base_doc, &bi, &err) < 0) {
+    sbc_base *base = NULL;
+    if (base_id && !(base = api_base(c, base_id, symset, hash, &err))) {
         json_decref(o);
         srv_reply_error(c->resp, 500, "build %lld stored; loading its base failed: %s", (long long)id, err.msg);
         return;
     }
-    json_object_set_new(o, "base", base_doc ? api_info_json(&bi) : json_null());
-    if (base_doc) {
-        if (api_diff_into(o, base_doc, u->analysis, u->meta.board, &err) < 0)
+    json_object_set_new(o, "base", base ? api_info_json(&base->info) : json_null());
+    if (base) {
+        if (api_diff_into(o, base->doc, &base->syms, u->analysis, &u->syms, u->meta.board, &err) < 0)
             json_object_set_new(o, "diff_error", api_str_or_null(err.msg));
     } else {
         json_object_set_new(o, "diff", json_null());
         json_object_set_new(o, "markdown", json_null());
     }
-    json_object_set_new(o, "budget", api_budget_json(c->ctx, u->meta.board, u->analysis, base_doc));
+    json_object_set_new(o, "budget", api_budget_json(c->ctx, u->meta.board, u->analysis, &u->syms,
+                                                     base ? base->doc : NULL, base ? &base->syms : NULL));
     const json_t *summary = json_object_get(u->analysis, "summary");
     json_object_set(o, "verdict", summary ? json_object_get(summary, "verdict") : json_null());
-    json_decref(base_doc);
-    fs_build_info_free(&bi);
+    sbc_release(&c->ctx->bases, base);
     snprintf(c->resp->location, sizeof c->resp->location, "/api/v1/builds/%lld", (long long)id);
     srv_reply_json(c->resp, 201, o);
 }
@@ -626,10 +636,14 @@ static void api_upload_build(api_call *c)
             goto done;
         }
         u.own_analysis = true;
+        if (fs_symtab_from_json(&u.syms, json_object_get(u.analysis, "symbols")) < 0) {
+            srv_reply_error(c->resp, 500, "out of memory reading the uploaded ELF's symbols");
+            goto done;
+        }
     }
     int64_t id;
     sdb_write_begin(&c->ctx->pool);
-    int recorded = fs_store_record_validated(c->conn->store, u.analysis, &u.meta, &id, &err);
+    int recorded = fs_store_record_tab(c->conn->store, u.analysis, &u.syms, &u.meta, &id, &err);
     sdb_write_end(&c->ctx->pool);
     if (recorded < 0) {
         srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
@@ -641,6 +655,7 @@ done:
     if (u.own_analysis)
         json_decref(u.analysis);
     json_decref(u.body);
+    fs_symtab_free(&u.syms);
 }
 
 /* ---- reads ---------------------------------------------------------------------- */
@@ -1037,7 +1052,8 @@ static void api_build(api_call *c, int64_t id)
     json_t *o = json_object();
     json_object_set_new(o, "build", api_info_json(&info));
     json_object_set_new(o, "top_symbols", top_arr);
-    json_object_set_new(o, "budget", api_budget_json(c->ctx, info.board, doc, NULL));
+    fs_symtab none = {0}; /* no base: the budget's new-symbol rule is skipped */
+    json_object_set_new(o, "budget", api_budget_json(c->ctx, info.board, doc, &none, NULL, NULL));
     json_object_set_new(o, "analysis", doc);
     fs_build_info_free(&info);
     srv_reply_json(c->resp, 200, o);
@@ -1058,11 +1074,16 @@ static void api_diff(api_call *c)
         json_object_set_new(o, "a", api_info_json(&ia));
         json_object_set_new(o, "b", api_info_json(&ib));
         fs_error err;
-        if (api_diff_into(o, da, db, ib.board, &err) < 0) {
+        fs_symtab sa, sb;
+        int oka = fs_symtab_from_json(&sa, json_object_get(da, "symbols"));
+        int okb = fs_symtab_from_json(&sb, json_object_get(db, "symbols"));
+        if (oka < 0 || okb < 0 || api_diff_into(o, da, &sa, db, &sb, ib.board, &err) < 0) {
             json_decref(o);
-            srv_reply_error(c->resp, 500, "%s", err.msg);
+            srv_reply_error(c->resp, 500, "%s", oka < 0 || okb < 0 ? "out of memory" : err.msg);
         } else
             srv_reply_json(c->resp, 200, o);
+        fs_symtab_free(&sa);
+        fs_symtab_free(&sb);
     }
     json_decref(da);
     json_decref(db);

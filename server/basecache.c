@@ -13,9 +13,10 @@
  *     (read by the base query anyway).  A build recorded again in place -
  *     by this server or another process - no longer matches and is loaded
  *     afresh, so the cache is never stale, only missed.
- *   - Documents are immutable once cached and shared between threads by
- *     reference (jansson's reference counts are atomic); the build's
- *     identity is copied out, never shared.
+ *   - A kept base is the document, its symbol table (symtab.h, indexed
+ *     once, so an upload's diff and budget never walk the base's JSON
+ *     symbols) and the build's identity, immutable once made and shared
+ *     between threads by a reference count taken under the cache's lock.
  *   - A few slots, replaced round-robin: there are few base branches.
  */
 #include "http.h"
@@ -30,10 +31,24 @@ void sbc_init(sbc_cache *c)
     pthread_mutex_init(&c->lock, NULL);
 }
 
+static void sbc_base_free(sbc_base *b)
+{
+    json_decref(b->doc);
+    fs_symtab_free(&b->syms);
+    fs_build_info_free(&b->info);
+    free(b);
+}
+
+/* Drop one reference; the caller holds c->lock. */
+static void sbc_unref_locked(sbc_base *b)
+{
+    if (b && --b->refs == 0)
+        sbc_base_free(b);
+}
+
 static void sbc_clear(sbc_entry *e)
 {
-    json_decref(e->doc);
-    fs_build_info_free(&e->info);
+    sbc_unref_locked(e->base);
     memset(e, 0, sizeof *e);
 }
 
@@ -44,27 +59,29 @@ void sbc_free(sbc_cache *c)
     pthread_mutex_destroy(&c->lock);
 }
 
-static char *sbc_dup(const char *s)
+sbc_base *sbc_base_new(json_t *doc, fs_build_info *info)
 {
-    return s ? strdup(s) : NULL;
+    sbc_base *b = calloc(1, sizeof *b);
+    if (!b || fs_symtab_from_json(&b->syms, json_object_get(doc, "symbols")) < 0) {
+        free(b);
+        json_decref(doc);
+        fs_build_info_free(info);
+        return NULL;
+    }
+    b->doc = doc;
+    b->info = *info;
+    memset(info, 0, sizeof *info);
+    b->refs = 1;
+    return b;
 }
 
-/* A deep copy of b; false when out of memory (*out then freed). */
-static bool sbc_info_copy(const fs_build_info *b, fs_build_info *out)
+void sbc_release(sbc_cache *c, sbc_base *b)
 {
-    *out = *b;
-    out->project = sbc_dup(b->project);
-    out->board = sbc_dup(b->board);
-    out->commit = sbc_dup(b->commit);
-    out->branch = sbc_dup(b->branch);
-    out->parent = sbc_dup(b->parent);
-    out->tool_version = sbc_dup(b->tool_version);
-    if ((b->project && !out->project) || (b->board && !out->board) || (b->commit && !out->commit) ||
-        (b->branch && !out->branch) || (b->parent && !out->parent) || (b->tool_version && !out->tool_version)) {
-        fs_build_info_free(out);
-        return false;
-    }
-    return true;
+    if (!b)
+        return;
+    pthread_mutex_lock(&c->lock);
+    sbc_unref_locked(b);
+    pthread_mutex_unlock(&c->lock);
 }
 
 uint64_t sbc_hash(const unsigned char *p, size_t n)
@@ -75,37 +92,35 @@ uint64_t sbc_hash(const unsigned char *p, size_t n)
     return h;
 }
 
-json_t *sbc_get(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, fs_build_info *info)
+sbc_base *sbc_get(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash)
 {
-    json_t *doc = NULL;
+    sbc_base *b = NULL;
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < SBC_SLOTS; i++) {
         sbc_entry *e = &c->e[i];
-        if (e->doc && e->id == id) {
-            if (e->symset == symset && e->hash == hash && sbc_info_copy(&e->info, info))
-                doc = json_incref(e->doc);
-            else if (e->symset != symset || e->hash != hash)
+        if (e->base && e->id == id) {
+            if (e->symset == symset && e->hash == hash) {
+                b = e->base;
+                b->refs++;
+            } else
                 sbc_clear(e); /* recorded again since */
             break;
         }
     }
-    if (doc)
+    if (b)
         c->hits++;
     else
         c->misses++;
     pthread_mutex_unlock(&c->lock);
-    return doc;
+    return b;
 }
 
-void sbc_put(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, json_t *doc, const fs_build_info *info)
+void sbc_put(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, sbc_base *b)
 {
-    fs_build_info copy;
-    if (!sbc_info_copy(info, &copy))
-        return;
     pthread_mutex_lock(&c->lock);
     sbc_entry *slot = NULL;
     for (size_t i = 0; i < SBC_SLOTS && !slot; i++)
-        if (c->e[i].doc && c->e[i].id == id)
+        if (c->e[i].base && c->e[i].id == id)
             slot = &c->e[i];
     if (!slot) {
         slot = &c->e[c->next];
@@ -115,8 +130,8 @@ void sbc_put(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, json_t *do
     slot->id = id;
     slot->symset = symset;
     slot->hash = hash;
-    slot->doc = json_incref(doc);
-    slot->info = copy;
+    slot->base = b;
+    b->refs++;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -124,7 +139,7 @@ void sbc_forget(sbc_cache *c, int64_t id)
 {
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < SBC_SLOTS; i++)
-        if (c->e[i].doc && c->e[i].id == id)
+        if (c->e[i].base && c->e[i].id == id)
             sbc_clear(&c->e[i]);
     pthread_mutex_unlock(&c->lock);
 }

@@ -17,6 +17,7 @@
 #include "model.h"
 #include "server.h"
 #include "store.h"
+#include "symtab.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -83,11 +84,18 @@ void sdb_write_end(sdb_pool *p);
 
 #define SBC_SLOTS 16
 
-typedef struct sbc_entry {
-    int64_t id, symset;       /* build id and its symbol set; doc NULL = empty slot */
-    uint64_t hash;            /* sbc_hash of the stored document text */
+/* A base build as kept: immutable once made, shared by reference. */
+typedef struct sbc_base {
     json_t *doc;              /* the loaded document, one reference */
+    fs_symtab syms;           /* its symbols, indexed (borrowing doc's strings) */
     fs_build_info info;       /* owned strings */
+    unsigned refs;            /* under the cache's lock */
+} sbc_base;
+
+typedef struct sbc_entry {
+    int64_t id, symset;       /* build id and its symbol set; base NULL = empty slot */
+    uint64_t hash;            /* sbc_hash of the stored document text */
+    sbc_base *base;           /* one reference */
 } sbc_entry;
 
 typedef struct sbc_cache {
@@ -101,12 +109,16 @@ void sbc_init(sbc_cache *c);
 void sbc_free(sbc_cache *c);
 /* FNV-1a of the stored document's bytes (builds.doc). */
 uint64_t sbc_hash(const unsigned char *p, size_t n);
-/* Build id's document (a new reference) and a copy of its identity (free
- * with fs_build_info_free), or NULL when not kept or recorded again since
- * (symset or hash differ). */
-json_t *sbc_get(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, fs_build_info *info);
-/* Keep doc (a reference is taken) and a copy of info for build id. */
-void sbc_put(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, json_t *doc, const fs_build_info *info);
+/* A base of doc (consumed) and info (moved: *info is left empty), its
+ * symbols indexed, with one reference; NULL when out of memory (both freed). */
+sbc_base *sbc_base_new(json_t *doc, fs_build_info *info);
+/* Drop a reference taken by sbc_base_new or sbc_get. */
+void sbc_release(sbc_cache *c, sbc_base *b);
+/* Build id's base (a new reference), or NULL when not kept or recorded
+ * again since (symset or hash differ). */
+sbc_base *sbc_get(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash);
+/* Keep b (the cache takes its own reference) for build id. */
+void sbc_put(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, sbc_base *b);
 /* Build id was written: drop it. */
 void sbc_forget(sbc_cache *c, int64_t id);
 

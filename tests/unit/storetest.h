@@ -1,12 +1,18 @@
 /*
  * storetest.h - helpers shared by the store's unit tests: a fresh database
- * path, its removal with the WAL side files, and one integer from SQL.
+ * path, its removal with the WAL side files, one integer from SQL, and
+ * the analysis document of a built sample.
  */
 #ifndef FS_STORETEST_H
 #define FS_STORETEST_H
 
 #include "testutil.h"
 
+#include "analyze.h"
+#include "elfread.h"
+#include "output.h"
+
+#include <jansson.h>
 #include <sqlite3.h>
 
 /* A path for a database that does not exist yet (SQLite creates it). */
@@ -43,6 +49,28 @@ static inline int64_t st_sql_int(const char *db, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(h);
     return n;
+}
+
+/* The analysis document of samples/build/NAME.elf (as `flashsize analyze
+ * --format json` writes it, without retained sizes). */
+static inline json_t *analyze_sample(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "samples/build/%s.elf", name);
+    fs_image img = {0};
+    fs_report rep = {0};
+    fs_error err;
+    if (fs_elf_load(path, &img, &err) != 0)
+        fail_msg("%s", err.msg);
+    fs_analyze_opts o = {0};
+    if (fs_analyze(&img, &o, &rep, &err) != 0)
+        fail_msg("%s", err.msg);
+    fs_output_opts oo = {0};
+    json_t *doc = fs_report_json(&rep, &oo);
+    fs_report_free(&rep);
+    fs_image_free(&img);
+    assert_non_null(doc);
+    return doc;
 }
 
 #endif

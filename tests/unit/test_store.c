@@ -18,26 +18,6 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-static json_t *analyze_sample(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "samples/build/%s.elf", name);
-    fs_image img = {0};
-    fs_report rep = {0};
-    fs_error err;
-    if (fs_elf_load(path, &img, &err) != 0)
-        fail_msg("%s", err.msg);
-    fs_analyze_opts o = {0};
-    if (fs_analyze(&img, &o, &rep, &err) != 0)
-        fail_msg("%s", err.msg);
-    fs_output_opts oo = {0};
-    json_t *doc = fs_report_json(&rep, &oo);
-    fs_report_free(&rep);
-    fs_image_free(&img);
-    assert_non_null(doc);
-    return doc;
-}
-
 static fs_store *open_store(const char *path, int busy_ms)
 {
     fs_store *s;
