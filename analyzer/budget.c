@@ -380,11 +380,22 @@ static int check_new_symbols(const fs_budget *b, const fs_symtab *head, const fs
     fs_fmt_bytes(m, sizeof m, b->new_symbol_max);
     if (!base)
         return result_add(r, FS_RULE_SKIPPED, "symbols new_symbol_max", "no base given (--base)");
+    /* which names are new: one walk over both name indexes */
+    bool *is_new = calloc(head->n + 1, sizeof *is_new);
+    if (!is_new)
+        return -1;
+    for (size_t i = 0, j = 0; i < head->n; i++) {
+        const fs_sym *e = head->by_name[i];
+        int c = 1;
+        while (j < base->n && (c = strcmp(base->by_name[j]->name, e->name)) < 0)
+            j++;
+        is_new[e - head->v] = j == base->n || c != 0;
+    }
     size_t bad = 0, fresh = 0;
     int rc = 0;
     for (size_t i = 0; i < head->n; i++) {
         const fs_sym *e = &head->v[i];
-        if (fs_symtab_find(base, e->name))
+        if (!is_new[i])
             continue;
         fresh++;
         if (e->size <= b->new_symbol_max)
@@ -395,6 +406,7 @@ static int check_new_symbols(const fs_budget *b, const fs_symtab *head, const fs
         rc |= result_add(r, FS_RULE_FAIL, rule, "new symbol %s is %s B, max for a new symbol %s B", e->name, u, m);
         bad++;
     }
+    free(is_new);
     if (!bad)
         rc |= result_add(r, FS_RULE_PASS, "symbols new_symbol_max", "%zu new symbols, none over %s B", fresh, m);
     return rc;

@@ -26,6 +26,8 @@ enum { F_NAME, F_ADDRESS, F_SIZE, F_TYPE, F_BIND, F_SECTION, F_COUNT, F_OTHER = 
 static const char *const dp_fields[F_COUNT] = {"name", "address", "size", "type", "bind", "section"};
 static const size_t dp_field_len[F_COUNT] = {4, 7, 4, 4, 4, 7};
 
+#define DP_KINDS 64
+
 typedef struct dp_frame {
     json_t *v;            /* the container (a borrowed reference: its parent holds it) */
     char *key;            /* pending key of an object, owned */
@@ -50,6 +52,9 @@ typedef struct dp {
     char msg[FS_ANALYSIS_MAX_STRING + 256];
     int rc;               /* set with msg: -1, or FS_DOCPARSE_TOO_DEEP */
     bool sym_error;       /* msg is a symbol's validation error */
+    /* the few distinct types, binds and sections, copied once each */
+    const char *kinds[DP_KINDS];
+    size_t kind_len[DP_KINDS], nkinds;
 } dp;
 
 __attribute__((format(printf, 2, 3))) static int dp_fail(dp *p, const char *fmt, ...)
@@ -179,9 +184,19 @@ static int dp_sym_scalar(dp *p, const unsigned char *s, size_t len, const char *
     if (len > FS_ANALYSIS_MAX_STRING)
         return dp_sym_fail(p, "%s: symbols[%zu].%s: string of %zu bytes, longer than the %u-byte limit",
                            p->o->doc_name, dp_sym_index(p), dp_fields[p->field], len, FS_ANALYSIS_MAX_STRING);
-    const char *copy = fs_symtab_strdup(p->tab, (const char *)s, len);
-    if (!copy)
-        return dp_oom(p);
+    const char *copy = NULL;
+    bool shared = p->field != F_NAME;
+    for (size_t i = 0; shared && i < p->nkinds && !copy; i++)
+        if (p->kind_len[i] == len && memcmp(p->kinds[i], s, len) == 0)
+            copy = p->kinds[i];
+    if (!copy) {
+        if (!(copy = fs_symtab_strdup(p->tab, (const char *)s, len)))
+            return dp_oom(p);
+        if (shared && p->nkinds < DP_KINDS) {
+            p->kinds[p->nkinds] = copy;
+            p->kind_len[p->nkinds++] = len;
+        }
+    }
     const char **slot = p->field == F_NAME ? &p->cur->name
                       : p->field == F_TYPE ? &p->cur->type
                       : p->field == F_BIND ? &p->cur->bind

@@ -850,13 +850,31 @@ static int rec_records(recorder *r, const fs_symtab *t, fs_symrec **v, size_t *n
     *nv = 0;
     if (!recs)
         return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+    /* Types, binds and sections repeat; a table from the upload parser
+     * shares one copy of each, so their ids are remembered by address. */
+    const char *kp[16] = {0};
+    int64_t kid[16];
+    size_t next = 0;
     for (size_t i = 0; i < n; i++) {
         const fs_sym *e = &t->v[i];
         fs_symrec *x = &recs[i];
-        if (rec_string(r, e->name, &x->name) < 0 || rec_string(r, e->type, &x->type) < 0 ||
-            rec_string(r, e->bind, &x->bind) < 0 || rec_string(r, e->section, &x->section) < 0) {
-            free(recs);
-            return -1;
+        const char *kinds[3] = {e->type, e->bind, e->section};
+        int64_t *ids[3] = {&x->type, &x->bind, &x->section};
+        if (rec_string(r, e->name, &x->name) < 0)
+            goto fail;
+        for (size_t k = 0; k < 3; k++) {
+            size_t j = 0;
+            while (j < 16 && (kp[j] != kinds[k] || !kinds[k]))
+                j++;
+            if (j < 16) {
+                *ids[k] = kid[j];
+                continue;
+            }
+            if (rec_string(r, kinds[k], ids[k]) < 0)
+                goto fail;
+            kp[next] = kinds[k];
+            kid[next] = *ids[k];
+            next = (next + 1) % 16;
         }
         x->addr = e->address;
         x->size = e->size;
@@ -865,6 +883,9 @@ static int rec_records(recorder *r, const fs_symtab *t, fs_symrec **v, size_t *n
     *v = recs;
     *nv = n;
     return 0;
+fail:
+    free(recs);
+    return -1;
 }
 
 /* An existing symbol set with exactly these records (hash of the snapshot
