@@ -11,7 +11,8 @@
 # 3. wrk, 2 threads, CONNECTIONS (default 32) connections, SECONDS (default
 #    20) each:
 #    (a) POST /api/v1/builds of that analysis with a token, every request a
-#        new commit on branch "pr" (a real insert, diffed against main);
+#        new commit on branch "pr" whose first symbol has a new size (a real
+#        insert with a new symbol-set delta, diffed against main);
 #    (b) GET the history of esp8266-2m with limit=1000 (1,000 points);
 #    (b1) the same with one connection (service time, reported only).
 # 4. Check what was measured: every 2xx upload is in the database (count
@@ -53,7 +54,7 @@ echo "bench-server: $how $builds builds in $seed_ms ms ($((seed_ms * 1000 / buil
      "esp8266-2m has $points history points"
 token=$("$fs" token create --db "$db" --project bench --note bench) || exit 2
 jq -c --arg b esp8266-2m '{project: "bench", board: $b, commit: "@COMMIT@", branch: "pr", base: "main",
-  analysis: .}' "$tmp/a.json" >"$tmp/body.json"
+  analysis: (.symbols[0].size = 987654321)}' "$tmp/a.json" >"$tmp/body.json"
 
 : >"$tmp/serve.err"
 "$fs" serve --db "$db" --listen 127.0.0.1:0 --rules-dir rules --log "$tmp/access.log" 2>"$tmp/serve.err" &

@@ -3,7 +3,9 @@
 -- that each one is a real insert, and a count of the answers by status.
 --
 -- Environment: BENCH_BODY (an upload body file whose commit is the text
--- @COMMIT@), BENCH_TOKEN.  Commits are "wrk<thread>-<n>": unique across the
+-- @COMMIT@ and whose first symbol's size is the number 987654321, replaced
+-- per request so that each upload changes one symbol, as a pull request
+-- does: its symbol set is a new delta, its diff has one row), BENCH_TOKEN.  Commits are "wrk<thread>-<n>": unique across the
 -- threads of one run; BENCH_RUN (a word) keeps runs apart.
 local threads = {}
 local next_id = 0
@@ -19,7 +21,9 @@ function init(args)
   local body = f:read("*a")
   f:close()
   local at = assert(string.find(body, "@COMMIT@", 1, true), "no @COMMIT@ in the body")
-  head, tail = string.sub(body, 1, at - 1), string.sub(body, at + 8)
+  head, rest = string.sub(body, 1, at - 1), string.sub(body, at + 8)
+  local sz = assert(string.find(rest, "987654321", 1, true), "no size 987654321 in the body")
+  middle, tail = string.sub(rest, 1, sz - 1), string.sub(rest, sz + 9)
   run = os.getenv("BENCH_RUN") or "run"
   headers = {["Content-Type"] = "application/json",
              ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")}
@@ -29,7 +33,7 @@ end
 function request()
   n = n + 1
   local commit = string.format("wrk%s%d-%d", run, tid, n)
-  return wrk.format("POST", "/api/v1/builds", headers, head .. commit .. tail)
+  return wrk.format("POST", "/api/v1/builds", headers, head .. commit .. middle .. tostring(1000 + n % 64) .. tail)
 end
 
 function response(status, hdrs, body)
