@@ -24,7 +24,6 @@
 
 enum { F_NAME, F_ADDRESS, F_SIZE, F_TYPE, F_BIND, F_SECTION, F_COUNT, F_OTHER = F_COUNT };
 static const char *const dp_fields[F_COUNT] = {"name", "address", "size", "type", "bind", "section"};
-static const size_t dp_field_len[F_COUNT] = {4, 7, 4, 4, 4, 7};
 
 #define DP_KINDS 64
 
@@ -365,10 +364,12 @@ static int dp_map_key(void *ctx, const unsigned char *s, size_t len)
     if (p->in_syms) {
         if (p->depth != p->sym_depth + 1)
             return 1;
-        p->field = F_OTHER;
-        for (int f = 0; f < F_COUNT && p->field == F_OTHER; f++)
-            if (dp_field_len[f] == len && dp_fields[f][0] == s[0] && memcmp(dp_fields[f], s, len) == 0)
-                p->field = f;
+        /* the six keys differ in length or first letter */
+        int f = len == 4 ? (s[0] == 'n' ? F_NAME : s[0] == 's' ? F_SIZE : s[0] == 't' ? F_TYPE : s[0] == 'b' ? F_BIND
+                                                                                                    : F_OTHER)
+              : len == 7 ? (s[0] == 'a' ? F_ADDRESS : s[0] == 's' ? F_SECTION : F_OTHER)
+                         : F_OTHER;
+        p->field = f != F_OTHER && memcmp(dp_fields[f], s, len) == 0 ? f : F_OTHER;
         if (p->field != F_OTHER && p->seen & 1u << p->field)
             return dp_fail(p, "duplicate object key");
         return 1;
