@@ -31,6 +31,8 @@ SRV_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
 CLI_OBJ  += $(SRV_OBJ)
 PKGS     += libmicrohttpd libcrypto
 CPPFLAGS += -Iserver
+# zlib: the server's gzip answers and ETags (server/respcache.c).
+LDLIBS   += -lz
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libflashsize.a
@@ -139,6 +141,12 @@ $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c tests/fuzz/fuzz.h $(SRV_OBJ) $(
 $(BUILD)/tests/test_fuzz_regress: tests/unit/test_fuzz_regress.c tests/unit/testutil.h $(SRV_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(SRV_OBJ) $(LIB) $(LDFLAGS) $(FUZZ_SRV_WRAP) $(LDLIBS) -lcmocka
+
+# test_respcache tests the server's cache of history answers
+# (server/respcache.c), which is not part of the library: linked in.
+$(BUILD)/tests/test_respcache: tests/unit/test_respcache.c tests/unit/testutil.h $(BUILD)/server/respcache.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/server/respcache.o $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 demo: deps samples $(CLI)
 	@sh scripts/demo.sh $(CLI)

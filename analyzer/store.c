@@ -136,6 +136,19 @@ static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
     /* A board's history newest first, answered from the index alone. */
     "CREATE INDEX builds_history ON builds(board_id, timestamp, id, project_id, branch, commit_sha, parent_sha,"
     "  pr, main_region, main_used, main_length, errors_json, regions_json);",
+    /* v4: a generation number, one more after every write to builds, by
+     * whoever writes (this process, another one, the sqlite3 shell): the
+     * server's cache of history answers is valid for one generation
+     * (FS_STORE_GENERATION_SQL).  One row (the CHECK), bumped per row
+     * written; record, re-record and delete all write builds. */
+    "CREATE TABLE store_generation(id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
+    "INSERT INTO store_generation(id, gen) VALUES (1, 0);"
+    "CREATE TRIGGER builds_gen_insert AFTER INSERT ON builds BEGIN"
+    "  UPDATE store_generation SET gen = gen + 1; END;"
+    "CREATE TRIGGER builds_gen_update AFTER UPDATE ON builds BEGIN"
+    "  UPDATE store_generation SET gen = gen + 1; END;"
+    "CREATE TRIGGER builds_gen_delete AFTER DELETE ON builds BEGIN"
+    "  UPDATE store_generation SET gen = gen + 1; END;",
 };
 
 /* ---- analysis documents --------------------------------------------------- */

@@ -41,7 +41,11 @@
 
 #include <jansson.h>
 
-#define FS_STORE_SCHEMA_VERSION 3
+#define FS_STORE_SCHEMA_VERSION 4
+/* The store's generation (schema 4): one more after every write to the
+ * builds table, by any process; a one-row query.  Fails to prepare on an
+ * older file opened read-only (no such table). */
+#define FS_STORE_GENERATION_SQL "SELECT gen FROM store_generation WHERE id = 1"
 #define FS_STORE_DEFAULT_PATH   "flashsize.db"
 #define FS_STORE_BUSY_MS        5000   /* default wait for another writer */
 #define FS_STORE_SNAPSHOT_EVERY 32     /* longest chain: a snapshot and 31 deltas */

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="make gcc libc6-dev pkg-config binutils \
   libelf-dev libcapstone-dev libsqlite3-dev libmicrohttpd-dev \
-  libjansson-dev libyajl-dev libinih-dev libcurl4-openssl-dev libssl-dev libcmocka-dev \
+  libjansson-dev libyajl-dev libinih-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libcmocka-dev \
   gcc-xtensa-lx106 binutils-xtensa-lx106 \
   gcc-arm-none-eabi binutils-arm-none-eabi \
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf \

@@ -943,48 +943,43 @@ static void api_history_budget(api_call *c, api_buf *b, const char *board)
     json_decref(budget);
 }
 
-static void api_history(api_call *c, const char *project, const char *board)
+/* The history's parameters, parsed: what the answer depends on (with the
+ * database and the board's budget file). */
+typedef struct api_hist_q {
+    const char *project, *board, *branch; /* branch NULL: every branch */
+    int64_t t0, t1, limit;
+    bool capped;                           /* limit asked for was above SRV_MAX_RESULTS */
+} api_hist_q;
+
+/* The answer's JSON, built from the database; NULL when it could not be
+ * (the response then holds the error). */
+static srv_body *api_history_body(api_call *c, const api_hist_q *q)
 {
-    const char *branch = srv_arg(c->req, "branch"), *since = srv_arg(c->req, "since"),
-               *until = srv_arg(c->req, "until"), *limit_s = srv_arg(c->req, "limit");
-    int64_t t0 = 0, t1 = INT64_MAX, limit = SRV_DEFAULT_RESULTS;
-    if ((since && api_time_arg(since, &t0) < 0) || (until && api_time_arg(until, &t1) < 0)) {
-        srv_reply_error(c->resp, 400, "'since' and 'until' are seconds since 1970 or YYYY-MM-DD");
-        return;
-    }
-    if (limit_s && (api_uint_arg(limit_s, &limit) < 0 || limit == 0)) {
-        srv_reply_error(c->resp, 400, "'limit' must be a whole number from 1 (at most %d are returned)",
-                        SRV_MAX_RESULTS);
-        return;
-    }
-    bool capped = limit > SRV_MAX_RESULTS;
-    if (capped)
-        limit = SRV_MAX_RESULTS;
     sqlite3_stmt *st = api_history_query(c, api_hist_v3);
     if (!st && !(st = api_history_query(c, api_hist_v2))) {
         api_db_error(c, "reading the history");
-        return;
+        return NULL;
     }
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, board, -1, SQLITE_STATIC);
-    if (branch)
-        sqlite3_bind_text(st, 3, branch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, t0);
-    sqlite3_bind_int64(st, 5, t1);
-    sqlite3_bind_int64(st, 6, limit);
+    sqlite3_bind_text(st, 1, q->project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->board, -1, SQLITE_STATIC);
+    if (q->branch)
+        sqlite3_bind_text(st, 3, q->branch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, q->t0);
+    sqlite3_bind_int64(st, 5, q->t1);
+    sqlite3_bind_int64(st, 6, q->limit);
     api_buf b = {0};
     /* A row is about 350 bytes: one allocation for the usual answer. */
-    if (!(b.p = malloc(b.cap = 4096 + (size_t)limit * 400)))
+    if (!(b.p = malloc(b.cap = 4096 + (size_t)q->limit * 400)))
         b.oom = true, b.cap = 0;
     api_buf_puts(&b, "{\"project\":");
-    api_buf_str(&b, (const unsigned char *)project);
+    api_buf_str(&b, (const unsigned char *)q->project);
     api_buf_puts(&b, ",\"board\":");
-    api_buf_str(&b, (const unsigned char *)board);
+    api_buf_str(&b, (const unsigned char *)q->board);
     api_buf_puts(&b, ",\"branch\":");
-    api_buf_str(&b, (const unsigned char *)branch);
+    api_buf_str(&b, (const unsigned char *)q->branch);
     api_buf_put(&b, ",", 1);
-    api_buf_int(&b, "limit", limit);
-    api_buf_puts(&b, capped ? ",\"limit_capped\":true,\"builds\":[" : ",\"limit_capped\":false,\"builds\":[");
+    api_buf_int(&b, "limit", q->limit);
+    api_buf_puts(&b, q->capped ? ",\"limit_capped\":true,\"builds\":[" : ",\"limit_capped\":false,\"builds\":[");
     int rc;
     bool first = true;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -997,21 +992,138 @@ static void api_history(api_call *c, const char *project, const char *board)
     if (rc != SQLITE_DONE) {
         free(b.p);
         api_db_error(c, "reading the history");
-        return;
+        return NULL;
     }
     api_buf_puts(&b, "],\"budget\":");
-    api_history_budget(c, &b, board);
+    api_history_budget(c, &b, q->board);
     api_buf_put(&b, "}", 1);
-    if (b.oom) {
-        free(b.p);
+    srv_body *body = b.oom ? NULL : srv_body_adopt(b.p, b.len);
+    if (!body) {
+        if (b.oom)
+            free(b.p);
         srv_reply_error(c->resp, 500, "out of memory writing the history");
+    }
+    return body;
+}
+
+/* The cache key of a history: its parsed parameters, each string with its
+ * length (so no two keys run together), branch "-" for every branch. */
+static void api_history_key(api_buf *k, const api_hist_q *q)
+{
+    char num[96];
+    const char *strs[] = {q->project, q->board, q->branch};
+    for (size_t i = 0; i < 3; i++) {
+        if (!strs[i]) {
+            api_buf_puts(k, "-|");
+            continue;
+        }
+        snprintf(num, sizeof num, "%zu:", strlen(strs[i]));
+        api_buf_puts(k, num);
+        api_buf_puts(k, strs[i]);
+        api_buf_put(k, "|", 1);
+    }
+    snprintf(num, sizeof num, "%lld|%lld|%lld|%d", (long long)q->t0, (long long)q->t1, (long long)q->limit,
+             (int)q->capped);
+    api_buf_puts(k, num);
+}
+
+/* The store's generation (schema 4), or -1 when the file has none (an
+ * older file opened read-only) or it cannot be read: then nothing is
+ * cached. */
+static int64_t api_generation(api_call *c)
+{
+    sqlite3_stmt *st = sdb_prepare(c->conn, FS_STORE_GENERATION_SQL);
+    if (!st)
+        return -1;
+    int64_t gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sdb_done(c->conn, st);
+    return gen;
+}
+
+static int64_t api_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Answer with the history's plain body, or its gzip form when the request
+ * accepts gzip; 304 when If-None-Match names the ETag of what would be
+ * sent (the response then holds that body for its length only: server.c).
+ * Takes over the references in h. */
+static void api_history_send(api_call *c, rsc_hit *h, const api_buf *key, bool cached)
+{
+    srv_response *resp = c->resp;
+    bool gzip = srv_accepts_gzip(srv_header(c->req, "Accept-Encoding"));
+    /* made once per cached answer; sent plain if out of memory */
+    if (gzip && !h->gz && (h->gz = srv_gzip(h->plain->data, h->plain->len)) && cached)
+        rsc_put_gzip(&c->ctx->history, key->p, key->len, h->plain, h->gz);
+    srv_body *send = h->plain;
+    srv_response_free(resp);
+    memcpy(resp->etag, h->etag, sizeof resp->etag);
+    if (gzip && h->gz) {
+        send = h->gz;
+        rsc_etag_gzip(resp->etag, h->etag);
+    }
+    resp->cache = "no-cache";
+    resp->vary_encoding = true;
+    resp->content_type = "application/json";
+    resp->shared = srv_body_ref(send);
+    if (srv_etag_match(srv_header(c->req, "If-None-Match"), resp->etag)) {
+        resp->status = 304;
+    } else {
+        resp->status = 200;
+        resp->encoding = send == h->gz ? "gzip" : NULL;
+        resp->body = send->data;
+        resp->len = send->len;
+    }
+    rsc_hit_release(h);
+}
+
+static void api_history(api_call *c, const char *project, const char *board)
+{
+    const char *since = srv_arg(c->req, "since"), *until = srv_arg(c->req, "until"),
+               *limit_s = srv_arg(c->req, "limit");
+    api_hist_q q = {project, board, srv_arg(c->req, "branch"), 0, INT64_MAX, SRV_DEFAULT_RESULTS, false};
+    if ((since && api_time_arg(since, &q.t0) < 0) || (until && api_time_arg(until, &q.t1) < 0)) {
+        srv_reply_error(c->resp, 400, "'since' and 'until' are seconds since 1970 or YYYY-MM-DD");
         return;
     }
-    free(c->resp->body);
-    c->resp->body = b.p;
-    c->resp->len = b.len;
-    c->resp->status = 200;
-    c->resp->content_type = "application/json";
+    if (limit_s && (api_uint_arg(limit_s, &q.limit) < 0 || q.limit == 0)) {
+        srv_reply_error(c->resp, 400, "'limit' must be a whole number from 1 (at most %d are returned)",
+                        SRV_MAX_RESULTS);
+        return;
+    }
+    q.capped = q.limit > SRV_MAX_RESULTS;
+    if (q.capped)
+        q.limit = SRV_MAX_RESULTS;
+    api_buf key = {0};
+    api_history_key(&key, &q);
+    if (key.oom) {
+        free(key.p);
+        srv_reply_error(c->resp, 500, "out of memory reading the history");
+        return;
+    }
+    /* The generation first: the rows read after it are at least that new. */
+    int64_t gen = api_generation(c), now = api_now_ms();
+    rsc_hit h;
+    bool cached = gen >= 0 && rsc_get(&c->ctx->history, key.p, key.len, gen, now, &h);
+    if (!cached) {
+        memset(&h, 0, sizeof h);
+        if (!(h.plain = api_history_body(c, &q))) {
+            free(key.p);
+            return;
+        }
+        rsc_etag(h.etag, gen, key.p, key.len, h.plain->data, h.plain->len);
+        /* Kept only when no write came in while the rows were read: then
+         * they are exactly generation gen's. */
+        if (gen >= 0 && api_generation(c) == gen) {
+            rsc_put(&c->ctx->history, key.p, key.len, gen, now, h.plain, h.etag);
+            cached = true;
+        }
+    }
+    api_history_send(c, &h, &key, cached);
+    free(key.p);
 }
 
 static int api_symbol_size_cmp(const void *x, const void *y)

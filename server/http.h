@@ -9,7 +9,9 @@
  *
  * Ownership: srv_request is borrowed by handlers for one call.
  * srv_response.body is owned by the response (malloc'd) and freed by
- * server.c after sending.
+ * server.c after sending, unless the response holds a shared body
+ * (srv_response.shared, a reference): then body points into it and the
+ * reference is given back once libmicrohttpd has sent it.
  */
 #ifndef FS_SRV_HTTP_H
 #define FS_SRV_HTTP_H
@@ -22,6 +24,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 struct MHD_Connection;
@@ -122,12 +125,100 @@ void sbc_put(sbc_cache *c, int64_t id, int64_t symset, uint64_t hash, sbc_base *
 /* Build id was written: drop it. */
 void sbc_forget(sbc_cache *c, int64_t id);
 
+/* ---- history answers kept ready (respcache.c) -------------------------------- */
+
+/* A response body shared by reference: by the cache and by every answer
+ * libmicrohttpd is still sending from it.  Never written once made; freed
+ * with its last reference (atomic, any thread). */
+typedef struct srv_body {
+    atomic_uint refs;
+    size_t len;
+    char *data;               /* owned, malloc'd */
+} srv_body;
+
+/* A body of data (malloc'd, taken over: freed here on failure), one reference;
+ * NULL when out of memory. */
+srv_body *srv_body_adopt(char *data, size_t len);
+srv_body *srv_body_ref(srv_body *b);
+/* Give a reference back; NULL is ignored. */
+void srv_body_unref(srv_body *b);
+
+#define SRV_GZIP_LEVEL 6
+/* data as a gzip member (RFC 1952: zlib's deflate in a gzip wrapper, no
+ * name, no time), a new body; NULL when out of memory. */
+srv_body *srv_gzip(const char *data, size_t len);
+
+/* Does an Accept-Encoding value (NULL: none sent) ask for gzip?  Elements
+ * "coding[;q=qvalue]" (RFC 9110 12.5.3; coding names in any case, x-gzip as
+ * gzip, "*" for codings not named); an element that does not parse is
+ * ignored.  gzip when its weight is above 0, unless identity is named with
+ * a higher one. */
+bool srv_accepts_gzip(const char *accept_encoding);
+/* Does an If-None-Match value name etag (a quoted strong tag)?  "*", or a
+ * list of entity tags compared weakly (a W/ prefix is ignored); anything
+ * malformed matches nothing. */
+bool srv_etag_match(const char *if_none_match, const char *etag);
+
+#define RSC_SLOTS      32
+#define RSC_TTL_MS     5000            /* the rules files are read again after this long */
+#define RSC_MAX_BYTES  (64u << 20)     /* bodies kept, plain and gzip */
+#define RSC_ETAG_MAX   64
+
+/* The ETag of a history answer: "GEN-KEY-BODY" (the store's generation, or
+ * "n" when gen < 0; CRC-32 of the cache key and of the plain body, 8 hex
+ * digits each), quoted; its gzip form ends in "-gz". */
+void rsc_etag(char out[RSC_ETAG_MAX], int64_t gen, const char *key, size_t klen, const char *body, size_t len);
+void rsc_etag_gzip(char out[RSC_ETAG_MAX], const char *etag);
+
+typedef struct rsc_entry {
+    char *key;                /* owned; NULL = empty slot */
+    size_t klen;
+    uint32_t khash;           /* CRC-32 of key */
+    int64_t gen;              /* the store's generation the answer was read at */
+    int64_t born;             /* ms, on the caller's clock */
+    uint64_t used;            /* tick of the last use (least recently used goes first) */
+    srv_body *plain, *gz;     /* one reference each; gz NULL until asked for */
+    char etag[RSC_ETAG_MAX];  /* of plain */
+} rsc_entry;
+
+typedef struct rsc_cache {
+    pthread_mutex_t lock;
+    rsc_entry e[RSC_SLOTS];
+    int64_t ttl_ms;
+    size_t bytes;             /* of the bodies kept */
+    uint64_t tick;
+    uint64_t hits, misses;
+} rsc_cache;
+
+/* What a hit hands out: new references (rsc_hit_release). */
+typedef struct rsc_hit {
+    srv_body *plain, *gz;     /* gz NULL when not compressed yet */
+    char etag[RSC_ETAG_MAX];
+} rsc_hit;
+
+void rsc_init(rsc_cache *c, int64_t ttl_ms);
+void rsc_free(rsc_cache *c);
+/* The answer kept for key at generation gen, filled less than the TTL
+ * before now_ms; false (and an entry of another generation or too old
+ * dropped) otherwise. */
+bool rsc_get(rsc_cache *c, const char *key, size_t klen, int64_t gen, int64_t now_ms, rsc_hit *out);
+/* Keep plain (a reference is taken) and its etag for key at gen, filled at
+ * now_ms; entries of other generations are dropped, the least recently
+ * used make room.  A body over RSC_MAX_BYTES / 8 is not kept. */
+void rsc_put(rsc_cache *c, const char *key, size_t klen, int64_t gen, int64_t now_ms, srv_body *plain,
+             const char *etag);
+/* Keep gz (a reference is taken) beside the entry of key still holding
+ * plain; nothing when that entry is gone or has its gzip body already. */
+void rsc_put_gzip(rsc_cache *c, const char *key, size_t klen, const srv_body *plain, srv_body *gz);
+void rsc_hit_release(rsc_hit *h);
+
 /* ---- requests and responses ---------------------------------------------- */
 
 typedef struct srv_ctx {
     const srv_config *cfg;
     sdb_pool pool;
     sbc_cache bases;          /* base builds of upload diffs */
+    rsc_cache history;        /* history answers */
     FILE *log;
     char web_root[4096];      /* realpath of cfg->web_dir, "" if none */
 } srv_ctx;
@@ -143,13 +234,22 @@ typedef struct srv_request {
 
 typedef struct srv_response {
     unsigned status;
-    char *body;               /* owned, malloc'd; may be NULL for an empty body */
+    char *body;               /* owned, malloc'd, or inside shared; may be NULL for an empty body */
     size_t len;
+    srv_body *shared;         /* when set, body is shared->data (one reference, owned); a 304
+                               * (body NULL) holds the body of the answer it stands for, whose
+                               * length libmicrohttpd sends as Content-Length, never its bytes */
     const char *content_type; /* static string */
     const char *cache;        /* Cache-Control value, static; NULL = "no-store" */
+    const char *encoding;     /* Content-Encoding, static; NULL = none */
+    bool vary_encoding;       /* add Vary: Accept-Encoding */
     bool www_authenticate;    /* add WWW-Authenticate: Bearer (401) */
+    char etag[RSC_ETAG_MAX];  /* ETag header when non-empty */
     char location[128];       /* Location header when non-empty */
 } srv_response;
+
+/* Drop the response's body (freed, or its shared reference given back). */
+void srv_response_free(srv_response *resp);
 
 /* A header or query argument of the request, or NULL. */
 const char *srv_header(const srv_request *r, const char *name);

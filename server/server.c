@@ -95,9 +95,20 @@ const char *srv_arg(const srv_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+void srv_response_free(srv_response *resp)
+{
+    if (resp->shared)
+        srv_body_unref(resp->shared);
+    else
+        free(resp->body);
+    resp->shared = NULL;
+    resp->body = NULL;
+    resp->len = 0;
+}
+
 void srv_reply_json(srv_response *resp, unsigned status, json_t *doc)
 {
-    free(resp->body);
+    srv_response_free(resp);
     resp->body = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     if (!resp->body) {
@@ -127,16 +138,38 @@ void srv_reply_error(srv_response *resp, unsigned status, const char *fmt, ...)
     srv_reply_json(resp, status, doc);
 }
 
+/* libmicrohttpd is done with a shared body. */
+static void srv_shared_sent(void *cls)
+{
+    srv_body_unref(cls);
+}
+
 static enum MHD_Result srv_send(struct MHD_Connection *conn, srv_state *st, srv_response *resp)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(resp->len, resp->body ? resp->body : (void *)"", resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r;
+    if (resp->shared)
+        r = MHD_create_response_from_buffer_with_free_callback_cls(resp->shared->len, resp->shared->data,
+                                                                   srv_shared_sent, resp->shared);
+    else
+        r = MHD_create_response_from_buffer(resp->len, resp->body ? resp->body : (void *)"",
+                                            resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        free(resp->body);
+        srv_response_free(resp);
         return MHD_NO;
     }
     resp->body = NULL;
-    MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
+    resp->shared = NULL;
+    /* A 304 carries the validators and caching headers of the answer it
+     * stands for, no description of a body (RFC 9110 15.4.5). */
+    if (resp->status != 304)
+        MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
+    if (resp->encoding && resp->status != 304)
+        MHD_add_response_header(r, "Content-Encoding", resp->encoding);
+    if (resp->vary_encoding)
+        MHD_add_response_header(r, "Vary", "Accept-Encoding");
+    if (resp->etag[0])
+        MHD_add_response_header(r, "ETag", resp->etag);
+
     MHD_add_response_header(r, "Cache-Control", resp->cache ? resp->cache : "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -399,6 +432,7 @@ int srv_run(const srv_config *c, fs_error *err)
         goto done;
     pool = true;
     sbc_init(&ctx->bases);
+    rsc_init(&ctx->history, RSC_TTL_MS);
     signal(SIGPIPE, SIG_IGN);
     struct sockaddr_storage sa;
     if (!(d = srv_start(ctx, &sa, err)))
@@ -423,6 +457,7 @@ done:
     if (pool) {
         sdb_pool_close(&ctx->pool);
         sbc_free(&ctx->bases);
+        rsc_free(&ctx->history);
     }
     if (ctx->log && ctx->log != stderr)
         fclose(ctx->log);

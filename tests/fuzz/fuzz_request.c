@@ -33,6 +33,8 @@
  * Checked for every answer: a status from 100 to 599; a JSON body that
  * parses, and for 4xx/5xx is {"error": text, "status": the status}; no
  * body carries the secret file's text (a way out of the web directory)
+ * (a gzip body is inflated and checked as the answer it holds; a 304 has
+ * no body and an ETag)
  * (an API answer may carry it once an input since the store was made held
  * it: the API echoes what was uploaded, and the fuzzer learns the text
  * from the comparison);
@@ -48,6 +50,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #define FUZZ_REQ_MAX_PAIRS 32
 #define FUZZ_REQ_RESET     400 /* uploads before the store is made afresh */
@@ -123,6 +126,8 @@ static void fuzz_req_open_store(fuzz_srv *s)
         fuzz_req_die("making the tokens", &err);
     sdb_release(&s->ctx.pool, c);
     sbc_init(&s->ctx.bases);
+    /* A new store starts at generation 0 again: a new cache with it. */
+    rsc_init(&s->ctx.history, RSC_TTL_MS);
     s->uploads = 0;
     s->secret_sent = false;
 }
@@ -130,6 +135,7 @@ static void fuzz_req_open_store(fuzz_srv *s)
 static void fuzz_req_remove_store(fuzz_srv *s)
 {
     sbc_free(&s->ctx.bases);
+    rsc_free(&s->ctx.history);
     sdb_pool_close(&s->ctx.pool);
     const char *ext[] = {"", "-wal", "-shm", "-journal"};
     for (size_t i = 0; i < 4; i++) {
@@ -285,6 +291,32 @@ static const char *fuzz_req_line(const uint8_t *data, size_t size, size_t *at, s
     return start;
 }
 
+/* A gzip body inflated (malloc'd, *n bytes), or NULL when it is not one
+ * gzip member holding at most max bytes. */
+static char *fuzz_req_gunzip(const char *body, size_t len, size_t max, size_t *n)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    char *out = malloc(max + 1);
+    if (!out || inflateInit2(&z, 15 + 16) != Z_OK) {
+        free(out);
+        return NULL;
+    }
+    z.next_in = (Bytef *)(uintptr_t)body;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)max;
+    int rc = inflate(&z, Z_FINISH);
+    *n = z.total_out;
+    bool whole = rc == Z_STREAM_END && z.avail_in == 0;
+    inflateEnd(&z);
+    if (!whole) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* The answer's invariants (see the header comment). */
 static void fuzz_req_check(const srv_response *resp, const char *method, const char *path, const fuzz_req *q,
                            bool may_echo_secret)
@@ -292,6 +324,34 @@ static void fuzz_req_check(const srv_response *resp, const char *method, const c
     if (resp->status < 100 || resp->status > 599) {
         fprintf(stderr, "fuzz_request: status %u\n", resp->status);
         abort();
+    }
+    if (resp->status == 304 &&
+        (resp->body || resp->len || resp->encoding || !resp->etag[0] || strcmp(method, "POST") == 0)) {
+        fprintf(stderr, "fuzz_request: %s %s: a 304 with a body, an encoding or without an ETag\n", method, path);
+        abort();
+    }
+    if (resp->shared && resp->body && (resp->body != resp->shared->data || resp->len != resp->shared->len)) {
+        fprintf(stderr, "fuzz_request: %s %s: the body is not the shared body\n", method, path);
+        abort();
+    }
+    if (resp->encoding) {
+        /* only gzip, and what it holds is checked as the answer */
+        size_t n = 0;
+        char *plain = strcmp(resp->encoding, "gzip") == 0 && resp->body
+                          ? fuzz_req_gunzip(resp->body, resp->len, (size_t)64 << 20, &n)
+                          : NULL;
+        if (!plain) {
+            fprintf(stderr, "fuzz_request: %s %s: a %s body that does not inflate\n", method, path, resp->encoding);
+            abort();
+        }
+        srv_response inner = *resp;
+        inner.body = plain;
+        inner.len = n;
+        inner.shared = NULL;
+        inner.encoding = NULL;
+        fuzz_req_check(&inner, method, path, q, may_echo_secret);
+        free(plain);
+        return;
     }
     if (!may_echo_secret && resp->body && memmem(resp->body, resp->len, FUZZ_REQ_SECRET, strlen(FUZZ_REQ_SECRET))) {
         fprintf(stderr, "fuzz_request: %s %s served the file outside the web directory\n", method, path);
@@ -384,7 +444,7 @@ int fuzz_request_run(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz: %s %s -> %u %.*s\n", method, path, resp.status,
                 (int)(resp.len < 300 ? resp.len : 300), resp.body ? resp.body : "");
     int rc = resp.status < 400 ? FUZZ_ACCEPTED : FUZZ_REFUSED;
-    free(resp.body);
+    srv_response_free(&resp);
     fuzz_req_free(&q);
     free(raw);
     free(path);

@@ -1,7 +1,8 @@
 /*
  * test_storecache.c - what a store handle keeps between calls (store.h):
- * the prepared statements and the map of string ids, and the per-build
- * summary columns of schema v3 that the history reads without decoding.
+ * the prepared statements and the map of string ids, the per-build
+ * summary columns of schema v3 that the history reads without decoding,
+ * and the generation of schema v4 that the server's history cache checks.
  *
  * The ground truth is the document itself (the names this test gave the
  * symbols, the regions and findings it holds) and SQLite's own count of
@@ -195,7 +196,7 @@ static void test_summary_columns(void **state)
     assert_int_equal(record(s, over, "dddd0001", &err), 1);
     assert_int_equal(record(s, fits, "dddd0002", &err), 2);
     fs_store_close(s);
-    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
     assert_summary(db, 1, over);
     assert_summary(db, 2, fits);
     /* the overflow sample has exactly one error, irom0-overflow */
@@ -209,7 +210,9 @@ static void test_summary_columns(void **state)
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     assert_int_equal(sqlite3_exec(h,
-                                  "DROP INDEX builds_branch_time; DROP INDEX builds_history;"
+                                  "DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update;"
+                                  " DROP TRIGGER builds_gen_delete; DROP TABLE store_generation;"
+                                  " DROP INDEX builds_branch_time; DROP INDEX builds_history;"
                                   " CREATE INDEX builds_board_time ON builds(board_id, timestamp, id);"
                                   " ALTER TABLE builds DROP COLUMN errors_json;"
                                   " ALTER TABLE builds DROP COLUMN regions_json; PRAGMA user_version = 2",
@@ -232,7 +235,7 @@ static void test_summary_columns(void **state)
     /* Opened for writing: migrated, the columns filled from the tables. */
     s = open_store(db);
     fs_store_close(s);
-    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
     assert_int_equal(st_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('builds_branch_time',"
                                     " 'builds_history')"), 2);
     assert_int_equal(st_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'builds_board_time'"), 0);
@@ -254,12 +257,104 @@ static void test_summary_columns(void **state)
     st_remove_db(db);
 }
 
+static void exec_ok(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    sqlite3_close(h);
+}
+
+#define GEN_SQL "SELECT gen FROM store_generation"
+#define GEN_TRIGGERS                                                                                                 \
+    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'builds'"                             \
+    " AND name IN ('builds_gen_insert', 'builds_gen_update', 'builds_gen_delete')"
+
+/* Schema v4's generation: one more after each insert, update and delete of
+ * a build, by a store handle or any other connection; unchanged by a record
+ * that rolls back; one row only; a v3 file gets it when opened for writing
+ * and is left alone when opened read-only. */
+static void test_generation(void **state)
+{
+    (void)state;
+    char *db = st_tmp_db();
+    json_t *fits = analyze_sample("esp8266-fits"), *over = analyze_sample("esp8266-irom0-overflow");
+    fs_store *s = open_store(db);
+    fs_error err;
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(st_sql_int(db, GEN_SQL), 0);
+    assert_int_equal(st_sql_int(db, GEN_TRIGGERS), 3);
+    assert_int_equal(record(s, fits, "eeee0001", &err), 1);
+    assert_int_equal(st_sql_int(db, GEN_SQL), 1); /* insert */
+    assert_int_equal(record(s, over, "eeee0002", &err), 2);
+    assert_int_equal(st_sql_int(db, GEN_SQL), 2);
+    assert_int_equal(record(s, over, "eeee0001", &err), 1); /* recorded again in place: an update */
+    assert_int_equal(st_sql_int(db, GEN_SQL), 3);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 2);
+    /* a record that fails after writing the build row rolls the bump back too */
+    fs_store_set_hook(s, fail_at, (void *)"regions");
+    assert_int_equal(record(s, fits, "eeee0003", &err), -1);
+    fs_store_set_hook(s, NULL, NULL);
+    assert_int_equal(st_sql_int(db, GEN_SQL), 3);
+    assert_int_equal(fs_store_delete(s, 2, &err), 0);
+    assert_int_equal(st_sql_int(db, GEN_SQL), 4); /* delete */
+    /* another connection, not the store: the triggers still count */
+    exec_ok(db, "UPDATE builds SET pr = 7 WHERE id = 1");
+    assert_int_equal(st_sql_int(db, GEN_SQL), 5);
+    exec_ok(db, "UPDATE builds SET pr = 8");
+    assert_int_equal(st_sql_int(db, GEN_SQL), 6); /* one row, one bump */
+    assert_int_equal(record(s, fits, "eeee0004", &err), 2); /* the deleted build's id, taken again */
+    assert_int_equal(st_sql_int(db, GEN_SQL), 7);
+    /* one row only */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "INSERT INTO store_generation(id, gen) VALUES (2, 0)", NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    sqlite3_close(h);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM store_generation"), 1);
+    fs_store_close(s);
+
+    /* Make it a v3 file again, as schema v3 wrote it. */
+    exec_ok(db, "DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update; DROP TRIGGER builds_gen_delete;"
+                " DROP TABLE store_generation; PRAGMA user_version = 3");
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 3);
+    /* Read-only: read as it is, not migrated, no generation to read. */
+    fs_store_opts ro = {.readonly = true};
+    assert_int_equal(fs_store_open(db, &ro, &s, &err), 0);
+    assert_reads_back(s, 1, over);
+    fs_store_close(s);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'store_generation'"), 0);
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_not_equal(sqlite3_prepare_v2(h, FS_STORE_GENERATION_SQL, -1, &st, NULL), SQLITE_OK);
+    assert_null(st);
+    sqlite3_close(h);
+    /* Opened for writing: migrated to v4, generation 0, counting again. */
+    s = open_store(db);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(st_sql_int(db, FS_STORE_GENERATION_SQL), 0);
+    assert_int_equal(st_sql_int(db, GEN_TRIGGERS), 3);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 2);
+    assert_int_equal(record(s, over, "eeee0005", &err), 3);
+    assert_int_equal(st_sql_int(db, FS_STORE_GENERATION_SQL), 1);
+    assert_reads_back(s, 1, over);
+    assert_reads_back(s, 2, fits);
+    assert_reads_back(s, 3, over);
+    fs_store_close(s);
+    json_decref(fits);
+    json_decref(over);
+    st_remove_db(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_after_rollback),
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_summary_columns),
+        cmocka_unit_test(test_generation),
     };
     return cmocka_run_group_tests_name("storecache", tests, NULL, NULL);
 }
