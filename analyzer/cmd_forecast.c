@@ -99,7 +99,7 @@ int cmd_forecast(int argc, char **argv)
     fs_budget budget = {0};
     fs_forecast f = {0};
     fs_store *s = NULL;
-    fs_store_opts so = {true, 0};
+    fs_store_opts so = {.readonly = true};
     int status = FS_EXIT_INPUT;
     if ((a.rules && fs_budget_load(a.rules, &budget, &err) < 0) ||
         fs_store_open(fs_store_path(a.db), &so, &s, &err) < 0 ||

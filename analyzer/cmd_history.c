@@ -143,7 +143,7 @@ int cmd_history(int argc, char **argv)
         return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
     fs_error err = {{0}};
     fs_store *s;
-    fs_store_opts so = {true, 0};
+    fs_store_opts so = {.readonly = true};
     fs_history_row *rows = NULL;
     size_t n = 0;
     fs_forecast f = {0};

@@ -38,7 +38,7 @@ static char *doc_board(const json_t *doc)
 static int input_stored(const char *spec, const fs_input_opts *o, json_t **doc, char **label, fs_error *err)
 {
     fs_store *s;
-    fs_store_opts so = {true, 0};
+    fs_store_opts so = {.readonly = true};
     if (fs_store_open(fs_store_path(o ? o->db_path : NULL), &so, &s, err) < 0)
         return -1;
     int64_t id;

@@ -432,7 +432,7 @@ int fs_forecast_for_report(const char *db_path, const fs_diff *d, size_t n, cons
     *out = NULL;
     *nout = 0;
     fs_store *s;
-    fs_store_opts so = {true, 0};
+    fs_store_opts so = {.readonly = true};
     if (fs_store_open(fs_store_path(db_path), &so, &s, err) < 0)
         return -1;
     size_t want = board ? 1 : n;

@@ -512,7 +512,8 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
     sqlite3_busy_timeout(s->db, s->busy_ms);
     /* Read pages through a memory map, not a read() and a copy each: a
      * hint SQLite may ignore (then it reads as before). */
-    sqlite3_exec(s->db, "PRAGMA mmap_size = " STORE_MMAP_BYTES, NULL, NULL, NULL);
+    if (!(opts && opts->no_mmap))
+        sqlite3_exec(s->db, "PRAGMA mmap_size = " STORE_MMAP_BYTES, NULL, NULL, NULL);
     if (!ro && sqlite3_db_readonly(s->db, "main") == 1) {
         fs_fail(err, "%s: cannot write the database: the file is read-only", path);
         goto fail;

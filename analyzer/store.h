@@ -86,6 +86,7 @@ void fs_build_info_free(fs_build_info *b);
 typedef struct fs_store_opts {
     bool readonly;         /* open an existing file for reading only */
     int busy_ms;           /* wait for a writer this long; 0 = $FLASHSIZE_DB_BUSY_MS or FS_STORE_BUSY_MS */
+    bool no_mmap;          /* read pages with read(), not a memory map (the server: docs/server.md) */
 } fs_store_opts;
 
 /* The database path: path if given, else $FLASHSIZE_DB, else ./flashsize.db. */

@@ -26,9 +26,8 @@ static int sdb_open_plain(sdb_pool *p, sdb_conn *c, fs_error *err)
         return fs_fail(err, "%s: cannot open the database: %s", p->path,
                        c->db ? sqlite3_errmsg(c->db) : "out of memory");
     sqlite3_busy_timeout(c->db, FS_STORE_BUSY_MS);
-    /* Pages through a memory map (as the store's connections): a history
-     * reads hundreds of them per answer.  A hint; ignored when refused. */
-    sqlite3_exec(c->db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
+    /* No memory map (SQLite's default): with several connections in one
+     * process each write made the others remap the file (docs/server.md). */
     return 0;
 }
 
@@ -45,16 +44,17 @@ int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err)
     pthread_mutex_init(&p->write_lock, NULL);
     fs_error why;
     /* The first open creates or migrates the store, or finds it read-only. */
-    if (fs_store_open(path, NULL, &p->conns[0].store, &why) < 0) {
+    fs_store_opts rw = {.no_mmap = true};
+    if (fs_store_open(path, &rw, &p->conns[0].store, &why) < 0) {
         if (!strstr(why.msg, "cannot write the database"))
             goto fail_msg;
         p->readonly = true;
         memcpy(p->readonly_why, why.msg, sizeof p->readonly_why);
-        fs_store_opts ro = {.readonly = true, .busy_ms = 0};
+        fs_store_opts ro = {.readonly = true, .no_mmap = true};
         if (fs_store_open(path, &ro, &p->conns[0].store, &why) < 0)
             goto fail_msg;
     }
-    fs_store_opts so = {.readonly = p->readonly, .busy_ms = 0};
+    fs_store_opts so = {.readonly = p->readonly, .no_mmap = true};
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && fs_store_open(path, &so, &p->conns[i].store, &why) < 0)
             goto fail_msg;

@@ -22,7 +22,7 @@ static fs_store *open_store(const char *path, int busy_ms)
 {
     fs_store *s;
     fs_error err;
-    fs_store_opts o = {false, busy_ms};
+    fs_store_opts o = {.busy_ms = busy_ms};
     if (fs_store_open(path, &o, &s, &err) != 0)
         fail_msg("%s", err.msg);
     return s;
@@ -99,7 +99,7 @@ static void test_round_trip(void **state)
 
     fs_store_close(s);
     /* a read-only open reads the same */
-    fs_store_opts ro = {true, 0};
+    fs_store_opts ro = {.readonly = true};
     assert_int_equal(fs_store_open(db, &ro, &s, &err), 0);
     assert_reads_back(s, b, near);
     fs_store_close(s);
@@ -372,7 +372,7 @@ static void test_damaged_files(void **state)
     assert_int_equal(fs_store_open(db, NULL, &s, &err), -1);
     assert_non_null(strstr(err.msg, db));
     assert_non_null(strstr(err.msg, "not a flashsize database or corrupted"));
-    fs_store_opts ro = {true, 0};
+    fs_store_opts ro = {.readonly = true};
     assert_int_equal(fs_store_open(db, &ro, &s, &err), -1);
     assert_non_null(strstr(err.msg, "not a flashsize database or corrupted"));
     char cmp[1300];

@@ -417,7 +417,7 @@ static void test_migrate_v1(void **state)
     /* read-only: read as it is, not migrated, not modified */
     fs_store *s;
     fs_error err;
-    fs_store_opts o = {true, 0};
+    fs_store_opts o = {.readonly = true};
     assert_int_equal(fs_store_open(ro, &o, &s, &err), 0);
     for (int i = 1; i <= 3; i++)
         assert_reads_back(s, i, v1[i]);
