@@ -18,6 +18,7 @@
 #include "symtab.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -63,7 +64,72 @@ struct fs_store {
     size_t nstmts;
     store_name *names;     /* STORE_NAMES_SLOTS slots, allocated on first use */
     size_t nnames;
+    fs_symset_memo *memo;  /* shared, or NULL */
 };
+
+struct fs_symset_memo {
+    pthread_mutex_t lock;
+    int64_t id, hash;      /* the set's row: id 0 = empty */
+    fs_symrec *v;
+    size_t n;
+};
+
+fs_symset_memo *fs_symset_memo_new(void)
+{
+    fs_symset_memo *m = calloc(1, sizeof *m);
+    if (m)
+        pthread_mutex_init(&m->lock, NULL);
+    return m;
+}
+
+void fs_symset_memo_free(fs_symset_memo *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_destroy(&m->lock);
+    free(m->v);
+    free(m);
+}
+
+void fs_store_set_symset_memo(fs_store *s, fs_symset_memo *m)
+{
+    s->memo = m;
+}
+
+/* Keep a copy of set id's records (a failed copy only forgets). */
+static void memo_put(fs_store *s, int64_t id, int64_t hash, const fs_symrec *v, size_t n)
+{
+    fs_symset_memo *m = s->memo;
+    if (!m)
+        return;
+    fs_symrec *copy = malloc((n + 1) * sizeof *copy);
+    if (copy && n)
+        memcpy(copy, v, n * sizeof *copy);
+    pthread_mutex_lock(&m->lock);
+    free(m->v);
+    m->v = copy;
+    m->n = n;
+    m->id = copy ? id : 0;
+    m->hash = hash;
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* A copy of set id's records if the memo holds them for this hash and count. */
+static fs_symrec *memo_get(fs_store *s, int64_t id, int64_t hash, int64_t count, size_t *n)
+{
+    fs_symset_memo *m = s->memo;
+    fs_symrec *copy = NULL;
+    if (!m)
+        return NULL;
+    pthread_mutex_lock(&m->lock);
+    if (m->id == id && m->hash == hash && (int64_t)m->n == count && (copy = malloc((m->n + 1) * sizeof *copy))) {
+        if (m->n)
+            memcpy(copy, m->v, m->n * sizeof *copy);
+        *n = m->n;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return copy;
+}
 
 /* Migration N takes a database from user_version N to N + 1. */
 static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
@@ -933,13 +999,22 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
 }
 
 /* Depth of symbol set id (0 for a snapshot), or -1 on error. */
-static int symset_depth(recorder *r, int64_t id, int64_t *depth)
+/* Symbol set id's depth, hash and count. */
+static int symset_row(recorder *r, int64_t id, int64_t *depth, int64_t *hash, int64_t *count)
 {
-    int rc = store_run(r->s, store_prep(r->s, r->err, "SELECT depth FROM symsets WHERE id = ?", "i", id), depth, r->err,
-                       "reading a symbol set");
-    if (rc > 0)
+    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT depth, hash, count FROM symsets WHERE id = ?", "i", id);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *depth = sqlite3_column_int64(st, 0);
+        *hash = sqlite3_column_int64(st, 1);
+        *count = sqlite3_column_int64(st, 2);
+    }
+    store_done(r->s, st);
+    if (rc == SQLITE_DONE)
         return fs_fail(r->err, "%s: corrupted store: symbol set %lld is missing", r->s->path, (long long)id);
-    return rc;
+    return rc == SQLITE_ROW ? 0 : store_fail(r->s, r->err, "reading a symbol set");
 }
 
 /* The packed form of v against base (0 = none): a delta when the base's
@@ -950,13 +1025,13 @@ static int symset_encode(recorder *r, const fs_symrec *v, size_t n, const fs_sym
 {
     *base_out = 0;
     *depth_out = 0;
-    int64_t depth = 0;
-    if (base && symset_depth(r, base, &depth) < 0)
+    int64_t depth = 0, hash = 0, count = 0;
+    if (base && symset_row(r, base, &depth, &hash, &count) < 0)
         return -1;
     if (base && depth + 1 < FS_STORE_SNAPSHOT_EVERY) {
-        fs_symrec *bv;
         size_t bn;
-        if (symset_read(r->s, base, &bv, &bn, r->err) < 0)
+        fs_symrec *bv = memo_get(r->s, base, hash, count, &bn);
+        if (!bv && symset_read(r->s, base, &bv, &bn, r->err) < 0)
             return -1;
         int rc = fs_symset_pack_delta(bv, bn, v, n, out);
         free(bv);
@@ -988,6 +1063,7 @@ static int rec_symset(recorder *r, const fs_symrec *v, size_t n, int64_t base, i
     if (symset_find(r, hash, v, n, id) < 0)
         goto done;
     if (*id) {
+        memo_put(r->s, *id, hash, v, n);
         rc = 0;
         goto done;
     }
@@ -1005,6 +1081,7 @@ static int rec_symset(recorder *r, const fs_symrec *v, size_t n, int64_t base, i
     if (store_run(r->s, st, NULL, r->err, "storing the symbol set") < 0)
         goto done;
     *id = sqlite3_last_insert_rowid(r->s->db);
+    memo_put(r->s, *id, hash, v, n);
     rc = 0;
 done:
     free(full.p);

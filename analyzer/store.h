@@ -183,4 +183,15 @@ int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *nam
 typedef int (*fs_store_hook)(void *ctx, const char *stage);
 void fs_store_set_hook(fs_store *s, fs_store_hook hook, void *ctx);
 
+/* The symbol set last recorded, kept decoded for the next record to be
+ * packed against (a new build's delta base is the previous build of its
+ * board): shared by the store handles of one process, e.g. the server's
+ * pool, so that an upload does not decode its base from the database.
+ * Entries are checked against the row's hash and count before use. */
+typedef struct fs_symset_memo fs_symset_memo;
+fs_symset_memo *fs_symset_memo_new(void);
+void fs_symset_memo_free(fs_symset_memo *m);
+/* Use m (NULL: none) in s's records; m must outlive s. */
+void fs_store_set_symset_memo(fs_store *s, fs_symset_memo *m);
+
 #endif

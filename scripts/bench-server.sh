@@ -74,14 +74,24 @@ done
 url="http://127.0.0.1:$port"
 threads=$(ps -o nlwp= -p "$pid" | tr -d ' ')
 
+# CPU time of the server (utime + stime, clock ticks) and the machine's CPU
+# ticks "user nice system idle iowait irq softirq steal" (/proc/stat): the
+# server's CPU per upload is the robust figure on a shared virtual machine,
+# where the hypervisor may steal a large share of the 2 CPUs.
+srv_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+cpu_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9}' /proc/stat; }
+
 # (a) uploads
 before=$(sqlite3 "$db" 'SELECT count(*) FROM builds')
+t0=$(srv_ticks); c0=$(cpu_ticks)
 BENCH_BODY="$tmp/body.json" BENCH_TOKEN="$token" BENCH_RUN=a \
   wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s -s tests/tools/wrk-upload.lua "$url" >"$tmp/up.txt" 2>&1
 up_rate=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$tmp/up.txt")
 up_ok=$(awk '/^answers:/ {print $2}' "$tmp/up.txt")
 up_bad=$(awk '/^answers:/ {print $4}' "$tmp/up.txt")
 up_lat=$(awk '/^    Latency/ {print $2 " mean, " $3 " stdev, " $4 " max"}' "$tmp/up.txt")
+t1=$(srv_ticks); c1=$(cpu_ticks)
+hz=$(getconf CLK_TCK)
 # Uploads wrk cut off may still be committing: wait until the count settles
 # (at most 10 s), so the checks and (b) see a database nobody writes.
 after=$(sqlite3 "$db" 'SELECT count(*) FROM builds')
@@ -95,6 +105,9 @@ while [ $i -lt 20 ]; do
 done
 echo "bench-server: (a) uploads: ${up_rate:-?} uploads/s over ${secs} s, $conns connections ($up_ok answered 2xx," \
      "$up_bad other); latency $up_lat"
+echo "$t0 $t1 $c0 $c1 $hz ${up_ok:-0} $(nproc)" | awk '{
+  cpu_ms = ($2 - $1) * 1000 / $7 / ($8 > 0 ? $8 : 1); steal = ($6 - $4) * 100 / (($5 - $3) > 0 ? $5 - $3 : 1)
+  printf "bench-server: (a) server CPU %.2f ms per upload (%d uploads/s on %d CPUs nobody else uses); CPU stolen by the hypervisor during the run: %.0f%%\n", cpu_ms, $9 * 1000 / (cpu_ms > 0 ? cpu_ms : 1), $9, steal }'
 # Every 2xx is stored; a request cut off when wrk stops may be stored unanswered
 # (at most one per connection).
 added=$((after - before))

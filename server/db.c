@@ -55,9 +55,14 @@ int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err)
             goto fail_msg;
     }
     fs_store_opts so = {.readonly = p->readonly, .no_mmap = true};
+    if (!(p->memo = fs_symset_memo_new())) {
+        fs_fail(err, "%s: out of memory", path);
+        goto fail;
+    }
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && fs_store_open(path, &so, &p->conns[i].store, &why) < 0)
             goto fail_msg;
+        fs_store_set_symset_memo(p->conns[i].store, p->memo);
         if (sdb_open_plain(p, &p->conns[i], err) < 0)
             goto fail;
     }
@@ -83,6 +88,7 @@ void sdb_pool_close(sdb_pool *p)
     }
     free(p->conns);
     free(p->path);
+    fs_symset_memo_free(p->memo);
     if (p->nconns) {
         pthread_mutex_destroy(&p->lock);
         pthread_cond_destroy(&p->freed);

@@ -63,6 +63,9 @@ typedef struct sdb_pool {
      * of the time under concurrent uploads.  Other processes (the CLI)
      * still meet the server through SQLite's lock and busy timeout. */
     pthread_mutex_t write_lock;
+    /* The symbol set last recorded, shared by the connections' store
+     * handles: the next upload's delta base, not decoded again. */
+    fs_symset_memo *memo;
 } sdb_pool;
 
 /* Open n connection pairs to path; a file that cannot be written is opened

@@ -4,8 +4,9 @@
 --
 -- Environment: BENCH_BODY (an upload body file whose commit is the text
 -- @COMMIT@ and whose first symbol's size is the number 987654321, replaced
--- per request so that each upload changes one symbol, as a pull request
--- does: its symbol set is a new delta, its diff has one row), BENCH_TOKEN.  Commits are "wrk<thread>-<n>": unique across the
+-- per request by a size no other request uses, so that each upload changes
+-- one symbol, as a pull request does: its symbol set is new (a delta), its
+-- diff has one row), BENCH_TOKEN.  Commits are "wrk<thread>-<n>": unique across the
 -- threads of one run; BENCH_RUN (a word) keeps runs apart.
 local threads = {}
 local next_id = 0
@@ -33,7 +34,7 @@ end
 function request()
   n = n + 1
   local commit = string.format("wrk%s%d-%d", run, tid, n)
-  return wrk.format("POST", "/api/v1/builds", headers, head .. commit .. middle .. tostring(1000 + n % 64) .. tail)
+  return wrk.format("POST", "/api/v1/builds", headers, head .. commit .. middle .. tostring(1000000 * (tid + 1) + n) .. tail)
 end
 
 function response(status, hdrs, body)

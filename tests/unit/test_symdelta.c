@@ -306,6 +306,51 @@ static int64_t base_of(const char *db, int64_t set)
 
 #define SHORT 40
 
+/* Two store handles sharing one memo of the last recorded set (as the
+ * server's pool does): builds recorded alternately through each read back
+ * exactly, including after the memo's set was deleted and its id reused by
+ * a set with other symbols (the memo must then not be used). */
+static void test_memo_shared(void **state)
+{
+    (void)state;
+    json_t *docs[SHORT + 1];
+    make_history(docs, SHORT, 11);
+    char *db = st_tmp_db();
+    fs_store *a = open_store(db), *b = open_store(db);
+    fs_symset_memo *m = fs_symset_memo_new();
+    assert_non_null(m);
+    fs_store_set_symset_memo(a, m);
+    fs_store_set_symset_memo(b, m);
+    for (int i = 1; i <= 10; i++)
+        assert_int_equal(record_build(i % 2 ? a : b, docs[i], i, i - 1), i);
+    for (int i = 1; i <= 10; i++)
+        assert_reads_back(a, i, docs[i]);
+    /* the deltas are against the previous build, as without a memo */
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds b JOIN symsets y ON y.id = b.symset_id JOIN builds p"
+                                 " ON p.symset_id = y.base_id WHERE p.id = b.id - 1"),
+                     9);
+    /* delete build 10 (the memo's set, the newest row: its id is free
+     * again), record build 11 (another table, which gets that id) through
+     * a handle without the memo, then build 12 through one with it: its
+     * base, build 11's set, has the memo's id but not its hash */
+    int64_t memo_set = set_of(db, 10);
+    fs_error err;
+    assert_int_equal(fs_store_delete(a, 10, &err), 0);
+    fs_store *plain = open_store(db);
+    int64_t b11 = record_build(plain, docs[11], 11, 9);
+    assert_int_equal(set_of(db, b11), memo_set);
+    int64_t b12 = record_build(b, docs[12], 12, 11);
+    assert_int_equal(base_of(db, set_of(db, b12)), memo_set);
+    assert_reads_back(plain, b11, docs[11]);
+    assert_reads_back(plain, b12, docs[12]);
+    fs_store_close(plain);
+    fs_store_close(a);
+    fs_store_close(b);
+    fs_symset_memo_free(m);
+    st_remove_db(db);
+    free_history(docs, SHORT);
+}
+
 /* Re-recording and deleting builds that other builds' deltas are based on. */
 static void test_rerecord_and_delete_bases(void **state)
 {
@@ -588,7 +633,7 @@ int main(void)
         cmocka_unit_test(test_delta_exact_bytes),    cmocka_unit_test(test_codec_history),
         cmocka_unit_test(test_codec_fuzz),           cmocka_unit_test(test_chain_round_trip),
         cmocka_unit_test(test_rerecord_and_delete_bases), cmocka_unit_test(test_equal_tables_shared),
-        cmocka_unit_test(test_migrate_v1),           cmocka_unit_test(test_damaged_sets),
+        cmocka_unit_test(test_migrate_v1),           cmocka_unit_test(test_memo_shared),           cmocka_unit_test(test_damaged_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
