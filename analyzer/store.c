@@ -1278,20 +1278,20 @@ static int rec_named(recorder *r, const char *table, const char *name, int64_t *
 }
 
 /* The document without its symbols, as stored in builds.doc. */
-static char *rec_doc_text(recorder *r, const json_t *doc)
+char *fs_store_doc_text(const json_t *doc, const char *name, fs_error *err)
 {
     json_t *copy = json_copy((json_t *)doc);
     if (!copy || json_object_set_new(copy, "symbols", json_array()) < 0) {
         json_decref(copy);
-        fs_fail(r->err, "%s: out of memory", r->s->path);
+        fs_fail(err, "%s: out of memory", name);
         return NULL;
     }
     char *text = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(copy);
     if (!text)
-        fs_fail(r->err, "%s: out of memory", r->s->path);
+        fs_fail(err, "%s: out of memory", name);
     else if (strlen(text) > FS_ANALYSIS_MAX_DOC_BYTES) {
-        fs_fail(r->err, "%s: the analysis without its symbols is %zu bytes, more than the %u-byte limit", r->s->path,
+        fs_fail(err, "%s: the analysis without its symbols is %zu bytes, more than the %u-byte limit", name,
                 strlen(text), FS_ANALYSIS_MAX_DOC_BYTES);
         free(text);
         text = NULL;
@@ -1390,7 +1390,8 @@ static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int
     return rc;
 }
 
-static int rec_all(recorder *r, const json_t *doc, const fs_symtab *syms, const fs_build_meta *m, int64_t *build_id)
+static int rec_all(recorder *r, const json_t *doc, const fs_symtab *syms, const char *doc_text, const fs_build_meta *m,
+                   int64_t *build_id)
 {
     fs_store *s = r->s;
     if (!(r->get_str = store_stmt_get(s, "SELECT id FROM strings WHERE s = ?")) ||
@@ -1404,8 +1405,9 @@ static int rec_all(recorder *r, const json_t *doc, const fs_symtab *syms, const 
     char *text = NULL;
     int rc = -1;
     if (rec_records(r, syms, &recs, &nrecs) < 0 || rec_hook(r, "symbols") < 0 || rec_base(r, m, &base) < 0 ||
-        rec_symset(r, recs, nrecs, base, &symset) < 0 || !(text = rec_doc_text(r, doc)) ||
-        rec_build(r, doc, m, symset, text, &id, &old_symset) < 0)
+        rec_symset(r, recs, nrecs, base, &symset) < 0 ||
+        (!doc_text && !(text = fs_store_doc_text(doc, s->path, r->err))) ||
+        rec_build(r, doc, m, symset, doc_text ? doc_text : text, &id, &old_symset) < 0)
         goto done;
     if (rec_hook(r, "regions") < 0 || rec_regions(r, id, json_object_get(doc, "regions")) < 0 ||
         rec_hook(r, "sections") < 0 || rec_sections(r, id, json_object_get(doc, "sections")) < 0 ||
@@ -1430,20 +1432,20 @@ int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_buil
     fs_symtab t;
     if (fs_symtab_from_json(&t, json_object_get(analysis, "symbols")) < 0)
         return fs_fail(err, "%s: out of memory reading the symbols", s->path);
-    int rc = fs_store_record_tab(s, analysis, &t, m, build_id, err);
+    int rc = fs_store_record_tab(s, analysis, &t, NULL, m, build_id, err);
     fs_symtab_free(&t);
     return rc;
 }
 
-int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const fs_build_meta *m,
-                        int64_t *build_id, fs_error *err)
+int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const char *doc_text,
+                        const fs_build_meta *m, int64_t *build_id, fs_error *err)
 {
     if (!m->project || !*m->project || !m->board || !*m->board || !m->commit || !*m->commit)
         return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
     if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
         return -1;
     recorder r = {s, err, NULL, NULL};
-    int rc = rec_all(&r, analysis, syms, m, build_id);
+    int rc = rec_all(&r, analysis, syms, doc_text, m, build_id);
     store_done(s, r.get_str);
     store_done(s, r.put_str);
     if (rc == 0 && store_exec(s, "COMMIT", err) == 0)

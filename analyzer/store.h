@@ -129,10 +129,16 @@ int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *me
 int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_build_meta *meta,
                               int64_t *build_id, fs_error *err);
 /* The same with the symbols as a table (the server's upload parser decodes
- * them so, docparse.h); analysis's own "symbols", if any, are not read. */
+ * them so, docparse.h); analysis's own "symbols", if any, are not read.
+ * doc_text is fs_store_doc_text(analysis), made beforehand (the server
+ * makes it outside its write lock), or NULL to have it made here. */
 struct fs_symtab;
-int fs_store_record_tab(fs_store *s, const json_t *analysis, const struct fs_symtab *syms, const fs_build_meta *meta,
-                        int64_t *build_id, fs_error *err);
+int fs_store_record_tab(fs_store *s, const json_t *analysis, const struct fs_symtab *syms, const char *doc_text,
+                        const fs_build_meta *meta, int64_t *build_id, fs_error *err);
+/* The text kept for a build (builds.doc): the analysis with an empty
+ * "symbols" array, compact; NULL with err (named name) when out of memory
+ * or over FS_ANALYSIS_MAX_DOC_BYTES.  Free it. */
+char *fs_store_doc_text(const json_t *analysis, const char *name, fs_error *err);
 
 /* Delete build id (its rows, and its symbol set when no other build uses
  * it), in one transaction. */

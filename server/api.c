@@ -641,10 +641,17 @@ static void api_upload_build(api_call *c)
             goto done;
         }
     }
+    /* what needs no database is done before taking the write lock */
+    char *doc_text = fs_store_doc_text(u.analysis, "analysis", &err);
+    if (!doc_text) {
+        srv_reply_error(c->resp, strstr(err.msg, "-byte limit") ? 413 : 500, "%s", err.msg);
+        goto done;
+    }
     int64_t id;
     sdb_write_begin(&c->ctx->pool);
-    int recorded = fs_store_record_tab(c->conn->store, u.analysis, &u.syms, &u.meta, &id, &err);
+    int recorded = fs_store_record_tab(c->conn->store, u.analysis, &u.syms, doc_text, &u.meta, &id, &err);
     sdb_write_end(&c->ctx->pool);
+    free(doc_text);
     if (recorded < 0) {
         srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
         goto done;
