@@ -51,6 +51,8 @@ typedef struct api_call {
     const srv_request *req;
     srv_response *resp;
     sdb_conn *conn;
+    const char *reader;        /* --private: the one project the token may read (in reader_buf) */
+    char reader_buf[SRV_MAX_FIELD + 1];
 } api_call;
 
 /* ---- small helpers ------------------------------------------------------------- */
@@ -360,6 +362,16 @@ static int api_build_exists(api_call *c, int64_t id)
 }
 
 /* Load a stored build for an answer; fills a 404/5xx response on failure. */
+/* May this request read project?  With --private a token reads its own
+ * project only (403 otherwise, the response filled). */
+static bool api_may_read(api_call *c, const char *project)
+{
+    if (!c->reader || (project && strcmp(project, c->reader) == 0))
+        return true;
+    srv_reply_error(c->resp, 403, "this token may only read project '%s'", c->reader);
+    return false;
+}
+
 static int api_load(api_call *c, int64_t id, json_t **doc, fs_build_info *info)
 {
     int e = api_build_exists(c, id);
@@ -371,6 +383,12 @@ static int api_load(api_call *c, int64_t id, json_t **doc, fs_build_info *info)
     fs_error err;
     if (fs_store_load(c->conn->store, id, doc, info, &err) < 0) {
         srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
+        return -1;
+    }
+    if (!api_may_read(c, info->project)) {
+        json_decref(*doc);
+        *doc = NULL;
+        fs_build_info_free(info);
         return -1;
     }
     return 0;
@@ -673,12 +691,14 @@ static void api_projects(api_call *c)
     if (sqlite3_prepare_v2(c->conn->db,
                            "SELECT p.name, count(b.id), count(DISTINCT b.board_id), max(b.timestamp)"
                            " FROM projects p LEFT JOIN builds b ON b.project_id = p.id"
-                           " GROUP BY p.id ORDER BY p.name LIMIT ?1",
+                           " WHERE ?2 IS NULL OR p.name = ?2 GROUP BY p.id ORDER BY p.name LIMIT ?1",
                            -1, &st, NULL) != SQLITE_OK) {
         api_db_error(c, "listing projects");
         return;
     }
     sqlite3_bind_int(st, 1, SRV_MAX_RESULTS);
+    if (c->reader)
+        sqlite3_bind_text(st, 2, c->reader, -1, SQLITE_STATIC);
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -1265,8 +1285,10 @@ static void api_route(api_call *c)
         return;
     }
     if (c->ctx->cfg->private_reads) {
-        char project[SRV_MAX_FIELD + 1];
-        if (api_authenticate(c, project, sizeof project) < 0)
+        if (api_authenticate(c, c->reader_buf, sizeof c->reader_buf) < 0)
+            return;
+        c->reader = c->reader_buf;
+        if (n >= 2 && strcmp(s[0], "projects") == 0 && !api_may_read(c, s[1]))
             return;
     }
     int64_t id;
@@ -1289,7 +1311,7 @@ static void api_route(api_call *c)
 
 void api_handle(srv_ctx *ctx, const srv_request *r, srv_response *resp)
 {
-    api_call c = {ctx, r, resp, sdb_acquire(&ctx->pool)};
+    api_call c = {.ctx = ctx, .req = r, .resp = resp, .conn = sdb_acquire(&ctx->pool)};
     api_route(&c);
     sdb_release(&ctx->pool, c.conn);
 }

@@ -309,6 +309,23 @@ http GET /api/v1/projects
 expect_eq "--private: reads need a token (401)" "$CODE" 401
 http GET /api/v1/projects -H "Authorization: Bearer $TOK"
 expect_eq "--private: with a token 200" "$CODE" 200
+expect_eq "--private: the projects are only the token's (mpy)" "$(jq -c '[.projects[].name]' "$TMP/body")" '["mpy"]'
+check "--private: other projects exist in the database" test "$(sqlite3 "$DB" 'SELECT count(*) FROM projects')" -gt 1
+http GET /api/v1/projects/mpy/boards/esp8266-2m/history -H "Authorization: Bearer $TOK"
+expect_eq "--private: the token's own history 200" "$CODE" 200
+B1=$(sqlite3 "$DB" "SELECT min(b.id) FROM builds b JOIN projects p ON p.id = b.project_id WHERE p.name = 'mpy'")
+B2=$(sqlite3 "$DB" "SELECT max(b.id) FROM builds b JOIN projects p ON p.id = b.project_id WHERE p.name = 'mpy'")
+http GET "/api/v1/builds/$B1" -H "Authorization: Bearer $TOK"
+expect_eq "--private: the token's own build 200" "$CODE" 200
+for path in /api/v1/projects/mpy/boards /api/v1/projects/mpy/boards/esp8266-2m/history "/api/v1/builds/$B1" \
+            "/api/v1/diff?a=$B1&b=$B2"; do
+  http GET "$path" -H "Authorization: Bearer $TOK_OTHER"
+  expect_eq "--private: another project's token may not read $path (403)" "$CODE" 403
+  check "--private: $path names the project the token may read" \
+    jq -e '.error == "this token may only read project '"'other'"'"' "$TMP/body"
+done
+http GET /api/v1/projects -H "Authorization: Bearer $TOK_OTHER"
+expect_eq "--private: another project's token lists none of mpy's" "$(jq '[.projects[] | select(.name == "mpy")] | length' "$TMP/body")" 0
 http GET /healthz
 expect_eq "--private: /healthz stays public" "$CODE" 200
 stop_server "$PID"
