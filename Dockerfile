@@ -12,7 +12,7 @@ ARG DEBIAN_TAG=12.7-slim
 FROM debian:${DEBIAN_TAG} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make gcc libc6-dev pkg-config \
-        libelf-dev libjansson-dev libinih-dev libsqlite3-dev libcurl4-openssl-dev \
+        libelf-dev libjansson-dev libyajl-dev libinih-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
         libcapstone-dev libmicrohttpd-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -23,7 +23,7 @@ RUN make -j"$(nproc)" build/flashsize build/flashsize-full
 
 FROM debian:${DEBIAN_TAG}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libelf1 libjansson4 libinih1 libsqlite3-0 \
+ && apt-get install -y --no-install-recommends libelf1 libjansson4 libyajl2 libinih1 libsqlite3-0 zlib1g \
         libcurl4 libcapstone4 libmicrohttpd12 libssl3 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home flashsize \
