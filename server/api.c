@@ -11,11 +11,11 @@
  *
  * Ideas:
  *   - The API only reads the store and calls the library: uploads go
- *     through fs_analysis_validate and fs_store_record exactly like
- *     `flashsize record`, diffs through fs_diff_compute like `flashsize diff`,
- *     budgets through fs_budget_check like `flashsize check`.
+ *     through the validator and the store's recorder like `flashsize record`
+ *     (with the symbols as a table, docparse.h), diffs through the engine of
+ *     `flashsize diff`, budgets through that of `flashsize check`.
  *   - Input is checked before anything is written: size (server.c), JSON
- *     nesting (a pre-scan, before jansson allocates anything), every
+ *     nesting (the streaming reader, docparse.c, stops at the limit), every
  *     metadata field (type, length, no control characters), the token and
  *     its project.  Every failure is a 4xx with {"error", "status"}.
  *   - A database that cannot be written (read-only file, full disk, locked
@@ -56,30 +56,6 @@ typedef struct api_call {
 } api_call;
 
 /* ---- small helpers ------------------------------------------------------------- */
-
-size_t api_json_depth(const unsigned char *text, size_t len, size_t limit)
-{
-    size_t depth = 0, deepest = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = text[i];
-        if (in_string) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_string = false;
-            continue;
-        }
-        if (ch == '"')
-            in_string = true;
-        else if (ch == '[' || ch == '{') {
-            if (++depth > deepest && (deepest = depth) > limit)
-                return deepest;
-        } else if ((ch == ']' || ch == '}') && depth > 0)
-            depth--;
-    }
-    return deepest;
-}
 
 /* A stored text column as a JSON string (null for NULL). */
 static json_t *api_col_str(sqlite3_stmt *st, int col)

@@ -276,8 +276,4 @@ bool static_path_ok(const char *path);
 /* The Content-Type for a file name, by its extension. */
 const char *static_mime(const char *name);
 
-/* Deepest nesting of arrays/objects in a JSON text, counted without parsing
- * it (strings and escapes skipped); stops counting once past limit. */
-size_t api_json_depth(const unsigned char *text, size_t len, size_t limit);
-
 #endif
