@@ -229,8 +229,8 @@ bool fs_json_u64(const json_t *v, uint64_t *out)
     }
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        if (strncmp(s, "0x", 2) != 0 || !s[2] || strlen(s) > 18)
-            return false;
+        if (strncmp(s, "0x", 2) != 0 || !s[2] || strlen(s) > 18 || strspn(s + 2, "0123456789abcdefABCDEF") != strlen(s + 2))
+            return false; /* hex digits only: strtoull would take "0x-1" or "0x 1" */
         char *end;
         errno = 0;
         unsigned long long x = strtoull(s + 2, &end, 16);

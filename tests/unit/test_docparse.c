@@ -177,6 +177,21 @@ static void test_refusals(void **state)
             "analysis: symbols[1].address: expected a non-negative integer");
     refused(SYM("{\"name\":\"x\",\"address\":\"0x12345678123456789\"}"), &body_opts,
             "analysis: symbols[1].address: expected a non-negative integer");
+    refused(SYM("{\"name\":\"x\",\"address\":\"0x-1\"}"), &body_opts,
+            "analysis: symbols[1].address: expected a non-negative integer");
+    /* the validator reads hex strings the same way: hex digits only */
+    const char *hex[] = {"0x-1", "0x 1", "0x+1", "0x", "0x1g"};
+    for (size_t i = 0; i < sizeof hex / sizeof *hex; i++) {
+        json_t *v = json_string(hex[i]);
+        uint64_t x;
+        assert_false(fs_json_u64(v, &x));
+        json_decref(v);
+    }
+    json_t *v = json_string("0xfffffffffffffff0");
+    uint64_t x = 0;
+    assert_true(fs_json_u64(v, &x));
+    assert_true(x == 0xfffffffffffffff0u);
+    json_decref(v);
     refused(SYM("{\"name\":\"x\",\"size\":[]}"), &body_opts,
             "analysis: symbols[1].size: expected a non-negative integer");
     refused(SYM("{\"name\":\"x\",\"name\":\"y\"}"), &body_opts, "duplicate object key");
