@@ -102,9 +102,9 @@ int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
         a->data = o->elf_data;
         a->len = o->elf_len;
     } else {
-        if (fs_read_file(o->elf, FS_ELF_MAX_FILE_BYTES, "ELF file", &a->owned, &a->len, err) < 0)
+        if (fs_map_file(o->elf, FS_ELF_MAX_FILE_BYTES, "ELF file", &a->data, &a->len, err) < 0)
             return -1;
-        a->data = a->owned;
+        a->mapped = true;
     }
     if (fs_elf_load_mem(o->elf, a->data, a->len, &a->img, err) < 0)
         return -1;
@@ -139,7 +139,8 @@ void fs_analysis_free(fs_analysis *a)
         fs_board_free(&a->board);
     fs_memmap_free(&a->ld);
     fs_image_free(&a->img);
-    free(a->owned);
+    if (a->mapped)
+        fs_unmap_file(a->data, a->len);
     free(a->rules_dir);
     memset(a, 0, sizeof *a);
 }

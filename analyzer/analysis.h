@@ -61,9 +61,9 @@ typedef struct fs_analysis {
     fs_retained retained;            /* largest retained sizes (refgraph.h) */
     bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained;
     char *rules_dir;
-    const uint8_t *data;             /* the ELF file's bytes (owned, or the caller's elf_data) */
+    const uint8_t *data;             /* the ELF file's bytes (mapped, or the caller's elf_data) */
     size_t len;
-    unsigned char *owned;
+    bool mapped;                     /* data is fs_map_file's */
 } fs_analysis;
 
 /* Run the whole analysis.  Returns 0, or -1 with err naming the file and

@@ -11,10 +11,12 @@
 #include "cli.h"
 #include "model.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef FS_CORE_ONLY
 #define FULL(fn) NULL
@@ -57,8 +59,25 @@ static void usage(FILE *out)
                  "Exit status: 0 clean, 1 error findings, 2 bad input or usage.\n");
 }
 
+/* Input ELF files are memory-mapped (fs_map_file): one that shrinks while
+ * being read raises SIGBUS, which is bad input, not a crash. */
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    static const char msg[] = "flashsize: an input file shrank while it was being read (rewritten by another "
+                              "program?); try again once it is complete\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(FS_EXIT_INPUT);
+}
+
 int main(int argc, char **argv)
 {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
     if (argc < 2) {
         usage(stderr);
         return FS_EXIT_INPUT;

@@ -38,6 +38,14 @@ int fs_fail(fs_error *err, const char *fmt, ...) __attribute__((format(printf, 2
  * file: cannot open, not a regular file, too large, read error.
  */
 int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char **data, size_t *len, fs_error *err);
+/* The same checks, the file mapped read-only instead of copied (a large
+ * ELF: no copy, a few page faults instead of one per page).  *data is
+ * never NUL-terminated; give it back with fs_unmap_file.  A file that
+ * shrinks while mapped raises SIGBUS on access: the CLI's main() turns
+ * that into exit 2 with a message (a library caller must do likewise). */
+int fs_map_file(const char *path, uint64_t max, const char *what, const unsigned char **data, size_t *len,
+                fs_error *err);
+void fs_unmap_file(const unsigned char *data, size_t len);
 
 /*
  * Parse the INI file at path (a regular file of at most max bytes, read with

@@ -4,12 +4,16 @@
 #include "model.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int fs_fail(fs_error *err, const char *fmt, ...)
 {
@@ -121,6 +125,42 @@ int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char
     *data = buf;
     *len = size;
     return 0;
+}
+
+int fs_map_file(const char *path, uint64_t max, const char *what, const unsigned char **data, size_t *len,
+                fs_error *err)
+{
+    static const unsigned char empty[1];
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fs_fail(err, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return fs_fail(err, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
+                       (long long)st.st_size, (unsigned long long)max);
+    }
+    size_t size = (size_t)st.st_size;
+    void *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : (void *)empty;
+    int saved = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return fs_fail(err, "%s: cannot map: %s", path, strerror(saved));
+    *data = p;
+    *len = size;
+    return 0;
+}
+
+void fs_unmap_file(const unsigned char *data, size_t len)
+{
+    if (data && len)
+        munmap((void *)(uintptr_t)data, len);
 }
 
 int fs_ini_load(const char *path, uint64_t max, fs_ini_handler handler, void *user, const char *reason,

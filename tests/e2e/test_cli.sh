@@ -127,4 +127,14 @@ for spec in "analyze|text, json or csv" "forecast|text, json or markdown" "froze
   check "$cmd --format xml: names the known formats" \
     test "$(cat "$ERR")" = "flashsize: --format: unknown format 'xml' ($known)"
 done
+# A mapped input that shrinks under flashsize raises SIGBUS: exit 2 with a
+# message, not a crash (main.c).  Delivered by kill to a process that waits.
+"$FLASHSIZE" serve --db "$TMP/sigbus.db" --listen 127.0.0.1:0 >"$OUT" 2>"$ERR" &
+spid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q listening "$ERR"; do sleep 0.1; i=$((i + 1)); done
+kill -BUS "$spid"
+wait "$spid"
+expect_eq "SIGBUS (an input shrank while mapped): exit 2" "$?" 2
+expect_err "SIGBUS: says an input file shrank" "an input file shrank while it was being read"
 finish
