@@ -56,26 +56,32 @@ typedef struct dp {
     size_t kind_len[DP_KINDS], nkinds;
 } dp;
 
+/* Stop the parse with a message; sym: it is a symbol's validation error,
+ * the whole error as the validator words it. */
+static int dp_vfail(dp *p, bool sym, const char *fmt, va_list ap)
+{
+    vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+    if (!p->rc)
+        p->rc = -1;
+    p->sym_error = sym;
+    return 0; /* yajl: stop */
+}
+
 __attribute__((format(printf, 2, 3))) static int dp_fail(dp *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+    dp_vfail(p, false, fmt, ap);
     va_end(ap);
-    if (!p->rc)
-        p->rc = -1;
-    return 0; /* yajl: stop */
+    return 0;
 }
 
-/* A symbol that fails the validator's checks: the message is the whole error. */
 __attribute__((format(printf, 2, 3))) static int dp_sym_fail(dp *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+    dp_vfail(p, true, fmt, ap);
     va_end(ap);
-    p->rc = -1;
-    p->sym_error = true;
     return 0;
 }
 
