@@ -42,6 +42,16 @@ int cli_parse_double(const char *opt, const char *text, double min, double max, 
     return 0;
 }
 
+int cli_push_arg(const char *opt, const char *arg, const char **v, size_t *n, size_t max)
+{
+    if (*n == max) {
+        cli_error("%s: more than %zu given", opt, max);
+        return -1;
+    }
+    v[(*n)++] = arg;
+    return 0;
+}
+
 int cli_parse_size(const char *opt, const char *text, size_t *out)
 {
     char *end;

@@ -20,6 +20,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a non-negative number or percentage option; on error prints and returns -1. */
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
 int cli_parse_size(const char *opt, const char *text, size_t *out);
+/* Append arg to v (*n of max used) for a repeatable option; 0, or -1 with
+ * the error printed when opt was given more than max times. */
+int cli_push_arg(const char *opt, const char *arg, const char **v, size_t *n, size_t max);
 
 /* 0 if format is one of the names that follow (up to 8, then NULL); else
  * prints "--format: unknown format 'F' (text, json or csv)" and returns -1. */

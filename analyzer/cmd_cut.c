@@ -82,11 +82,8 @@ static int cut_parse(int argc, char **argv, cut_args *a)
         case 'o': a->output = optarg; break;
         case OPT_RULES: a->rules_dir = optarg; break;
         case OPT_ROOT:
-            if (a->nroots == FS_REFGRAPH_MAX_ROOT_NAMES) {
-                cli_error("--root: more than %d given", FS_REFGRAPH_MAX_ROOT_NAMES);
+            if (cli_push_arg("--root", optarg, a->roots, &a->nroots, FS_REFGRAPH_MAX_ROOT_NAMES) < 0)
                 return -1;
-            }
-            a->roots[a->nroots++] = optarg;
             break;
         case 'h': fputs(cut_usage, stdout); return 1;
         default: fputs(cut_usage, stderr); return -1;

@@ -80,11 +80,8 @@ int cmd_top(int argc, char **argv)
         case 'o': output = optarg; break;
         case OPT_RULES: rules_dir = optarg; break;
         case OPT_ROOT:
-            if (nroots == FS_REFGRAPH_MAX_ROOT_NAMES) {
-                cli_error("--root: more than %d given", FS_REFGRAPH_MAX_ROOT_NAMES);
+            if (cli_push_arg("--root", optarg, roots, &nroots, FS_REFGRAPH_MAX_ROOT_NAMES) < 0)
                 return FS_EXIT_INPUT;
-            }
-            roots[nroots++] = optarg;
             break;
         case 'h': fputs(top_usage, stdout); return FS_EXIT_OK;
         default: fputs(top_usage, stderr); return FS_EXIT_INPUT;

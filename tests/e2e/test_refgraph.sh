@@ -113,4 +113,12 @@ cp $R/x86_64-relocs.elf "$TMP/noise.elf"
 off=$(readelf -SW $R/x86_64-relocs.elf | awk '{ for (i = 1; i < NF; i++) if ($i == ".text") print $(i + 3) }')
 head -c 400 /dev/zero | tr '\0' '\377' | dd of="$TMP/noise.elf" bs=1 seek=$((0x$off)) conv=notrunc 2>/dev/null
 run 0 "garbage code still analyses" top "$TMP/noise.elf"
+# --root is repeatable up to 256 times (FS_REFGRAPH_MAX_ROOT_NAMES), in top, why and cut alike
+roots=$(i=0; while [ $i -le 256 ]; do printf -- '--root r%d ' $i; i=$((i + 1)); done)
+for cmd in top "why" cut; do
+  extra=""; [ "$cmd" = why ] && extra=main
+  # shellcheck disable=SC2086
+  run 2 "$cmd: 257 --root options are refused" $cmd $roots $R/thumb.elf $extra
+  expect_err "$cmd: says how many --root are allowed" "--root: more than 256 given"
+done
 finish
