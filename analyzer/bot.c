@@ -284,6 +284,7 @@ static int gh_request(fs_github *gh, const char *method, const char *url, const 
         r->retry_after = -1;
         CURLcode rc = gh_perform(gh, method, url, body, r);
         gh->requests++;
+        gh->last_status = rc == CURLE_OK ? r->status : 0;
         if (gh->log)
             gh->log(gh->log_ctx, method, url, rc == CURLE_OK ? r->status : 0, attempt);
         if (rc == CURLE_OK && r->status >= 200 && r->status < 300)

@@ -51,6 +51,7 @@ typedef struct fs_github {
     fs_github_log log;     /* may be NULL */
     void *log_ctx;
     unsigned requests;     /* HTTP attempts made so far */
+    long last_status;      /* HTTP status of the last answer (0: none), e.g. 403 when a write was refused */
 } fs_github;
 
 /* Check and copy the API base (http:// or https://), the token (non-empty,

@@ -5,7 +5,7 @@
  *
  *   fakegithub --port-file F --log F --token T [--filler N] [--page-size K]
  *              [--fail-first N] [--fail-status S] [--always S] [--evil-link]
- *              [--idle SECONDS]
+ *              [--fork] [--idle SECONDS]
  *
  * It listens on 127.0.0.1 on a port the kernel picks (written to the port
  * file), keeps the comments of every PR in memory (N filler comments to
@@ -17,6 +17,9 @@
  *   --fail-first N --fail-status S   answer S (default 500) to the first N requests
  *   --always S                       answer S to every request (401: bad token)
  *   --evil-link                      the Link header's next page is on another host
+ *   --fork                           the token is read-only, as GitHub gives a pull_request
+ *                                    run from a fork: reads answer, every write (POST,
+ *                                    PATCH) gets 403 "Resource not accessible by integration"
  * It exits after --idle seconds without a request (default 30) or on
  * "POST /__quit".
  */
@@ -48,7 +51,7 @@ typedef struct server {
     const char *token;
     FILE *log;
     long page_size, fail_first, fail_status, always;
-    bool evil_link;
+    bool evil_link, fork;
     long requests;
     comment comments[MAX_COMMENTS];
     size_t ncomments;
@@ -135,9 +138,16 @@ static void log_request(server *s, const request *r, int status)
     }
 }
 
+/* The answer is kept until the request is logged, then sent: a client that
+ * has its answer finds the request already in the log. */
+static char *pending;
+static size_t pending_len;
+
 static void reply(int fd, int status, const char *extra, const char *body)
 {
+    (void)fd;
     const char *reason = status == 200 ? "OK" : status == 201 ? "Created" : status == 401 ? "Unauthorized"
+                       : status == 403 ? "Forbidden"
                        : status == 404 ? "Not Found" : status == 429 ? "Too Many Requests"
                        : status >= 500 ? "Server Error" : "Other";
     char head[16384];
@@ -145,8 +155,20 @@ static void reply(int fd, int status, const char *extra, const char *body)
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n%s\r\n",
                      status, reason, strlen(body), extra ? extra : "");
-    if (write(fd, head, (size_t)n) < 0 || write(fd, body, strlen(body)) < 0)
-        return;
+    free(pending);
+    pending_len = (size_t)n + strlen(body);
+    if ((pending = malloc(pending_len + 1)) != NULL) {
+        memcpy(pending, head, (size_t)n);
+        memcpy(pending + n, body, strlen(body) + 1);
+    }
+}
+
+static void send_reply(int fd)
+{
+    if (pending && write(fd, pending, pending_len) < 0)
+        pending_len = 0;
+    free(pending);
+    pending = NULL;
 }
 
 static int read_request(int fd, request *r)
@@ -312,6 +334,7 @@ static bool serve_one(server *s, int fd)
     int status = 0;
     if (strcmp(r.path, "/__quit") == 0) {
         reply(fd, 200, NULL, "{}");
+        send_reply(fd);
         return false;
     }
     if (s->always) {
@@ -323,10 +346,14 @@ static bool serve_one(server *s, int fd)
     } else if (strcmp(auth_state(s, &r), "bearer-ok") && strcmp(auth_state(s, &r), "token-ok")) {
         status = 401;
         reply(fd, 401, NULL, "{\"message\":\"Bad credentials\"}");
+    } else if (s->fork && strcmp(r.method, "GET") != 0) {
+        status = 403;
+        reply(fd, 403, NULL, "{\"message\":\"Resource not accessible by integration\"}");
     } else {
         route(s, fd, &r, &status);
     }
     log_request(s, &r, status);
+    send_reply(fd);
     return true;
 }
 
@@ -343,6 +370,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--evil-link") == 0) { s->evil_link = true; continue; }
+        if (strcmp(a, "--fork") == 0) { s->fork = true; continue; }
         if (!v) { fprintf(stderr, "fakegithub: %s needs a value\n", a); return 2; }
         i++;
         if (strcmp(a, "--port-file") == 0) port_file = v;
