@@ -4,6 +4,7 @@
 # into the project's own node_modules (package.json, package-lock.json).
 #   sh scripts/install-deps.sh              build, test and bench (what make test/demo/bench need)
 #   sh scripts/install-deps.sh build        only what compiling flashsize needs (CI, the Action)
+#   sh scripts/install-deps.sh build action the same and what the Action's entry script runs
 #   sh scripts/install-deps.sh run          only the shared libraries (Docker's runtime stage)
 #   sh scripts/install-deps.sh --list GROUP print the packages of GROUP, install nothing
 # Idempotent: packages already present are skipped, so `make demo`/`make test`
@@ -19,7 +20,7 @@ groups=${*:-build test bench}
 # only when the command NAME is missing)
 want=""
 for g in $groups; do
-  case "$g" in build|run|test|bench) ;; *) echo "install-deps: unknown group '$g' (build, run, test, bench)" >&2; exit 2 ;; esac
+  case "$g" in build|run|test|action|bench) ;; *) echo "install-deps: unknown group '$g' (build, run, test, action, bench)" >&2; exit 2 ;; esac
 done
 while read -r pkg grp check; do
   case "$pkg" in ''|'#'*) continue ;; esac
