@@ -265,10 +265,20 @@ static void bot_write_budget(FILE *out, const bot_report *r, const char *path)
     static const char *const names[] = {"pass", "WARN", "**FAIL**", "skipped"};
     const char *base = strrchr(path, '/');
     fprintf(out, "\n#### Budgets (%s)\n\n", base ? base + 1 : path);
+    /* only the violated and warned rules; the others are counted */
+    size_t shown = 0;
     for (size_t i = 0; i < r->result.nrules; i++) {
         const fs_rule_result *x = &r->result.rules[i];
+        if (x->status != FS_RULE_FAIL && x->status != FS_RULE_WARN)
+            continue;
         fprintf(out, "- %s %s: %s\n", names[x->status], x->rule, x->message ? x->message : "");
+        shown++;
     }
+    size_t passed = r->result.nrules - r->result.failed - r->result.warned - r->result.skipped;
+    fprintf(out, "%s%zu rule%s pass%s", shown ? "\n" : "", passed, passed == 1 ? "" : "s", passed == 1 ? "es" : "");
+    if (r->result.skipped)
+        fprintf(out, ", %zu skipped", r->result.skipped);
+    fputs(".\n", out);
     if (r->result.failed)
         fprintf(out, "\n**Budgets: fail** - %zu rule%s violated.\n", r->result.failed, r->result.failed == 1 ? "" : "s");
     else
@@ -292,6 +302,32 @@ static char *bot_compose(const bot_args *a, const bot_report *r, size_t top)
         return NULL;
     }
     return buf;
+}
+
+/* Still over GitHub's limit with one symbol per board: the details go before
+ * the summary.  Keep the board lines (and their findings) up to the first
+ * <details>, then the result line; if the board lines alone are too long,
+ * they are cut at a line end.  body is shortened in place. */
+static void bot_cut(char *body)
+{
+    static const char note[] = "\n_Details cut: the report is larger than GitHub's 65,536-character comment limit._\n";
+    char tail[256] = "";
+    const char *res = strstr(body, "\n**Result: ");
+    if (res) {
+        const char *eol = strchr(res + 1, '\n');
+        snprintf(tail, sizeof tail, "%.*s", (int)(eol ? eol - res + 1 : (long)strlen(res)), res);
+    }
+    char *det = strstr(body, "<details>");
+    size_t keep = det ? (size_t)(det - body) : strlen(body);
+    size_t room = FS_BOT_MAX_COMMENT - strlen(note) - strlen(tail) - 1;
+    if (keep > room) {
+        keep = room;
+        while (keep > 0 && body[keep - 1] != '\n')
+            keep--;
+    }
+    body[keep] = '\0';
+    strcat(body, note);
+    strcat(body, tail);
 }
 
 /* The Actions run's page, when the runner's variables are there. */
@@ -411,9 +447,10 @@ int cmd_bot(int argc, char **argv)
         if (!body || strlen(body) <= FS_BOT_MAX_COMMENT)
             break;
     }
-    if (!body || strlen(body) > FS_BOT_MAX_COMMENT) {
-        cli_error(body ? "bot: the report is larger than GitHub's %d-byte comment limit" : "bot: out of memory",
-                  FS_BOT_MAX_COMMENT);
+    if (body && strlen(body) > FS_BOT_MAX_COMMENT)
+        bot_cut(body);
+    if (!body) {
+        cli_error("bot: out of memory");
         goto done;
     }
     bool pass = bot_pass(&r);
