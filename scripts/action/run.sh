@@ -68,11 +68,13 @@ analyze_into() {
     is_board "$b" || die "boards: '$b' is not a board name"
     elf=${files%%,*} map=""
     [ "$elf" = "$files" ] || map=${files#*,}
+    case "$elf" in /*) ;; *) elf="$root/$elf" ;; esac
+    case "$map" in ''|/*) ;; *) map="$root/$map" ;; esac
     set -- --board "$b" --format json -o "$dir/$b.json"
-    [ -z "$map" ] || set -- "$@" --map "$root/$map"
+    [ -z "$map" ] || set -- "$@" --map "$map"
     rc=0
-    "$FLASHSIZE" analyze "$@" "$root/$elf" || rc=$?
-    [ "$rc" -le 1 ] || die "analyze $b ($root/$elf) failed"
+    "$FLASHSIZE" analyze "$@" "$elf" || rc=$?
+    [ "$rc" -le 1 ] || die "analyze $b ($elf) failed"
     case " $BOARDS " in *" $b "*) ;; *) BOARDS="$BOARDS $b" ;; esac
   done
   set +f
