@@ -307,16 +307,21 @@ static int symbol_cmp(const void *x, const void *y)
     return strcmp(a->name, b->name);
 }
 
+/* Is finding f (id, subject and severity: one whose severity changed is a
+ * new finding, an escalation in the report) among arr? */
 static bool finding_in(const json_t *arr, const json_t *f)
 {
     const char *id = json_string_value(json_object_get(f, "id"));
     const char *subj = json_string_value(json_object_get(f, "subject"));
+    const char *sev = json_string_value(json_object_get(f, "severity"));
     size_t i;
     const json_t *e;
     json_array_foreach(arr, i, e) {
         const char *eid = json_string_value(json_object_get(e, "id"));
         const char *esubj = json_string_value(json_object_get(e, "subject"));
-        if (strcmp(id, eid) == 0 && (subj == esubj || (subj && esubj && strcmp(subj, esubj) == 0)))
+        const char *esev = json_string_value(json_object_get(e, "severity"));
+        if (strcmp(id, eid) == 0 && (subj == esubj || (subj && esubj && strcmp(subj, esubj) == 0)) &&
+            (sev == esev || (sev && esev && strcmp(sev, esev) == 0)))
             return true;
     }
     return false;
