@@ -173,6 +173,26 @@ action kept 0 "base analysis kept (base-dir): exit 0" GITHUB_TOKEN="$TOKEN" FS_B
 check "the base was not built" test ! -e "$TMP/base-was-built"
 check "same comment line from the kept base" grep -qF -- "esp8266-2m: irom0 $DELTA B ($PCT) $USED used" "$TMP/kept.summary"
 
+# --- 4. a push keeps its analysis (record); a later PR takes its base from that artifact -----
+git_ checkout -q --detach "$BASE"
+(cd "$R" && sh build.sh)
+action record 0 "push to main: record exits 0" FS_MODE=record FS_BOARDS="$BOARDS" FS_SHA="$BASE" FS_PR= FS_BASE_SHA=
+expect_eq "the kept analysis is of the base commit (size -A of its irom0)" \
+  "$(jq -r '.regions[] | select(.name == "irom0_0_seg") | .used' "$TMP/record.out/head/esp8266-2m.json")" "$A"
+check "and says which commit" grep -qx "sha=$BASE" "$TMP/record.out/flashsize-pr.txt"
+(cd "$TMP/record.out" && zip -qr "$TMP/artifact.zip" head flashsize-pr.txt)
+git_ checkout -q --detach "$HEAD"
+(cd "$R" && sh build.sh)
+start_fake art --artifact "flashsize-analysis-$BASE=$TMP/artifact.zip"
+rm -f "$TMP/base-was-built"
+action art 0 "PR with the base's artifact: exit 0" GITHUB_TOKEN="$TOKEN" FS_BOARDS="$BOARDS" FS_BASE_BUILD="touch $TMP/base-was-built"
+check "the base was not built" test ! -e "$TMP/base-was-built"
+expect_eq "requests: the artifact looked up by commit and downloaded, then list, create, status" \
+  "$(jq -r '.method + " " + .path + (if .query != "" then "?" + .query else "" end)' "$LOG" | tr '\n' ';')" \
+  "GET /repos/octo/fw/actions/artifacts?name=flashsize-analysis-$BASE&per_page=1;GET /repos/octo/fw/actions/artifacts/1/zip;GET /repos/octo/fw/issues/7/comments?per_page=100;POST /repos/octo/fw/issues/7/comments;POST /repos/octo/fw/statuses/$HEAD;"
+check "the comment: the same size -A delta from the kept base" grep -qF -- "esp8266-2m: irom0 $DELTA B ($PCT) $USED used" "$TMP/art.summary"
+check "says where the base came from" grep -q "base analyses of $BASE from the artifact flashsize-analysis-$BASE" "$TMP/art.stderr"
+
 # --- bad input: exit 2 -----------------------------------------------------------------------
 action bad-board 2 "a board entry without '=': exit 2" FS_MODE=analyze FS_BOARDS="build/fw.elf"
 check "says what it expected" grep -q "is not BOARD=path/to/firmware.elf" "$TMP/bad-board.stderr"
