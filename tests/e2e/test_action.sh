@@ -193,6 +193,31 @@ expect_eq "requests: the artifact looked up by commit and downloaded, then list,
 check "the comment: the same size -A delta from the kept base" grep -qF -- "esp8266-2m: irom0 $DELTA B ($PCT) $USED used" "$TMP/art.summary"
 check "says where the base came from" grep -q "base analyses of $BASE from the artifact flashsize-analysis-$BASE" "$TMP/art.stderr"
 
+# --- 5. with `flashsize serve`: the push is uploaded, the PR's base taken from the server ----
+. tests/e2e/server_lib.sh
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; kill_servers; rm -rf "$TMP"' EXIT
+"$FLASHSIZE" token create --db "$TMP/sizes.db" --project fw >"$TMP/srv-token" 2>"$TMP/srv-token.err"
+STOK=$(cat "$TMP/srv-token")
+start_server srv --db "$TMP/sizes.db"
+git_ checkout -q --detach "$BASE"
+(cd "$R" && sh build.sh)
+action srv-record 0 "push to main with a server: record exits 0" FS_MODE=record FS_BOARDS="$BOARDS" FS_SHA="$BASE" \
+  FS_SERVER_URL="$URL" FS_SERVER_TOKEN="$STOK" FS_PROJECT=fw FS_BRANCH=main
+expect_eq "the server has the base commit's build, irom0 as size -A says" \
+  "$(curl -fsS "$URL/api/v1/projects/fw/boards/esp8266-2m/history?branch=main" | jq -r --arg c "$BASE" '.builds[] | select(.commit == $c) | .used')" "$A"
+git_ checkout -q --detach "$HEAD"
+(cd "$R" && sh build.sh)
+start_fake srvpr
+rm -f "$TMP/base-was-built"
+action srv-pr 0 "PR with the base on the server: exit 0" GITHUB_TOKEN="$TOKEN" FS_BOARDS="$BOARDS" \
+  FS_SERVER_URL="$URL" FS_SERVER_TOKEN="$STOK" FS_PROJECT=fw FS_BRANCH=main FS_BASE_BUILD="touch $TMP/base-was-built"
+check "the base was not built" test ! -e "$TMP/base-was-built"
+check "says the base is on the server" grep -q "base $BASE is on $URL" "$TMP/srv-pr.stderr"
+jq -j 'select(.method == "POST" and (.path | endswith("/comments"))) | .body.body' "$LOG" >"$TMP/srv-pr.md"
+check "the comment: the server's diff, the same size -A delta" grep -qF -- "esp8266-2m: irom0 $DELTA B ($PCT) $USED used" "$TMP/srv-pr.md"
+expect_eq "the head was uploaded as the PR's build" \
+  "$(curl -fsS "$URL/api/v1/projects/fw/boards/esp8266-2m/history" | jq -r --arg c "$HEAD" '.builds[] | select(.commit == $c) | .branch + " " + (.pr | tostring)')" "pr-7 7"
+
 # --- bad input: exit 2 -----------------------------------------------------------------------
 action bad-board 2 "a board entry without '=': exit 2" FS_MODE=analyze FS_BOARDS="build/fw.elf"
 check "says what it expected" grep -q "is not BOARD=path/to/firmware.elf" "$TMP/bad-board.stderr"
@@ -202,4 +227,6 @@ printf 'pr=7; rm -rf /\nsha=%s\n' "$HEAD" >"$TMP/evil/flashsize-pr.txt"
 action evil 2 "an artifact whose PR number is not a number: exit 2" GITHUB_TOKEN="$TOKEN" FS_HEAD_DIR="$TMP/evil"
 check "names the file" grep -q "flashsize-pr.txt: pr 'pr=7; rm -rf /' is not\|flashsize-pr.txt: pr '7; rm -rf /' is not" "$TMP/evil.stderr"
 expect_eq "the token appears in no output, summary or log" "$(grep -rlF "$TOKEN" "$TMP" | wc -l | tr -d ' ')" 0
+expect_eq "the server token appears in no output or log but the file it was created into" \
+  "$(grep -rlF "$STOK" "$TMP" | grep -v 'srv-token$' | grep -v 'sizes.db' | wc -l | tr -d ' ')" 0
 finish
