@@ -218,6 +218,7 @@ if [ "$SERVER_BASE" -eq 1 ]; then
     mv "$OUT/report.tmp" "$OUT/report.json"
   done
   set -- --diff "$OUT/report.json"
+  [ -z "${FS_RULES:-}" ] || say "rules $FS_RULES: not applied to the server's diff (the server checks its own budgets/BOARD.ini)"
 else
   "$FLASHSIZE" diff --format json "$@" >"$OUT/report.json" || [ $? -eq 1 ] || die "diff failed"
   [ -z "${FS_RULES:-}" ] || set -- --rules "$FS_RULES" "$@"
