@@ -9,23 +9,20 @@
 # Base image pinned to a Debian point release (pin a digest for reproducible builds).
 ARG DEBIAN_TAG=12.7-slim
 
+# The packages come from the one list, scripts/deps.txt (groups build and run).
 FROM debian:${DEBIAN_TAG} AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends make gcc libc6-dev pkg-config \
-        libelf-dev libjansson-dev libyajl-dev libinih-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
-        libcapstone-dev libmicrohttpd-dev libssl-dev \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+COPY scripts/deps.txt scripts/install-deps.sh ./scripts/
+RUN sh scripts/install-deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY Makefile ./
 COPY analyzer ./analyzer
 COPY server ./server
 RUN make -j"$(nproc)" build/flashsize build/flashsize-full
 
 FROM debian:${DEBIAN_TAG}
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libelf1 libjansson4 libyajl2 libinih1 libsqlite3-0 zlib1g \
-        libcurl4 libcapstone4 libmicrohttpd12 libssl3 curl ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
+COPY scripts/deps.txt scripts/install-deps.sh /tmp/deps/
+RUN sh /tmp/deps/install-deps.sh run \
+ && rm -rf /var/lib/apt/lists/* /tmp/deps \
  && useradd --system --uid 10001 --no-create-home flashsize \
  && install -d -o flashsize -g flashsize -m 0750 /data
 COPY --from=build /src/build/flashsize /src/build/flashsize-full /usr/local/bin/

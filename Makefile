@@ -12,15 +12,21 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
-PKGS    := libelf jansson inih sqlite3 libcurl capstone yajl
 PREFIX  ?= /usr/local
+# The libraries, as pkg-config names, and their Debian packages: both from the
+# one package list, scripts/deps.txt (also read by scripts/install-deps.sh,
+# the Dockerfile, action.yml and the workflows).  Each package is asked for
+# separately, so that one missing .pc file cannot empty the others' flags.
+DEPS     := scripts/deps.txt
+PKG_DEBS := $(shell awk '!/^\#/ && NF >= 3 && $$3 !~ /^cmd:/ { print $$3 ":" $$1 }' $(DEPS))
+PKGS     := $(foreach d,$(PKG_DEBS),$(firstword $(subst :, ,$(d))))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 $(WARN) $(SAN) -MMD -MP
-CPPFLAGS += -D_GNU_SOURCE -Ianalyzer $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Ianalyzer $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
 LDFLAGS  += $(SAN)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS   += $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null)) -lm
 
 CLI_SRC  := analyzer/main.c analyzer/cli.c $(wildcard analyzer/cmd_*.c)
 LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard analyzer/*.c))
@@ -29,10 +35,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 # The server (server/, docs/server.md) is part of the tool, not the library.
 SRV_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
 CLI_OBJ  += $(SRV_OBJ)
-PKGS     += libmicrohttpd libcrypto
 CPPFLAGS += -Iserver
-# zlib: the server's gzip answers and ETags (server/respcache.c).
-LDLIBS   += -lz
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libflashsize.a
@@ -50,13 +53,21 @@ CORE_OBJ     := $(CORE_VARIANT:analyzer/%.c=$(BUILD)/core/%.o) $(CORE_CMDS:%.c=$
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps samples test test-plain test-asan demo bench install clean distclean
+.PHONY: all deps libcheck samples test test-plain test-asan demo bench install clean distclean
 all: $(CLI) $(FULL)
 
 deps:
 	@sh scripts/install-deps.sh
 
-$(BUILD)/%.o: %.c
+# Before anything is compiled: every library there, or one line per missing
+# one naming its Debian package (instead of hundreds of undefined references).
+libcheck:
+	@command -v pkg-config >/dev/null 2>&1 || { echo "flashsize: pkg-config is missing: install the Debian package pkg-config (or run make deps)" >&2; exit 1; }
+	@ok=1; for d in $(PKG_DEBS); do pc=$${d%%:*}; deb=$${d#*:}; \
+	  pkg-config --exists "$$pc" || { echo "flashsize: library $$pc is missing (no $$pc.pc for pkg-config): install the Debian package $$deb (or run make deps)" >&2; ok=0; }; \
+	done; [ $$ok -eq 1 ]
+
+$(BUILD)/%.o: %.c | libcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -67,7 +78,7 @@ $(LIB): $(LIB_OBJ)
 $(FULL): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/core/%.o: analyzer/%.c
+$(BUILD)/core/%.o: analyzer/%.c | libcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DFS_CORE_ONLY $(CFLAGS) -c $< -o $@
 

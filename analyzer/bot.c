@@ -284,6 +284,7 @@ static int gh_request(fs_github *gh, const char *method, const char *url, const 
         r->retry_after = -1;
         CURLcode rc = gh_perform(gh, method, url, body, r);
         gh->requests++;
+        gh->last_status = rc == CURLE_OK ? r->status : 0;
         if (gh->log)
             gh->log(gh->log_ctx, method, url, rc == CURLE_OK ? r->status : 0, attempt);
         if (rc == CURLE_OK && r->status >= 200 && r->status < 300)
@@ -609,15 +610,19 @@ int fs_bot_diffs_from_json(const json_t *doc, const char *name, fs_diff **out, s
 
 void fs_bot_status_line(const fs_diff *d, size_t n, char *buf, size_t len)
 {
+    /* the worst board: a failing one (error findings) before any passing one,
+     * then the largest main-region change */
     const fs_diff *best = NULL;
     uint64_t bestmag = 0;
+    bool bestfail = false;
     for (size_t i = 0; i < n; i++) {
         if (d[i].main_region < 0)
             continue;
         int64_t dl = d[i].regions[d[i].main_region].delta;
         uint64_t mag = dl < 0 ? -(uint64_t)dl : (uint64_t)dl;
-        if (!best || mag > bestmag)
-            best = &d[i], bestmag = mag;
+        bool fail = !fs_diff_pass(&d[i]);
+        if (!best || (fail && !bestfail) || (fail == bestfail && mag > bestmag))
+            best = &d[i], bestmag = mag, bestfail = fail;
     }
     if (!best) {
         snprintf(buf, len, "%s: no memory regions", n ? d[0].label : "no boards");
@@ -627,9 +632,9 @@ void fs_bot_status_line(const fs_diff *d, size_t n, char *buf, size_t len)
     char dl[40];
     fs_fmt_delta(dl, sizeof dl, r->delta);
     const char *region = strcmp(r->name, "irom0_0_seg") == 0 ? "irom0" : r->name;
-    if (r->len_b)
-        snprintf(buf, len, "%s: %s %s B, %.1f%% used", best->label, region, dl,
-                 (double)r->b * 100.0 / (double)r->len_b);
-    else
-        snprintf(buf, len, "%s: %s %s B", best->label, region, dl);
+    int k = r->len_b ? snprintf(buf, len, "%s: %s %s B, %.1f%% used", best->label, region, dl,
+                                (double)r->b * 100.0 / (double)r->len_b)
+                     : snprintf(buf, len, "%s: %s %s B", best->label, region, dl);
+    if (bestfail && k > 0 && (size_t)k < len)
+        snprintf(buf + k, len - (size_t)k, "; %zu error finding%s", best->errors_b, best->errors_b == 1 ? "" : "s");
 }

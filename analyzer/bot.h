@@ -51,6 +51,7 @@ typedef struct fs_github {
     fs_github_log log;     /* may be NULL */
     void *log_ctx;
     unsigned requests;     /* HTTP attempts made so far */
+    long last_status;      /* HTTP status of the last answer (0: none), e.g. 403 when a write was refused */
 } fs_github;
 
 /* Check and copy the API base (http:// or https://), the token (non-empty,
@@ -80,7 +81,8 @@ int fs_github_set_status(fs_github *gh, const char *sha, const char *state, cons
  * counts; only the listed symbols come back. */
 int fs_bot_diffs_from_json(const json_t *doc, const char *name, fs_diff **d, size_t *n, fs_error *err);
 
-/* One line for the commit status: the largest main-region change, e.g.
+/* One line for the commit status, of the worst board (a failing one first,
+ * then the largest main-region change; "; N error findings" when it fails), e.g.
  * "esp8266-2m: irom0 +1,284 B, 93.1% used". */
 void fs_bot_status_line(const fs_diff *d, size_t n, char *buf, size_t len);
 

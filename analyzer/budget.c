@@ -13,6 +13,7 @@
 #include "ldscript.h"
 #include "store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,11 +38,158 @@ static int bctx_fail(budget_ctx *c, const char *fmt, ...)
     return 0;
 }
 
+/* ---- byte values: ld expressions, checked for sign and range ----------------
+ *
+ * fs_expr_eval computes in 64-bit unsigned arithmetic as ld does, so "-1"
+ * would wrap to 18,446,744,073,709,551,615 and "99999999999999999999" to
+ * something else: a budget that can never fail.  The same text is therefore
+ * evaluated a second time here, in 128-bit signed arithmetic, for the forms a
+ * budget uses (numbers with K/M/G suffixes, + - * / % << >> & | ^ ~, unary
+ * minus, parentheses); a result below 0 or above 2^64 - 1 (or an
+ * intermediate beyond 2^64 in size, or a literal that does not fit) is
+ * refused.  Forms it does not know (ld functions) are left to fs_expr_eval. */
+
+typedef __int128 bx_int;
+#define BX_LIMIT ((bx_int)1 << 64)
+
+typedef struct bx {
+    const char *s;
+    size_t pos;
+    enum { BX_OK, BX_UNKNOWN, BX_OVERFLOW } status;
+} bx;
+
+static bx_int bx_expr(bx *x, int min_prec);
+
+static void bx_space(bx *x)
+{
+    while (x->s[x->pos] == ' ' || x->s[x->pos] == '\t')
+        x->pos++;
+}
+
+static bx_int bx_check(bx *x, bx_int v)
+{
+    if (v >= BX_LIMIT || v <= -BX_LIMIT) {
+        if (x->status == BX_OK)
+            x->status = BX_OVERFLOW;
+        return 0;
+    }
+    return v;
+}
+
+/* a * b, both below 2^64 in size: the product is checked before it is made */
+static bx_int bx_mul(bx *x, bx_int a, bx_int b)
+{
+    bx_int ma = a < 0 ? -a : a, mb = b < 0 ? -b : b;
+    if (mb != 0 && ma >= BX_LIMIT / mb)
+        return bx_check(x, BX_LIMIT);
+    return a * b;
+}
+
+static bx_int bx_number(bx *x)
+{
+    const char *p = x->s + x->pos;
+    int base = 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2]))
+        base = 16, p += 2;
+    bx_int v = 0;
+    while (base == 16 ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p)) {
+        int d = isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10;
+        v = bx_check(x, v * base + d);
+        p++;
+    }
+    if (*p == 'K' || *p == 'k')
+        v = bx_check(x, v * 1024), p++;
+    else if (*p == 'M' || *p == 'm')
+        v = bx_check(x, v * 1024 * 1024), p++;
+    else if (*p == 'G' || *p == 'g')
+        v = bx_check(x, v * 1024 * 1024 * 1024), p++;
+    if (isalnum((unsigned char)*p) || *p == '_')
+        x->status = x->status == BX_OK ? BX_UNKNOWN : x->status;
+    x->pos = (size_t)(p - x->s);
+    return v;
+}
+
+static bx_int bx_unary(bx *x)
+{
+    bx_space(x);
+    char ch = x->s[x->pos];
+    if (ch == '-' || ch == '+' || ch == '~') {
+        x->pos++;
+        bx_int v = bx_unary(x);
+        return ch == '-' ? -v : ch == '~' ? bx_check(x, -v - 1) : v;
+    }
+    if (ch == '(') {
+        x->pos++;
+        bx_int v = bx_expr(x, 0);
+        bx_space(x);
+        if (x->s[x->pos] == ')')
+            x->pos++;
+        else if (x->status == BX_OK)
+            x->status = BX_UNKNOWN;
+        return v;
+    }
+    if (isdigit((unsigned char)ch))
+        return bx_number(x);
+    if (x->status == BX_OK)
+        x->status = BX_UNKNOWN;
+    return 0;
+}
+
+/* Binary operators by C precedence (higher binds tighter). */
+static int bx_op(const char *p, int *len)
+{
+    static const struct { const char *op; int prec; } ops[] = {
+        {"<<", 5}, {">>", 5}, {"*", 7}, {"/", 7}, {"%", 7}, {"+", 6}, {"-", 6}, {"&", 4}, {"^", 3}, {"|", 2}};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+        size_t n = strlen(ops[i].op);
+        if (strncmp(p, ops[i].op, n) == 0 && !(n == 1 && (p[1] == '&' || p[1] == '|' || p[1] == '='))) {
+            *len = (int)n;
+            return ops[i].prec;
+        }
+    }
+    return -1;
+}
+
+static bx_int bx_expr(bx *x, int min_prec)
+{
+    bx_int v = bx_unary(x);
+    for (;;) {
+        bx_space(x);
+        int len, prec = bx_op(x->s + x->pos, &len);
+        if (prec < 0 || prec < min_prec || x->status == BX_UNKNOWN)
+            return v;
+        char op = x->s[x->pos];
+        x->pos += (size_t)len;
+        bx_int r = bx_expr(x, prec + 1);
+        switch (op) {
+        case '*': v = bx_mul(x, v, r); break;
+        case '/': v = r ? v / r : 0; break;
+        case '%': v = r ? v % r : 0; break;
+        case '+': v = bx_check(x, v + r); break;
+        case '-': v = bx_check(x, v - r); break;
+        case '<': v = r < 0 || r > 63 ? bx_mul(x, v, BX_LIMIT - 1) : bx_mul(x, v, (bx_int)1 << r); break;
+        case '>': v = r < 0 || r > 127 ? 0 : v >> r; break;
+        case '&': v &= r; break;
+        case '^': v ^= r; break;
+        case '|': v |= r; break;
+        }
+    }
+}
+
 static int budget_bytes(budget_ctx *c, const char *key, const char *value, uint64_t *out)
 {
     char why[256];
     if (fs_expr_eval(value, NULL, NULL, out, why, sizeof why) < 0)
         return bctx_fail(c, "bad value for '%s': %s", key, why);
+    bx x = {value, 0, BX_OK};
+    bx_int v = bx_expr(&x, 0);
+    bx_space(&x);
+    if (x.status == BX_OK && x.s[x.pos] != '\0')
+        x.status = BX_UNKNOWN;
+    if (x.status == BX_OVERFLOW || (x.status == BX_OK && v >= BX_LIMIT))
+        return bctx_fail(c, "bad value for '%s': '%s' does not fit in 64 bits", key, value);
+    if (x.status == BX_OK && v < 0)
+        return bctx_fail(c, "bad value for '%s': '%s' is negative (a size is 0 or more bytes)", key, value);
     return 1;
 }
 
@@ -107,7 +255,7 @@ static int budget_key_region(budget_ctx *c, const char *section, const char *reg
                budget_bytes(c, key, value, &r->max_growth_bytes);
     if (strcmp(key, "max_growth_percent") == 0)
         return budget_dup(c, &r->has_growth_pct, key, section) &&
-               budget_percent(c, key, value, 1e6, &r->max_growth_percent);
+               budget_percent(c, key, value, 100, &r->max_growth_percent);
     return bctx_fail(c, "unknown key '%s' in [%s] (known: max, warn_percent, max_growth_bytes, max_growth_percent%s)",
                      key, section, region ? "" : ", board");
 }

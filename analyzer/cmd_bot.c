@@ -8,7 +8,9 @@
  * rules when --rules is given.  The commit status is
  * "success" when every board passes and every budget holds, else
  * "failure"; the exit status says the same (0 or 1), and 2 means the
- * report could not be made or posted.
+ * report could not be made, or could not be posted for another reason than
+ * GitHub refusing the write (403/404, as with a fork's read-only token: the
+ * report then goes to the job summary and the verdict still decides).
  */
 #include "bot.h"
 #include "budget.h"
@@ -52,8 +54,13 @@ static const char bot_usage[] =
     "Environment: GITHUB_TOKEN or FLASHSIZE_GITHUB_TOKEN (the token), GITHUB_API_URL\n"
     "(default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).\n"
     "\n"
-    "Exit status: 0 posted and passing, 1 posted and failing (error findings or a\n"
-    "violated budget), 2 bad input, usage or a GitHub error.\n";
+    "The report is also appended to $GITHUB_STEP_SUMMARY (the job summary) when set.\n"
+    "When GitHub refuses the comment or status (403 or 404: the read-only token of a\n"
+    "pull request from a fork), the bot says so in one line and keeps the report in the\n"
+    "job summary (stdout without one); the exit status is still the verdict.\n"
+    "\n"
+    "Exit status: 0 passing, 1 failing (error findings or a violated budget), whether\n"
+    "posted or refused; 2 bad input, usage or another GitHub or network error.\n";
 
 typedef struct bot_args {
     long pr;
@@ -258,10 +265,20 @@ static void bot_write_budget(FILE *out, const bot_report *r, const char *path)
     static const char *const names[] = {"pass", "WARN", "**FAIL**", "skipped"};
     const char *base = strrchr(path, '/');
     fprintf(out, "\n#### Budgets (%s)\n\n", base ? base + 1 : path);
+    /* only the violated and warned rules; the others are counted */
+    size_t shown = 0;
     for (size_t i = 0; i < r->result.nrules; i++) {
         const fs_rule_result *x = &r->result.rules[i];
+        if (x->status != FS_RULE_FAIL && x->status != FS_RULE_WARN)
+            continue;
         fprintf(out, "- %s %s: %s\n", names[x->status], x->rule, x->message ? x->message : "");
+        shown++;
     }
+    size_t passed = r->result.nrules - r->result.failed - r->result.warned - r->result.skipped;
+    fprintf(out, "%s%zu rule%s pass%s", shown ? "\n" : "", passed, passed == 1 ? "" : "s", passed == 1 ? "es" : "");
+    if (r->result.skipped)
+        fprintf(out, ", %zu skipped", r->result.skipped);
+    fputs(".\n", out);
     if (r->result.failed)
         fprintf(out, "\n**Budgets: fail** - %zu rule%s violated.\n", r->result.failed, r->result.failed == 1 ? "" : "s");
     else
@@ -285,6 +302,32 @@ static char *bot_compose(const bot_args *a, const bot_report *r, size_t top)
         return NULL;
     }
     return buf;
+}
+
+/* Still over GitHub's limit with one symbol per board: the details go before
+ * the summary.  Keep the board lines (and their findings) up to the first
+ * <details>, then the result line; if the board lines alone are too long,
+ * they are cut at a line end.  body is shortened in place. */
+static void bot_cut(char *body)
+{
+    static const char note[] = "\n_Details cut: the report is larger than GitHub's 65,536-character comment limit._\n";
+    char tail[256] = "";
+    const char *res = strstr(body, "\n**Result: ");
+    if (res) {
+        const char *eol = strchr(res + 1, '\n');
+        snprintf(tail, sizeof tail, "%.*s", (int)(eol ? eol - res + 1 : (long)strlen(res)), res);
+    }
+    char *det = strstr(body, "<details>");
+    size_t keep = det ? (size_t)(det - body) : strlen(body);
+    size_t room = FS_BOT_MAX_COMMENT - strlen(note) - strlen(tail) - 1;
+    if (keep > room) {
+        keep = room;
+        while (keep > 0 && body[keep - 1] != '\n')
+            keep--;
+    }
+    body[keep] = '\0';
+    strcat(body, note);
+    strcat(body, tail);
 }
 
 /* The Actions run's page, when the runner's variables are there. */
@@ -318,6 +361,17 @@ static long bot_env_long(const char *name, long def, long max)
     return v && (end == v || *end || x < 0 || x > max) ? def : x;
 }
 
+/* Was a write refused by GitHub itself (not the network, not bad input)?
+ * 403: a read-only token (every pull_request run from a fork) or a missing
+ * permission; 404: the token cannot see the repository as a writer. */
+static bool bot_refused(const fs_github *gh)
+{
+    return gh->last_status == 403 || gh->last_status == 404;
+}
+
+/* Post the comment and the status.  0 done; 1 GitHub refused a write (403 or
+ * 404: err says which), the report goes to the job summary instead; -1 any
+ * other failure (exit 2). */
 static int bot_post(const bot_args *a, const char *body, const char *state, const char *desc, const char *url,
                     fs_error *err)
 {
@@ -336,17 +390,39 @@ static int bot_post(const bot_args *a, const char *body, const char *state, cons
         gh.log = bot_log;
     int64_t id = 0, got = 0;
     int rc = fs_github_find_comment(&gh, a->pr, FS_BOT_MARKER, &id, err);
-    if (rc == 0)
+    if (rc == 0) {
         rc = fs_github_put_comment(&gh, a->pr, id, body, &got, err);
+        if (rc < 0 && bot_refused(&gh))
+            rc = 1;
+    }
     if (rc == 0)
         printf("%s comment %lld on %s/%s#%ld\n", id ? "updated" : "created", (long long)got, gh.owner, gh.name, a->pr);
+    /* a token refused the comment is refused the status too: not asked twice */
     if (rc == 0 && !a->no_status) {
         rc = fs_github_set_status(&gh, a->sha, state, FS_BOT_STATUS_CONTEXT, desc, url, err);
         if (rc == 0)
             printf("status %s on %s: %s\n", state, a->sha, desc);
+        else if (bot_refused(&gh))
+            rc = 1;
     }
     fs_github_free(&gh);
     return rc;
+}
+
+/* Append the report to the job summary ($GITHUB_STEP_SUMMARY, Markdown shown
+ * on the run's page) when the runner gives one; 0 written or none asked for. */
+static int bot_summary(const char *body, const char *state, const char *desc, fs_error *err)
+{
+    const char *path = getenv("GITHUB_STEP_SUMMARY");
+    if (!path || !*path)
+        return 0;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return fs_fail(err, "%s (GITHUB_STEP_SUMMARY): %s", path, strerror(errno));
+    fprintf(f, "%s\n**Status (%s): %s** - %s\n", body, FS_BOT_STATUS_CONTEXT, state, desc);
+    if (fclose(f) != 0)
+        return fs_fail(err, "%s (GITHUB_STEP_SUMMARY): %s", path, strerror(errno));
+    return 0;
 }
 
 int cmd_bot(int argc, char **argv)
@@ -371,9 +447,10 @@ int cmd_bot(int argc, char **argv)
         if (!body || strlen(body) <= FS_BOT_MAX_COMMENT)
             break;
     }
-    if (!body || strlen(body) > FS_BOT_MAX_COMMENT) {
-        cli_error(body ? "bot: the report is larger than GitHub's %d-byte comment limit" : "bot: out of memory",
-                  FS_BOT_MAX_COMMENT);
+    if (body && strlen(body) > FS_BOT_MAX_COMMENT)
+        bot_cut(body);
+    if (!body) {
+        cli_error("bot: out of memory");
         goto done;
     }
     bool pass = bot_pass(&r);
@@ -388,7 +465,23 @@ int cmd_bot(int argc, char **argv)
         printf("--- comment on %s#%ld (%zu bytes) ---\n%s--- end of comment ---\n", a.repo, a.pr, strlen(body), body);
         if (!a.no_status)
             printf("status %s on %s: %s: %s\n", state, a.sha, FS_BOT_STATUS_CONTEXT, desc);
-    } else if (bot_post(&a, body, state, desc, url, &err) < 0) {
+    } else {
+        int posted = bot_post(&a, body, state, desc, url, &err);
+        if (posted < 0) {
+            cli_error("%s", err.msg);
+            goto done;
+        }
+        if (posted > 0) {
+            /* GitHub refused the write (a fork's read-only token): one line, and
+             * the report where the run can still show it; the verdict decides */
+            const char *sp = getenv("GITHUB_STEP_SUMMARY");
+            fprintf(stderr, "flashsize: bot: not posted, GitHub refused the write (%s); the report is %s\n", err.msg,
+                    sp && *sp ? "in the job summary" : "on stdout");
+            if (!sp || !*sp)
+                printf("%s", body);
+        }
+    }
+    if (!a.dry_run && bot_summary(body, state, desc, &err) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }

@@ -1,7 +1,9 @@
 /*
  * cmd_check.c - `flashsize check FIRMWARE --rules FILE [--base BASE]`: the CI
  * gate.  Evaluates a budget file against an analysis and exits 1 on any
- * violated rule, printing each rule with its numbers.
+ * violated rule, printing each rule with its numbers.  The analysis's own
+ * error findings (a firmware that does not fit or will not boot) fail the
+ * gate too, whatever the budget says, and are listed first.
  */
 #include "board.h"
 #include "budget.h"
@@ -20,14 +22,17 @@ static const char check_usage[] =
     "FIRMWARE and BASE are ELFs, analysis JSON files or stored builds (build:ID,\n"
     "commit:SHA[@BOARD]). Growth and new-symbol rules need --base; without it they\n"
     "are skipped and said so. An ELF is analyzed with the budget's board layout when\n"
-    "the rules directory has one of that name.\n"
+    "the rules directory has one of that name. The analysis's error findings (a region\n"
+    "overflow, a firmware that will not boot: window-exhausted, boot-segments-overflow,\n"
+    "irom0-overflow, romfs-overlap) fail the check whatever the budget allows.\n"
     "\n"
     "  -r, --rules FILE     the budget file (required)\n"
     "      --base BASE      the build to measure growth against\n"
     "      --db FILE        size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)\n"
     "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
     "\n"
-    "Exit status: 0 every budget holds, 1 a budget is violated, 2 bad input or usage.\n";
+    "Exit status: 0 every budget holds and no error finding, 1 a budget is violated or\n"
+    "the analysis has an error finding, 2 bad input or usage (a bad budget file: FILE:LINE).\n";
 
 typedef struct check_args {
     const char *input, *rules, *base, *db, *rules_dir;
@@ -62,14 +67,39 @@ static int check_parse(int argc, char **argv, check_args *a)
     return 0;
 }
 
-static void check_print(const fs_budget *b, const char *input, const fs_budget_result *r)
+/* The analysis's error findings (a region overflow, a firmware that will not
+ * boot: window-exhausted, boot-segments-overflow, irom0-overflow,
+ * romfs-overlap, ...): printed first, and each one fails the check whatever
+ * the budget allows.  Returns how many there are. */
+static size_t check_print_errors(const json_t *head)
+{
+    size_t n = 0, i;
+    const json_t *f;
+    json_array_foreach(json_object_get(head, "findings"), i, f) {
+        const char *sev = json_string_value(json_object_get(f, "severity"));
+        if (!sev || strcmp(sev, "error") != 0)
+            continue;
+        const char *id = json_string_value(json_object_get(f, "id"));
+        const char *msg = json_string_value(json_object_get(f, "message"));
+        printf("  ERROR %s: %s\n", id ? id : "?", msg ? msg : "");
+        n++;
+    }
+    return n;
+}
+
+static void check_print(const fs_budget *b, const char *input, const json_t *head, const fs_budget_result *r,
+                        size_t *errors)
 {
     static const char *const tags[] = {"ok  ", "warn", "FAIL", "skip"};
     printf("check %s (%s) on %s\n", b->board, b->path, input);
+    *errors = check_print_errors(head);
     for (size_t i = 0; i < r->nrules; i++)
         printf("  %s  %s: %s\n", tags[r->rules[i].status], r->rules[i].rule, r->rules[i].message);
-    printf("Result: %s - %zu of %zu rule%s violated, %zu warning%s, %zu skipped\n", r->failed ? "FAIL" : "PASS",
-           r->failed, r->nrules, r->nrules == 1 ? "" : "s", r->warned, r->warned == 1 ? "" : "s", r->skipped);
+    printf("Result: %s - ", r->failed || *errors ? "FAIL" : "PASS");
+    if (*errors)
+        printf("will not boot or does not fit (%zu error finding%s); ", *errors, *errors == 1 ? "" : "s");
+    printf("%zu of %zu rule%s violated, %zu warning%s, %zu skipped\n", r->failed, r->nrules, r->nrules == 1 ? "" : "s",
+           r->warned, r->warned == 1 ? "" : "s", r->skipped);
 }
 
 int cmd_check(int argc, char **argv)
@@ -101,8 +131,9 @@ int cmd_check(int argc, char **argv)
     }
     if (fs_budget_check(&b, head, base, &r, &err) < 0)
         goto fail;
-    check_print(&b, a.input, &r);
-    status = r.failed ? FS_EXIT_FINDINGS : FS_EXIT_OK;
+    size_t errors;
+    check_print(&b, a.input, head, &r, &errors);
+    status = r.failed || errors ? FS_EXIT_FINDINGS : FS_EXIT_OK;
     if (fflush(stdout) != 0)
         status = FS_EXIT_INPUT;
     fs_budget_result_free(&r);

@@ -307,16 +307,21 @@ static int symbol_cmp(const void *x, const void *y)
     return strcmp(a->name, b->name);
 }
 
+/* Is finding f (id, subject and severity: one whose severity changed is a
+ * new finding, an escalation in the report) among arr? */
 static bool finding_in(const json_t *arr, const json_t *f)
 {
     const char *id = json_string_value(json_object_get(f, "id"));
     const char *subj = json_string_value(json_object_get(f, "subject"));
+    const char *sev = json_string_value(json_object_get(f, "severity"));
     size_t i;
     const json_t *e;
     json_array_foreach(arr, i, e) {
         const char *eid = json_string_value(json_object_get(e, "id"));
         const char *esubj = json_string_value(json_object_get(e, "subject"));
-        if (strcmp(id, eid) == 0 && (subj == esubj || (subj && esubj && strcmp(subj, esubj) == 0)))
+        const char *esev = json_string_value(json_object_get(e, "severity"));
+        if (strcmp(id, eid) == 0 && (subj == esubj || (subj && esubj && strcmp(subj, esubj) == 0)) &&
+            (sev == esev || (sev && esev && strcmp(sev, esev) == 0)))
             return true;
     }
     return false;
@@ -843,9 +848,88 @@ int fs_diff_write_markdown(FILE *out, const fs_diff *d, size_t n, size_t top)
     return fs_diff_write_markdown_forecast(out, d, n, top, NULL, 0);
 }
 
+/* The memory a finding is about, for pairing a cleared finding with the one
+ * that replaced it: the subject without a leading '.', up to the first '.' or
+ * '_' ("irom0_0_seg" and ".irom0.text" are both irom0). */
+static size_t md_area(const fs_finding_ref *f, const char **p)
+{
+    const char *s = f->subject ? f->subject : "";
+    if (*s == '.')
+        s++;
+    *p = s;
+    return strcspn(s, "._");
+}
+
+static int md_severity_rank(const char *sev)
+{
+    return strcmp(sev, "error") == 0 ? 3 : strcmp(sev, "warning") == 0 ? 2 : 1;
+}
+
+/* The appeared finding of d that escalates cleared finding c (same area, a
+ * higher severity), or -1. */
+static long md_escalation(const fs_diff *d, const fs_finding_ref *c)
+{
+    const char *pc, *pa;
+    size_t nc = md_area(c, &pc);
+    for (size_t k = 0; nc && k < d->nappeared; k++) {
+        const fs_finding_ref *a = &d->appeared[k];
+        size_t na = md_area(a, &pa);
+        if (na == nc && strncmp(pa, pc, nc) == 0 && md_severity_rank(a->severity) > md_severity_rank(c->severity))
+            return (long)k;
+    }
+    return -1;
+}
+
+static bool md_unchanged(const fs_diff *d)
+{
+    for (size_t k = 0; k < d->nregions; k++)
+        if (d->regions[k].change != FS_CHANGE_SAME || d->regions[k].delta != 0)
+            return false;
+    return d->nsections == 0 && d->nfrozen == 0 && d->nsymbols == 0 && d->nappeared == 0 && d->ncleared == 0 &&
+           d->nretained_new == 0;
+}
+
+/* A board's findings, nested under its summary line: escalations (a cleared
+ * finding replaced by a more severe one on the same memory), then the new
+ * ones, then the cleared ones. */
+static void md_board_findings(FILE *out, const fs_diff *d)
+{
+    bool *used = calloc(d->nappeared + 1, sizeof *used);
+    for (size_t k = 0; k < d->ncleared; k++) {
+        long e = md_escalation(d, &d->cleared[k]);
+        if (e < 0 || !used || used[e])
+            continue;
+        used[e] = true;
+        const fs_finding_ref *c = &d->cleared[k], *a = &d->appeared[e];
+        fprintf(out, "  - **escalated: %s `%s` -> %s `%s`", c->severity, c->id, a->severity, a->id);
+        if (a->subject) {
+            fputs(" (", out);
+            md_text(out, a->subject);
+            fputs(")", out);
+        }
+        fputs(": ", out);
+        md_text(out, a->message);
+        fputs("**\n", out);
+    }
+    for (size_t k = 0; k < d->nappeared; k++)
+        if (!used || !used[k]) {
+            fputs("  ", out);
+            md_finding(out, &d->appeared[k], true);
+        }
+    for (size_t k = 0; k < d->ncleared; k++) {
+        long e = md_escalation(d, &d->cleared[k]);
+        if (e >= 0 && used && used[e])
+            continue;
+        fputs("  ", out);
+        md_finding(out, &d->cleared[k], false);
+    }
+    free(used);
+}
+
 int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_t top, const fs_forecast *fc, size_t nfc)
 {
     fputs("<!-- flashsize-report -->\n### Firmware size report\n\n", out);
+    size_t unchanged = 0;
     for (size_t i = 0; i < n; i++) {
         char line[256];
         summary_line(&d[i], line, sizeof line);
@@ -861,20 +945,16 @@ int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_
             fs_fmt_delta(dl, sizeof dl, r->delta);
             fprintf(out, "%s%s %s B", others++ ? ", " : "; also ", region_short(r->name), dl);
         }
+        if (md_unchanged(&d[i])) {
+            fputs(", no change", out);
+            unchanged++;
+        }
+        if (!fs_diff_pass(&d[i]))
+            fputs(" - **fail**", out);
         fputs("\n", out);
+        md_board_findings(out, &d[i]);
     }
     fputs("\n", out);
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < d[i].nappeared; k++)
-            md_finding(out, &d[i].appeared[k], true);
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < d[i].ncleared; k++)
-            md_finding(out, &d[i].cleared[k], false);
-    size_t nf = 0;
-    for (size_t i = 0; i < n; i++)
-        nf += d[i].nappeared + d[i].ncleared;
-    if (nf)
-        fputs("\n", out);
     if (md_retained_new(out, d, n))
         fputs("\n", out);
     if (fc && fs_forecast_any_near(fc, nfc)) {
@@ -884,8 +964,10 @@ int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_
                 return -1;
         fputs("\n", out);
     }
+    /* an unchanged board is its one line: no table */
     for (size_t i = 0; i < n; i++)
-        md_one(out, &d[i], top);
+        if (!md_unchanged(&d[i]))
+            md_one(out, &d[i], top);
     size_t e = total_errors(d, n);
     if (all_pass(d, n))
         fputs("\n**Result: pass** - no error findings.\n", out);

@@ -5,7 +5,7 @@
  *
  *   fakegithub --port-file F --log F --token T [--filler N] [--page-size K]
  *              [--fail-first N] [--fail-status S] [--always S] [--evil-link]
- *              [--idle SECONDS]
+ *              [--fork] [--artifact NAME=ZIPFILE] [--idle SECONDS]
  *
  * It listens on 127.0.0.1 on a port the kernel picks (written to the port
  * file), keeps the comments of every PR in memory (N filler comments to
@@ -17,6 +17,12 @@
  *   --fail-first N --fail-status S   answer S (default 500) to the first N requests
  *   --always S                       answer S to every request (401: bad token)
  *   --evil-link                      the Link header's next page is on another host
+ *   --fork                           the token is read-only, as GitHub gives a pull_request
+ *                                    run from a fork: reads answer, every write (POST,
+ *                                    PATCH) gets 403 "Resource not accessible by integration"
+ *   --artifact NAME=ZIPFILE          the Actions artifacts API knows one artifact: listed by
+ *                                    GET .../actions/artifacts?name=NAME, its zip served by
+ *                                    GET .../actions/artifacts/1/zip
  * It exits after --idle seconds without a request (default 30) or on
  * "POST /__quit".
  */
@@ -48,7 +54,8 @@ typedef struct server {
     const char *token;
     FILE *log;
     long page_size, fail_first, fail_status, always;
-    bool evil_link;
+    bool evil_link, fork;
+    const char *artifact_name, *artifact_file;
     long requests;
     comment comments[MAX_COMMENTS];
     size_t ncomments;
@@ -135,9 +142,16 @@ static void log_request(server *s, const request *r, int status)
     }
 }
 
+/* The answer is kept until the request is logged, then sent: a client that
+ * has its answer finds the request already in the log. */
+static char *pending;
+static size_t pending_len;
+
 static void reply(int fd, int status, const char *extra, const char *body)
 {
+    (void)fd;
     const char *reason = status == 200 ? "OK" : status == 201 ? "Created" : status == 401 ? "Unauthorized"
+                       : status == 403 ? "Forbidden"
                        : status == 404 ? "Not Found" : status == 429 ? "Too Many Requests"
                        : status >= 500 ? "Server Error" : "Other";
     char head[16384];
@@ -145,8 +159,45 @@ static void reply(int fd, int status, const char *extra, const char *body)
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n%s\r\n",
                      status, reason, strlen(body), extra ? extra : "");
-    if (write(fd, head, (size_t)n) < 0 || write(fd, body, strlen(body)) < 0)
-        return;
+    free(pending);
+    pending_len = (size_t)n + strlen(body);
+    if ((pending = malloc(pending_len + 1)) != NULL) {
+        memcpy(pending, head, (size_t)n);
+        memcpy(pending + n, body, strlen(body) + 1);
+    }
+}
+
+/* A binary answer (the artifact's zip), kept like reply's. */
+static void reply_file(int status, const char *type, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    size_t len = 0;
+    if (f) {
+        data = malloc(MAX_BODY);
+        len = data ? fread(data, 1, MAX_BODY, f) : 0;
+        fclose(f);
+    }
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                     status, type, len);
+    free(pending);
+    pending_len = (size_t)n + len;
+    if ((pending = malloc(pending_len + 1)) != NULL) {
+        memcpy(pending, head, (size_t)n);
+        if (len)
+            memcpy(pending + n, data, len);
+    }
+    free(data);
+}
+
+static void send_reply(int fd)
+{
+    if (pending && write(fd, pending, pending_len) < 0)
+        pending_len = 0;
+    free(pending);
+    pending = NULL;
 }
 
 static int read_request(int fd, request *r)
@@ -260,6 +311,32 @@ static void route(server *s, int fd, const request *r, int *status)
         return;
     }
     char tail[64] = "";
+    if (strcmp(rest, "actions/artifacts") == 0 && strcmp(r->method, "GET") == 0) {
+        /* ?name=NAME: the one artifact when the name matches */
+        char want[300] = "";
+        const char *q = strstr(r->query, "name=");
+        if (q)
+            snprintf(want, sizeof want, "%.*s", (int)strcspn(q + 5, "&"), q + 5);
+        json_t *list = json_array();
+        if (s->artifact_name && strcmp(want, s->artifact_name) == 0) {
+            char url[512];
+            snprintf(url, sizeof url, "http://127.0.0.1:%d/repos/%s/%s/actions/artifacts/1/zip", s->port, owner, repo);
+            json_array_append_new(list, json_pack("{s:i,s:s,s:b,s:s}", "id", 1, "name", s->artifact_name, "expired", 0,
+                                                  "archive_download_url", url));
+        }
+        json_t *o = json_pack("{s:i,s:o}", "total_count", (int)json_array_size(list), "artifacts", list);
+        char *text = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        *status = 200;
+        reply(fd, 200, NULL, text ? text : "{}");
+        free(text);
+        return;
+    }
+    if (strcmp(rest, "actions/artifacts/1/zip") == 0 && strcmp(r->method, "GET") == 0 && s->artifact_file) {
+        *status = 200;
+        reply_file(200, "application/zip", s->artifact_file);
+        return;
+    }
     if (sscanf(rest, "issues/%ld/%63s", &pr, tail) == 2 && strcmp(tail, "comments") == 0) {
         if (strcmp(r->method, "GET") == 0) {
             list_comments(s, fd, r->path, r->query, pr, status);
@@ -312,6 +389,7 @@ static bool serve_one(server *s, int fd)
     int status = 0;
     if (strcmp(r.path, "/__quit") == 0) {
         reply(fd, 200, NULL, "{}");
+        send_reply(fd);
         return false;
     }
     if (s->always) {
@@ -323,10 +401,14 @@ static bool serve_one(server *s, int fd)
     } else if (strcmp(auth_state(s, &r), "bearer-ok") && strcmp(auth_state(s, &r), "token-ok")) {
         status = 401;
         reply(fd, 401, NULL, "{\"message\":\"Bad credentials\"}");
+    } else if (s->fork && strcmp(r.method, "GET") != 0) {
+        status = 403;
+        reply(fd, 403, NULL, "{\"message\":\"Resource not accessible by integration\"}");
     } else {
         route(s, fd, &r, &status);
     }
     log_request(s, &r, status);
+    send_reply(fd);
     return true;
 }
 
@@ -343,6 +425,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--evil-link") == 0) { s->evil_link = true; continue; }
+        if (strcmp(a, "--fork") == 0) { s->fork = true; continue; }
         if (!v) { fprintf(stderr, "fakegithub: %s needs a value\n", a); return 2; }
         i++;
         if (strcmp(a, "--port-file") == 0) port_file = v;
@@ -354,6 +437,10 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--fail-status") == 0) s->fail_status = atol(v);
         else if (strcmp(a, "--always") == 0) s->always = atol(v);
         else if (strcmp(a, "--idle") == 0) idle = atol(v);
+        else if (strcmp(a, "--artifact") == 0 && strchr(v, '=')) {
+            s->artifact_file = strchr(v, '=') + 1;
+            s->artifact_name = strndup(v, (size_t)(s->artifact_file - v - 1));
+        }
         else { fprintf(stderr, "fakegithub: unknown option %s\n", a); return 2; }
     }
     if (!port_file || !log_path || !s->token || s->page_size < 1 || filler < 0 || filler > 100) {
@@ -407,6 +494,7 @@ int main(int argc, char **argv)
     }
     fclose(s->log);
     close(ls);
+    free((char *)s->artifact_name);
     for (size_t i = 0; i < s->ncomments; i++)
         free(s->comments[i].body);
     free(s);
