@@ -42,6 +42,8 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -1737,10 +1739,9 @@ int fs_refgraph_board_roots(const char *rules_dir, const char *board, char ***na
     char path[4096];
     if (snprintf(path, sizeof path, "%s/roots/%.*s.txt", rules_dir, (int)blen, base) >= (int)sizeof path)
         return fs_fail(err, "%s/roots: path too long", rules_dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
         return 0;
-    fclose(f);
     unsigned char *text;
     size_t len;
     if (fs_read_file(path, 1u << 20, "roots file", &text, &len, err) < 0)

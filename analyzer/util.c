@@ -91,17 +91,58 @@ oom:
     return -1;
 }
 
+int fs_open_input(const char *path, struct stat *st, fs_error *err)
+{
+    struct stat own;
+    if (!st)
+        st = &own;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
+        int e = errno;
+        close(fd);
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        return fs_fail(err, "%s: not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(e));
+    }
+    return fd;
+}
+
+FILE *fs_fopen_input(const char *path, const char *mode, fs_error *err)
+{
+    int fd = fs_open_input(path, NULL, err);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, mode);
+    if (!f) {
+        int e = errno;
+        close(fd);
+        fs_fail(err, "%s: cannot open: %s", path, strerror(e));
+    }
+    return f;
+}
+
 int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char **data, size_t *len, fs_error *err)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return fs_fail(err, "%s: not a regular file", path);
+    int fd = fs_open_input(path, &st, err);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return fs_fail(err, "%s: out of memory", path);
     }
     if ((uint64_t)st.st_size > max) {
         fclose(f);
@@ -133,14 +174,10 @@ int fs_map_file(const char *path, uint64_t max, const char *what, const unsigned
     static const unsigned char empty[1];
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fs_fail(err, "%s: not a regular file", path);
-    }
+    int fd = fs_open_input(path, &st, err);
+    if (fd < 0)
+        return -1;
     if ((uint64_t)st.st_size > max) {
         close(fd);
         return fs_fail(err, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
