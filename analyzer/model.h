@@ -67,7 +67,15 @@ void fs_unmap_file(const unsigned char *data, size_t len);
  * rejects a line returns 0 after writing why into reason, a buffer of the
  * caller's that user leads to; the error is then "FILE:LINE: reason", or
  * "FILE:LINE: syntax error ..." when reason is empty.
+ *
+ * Before the handler sees anything, one rule for every .ini file: a
+ * section given twice ("FILE:LINE: section [S] given twice (first on line
+ * N)"), a key given twice in a section ("FILE:LINE: 'K' given twice in [S]
+ * (first on line N)"), and a line longer than FS_INI_MAX_LINE characters
+ * ("FILE:LINE: line too long (more than 198 characters)": inih's line
+ * buffer would split it) are errors.
  */
+#define FS_INI_MAX_LINE 198
 typedef int (*fs_ini_handler)(void *user, const char *section, const char *name, const char *value);
 int fs_ini_load(const char *path, uint64_t max, fs_ini_handler handler, void *user, const char *reason,
                 fs_error *err);

@@ -84,6 +84,33 @@ runt 2 "cut --ld an empty file: exit 2" cut "$E" --to-fit irom0_0_seg --ld "$TMP
 printf 'MEMORY { a : ORIGIN = 0xFFFFF000, LENGTH = 0x1000 }\n' >"$TMP/edge.ld"
 runt 0 "a 32-bit region ending exactly at 4 GiB is fine" analyze "$E" --ld "$TMP/edge.ld"
 
+# ---- 3. one duplicate rule and one line limit for every .ini reader
+M4=samples/build/cortex-m4.elf
+ini_case() { # NAME TEXT EXPECTED-STDERR (as a board, then the board check)
+  printf "$2" >"$TMP/t.ini"
+  runt 2 "board .ini $1: exit 2" analyze "$M4" --board "$TMP/t.ini"
+  expect_err "board .ini $1: says so" "$3"
+}
+B='[board]\nname = x\nchip = generic\n'
+ini_case "a [region X] given twice" "$B[region a]\norigin = 0\nlength = 4\n[region a]\nlength = 8\n" \
+  "$TMP/t.ini:7: section [region a] given twice (first on line 4)"
+ini_case "a key given twice" "$B[region a]\norigin = 0\nlength = 4\norigin: 7\n" \
+  "$TMP/t.ini:7: 'origin' given twice in [region a] (first on line 5)"
+ini_case "[board] given twice" "$B[board]\nheadroom = 5\n" "$TMP/t.ini:4: section [board] given twice (first on line 1)"
+ini_case "a key given twice in [board]" "${B}name = y\n" "$TMP/t.ini:4: 'name' given twice in [board] (first on line 2)"
+long=$(head -c 100000 /dev/zero | tr '\0' r)
+ini_case "a 100,000-character section line" "$B[$long]\n" "$TMP/t.ini:4: line too long (100002 characters; the limit is 198)"
+ini_case "a 199-character line" "${B}description = $(head -c 185 /dev/zero | tr '\0' d)\n" \
+  "$TMP/t.ini:4: line too long (199 characters; the limit is 198)"
+printf "${B}description = $(head -c 184 /dev/zero | tr '\0' d)\n[region a]\norigin = 0\nlength = 4\n  ; indented comment\n" >"$TMP/ok.ini"
+runt 0 "a 198-character line and the same key in two sections are fine" analyze "$M4" --board "$TMP/ok.ini"
+printf '[budget]\nboard = esp8266-2m\nmax = 5\n[budget region irom0_0_seg]\nmax = 9\n[budget region irom0_0_seg]\nwarn_percent = 3\n' >"$TMP/bu.ini"
+runt 2 "budget: a section given twice: exit 2" check "$E" --rules "$TMP/bu.ini"
+expect_err "budget: a section given twice: says so" "$TMP/bu.ini:6: section [budget region irom0_0_seg] given twice (first on line 4)"
+printf '[budget]\nboard = esp8266-2m\nmax = 5\nmax = 6\n' >"$TMP/bu.ini"
+runt 2 "budget: a key given twice: exit 2" check "$E" --rules "$TMP/bu.ini"
+expect_err "budget: a key given twice: says so" "$TMP/bu.ini:4: 'max' given twice in [budget] (first on line 3)"
+
 # ---- 6. a closed output pipe: exit 2 with one line, never SIGPIPE (141)
 st=$( { "$FLASHSIZE" analyze -f json "$E" 2>"$ERR"; echo $? >"$TMP/st"; } | head -c10 >/dev/null; cat "$TMP/st")
 expect_eq "analyze -f json | head -c10: exit 2, not a signal" "$st" 2
