@@ -115,6 +115,12 @@ $(BUILD)/tools/slowloris: tests/tools/slowloris.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 test-plain: $(BUILD)/tools/slowloris
 
+# The damaged inputs of tests/e2e/test_mutate.sh.
+$(BUILD)/tools/mutate: tests/tools/mutate.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+test-plain: $(BUILD)/tools/mutate
+
 # Any sanitizer report (a leak too) aborts the program: status 134, which no
 # test expects (flashsize exits 0, 1 or 2), so every report fails the run.
 test-asan: export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
