@@ -75,8 +75,13 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# server/guard.c defines the two libmicrohttpd functions through which the
+# library builds its own error pages; exported, they are the ones it calls
+# (its answers become JSON).
+MHD_EXPORT := -Wl,--export-dynamic-symbol=MHD_create_response_from_buffer \
+              -Wl,--export-dynamic-symbol=MHD_queue_response
 $(FULL): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(MHD_EXPORT) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/core/%.o: analyzer/%.c | libcheck
 	@mkdir -p $(dir $@)
@@ -114,6 +119,18 @@ $(BUILD)/tools/fakegithub: tests/tools/fakegithub.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 test-plain: $(BUILD)/tools/fakegithub
 $(BUILD)/tests/test_romfs: tests/tools/romfs_writer.h
+
+# The slow clients of tests/e2e/test_server_guard.sh.
+$(BUILD)/tools/slowloris: tests/tools/slowloris.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+test-plain: $(BUILD)/tools/slowloris
+
+# The damaged inputs of tests/e2e/test_mutate.sh.
+$(BUILD)/tools/mutate: tests/tools/mutate.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+test-plain: $(BUILD)/tools/mutate
 
 # Any sanitizer report (a leak too) aborts the program: status 134, which no
 # test expects (flashsize exits 0, 1 or 2), so every report fails the run.

@@ -13,6 +13,7 @@
 #include "ldscript.h"
 
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +94,7 @@ int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
     }
     if (o->ld) {
         fs_ld_options lo = {o->search_dirs, o->nsearch_dirs, o->defsyms, o->ndefsyms};
-        if (fs_ldscript_load(o->ld, &lo, &a->ld, err) < 0)
+        if (fs_ldscript_load_regions(o->ld, &lo, &a->ld, err) < 0)
             return -1;
     }
     /* The file is read once: the ELF reader and every part that looks at
@@ -108,6 +109,16 @@ int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
     }
     if (fs_elf_load_mem(o->elf, a->data, a->len, &a->img, err) < 0)
         return -1;
+    /* A 32-bit target's regions end within 4 GiB: one past that is a
+     * mistake in the script (fs_ldscript_load checked 64 bits). */
+    for (size_t i = 0; o->ld && a->img.elf_class == 32 && i < a->ld.nregions; i++) {
+        const fs_region *r = &a->ld.regions[i];
+        if (r->origin > 0xFFFFFFFFu || r->length > 0x100000000u - r->origin)
+            return fs_fail(err,
+                           "%s: MEMORY region '%s' ends past the 32-bit address space of %s (ORIGIN 0x%" PRIx64
+                           " + LENGTH 0x%" PRIx64 ")",
+                           o->ld, r->name, o->elf, r->origin, r->length);
+    }
     fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct};
     if (fs_analyze(&a->img, &ao, &a->rep, err) < 0)
         return -1;

@@ -322,7 +322,7 @@ static int budget_handler(void *user, const char *section, const char *key, cons
 /* The line of the [budget] header, for the "missing board" message. */
 static int budget_header_line(const char *path)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fs_fopen_input(path, "r", NULL);
     if (!f)
         return 1;
     char line[512];

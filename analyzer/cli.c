@@ -102,6 +102,15 @@ FILE *cli_open_output(const char *path, char **tmp_path)
     *tmp_path = NULL;
     if (!path || strcmp(path, "-") == 0)
         return stdout;
+    /* A device or a FIFO (-o /dev/null, -o /dev/stdout) is written to,
+     * never replaced by a renamed temporary file. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        FILE *f = fopen(path, "w");
+        if (!f)
+            cli_error("%s: cannot open: %s", path, strerror(errno));
+        return f;
+    }
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
     if (!tmp)
@@ -128,11 +137,29 @@ FILE *cli_open_output(const char *path, char **tmp_path)
     return f;
 }
 
+int cli_output_failed(int e)
+{
+    static int said;
+    if (!said++)
+        cli_error("write error on standard output: %s",
+                  e == EPIPE ? "the reader closed the pipe" : e ? strerror(e) : "output error");
+    return FS_EXIT_INPUT;
+}
+
 int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok)
 {
+    if (!tmp_path && f != stdout) {
+        int e = errno, bad = ferror(f);
+        if (fclose(f) != 0)
+            bad = 1, e = errno;
+        if (bad)
+            cli_error("%s: write error: %s", path, strerror(e));
+        return bad || !ok ? -1 : 0;
+    }
     if (!tmp_path) {
-        if (fflush(f) != 0) {
-            cli_error("write error on standard output: %s", strerror(errno));
+        int e = errno;
+        if (fflush(f) != 0 || ferror(f)) {
+            cli_output_failed(errno ? errno : e);
             return -1;
         }
         return 0;

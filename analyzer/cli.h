@@ -16,6 +16,10 @@
 
 /* Print "flashsize: message" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Say once that standard output could not be written ("write error on
+ * standard output: the reader closed the pipe" for EPIPE, with SIGPIPE
+ * ignored by main), from errno e (0: unknown).  Returns FS_EXIT_INPUT. */
+int cli_output_failed(int e);
 
 /* Parse a non-negative number or percentage option; on error prints and returns -1. */
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);

@@ -188,7 +188,12 @@ static void bot_report_free(bot_report *r)
 static int bot_load_diff(const char *path, bot_report *r, fs_error *err)
 {
     json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
+    unsigned char *text;
+    size_t len;
+    if (fs_read_file(path, FS_ANALYSIS_MAX_FILE_BYTES, "JSON file", &text, &len, err) < 0)
+        return -1;
+    json_t *doc = json_loadb((const char *)text, len, 0, &je);
+    free(text);
     if (!doc)
         return fs_fail(err, "%s:%d: %s", path, je.line, je.text);
     int rc = fs_bot_diffs_from_json(doc, path, &r->diffs, &r->n, err);

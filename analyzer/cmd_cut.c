@@ -139,7 +139,7 @@ static int cut_run(const cut_args *a, fs_image *img, const fs_refgraph *g, FILE 
     if (a->board && fs_board_load(rules, a->board, &board, &err) < 0)
         goto fail;
     have_board = a->board != NULL;
-    if (a->ld && fs_ldscript_load(a->ld, NULL, &ld, &err) < 0)
+    if (a->ld && fs_ldscript_load_regions(a->ld, NULL, &ld, &err) < 0)
         goto fail;
     if (cut_sources(a, img, &fz, &map, &src, &err) < 0)
         goto fail;

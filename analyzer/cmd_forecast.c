@@ -8,6 +8,7 @@
 #include "forecast.h"
 #include "store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ int cmd_forecast(int argc, char **argv)
              : strcmp(a.format, "markdown") == 0 ? fs_forecast_write_markdown(stdout, &f, NULL)
                                                  : fs_forecast_write_text(stdout, &f);
     if (rc < 0 || fflush(stdout) != 0)
-        cli_error("write error on standard output");
+        cli_output_failed(errno);
     else
         status = FS_EXIT_OK;
 done:

@@ -9,6 +9,7 @@
 #include "forecast.h"
 #include "store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +175,7 @@ int cmd_history(int argc, char **argv)
     fs_history_free(rows, n);
     fs_forecast_free(&f);
     if (rc < 0 || fflush(stdout) != 0) {
-        cli_error("write error on standard output");
+        cli_output_failed(errno);
         return FS_EXIT_INPUT;
     }
     return FS_EXIT_OK;

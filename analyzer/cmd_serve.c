@@ -26,7 +26,12 @@ static const char serve_usage[] =
     "      --log FILE         access log, one JSON line per request (default standard error)\n"
     "      --threads N        handler threads (default 8)\n"
     "      --max-connections N  simultaneous connections (default 256)\n"
+    "      --max-connections-per-ip N  simultaneous connections from one address\n"
+    "                         (default 32; 0 = no limit)\n"
     "      --timeout SEC      close a connection idle this long (default 15)\n"
+    "      --header-timeout SEC  close a connection that has not sent a whole request head\n"
+    "                         this long after connecting or after its previous answer\n"
+    "                         (slow clients; default 10)\n"
     "      --max-json BYTES   largest JSON upload (default 16 MiB)\n"
     "      --max-elf BYTES    largest ELF upload (default 32 MiB)\n"
     "\n"
@@ -46,7 +51,7 @@ static int serve_uint(const char *opt, const char *text, size_t min, size_t max,
 static int serve_parse(int argc, char **argv, srv_config *c, const char **web, const char **rules)
 {
     enum { OPT_DB = 256, OPT_LISTEN, OPT_WEB, OPT_RULES, OPT_PRIVATE, OPT_LOG, OPT_THREADS, OPT_CONNS, OPT_TIMEOUT,
-           OPT_MAXJSON, OPT_MAXELF };
+           OPT_MAXJSON, OPT_MAXELF, OPT_PERIP, OPT_HEADTIMEOUT };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},           {"listen", required_argument, NULL, OPT_LISTEN},
         {"web", required_argument, NULL, OPT_WEB},         {"rules-dir", required_argument, NULL, OPT_RULES},
@@ -54,6 +59,8 @@ static int serve_parse(int argc, char **argv, srv_config *c, const char **web, c
         {"threads", required_argument, NULL, OPT_THREADS}, {"max-connections", required_argument, NULL, OPT_CONNS},
         {"timeout", required_argument, NULL, OPT_TIMEOUT}, {"max-json", required_argument, NULL, OPT_MAXJSON},
         {"max-elf", required_argument, NULL, OPT_MAXELF},  {"help", no_argument, NULL, 'h'},
+        {"max-connections-per-ip", required_argument, NULL, OPT_PERIP},
+        {"header-timeout", required_argument, NULL, OPT_HEADTIMEOUT},
         {NULL, 0, NULL, 0}};
     optind = 1;
     int ch;
@@ -81,6 +88,16 @@ static int serve_parse(int argc, char **argv, srv_config *c, const char **web, c
             if (serve_uint("--max-connections", optarg, 1, 100000, &v) < 0)
                 return -1;
             c->conn_limit = (unsigned)v;
+            break;
+        case OPT_PERIP:
+            if (serve_uint("--max-connections-per-ip", optarg, 0, 100000, &v) < 0)
+                return -1;
+            c->per_ip_limit = (unsigned)v;
+            break;
+        case OPT_HEADTIMEOUT:
+            if (serve_uint("--header-timeout", optarg, 1, 3600, &v) < 0)
+                return -1;
+            c->head_timeout = (unsigned)v;
             break;
         case OPT_TIMEOUT:
             if (serve_uint("--timeout", optarg, 1, 3600, &v) < 0)

@@ -86,9 +86,9 @@ int fs_input_load(const char *spec, const fs_input_opts *o, json_t **doc, char *
     *label = NULL;
     if (strncmp(spec, "build:", 6) == 0 || strncmp(spec, "commit:", 7) == 0)
         return input_stored(spec, o, doc, label, err);
-    FILE *f = fopen(spec, "rb");
+    FILE *f = fs_fopen_input(spec, "rb", err);
     if (!f)
-        return fs_fail(err, "%s: cannot open: %s", spec, strerror(errno));
+        return -1;
     unsigned char magic[4] = {0};
     size_t n = fread(magic, 1, 4, f);
     fclose(f);

@@ -41,11 +41,13 @@
 #include "ldscript.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define LD_MAX_NEST       256   /* nesting of skipped (...) and {...} groups */
 #define LD_MAX_SEARCH     256   /* SEARCH_DIR commands */
@@ -218,7 +220,7 @@ static int ex_number(ld_expr *e, uint64_t *v)
 {
     size_t start = e->pos, i = e->pos, end = e->pos;
     unsigned base = 10;
-    int ndigits = 0;
+    int ndigits = 0, wide = 0;
     uint64_t x = 0;
 
     while (end < e->len && ld_is_name_char((unsigned char)e->s[end]))
@@ -242,18 +244,24 @@ static int ex_number(ld_expr *e, uint64_t *v)
             break;
         if (d >= base)
             break;
-        x = x * base + d;
+        if (__builtin_mul_overflow(x, (uint64_t)base, &x) || __builtin_add_overflow(x, (uint64_t)d, &x))
+            wide = 1;
     }
+    unsigned shift = 0;
     if (i < e->len && (e->s[i] == 'K' || e->s[i] == 'k'))
-        x <<= 10, i++;
+        shift = 10, i++;
     else if (i < e->len && (e->s[i] == 'M' || e->s[i] == 'm'))
-        x <<= 20, i++;
+        shift = 20, i++;
     else if (i < e->len && (e->s[i] == 'G' || e->s[i] == 'g'))
-        x <<= 30, i++;
-    if (ndigits == 0 || i != end) {
-        int n = end - start > 40 ? 40 : (int)(end - start);
+        shift = 30, i++;
+    int n = end - start > 40 ? 40 : (int)(end - start);
+    if (ndigits == 0 || i != end)
         return ex_syntax(e, "bad number '%.*s'", n, e->s + start);
-    }
+    if (shift && (x >> (64 - shift)) != 0)
+        wide = 1;
+    if (wide)
+        return ex_syntax(e, "number '%.*s' does not fit in 64 bits", n, e->s + start);
+    x <<= shift;
     e->pos = i;
     *v = x;
     return 0;
@@ -533,12 +541,14 @@ static int ex_prec(int op)
     }
 }
 
-/* Apply a binary operator.  Division is signed, as in ld; everything else
- * is unsigned modulo 2^64.  Returns -1 on division by zero. */
+/* Apply a binary operator.  Division is signed, as in ld; the others are
+ * unsigned 64-bit, and a result that does not fit (a + b or a * b past
+ * 2^64 - 1, a - b below 0, a << b losing bits) is an error, not a value
+ * wrapped modulo 2^64.  Returns -1 on division by zero, -2 on overflow. */
 static int ex_fold(int op, uint64_t a, uint64_t b, uint64_t *r)
 {
     switch (op) {
-    case EX_MUL: *r = a * b; break;
+    case EX_MUL: if (__builtin_mul_overflow(a, b, r)) return -2; break;
     case EX_DIV:
     case EX_MOD:
         if (b == 0)
@@ -550,9 +560,13 @@ static int ex_fold(int op, uint64_t a, uint64_t b, uint64_t *r)
         else
             *r = (uint64_t)((int64_t)a % (int64_t)b);
         break;
-    case EX_ADD: *r = a + b; break;
-    case EX_SUB: *r = a - b; break;
-    case EX_SHL: *r = b >= 64 ? 0 : a << b; break;
+    case EX_ADD: if (__builtin_add_overflow(a, b, r)) return -2; break;
+    case EX_SUB: if (__builtin_sub_overflow(a, b, r)) return -2; break;
+    case EX_SHL:
+        if (a && (b >= 64 || (a >> (63 - b)) >> 1))
+            return -2;
+        *r = a << (b >= 64 ? 0 : b);
+        break;
     case EX_SHR: *r = b >= 64 ? 0 : a >> b; break;
     case EX_LT: *r = a < b; break;
     case EX_LE: *r = a <= b; break;
@@ -593,9 +607,18 @@ static int ex_binary(ld_expr *e, int minprec, uint64_t *v)
         e->skip -= lazy;
         if (rc)
             return -1;
-        if (ex_fold(op, *v, rhs, v) != 0) {
-            ex_unknown(e, at, "division by zero");
-            *v = 0;
+        uint64_t lhs = *v;
+        int bad = ex_fold(op, lhs, rhs, v);
+        if (bad && (e->skip || e->status == EX_UNKNOWN)) {
+            *v = 0; /* an operand whose value is not used, or not known */
+        } else if (bad) {
+            static const char *const sym[] = {
+                [EX_MUL] = "*", [EX_ADD] = "+", [EX_SUB] = "-", [EX_SHL] = "<<"};
+            e->pos = at;
+            if (bad == -1)
+                return ex_syntax(e, "division by zero");
+            return ex_syntax(e, "0x%" PRIx64 " %s 0x%" PRIx64 " %s", lhs, sym[op], rhs,
+                             op == EX_SUB ? "is below zero" : "does not fit in 64 bits");
         }
     }
 }
@@ -1279,24 +1302,23 @@ static int ld_read(ld_loader *L, ld_file *f, const ld_file *from, size_t at)
 {
     const unsigned limit = FS_LD_MAX_FILE_BYTES;
     struct stat st;
-    FILE *fp = fopen(f->path, "rb");
-    if (!fp)
-        return ld_open_error(L, from, at, "%s: cannot open: %s", f->path, strerror(errno));
-    if (fstat(fileno(fp), &st) != 0) {
-        int e = errno;
-        fclose(fp);
-        return ld_open_error(L, from, at, "%s: cannot read: %s", f->path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && (uint64_t)st.st_size > limit)) {
-        fclose(fp);
-        if (S_ISDIR(st.st_mode))
-            return ld_open_error(L, from, at, "%s: is a directory", f->path);
+    fs_error oe;
+    int fd = fs_open_input(f->path, &st, &oe);
+    if (fd < 0)
+        return ld_open_error(L, from, at, "%s", oe.msg);
+    if ((uint64_t)st.st_size > limit) {
+        close(fd);
         return ld_open_error(L, from, at, "%s: script is larger than %u bytes", f->path, limit);
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return ld_open_error(L, from, at, "%s: out of memory", f->path);
     }
     f->dev = st.st_dev;
     f->ino = st.st_ino;
     /* One byte more than expected, to notice a file that grows or a pipe. */
-    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : (size_t)limit + 1;
+    size_t cap = (size_t)st.st_size + 1;
     f->buf = malloc(cap + 1);
     if (!f->buf) {
         fclose(fp);
@@ -1449,6 +1471,11 @@ static int ld_region(ld_loader *L, ld_file *f, const char *s, size_t n, size_t a
     }
     if (L->out->nregions >= FS_LD_MAX_REGIONS)
         return ld_error(L, f, at, "more than %d MEMORY regions", FS_LD_MAX_REGIONS);
+    if (val[1] && val[0] > UINT64_MAX - (val[1] - 1))
+        return ld_error(L, f, at,
+                        "MEMORY region '%s' ends past the 64-bit address space (ORIGIN 0x%" PRIx64
+                        " + LENGTH 0x%" PRIx64 ")",
+                        name, val[0], val[1]);
     if (fs_memmap_add(L->out, name, val[0], val[1], attrs) < 0)
         return ld_error(L, f, at, "out of memory");
     return 0;
@@ -1568,4 +1595,13 @@ int fs_ldscript_load(const char *path, const fs_ld_options *opts, fs_memmap *out
     free(L.index);
     free(L.top_parent);
     return rc;
+}
+
+int fs_ldscript_load_regions(const char *path, const fs_ld_options *opts, fs_memmap *out, fs_error *err)
+{
+    if (fs_ldscript_load(path, opts, out, err) < 0)
+        return -1;
+    if (out->nregions == 0)
+        return fs_fail(err, "%s: no MEMORY regions: the script (with what it INCLUDEs) has no MEMORY block", path);
+    return 0;
 }

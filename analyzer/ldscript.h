@@ -35,6 +35,10 @@ typedef struct fs_ld_options {
  * Errors name file:line and the problem.
  */
 int fs_ldscript_load(const char *path, const fs_ld_options *opts, fs_memmap *out, fs_error *err);
+/* The same for a script read for its memory layout (--ld): one that
+ * defines no MEMORY region (an empty file, a SECTIONS-only fragment) is
+ * an error, "PATH: no MEMORY regions: ...". */
+int fs_ldscript_load_regions(const char *path, const fs_ld_options *opts, fs_memmap *out, fs_error *err);
 
 /*
  * Expression evaluation with GNU ld syntax: integers (0x.., 0.., decimal,

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "model.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,6 +72,18 @@ static void on_sigbus(int sig)
     _exit(FS_EXIT_INPUT);
 }
 
+/* Whatever a command returned, output that could not be written (a closed
+ * pipe, a full disk) makes the run a failure: exit 2 with a message, as
+ * the output was cut short.  A command that saw the error itself and
+ * already said so returned 2; this adds the message once for the others. */
+static int finish_output(int rc)
+{
+    int e = errno;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    return cli_output_failed(errno ? errno : e);
+}
+
 int main(int argc, char **argv)
 {
     struct sigaction sa;
@@ -78,6 +91,11 @@ int main(int argc, char **argv)
     sa.sa_handler = on_sigbus;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, NULL);
+    /* A reader that leaves early (`flashsize analyze -f json | head -c10`)
+     * is a write error, not a signal: EPIPE, seen by the output's ferror
+     * check, and exit 2 with one line on stderr (finish_output): the output
+ * was cut short, so the run did not do its job. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return FS_EXIT_INPUT;
@@ -93,7 +111,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(name, commands[i].name) == 0)
-            return commands[i].run ? commands[i].run(argc - 1, argv + 1) : cli_exec_full(argc - 1, argv + 1);
+            return finish_output(commands[i].run ? commands[i].run(argc - 1, argv + 1)
+                                                 : cli_exec_full(argc - 1, argv + 1));
     cli_error("unknown command '%s'", name);
     usage(stderr);
     return FS_EXIT_INPUT;

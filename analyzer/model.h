@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define FS_VERSION "0.1.0"
 
@@ -29,6 +30,19 @@ typedef struct fs_error {
 
 /* Format a message into err (if non-NULL) and return -1. */
 int fs_fail(fs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Open a user-named input for reading: the one open every reader uses.
+ * Opened O_NONBLOCK (a FIFO or a device must not block in open()) and
+ * O_CLOEXEC, checked with fstat, refused unless it is a regular file
+ * ("PATH: not a regular file"), then O_NONBLOCK cleared.  Returns the
+ * descriptor, or -1 with err set ("PATH: cannot open: REASON").  *st (if
+ * non-NULL) receives the file's status.
+ */
+struct stat;
+int fs_open_input(const char *path, struct stat *st, fs_error *err);
+/* The same, as a stdio stream opened with mode ("r" or "rb"). */
+FILE *fs_fopen_input(const char *path, const char *mode, fs_error *err);
 
 /*
  * Read a whole regular file into a malloc'd buffer (*data, with a NUL byte
@@ -53,7 +67,15 @@ void fs_unmap_file(const unsigned char *data, size_t len);
  * rejects a line returns 0 after writing why into reason, a buffer of the
  * caller's that user leads to; the error is then "FILE:LINE: reason", or
  * "FILE:LINE: syntax error ..." when reason is empty.
+ *
+ * Before the handler sees anything, one rule for every .ini file: a
+ * section given twice ("FILE:LINE: section [S] given twice (first on line
+ * N)"), a key given twice in a section ("FILE:LINE: 'K' given twice in [S]
+ * (first on line N)"), and a line longer than FS_INI_MAX_LINE characters
+ * ("FILE:LINE: line too long (more than 198 characters)": inih's line
+ * buffer would split it) are errors.
  */
+#define FS_INI_MAX_LINE 198
 typedef int (*fs_ini_handler)(void *user, const char *section, const char *name, const char *value);
 int fs_ini_load(const char *path, uint64_t max, fs_ini_handler handler, void *user, const char *reason,
                 fs_error *err);

@@ -42,6 +42,8 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -103,6 +105,10 @@ static void rg_add_edge(rg_builder *b, uint32_t from, uint32_t to, fs_ref_kind k
 {
     if (from == FS_REFGRAPH_NONE || to == FS_REFGRAPH_NONE || from == to || b->oom)
         return;
+    if (b->ne >= FS_REFGRAPH_MAX_EDGES) {
+        b->oom = 2; /* the limit, not the allocator */
+        return;
+    }
     if (b->ne == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 1024;
         rg_edge *e = realloc(b->e, cap * sizeof *e);
@@ -207,6 +213,9 @@ static int rg_node_cmp(const void *pa, const void *pb)
 static int rg_push_node(rg_builder *b, size_t *cap, fs_rnode n)
 {
     fs_refgraph *g = b->g;
+    if (g->nnodes >= FS_REFGRAPH_MAX_NODES)
+        return fs_fail(b->err, "%s: the reference graph would have more than %u nodes (damaged symbols or sections?)",
+                       b->img->path, FS_REFGRAPH_MAX_NODES);
     if (g->nnodes == *cap) {
         size_t c = *cap ? *cap * 2 : 256;
         fs_rnode *p = realloc(g->nodes, c * sizeof *p);
@@ -243,7 +252,11 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
         g->nodes[prev].pad += end - start;
         return 0;
     }
-    if (b->img->machine == EM_XTENSA && (s->flags & SHF_EXECINSTR)) {
+    /* Literal words are split out of code only where the file holds the
+     * bytes: a NOBITS section (or one past the end of the file) has none to
+     * decode, whatever size its header claims. */
+    int has_bytes = s->type != SHT_NOBITS && s->offset <= b->len && s->size <= b->len - s->offset;
+    if (b->img->machine == EM_XTENSA && (s->flags & SHF_EXECINSTR) && has_bytes) {
         uint64_t head = (4 - start % 4) % 4;
         if (head > end - start)
             head = end - start;
@@ -847,7 +860,10 @@ int fs_refgraph_build(const fs_image *img, const uint8_t *data, size_t len, cons
         rc = rg_datascan(&b);
     if (rc == 0)
         rc = rg_relocs(&b);
-    if (rc == 0 && b.oom)
+    if (rc == 0 && b.oom == 2)
+        rc = fs_fail(err, "%s: the reference graph would have more than %u edges (damaged code or relocations?)",
+                     img->path, FS_REFGRAPH_MAX_EDGES);
+    else if (rc == 0 && b.oom)
         rc = fs_fail(err, "%s: out of memory", img->path);
     if (rc == 0)
         rc = rg_roots(&b, o);
@@ -1574,7 +1590,11 @@ int fs_refgraph_top_text(FILE *out, const fs_refgraph *g, size_t top)
     char a[96], b[96];
     for (size_t i = 0; i < n; i++) {
         const fs_rnode *x = &g->nodes[idx[i]];
-        const char *dom = x->root ? fs_root_kind_name(x->root) : fs_refgraph_node_name(g, x->idom, b, sizeof b);
+        /* A symbol that is not a root and has no dominator is reached from
+         * more than one root (dominated by the virtual root only). */
+        const char *dom = x->root                      ? fs_root_kind_name(x->root)
+                          : x->idom == FS_REFGRAPH_NONE ? "(several roots)"
+                                                        : fs_refgraph_node_name(g, x->idom, b, sizeof b);
         fprintf(out, "%10" PRIu64 " %8" PRIu64 "  %-32s %s%s\n", x->retained, x->size + x->pad,
                 fs_refgraph_node_name(g, idx[i], a, sizeof a), x->root ? "root: " : "", dom);
     }
@@ -1621,7 +1641,9 @@ int fs_refgraph_why_text(FILE *out, const fs_refgraph *g, uint32_t target, const
     fprintf(out, "\n%s: %" PRIu64 " bytes at 0x%" PRIx64 " in %s, retains %" PRIu64 " bytes, dominated by %s\n",
             fs_refgraph_node_name(g, target, a, sizeof a), t->size + t->pad, t->addr,
             g->img->sections[t->section].name, t->retained,
-            t->idom == FS_REFGRAPH_NONE ? "(a root)" : fs_refgraph_node_name(g, t->idom, b, sizeof b));
+            t->idom != FS_REFGRAPH_NONE ? fs_refgraph_node_name(g, t->idom, b, sizeof b)
+            : t->root                   ? "(a root)"
+                                        : "(several roots)");
     for (size_t i = 0; i < npaths; i++) {
         const fs_refpath *p = &paths[i];
         fprintf(out, "\n%zu. from %s root %s (%zu step%s)\n", i + 1, fs_root_kind_name(g->nodes[p->nodes[0]].root),
@@ -1737,10 +1759,9 @@ int fs_refgraph_board_roots(const char *rules_dir, const char *board, char ***na
     char path[4096];
     if (snprintf(path, sizeof path, "%s/roots/%.*s.txt", rules_dir, (int)blen, base) >= (int)sizeof path)
         return fs_fail(err, "%s/roots: path too long", rules_dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
         return 0;
-    fclose(f);
     unsigned char *text;
     size_t len;
     if (fs_read_file(path, 1u << 20, "roots file", &text, &len, err) < 0)

@@ -53,6 +53,11 @@
 
 #define FS_REFGRAPH_NONE UINT32_MAX
 #define FS_REFGRAPH_MAX_ROOT_NAMES 256
+/* Limits on a graph's size (a real ESP8266 firmware has about 30,000 nodes
+ * and 20,000 edges): past them the build fails with "PATH: ... more than N
+ * nodes/edges" instead of growing without bound on a damaged file. */
+#define FS_REFGRAPH_MAX_NODES (1u << 22)
+#define FS_REFGRAPH_MAX_EDGES (1u << 24)
 
 /* Methods that produced edges (bit set in fs_refgraph.methods). */
 #define FS_REFGRAPH_CAPSTONE 1u

@@ -91,17 +91,58 @@ oom:
     return -1;
 }
 
+int fs_open_input(const char *path, struct stat *st, fs_error *err)
+{
+    struct stat own;
+    if (!st)
+        st = &own;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
+        int e = errno;
+        close(fd);
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        return fs_fail(err, "%s: not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        return fs_fail(err, "%s: cannot open: %s", path, strerror(e));
+    }
+    return fd;
+}
+
+FILE *fs_fopen_input(const char *path, const char *mode, fs_error *err)
+{
+    int fd = fs_open_input(path, NULL, err);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, mode);
+    if (!f) {
+        int e = errno;
+        close(fd);
+        fs_fail(err, "%s: cannot open: %s", path, strerror(e));
+    }
+    return f;
+}
+
 int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char **data, size_t *len, fs_error *err)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return fs_fail(err, "%s: not a regular file", path);
+    int fd = fs_open_input(path, &st, err);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return fs_fail(err, "%s: out of memory", path);
     }
     if ((uint64_t)st.st_size > max) {
         fclose(f);
@@ -133,14 +174,10 @@ int fs_map_file(const char *path, uint64_t max, const char *what, const unsigned
     static const unsigned char empty[1];
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fs_fail(err, "%s: not a regular file", path);
-    }
+    int fd = fs_open_input(path, &st, err);
+    if (fd < 0)
+        return -1;
     if ((uint64_t)st.st_size > max) {
         close(fd);
         return fs_fail(err, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
@@ -163,6 +200,132 @@ void fs_unmap_file(const unsigned char *data, size_t len)
         munmap((void *)(uintptr_t)data, len);
 }
 
+/* One section header or key line of an .ini file, for the duplicate rule. */
+typedef struct ini_item {
+    const char *sec;  /* section name (for a key: its section's), in the text */
+    size_t seclen;
+    const char *key;  /* NULL for a section header */
+    size_t keylen;
+    unsigned line;
+} ini_item;
+
+static int ini_item_cmp(const void *pa, const void *pb)
+{
+    const ini_item *a = pa, *b = pb;
+    size_t n = a->seclen < b->seclen ? a->seclen : b->seclen;
+    int c = memcmp(a->sec, b->sec, n);
+    if (c || a->seclen != b->seclen)
+        return c ? c : (a->seclen < b->seclen ? -1 : 1);
+    if (!a->key != !b->key)
+        return a->key ? 1 : -1;
+    if (a->key) {
+        n = a->keylen < b->keylen ? a->keylen : b->keylen;
+        c = memcmp(a->key, b->key, n);
+        if (c || a->keylen != b->keylen)
+            return c ? c : (a->keylen < b->keylen ? -1 : 1);
+    }
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static bool ini_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The checks inih cannot make, over the text as inih will read it (its
+ * syntax: ';' or '#' comment lines, [section], key = value or key: value,
+ * an indented line after a key continuing its value). */
+static int ini_precheck(const char *path, const char *text, size_t len, fs_error *err)
+{
+    size_t cap = 0, n = 0;
+    ini_item *items = NULL;
+    const char *sec = "";
+    size_t seclen = 0;
+    bool have_key = false;
+    int rc = 0;
+    unsigned line = 1;
+    for (size_t pos = 0; pos < len && rc == 0; line++) {
+        const char *s = text + pos;
+        const char *nl = memchr(s, '\n', len - pos);
+        size_t linelen = nl ? (size_t)(nl - s) : len - pos;
+        pos += linelen + 1;
+        if (linelen > FS_INI_MAX_LINE) {
+            rc = fs_fail(err, "%s:%u: line too long (%zu characters; the limit is %d)", path, line, linelen,
+                         FS_INI_MAX_LINE);
+            break;
+        }
+        size_t i = 0;
+        if (line == 1 && linelen >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+            i = 3;
+        size_t lead = i;
+        while (i < linelen && ini_space(s[i]))
+            i++;
+        size_t end = linelen;
+        while (end > i && ini_space(s[end - 1]))
+            end--;
+        if (i == end || s[i] == ';' || s[i] == '#')
+            continue;
+        if (have_key && i > lead)
+            continue; /* a continuation of the previous value */
+        ini_item it = {.line = line};
+        if (s[i] == '[') {
+            const char *close = memchr(s + i, ']', end - i);
+            if (!close)
+                continue; /* inih's own syntax error */
+            sec = s + i + 1;
+            seclen = (size_t)(close - sec);
+            it.sec = sec;
+            it.seclen = seclen;
+            have_key = false;
+        } else {
+            size_t k = i;
+            while (k < end && s[k] != '=' && s[k] != ':' && !(s[k] == ';' && k > i && ini_space(s[k - 1])))
+                k++;
+            if (k == end || s[k] == ';')
+                continue; /* inih's own syntax error */
+            size_t kend = k;
+            while (kend > i && ini_space(s[kend - 1]))
+                kend--;
+            it.sec = sec;
+            it.seclen = seclen;
+            it.key = s + i;
+            it.keylen = kend - i;
+            have_key = true;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            ini_item *grown = realloc(items, ncap * sizeof *grown);
+            if (!grown) {
+                rc = fs_fail(err, "%s: out of memory", path);
+                break;
+            }
+            items = grown;
+            cap = ncap;
+        }
+        items[n++] = it;
+    }
+    if (rc == 0 && n > 1) {
+        qsort(items, n, sizeof *items, ini_item_cmp);
+        /* The first duplicate in the file is the one reported. */
+        const ini_item *dup = NULL, *first = NULL;
+        for (size_t i = 1; i < n; i++) {
+            const ini_item *a = &items[i - 1], *b = &items[i];
+            ini_item a0 = *a, b0 = *b;
+            a0.line = b0.line = 0; /* the same section (and key) on different lines */
+            if (ini_item_cmp(&a0, &b0) == 0 && (!dup || b->line < dup->line))
+                dup = b, first = a;
+        }
+        if (dup && !dup->key)
+            rc = fs_fail(err, "%s:%u: section [%.*s] given twice (first on line %u)", path, dup->line,
+                         (int)dup->seclen, dup->sec, first->line);
+        else if (dup)
+            rc = fs_fail(err, "%s:%u: '%.*s' given twice in [%.*s] (first on line %u)", path, dup->line,
+                         (int)dup->keylen, dup->key, (int)dup->seclen, dup->sec, first->line);
+    }
+    free(items);
+    return rc;
+}
+
 int fs_ini_load(const char *path, uint64_t max, fs_ini_handler handler, void *user, const char *reason,
                 fs_error *err)
 {
@@ -170,6 +333,10 @@ int fs_ini_load(const char *path, uint64_t max, fs_ini_handler handler, void *us
     size_t len;
     if (fs_read_file(path, max, "file", &text, &len, err) < 0)
         return -1;
+    if (ini_precheck(path, (const char *)text, len, err) < 0) {
+        free(text);
+        return -1;
+    }
     int line = 0;
     if (len > 0) {
         /* inih reads a stream line by line, as from the file itself */

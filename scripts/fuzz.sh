@@ -41,7 +41,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # Longest input per harness: the seeds' size class, so mutations stay fast.
 max_len() {
   case "$1" in
-    elf | analyze | frozen | archive) echo 65536 ;;
+    elf | analyze | frozen | archive | refgraph) echo 65536 ;;
     mapfile | analysis_json) echo 65536 ;;
     romsyms | ldscript) echo 32768 ;;
     romfs) echo 16384 ;;
@@ -54,7 +54,7 @@ max_len() {
 # Seeds too large to commit, copied from samples/ outputs when present.
 extra_seeds() {
   case "$1" in
-    elf | analyze | frozen)
+    elf | analyze | frozen | refgraph)
       for f in samples/build/cortex-m4.elf samples/frozen/build/*.elf samples/natmod/build/*.elf \
                samples/natmod/build/*/*.o; do
         [ -f "$f" ] && cp "$f" "$2/x-$(echo "$f" | tr / _)"

@@ -1220,9 +1220,14 @@ static void api_healthz(api_call *c)
         srv_reply_error(c->resp, 503, "%s: database unavailable: %s", c->ctx->pool.path, sqlite3_errmsg(c->conn->db));
         return;
     }
-    srv_reply_json(c->resp, 200,
-                   json_pack("{s:s,s:s,s:I,s:s}", "status", "ok", "database", c->ctx->pool.readonly ? "read-only" : "read-write",
-                             "builds", (json_int_t)n, "version", FS_VERSION));
+    /* With --private nothing about the stored projects is public: the
+     * count of builds across all of them is left out. */
+    json_t *doc = json_pack("{s:s,s:s}", "status", "ok", "database", c->ctx->pool.readonly ? "read-only" : "read-write");
+    if (doc && !c->ctx->cfg->private_reads)
+        json_object_set_new(doc, "builds", json_integer((json_int_t)n));
+    if (doc)
+        json_object_set_new(doc, "version", json_string(FS_VERSION));
+    srv_reply_json(c->resp, 200, doc);
 }
 
 /* ---- routing -------------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include "symtab.h"
 
 #include <jansson.h>
+#include <microhttpd.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -215,6 +216,31 @@ void rsc_put(rsc_cache *c, const char *key, size_t klen, int64_t gen, int64_t no
 void rsc_put_gzip(rsc_cache *c, const char *key, size_t klen, const srv_body *plain, srv_body *gz);
 void rsc_hit_release(rsc_hit *h);
 
+/* ---- connections: the head deadline (guard.c) ------------------------------ */
+
+struct MHD_Connection;
+struct srv_conn;
+typedef struct srv_guard {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+    bool running, stop;
+    unsigned head_timeout;     /* seconds for a complete request head */
+    struct srv_conn *conns;    /* every open connection */
+    size_t open;
+    uint64_t cut;              /* connections shut down for a late head */
+} srv_guard;
+
+int srv_guard_start(srv_guard *g, unsigned head_timeout);
+void srv_guard_stop(srv_guard *g);
+/* MHD_OPTION_NOTIFY_CONNECTION's callback (cls: the srv_guard). */
+void srv_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe);
+/* The handler saw a complete head; the answer to a request is done (the
+ * connection waits for the next head, from now). */
+void srv_guard_head_done(srv_guard *g, struct MHD_Connection *conn);
+void srv_guard_answered(srv_guard *g, struct MHD_Connection *conn);
+
 /* ---- requests and responses ---------------------------------------------- */
 
 typedef struct srv_ctx {
@@ -224,6 +250,7 @@ typedef struct srv_ctx {
     rsc_cache history;        /* history answers */
     FILE *log;
     char web_root[4096];      /* realpath of cfg->web_dir, "" if none */
+    srv_guard guard;          /* the head deadline */
 } srv_ctx;
 
 typedef struct srv_request {

@@ -52,6 +52,8 @@ void srv_config_defaults(srv_config *c)
     c->threads = SRV_DEFAULT_THREADS;
     c->conn_limit = SRV_DEFAULT_CONNS;
     c->conn_timeout = SRV_DEFAULT_TIMEOUT;
+    c->per_ip_limit = SRV_DEFAULT_PER_IP;
+    c->head_timeout = SRV_DEFAULT_HEAD_TIMEOUT;
     c->max_json_bytes = SRV_MAX_JSON_BYTES;
     c->max_elf_bytes = SRV_MAX_ELF_BYTES;
 }
@@ -252,6 +254,7 @@ static enum MHD_Result srv_access(void *cls, struct MHD_Connection *conn, const 
         return MHD_NO; /* out of memory in the URI callback */
     if (!st->started) {
         st->started = true;
+        srv_guard_head_done(&ctx->guard, conn);
         snprintf(st->method, sizeof st->method, "%s", method);
         snprintf(st->path, sizeof st->path, "%s", url);
         const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -339,6 +342,8 @@ static void srv_log_line(srv_ctx *ctx, struct MHD_Connection *conn, const srv_st
 
 static void srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+    srv_ctx *ctx = cls;
+    srv_guard_answered(&ctx->guard, conn);
     srv_state *st = *con_cls;
     if (!st)
         return;
@@ -401,9 +406,10 @@ static struct MHD_Daemon *srv_start(srv_ctx *ctx, struct sockaddr_storage *sa, f
         flags, c->port, NULL, NULL, srv_access, ctx, MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, ctx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)c->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->conn_timeout,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0, MHD_OPTION_URI_LOG_CALLBACK, srv_uri_log, ctx,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->per_ip_limit, MHD_OPTION_URI_LOG_CALLBACK, srv_uri_log, ctx,
         MHD_OPTION_NOTIFY_COMPLETED, srv_completed, ctx,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONN_MEMORY, MHD_OPTION_NOTIFY_CONNECTION, srv_guard_notify,
+        &ctx->guard, MHD_OPTION_END);
     if (!d)
         fs_fail(err, "cannot listen on %s port %u: %s", c->host, (unsigned)c->port,
                 errno ? strerror(errno) : "libmicrohttpd refused to start");
@@ -434,6 +440,10 @@ int srv_run(const srv_config *c, fs_error *err)
     sbc_init(&ctx->bases);
     rsc_init(&ctx->history, RSC_TTL_MS);
     signal(SIGPIPE, SIG_IGN);
+    if (srv_guard_start(&ctx->guard, c->head_timeout) < 0) {
+        fs_fail(err, "cannot start the connection watcher thread");
+        goto done;
+    }
     struct sockaddr_storage sa;
     if (!(d = srv_start(ctx, &sa, err)))
         goto done;
@@ -454,6 +464,7 @@ int srv_run(const srv_config *c, fs_error *err)
 done:
     if (d)
         MHD_stop_daemon(d);
+    srv_guard_stop(&ctx->guard); /* after the daemon: its last CLOSED notifications use the list */
     if (pool) {
         sdb_pool_close(&ctx->pool);
         sbc_free(&ctx->bases);

@@ -43,6 +43,10 @@
 #define SRV_DEFAULT_THREADS  8
 #define SRV_DEFAULT_CONNS    256         /* simultaneous connections */
 #define SRV_DEFAULT_TIMEOUT  15          /* seconds a connection may stay idle */
+#define SRV_DEFAULT_PER_IP   32          /* simultaneous connections from one address (0 = no limit) */
+#define SRV_DEFAULT_HEAD_TIMEOUT 10      /* seconds to send a complete request head (guard.c) */
+#define SRV_CONN_MEMORY      (64u << 10) /* libmicrohttpd's per-connection memory: a request line
+                                          * and headers past it are answered 431 (or 414) */
 
 typedef struct srv_config {
     const char *db_path;      /* the store (created if missing, unless read-only) */
@@ -55,6 +59,8 @@ typedef struct srv_config {
     unsigned threads;         /* handler threads */
     unsigned conn_limit;      /* MHD_OPTION_CONNECTION_LIMIT */
     unsigned conn_timeout;    /* MHD_OPTION_CONNECTION_TIMEOUT, seconds */
+    unsigned per_ip_limit;    /* MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0 = none */
+    unsigned head_timeout;    /* seconds for a complete request head, from accept or the previous answer */
     size_t max_json_bytes, max_elf_bytes;
 } srv_config;
 

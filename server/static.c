@@ -85,11 +85,11 @@ static bool static_raw_ok(const char *raw)
 
 static int static_read(const char *file, char **body, size_t *len)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int fd = fs_open_input(file, &st, NULL);
     if (fd < 0)
         return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > STATIC_MAX_FILE) {
+    if ((uint64_t)st.st_size > STATIC_MAX_FILE) {
         close(fd);
         return -1;
     }

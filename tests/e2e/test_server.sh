@@ -328,6 +328,8 @@ http GET /api/v1/projects -H "Authorization: Bearer $TOK_OTHER"
 expect_eq "--private: another project's token lists none of mpy's" "$(jq '[.projects[] | select(.name == "mpy")] | length' "$TMP/body")" 0
 http GET /healthz
 expect_eq "--private: /healthz stays public" "$CODE" 200
+check "--private: /healthz says ok but not how many builds all projects hold" \
+  jq -e '.status == "ok" and (has("builds") | not)' "$TMP/body"
 stop_server "$PID"
 
 # --- a read-only database: reads work, uploads 503 ------------------------------------------

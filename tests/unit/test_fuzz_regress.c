@@ -32,6 +32,7 @@
 #include "../fuzz/fuzz_mapfile.c"
 #include "../fuzz/fuzz_mpy.c"
 #include "../fuzz/fuzz_natmod.c"
+#include "../fuzz/fuzz_refgraph.c"
 #include "../fuzz/fuzz_request.c"
 #include "../fuzz/fuzz_romfs.c"
 #include "../fuzz/fuzz_romsyms.c"
@@ -56,6 +57,7 @@ static const harness harnesses[] = {
     {"mapfile", fuzz_mapfile_run},
     {"mpy", fuzz_mpy_run},
     {"natmod", fuzz_natmod_run},
+    {"refgraph", fuzz_refgraph_run},
     {"request", fuzz_request_run},
     {"romfs", fuzz_romfs_run},
     {"romsyms", fuzz_romsyms_run},

@@ -172,8 +172,8 @@ static void test_expr_numbers(void **state)
     check_eval("0", 0);
     check_eval("007", 7);
     check_eval("123456789", 123456789);
-    check_eval("0xFFFFFFFFFFFFFFFF + 2", 1);
-    check_eval("0 - 1", UINT64_MAX);
+    check_eval("0xFFFFFFFFFFFFFFFF + 0", UINT64_MAX);
+    check_eval("0xFFFFFFFFFFFFFFFE + 1", UINT64_MAX);
     check_eval("  42  ", 42);
     check_eval("1 /* a comment */ + /* another */ 2", 3);
 }
@@ -193,7 +193,7 @@ static void test_expr_precedence(void **state)
     check_eval("3 >= 3 && 2 > 3 || 5 <= 4", 0);
     check_eval("2 != 3", 1);
     check_eval("-1", UINT64_MAX);
-    check_eval("~0 + !0", 0);
+    check_eval("~1 + !0", UINT64_MAX);
     check_eval("!5", 0);
     check_eval("- -5", 5);
     check_eval("+4", 4);
@@ -201,7 +201,9 @@ static void test_expr_precedence(void **state)
     check_eval("-7 % 4", (uint64_t)-3);
     check_eval("0x8000000000000000 / -1", 0x8000000000000000ull);
     check_eval("5 % -1", 0);
-    check_eval("1 << 64", 0);
+    check_eval("1 << 63", 0x8000000000000000ull);
+    check_eval("0 << 64", 0);
+    check_eval("1 >> 64", 0);
     check_eval("0xF0 & 0x3C | 0x01", 0x31);
 }
 
@@ -257,6 +259,25 @@ static void test_expr_errors(void **state)
     uint64_t v;
 
     check_eval_fails("1 / 0", "division by zero");
+    /* Overflow is an error, never a value wrapped modulo 2^64 (issue 11). */
+    check_eval_fails("99999999999999999999999999999K", "number '99999999999999999999999999999K' does not fit in 64 bits");
+    check_eval_fails("18446744073709551616", "does not fit in 64 bits");
+    check_eval("18446744073709551615", UINT64_MAX);
+    check_eval("0x3FFFFFFFFFFFFFK", 0xFFFFFFFFFFFFFC00ull);
+    check_eval_fails("0x40000000000000K", "number '0x40000000000000K' does not fit in 64 bits");
+    check_eval_fails("0x100000000000M", "does not fit in 64 bits");
+    check_eval_fails("0x400000000G", "does not fit in 64 bits");
+    check_eval_fails("0xFFFFFFFFFFFFFFFF + 2", "0xffffffffffffffff + 0x2 does not fit in 64 bits");
+    check_eval_fails("0 - 1", "0x0 - 0x1 is below zero");
+    check_eval_fails("0x100000000 * 0x100000000", "0x100000000 * 0x100000000 does not fit in 64 bits");
+    check_eval_fails("1 << 64", "0x1 << 0x40 does not fit in 64 bits");
+    check_eval_fails("3 << 63", "0x3 << 0x3f does not fit in 64 bits");
+    check_eval_fails("(2 + 2) / (1 - 1)", "division by zero");
+    /* ... except in an operand whose value is not used. */
+    check_eval("0 && 1 / 0", 0);
+    check_eval("1 || 0xFFFFFFFFFFFFFFFF + 1", 1);
+    check_eval("1 ? 2 : 0 - 1", 2);
+    check_eval_fails("nosuch - 1", "unknown symbol 'nosuch'"); /* not "below zero" */
     check_eval_fails("5 % zero", "division by zero");
     check_eval_fails("nosuch + 1", "unknown symbol 'nosuch'");
     check_eval_fails("ORIGIN(NOPE)", "unknown memory region 'NOPE'");
@@ -498,7 +519,7 @@ static void test_error_files(void **state)
                      "REGION_ALIAS: memory region 'FLASH' does not exist");
     check_load_fails(LD "errors/no_such_file.ld", NULL, LD "errors/no_such_file.ld: cannot open",
                      "No such file");
-    check_load_fails(LD "errors", NULL, LD "errors", "is a directory");
+    check_load_fails(LD "errors", NULL, LD "errors", "not a regular file");
 }
 
 /* A small script written to a temporary file must fail at where, what. */

@@ -272,12 +272,15 @@ static void test_board_caps(void **state)
     free(ok);
     free(bad);
 
-    /* one byte over the file cap: a valid board padded with a comment */
+    /* one byte over the file cap: a valid board padded with comment lines
+     * (each within the .ini line limit, FS_INI_MAX_LINE) */
     size_t len = FS_BOARD_MAX_FILE_BYTES + 1;
     char *big = malloc(len);
     assert_non_null(big);
     memset(big, ' ', len);
     memcpy(big, "[board]\nname = x\n#", 18);
+    for (size_t i = 99; i + 1 < len; i += 100)
+        big[i] = '\n', big[i + 1] = '#';
     big[len - 1] = '\n';
     assert_int_equal(board_text(big, len, &b, &err, &path), -1);
     snprintf(want, sizeof want, "%s: file is 1048577 bytes, larger than the 1048576-byte limit", path);
