@@ -137,6 +137,7 @@ typedef struct ld_expr {
     int depth;            /* nesting, against FS_EXPR_MAX_DEPTH */
     int skip;             /* > 0 while parsing an operand whose value is unused */
     int status;           /* EX_OK, EX_UNKNOWN or EX_SYNTAX */
+    bool sizes;           /* fs_expr_eval_size: a negation below zero is an error */
     size_t errpos;        /* where the reported problem is */
     char *msg;            /* message buffer (may be NULL) */
     size_t msglen;
@@ -470,9 +471,13 @@ static int ex_unary(ld_expr *e, uint64_t *v)
         return ex_primary(e, v);
     if (++e->depth > FS_EXPR_MAX_DEPTH)
         return ex_syntax(e, "expression nested more than %d deep", FS_EXPR_MAX_DEPTH);
-    e->pos++;
+    size_t at = e->pos++;
     int rc = ex_unary(e, v);
     e->depth--;
+    if (c == '-' && e->sizes && *v && !rc && !e->skip && e->status == EX_OK) {
+        e->pos = at;
+        return ex_syntax(e, "-0x%" PRIx64 " is negative (a size is 0 or more bytes)", *v);
+    }
     if (c == '-')
         *v = 0 - *v;
     else if (c == '~')
@@ -657,10 +662,10 @@ out:
     return rc;
 }
 
-int fs_expr_eval(const char *text, fs_expr_lookup lookup, void *ctx, uint64_t *value,
-                 char *errbuf, size_t errlen)
+static int ex_eval(const char *text, fs_expr_lookup lookup, void *ctx, uint64_t *value, char *errbuf,
+                   size_t errlen, bool sizes)
 {
-    ld_expr e = {0};
+    ld_expr e = {.sizes = sizes};
     uint64_t v = 0;
     char d[24];
 
@@ -680,6 +685,18 @@ int fs_expr_eval(const char *text, fs_expr_lookup lookup, void *ctx, uint64_t *v
     if (value)
         *value = v;
     return 0;
+}
+
+int fs_expr_eval(const char *text, fs_expr_lookup lookup, void *ctx, uint64_t *value,
+                 char *errbuf, size_t errlen)
+{
+    return ex_eval(text, lookup, ctx, value, errbuf, errlen, false);
+}
+
+int fs_expr_eval_size(const char *text, fs_expr_lookup lookup, void *ctx, uint64_t *value,
+                      char *errbuf, size_t errlen)
+{
+    return ex_eval(text, lookup, ctx, value, errbuf, errlen, true);
 }
 
 /* ======================================================================

@@ -48,12 +48,17 @@ int fs_ldscript_load_regions(const char *path, const fs_ld_options *opts, fs_mem
  * ALIGN(x,a), DEFINED(sym) and plain symbol names.
  * Names are resolved through lookup: func is "ORIGIN", "LENGTH", "DEFINED" or
  * NULL (a plain symbol); it returns 0 and sets *value, or -1 if unknown.
- * Arithmetic is modulo 2^64, as ld does on a 64-bit host; division by zero
- * is an error.  On error returns -1 and writes a message (without a file
- * name) into errbuf.
+ * Arithmetic is checked: a literal, sum, product or left shift that does
+ * not fit in 64 bits, a difference below zero and a division by zero are
+ * errors (ld would wrap them silently); a unary minus wraps as in ld
+ * ("-1" is 2^64 - 1), except in fs_expr_eval_size, where a negation below
+ * zero is an error (for sizes, such as budgets).  On error returns -1 and
+ * writes a message (without a file name) into errbuf.
  */
 typedef int (*fs_expr_lookup)(void *ctx, const char *func, const char *name, uint64_t *value);
 int fs_expr_eval(const char *text, fs_expr_lookup lookup, void *ctx, uint64_t *value,
                  char *errbuf, size_t errlen);
+int fs_expr_eval_size(const char *text, fs_expr_lookup lookup, void *ctx, uint64_t *value,
+                      char *errbuf, size_t errlen);
 
 #endif

@@ -60,7 +60,7 @@ bad() {
   expect_err "budget $1: says why" "$3"
 }
 bad negative "max = -1" "is negative"
-bad negative-expr "max = 1M - 2M" "is negative"
+bad negative-expr "max = 1M - 2M" "0x100000 - 0x200000 is below zero"
 bad overflow-dec "max = 99999999999999999999" "does not fit in 64 bits"
 bad overflow-hex "max = 0x10000000000000000" "does not fit in 64 bits"
 bad overflow-mul "max = 16G * 4G" "does not fit in 64 bits"

@@ -774,6 +774,26 @@ static void test_fuzz(void **state)
     assert_true(ok > 0 && failed > 0);
 }
 
+/* fs_expr_eval_size: a negation below zero is an error; ld's wrap stays in
+ * fs_expr_eval. */
+static void test_size_negation(void **state)
+{
+    (void)state;
+    uint64_t v;
+    char msg[256];
+    assert_int_equal(fs_expr_eval("-1", NULL, NULL, &v, msg, sizeof msg), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(fs_expr_eval_size("-1", NULL, NULL, &v, msg, sizeof msg), -1);
+    assert_string_equal(msg, "-0x1 is negative (a size is 0 or more bytes)");
+    assert_int_equal(fs_expr_eval_size("1M + -4K", NULL, NULL, &v, msg, sizeof msg), -1);
+    assert_int_equal(fs_expr_eval_size("-0 + 4K", NULL, NULL, &v, msg, sizeof msg), 0);
+    assert_true(v == 4096);
+    assert_int_equal(fs_expr_eval_size("0 ? -1 : 2", NULL, NULL, &v, msg, sizeof msg), 0); /* unused operand */
+    assert_true(v == 2);
+    assert_int_equal(fs_expr_eval_size("0xffffffffffffffff", NULL, NULL, &v, msg, sizeof msg), 0);
+    assert_true(v == UINT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_odd_syntax),
         cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_size_negation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
