@@ -230,7 +230,8 @@ static void test_regions_match_ld(void **state)
     (void)state;
     static const char *const names[] = {"esp8266-fits",   "esp8266-nearfull",      "esp8266-irom0-overflow",
                                         "esp8266-window", "esp8266-boot-overflow", "esp8266-romfs",
-                                        "esp8266-romfs-overlap", "esp8266-512k",   "cortex-m4"};
+                                        "esp8266-romfs-overlap", "esp8266-512k",   "cortex-m4",
+                                        "arm-edge"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         sample s;
         assert_true(find_sample(names[i], &s));
@@ -252,6 +253,50 @@ static void test_regions_match_ld(void **state)
         expect_memusage(&s, &a.rep, !edited);
         release(&a);
     }
+}
+
+/* The stripped ESP8266 ELF (no symbols: no _firmware_size, no
+ * _irom0_text_start) gives the regions ld printed for the same link
+ * (esp8266-fits.memusage): lengths and used bytes, irom0 included. */
+static void test_stripped_matches_ld(void **state)
+{
+    (void)state;
+    sample s, ld;
+    assert_true(find_sample("esp8266-fits-stripped", &s));
+    assert_true(find_sample("esp8266-fits", &ld));
+    analysis a;
+    analyze(&s, BY_ELF, &a);
+    assert_false(a.img.has_symtab);
+    assert_int_equal(a.rep.region_source, FS_REGIONS_ELF);
+    expect_memusage(&ld, &a.rep, true);
+    assert_true(a.rep.esp.has_irom0_region);
+    release(&a);
+}
+
+/* arm-edge (samples/ld/arm_edge.ld): .fill ends exactly at FLASH's end
+ * (in FLASH, used = length as ld says), .edge starts exactly at RAM's end
+ * (in no region: RAM's used is ld's, and the section-unplaced warning). */
+static void test_region_edges(void **state)
+{
+    (void)state;
+    sample s;
+    assert_true(find_sample("arm-edge", &s));
+    analysis a;
+    analyze(&s, BY_LD, &a);
+    expect_memusage(&s, &a.rep, true);
+    int flash = fs_memmap_find(&a.rep.map, "FLASH");
+    assert_true(flash >= 0);
+    assert_int_equal(a.rep.map.regions[flash].used, a.rep.map.regions[flash].length);
+    const fs_section *fill = fs_image_section(&a.img, ".fill"), *edge = fs_image_section(&a.img, ".edge");
+    assert_non_null(fill);
+    assert_non_null(edge);
+    assert_int_equal(fill->vma_region, flash);
+    assert_int_equal(fill->addr + fill->size, a.rep.map.regions[flash].origin + a.rep.map.regions[flash].length);
+    int ram = fs_memmap_find(&a.rep.map, "RAM");
+    assert_int_equal(edge->addr, a.rep.map.regions[ram].origin + a.rep.map.regions[ram].length);
+    assert_int_equal(edge->vma_region, -1);
+    expect_findings(&s, &a.rep, "region-headroom,section-unplaced");
+    release(&a);
 }
 
 static void test_findings(void **state)
@@ -460,7 +505,7 @@ static void test_regions_reconcile_with_sections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_regions_match_ld),  cmocka_unit_test(test_findings),
+        cmocka_unit_test(test_regions_match_ld),  cmocka_unit_test(test_findings), cmocka_unit_test(test_stripped_matches_ld), cmocka_unit_test(test_region_edges),
         cmocka_unit_test(test_finding_numbers),   cmocka_unit_test(test_headroom_threshold),
         cmocka_unit_test(test_cortex_m_load_image), cmocka_unit_test(test_unplaced),
         cmocka_unit_test(test_regions_reconcile_with_sections),
