@@ -75,6 +75,15 @@ memusage() {
     if (u == "KB") n *= 1024; else if (u == "MB") n *= 1048576; else if (u == "GB") n *= 1073741824
     printf "%d\n", n }' "samples/build/$1.memusage"
 }
+# diff_summary LABEL A B LENGTH: the diff comment's summary line for irom0
+# used bytes A -> B of a region LENGTH long (numbers from size -A and ld),
+# formatted as docs/bot.md shows it: "- LABEL: irom0 +1,234 B (+0.50%) 95.5% used"
+diff_summary() {
+  awk -v label="$1" -v a="$2" -v b="$3" -v l="$4" 'BEGIN {
+    d = b - a; sign = d < 0 ? "-" : "+"; n = sprintf("%d", d < 0 ? -d : d); s = ""
+    while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
+    printf "- %s: irom0 %s%s%s B (%+.2f%%) %.1f%% used\n", label, sign, n, s, d * 100 / a, b * 100 / l }'
+}
 # sidecar KIND NAME FILE: a number the frozen generator wrote (.sizes)
 sidecar() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }' "$3"; }
 finish() { echo "1..$TESTS_RUN"; }

@@ -52,10 +52,7 @@ run 0 "markdown" diff --db "$DB" --format markdown build:1 build:2
 expect_eq "marker first" "$(head -n 1 "$OUT")" "<!-- flashsize-report -->"
 # the summary's numbers from size -A (A, B) and ld's irom0_0_seg length
 L=$(memusage esp8266-nearfull irom0_0_seg length)
-want=$(awk -v a="$A" -v b="$B" -v l="$L" 'BEGIN {
-  d = b - a; s = ""; n = sprintf("%d", d)
-  while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
-  printf "- esp8266-2m: irom0 +%s%s B (%+.2f%%) %.1f%% used\n", n, s, d * 100 / a, b * 100 / l }')
+want=$(diff_summary esp8266-2m "$A" "$B" "$L")
 expect_out "summary line: delta, percent and use from size -A and ld" "$want"
 run 1 "diff to an overflowing build exits 1" diff $S/esp8266-fits.elf $S/esp8266-irom0-overflow.elf
 run 2 "diff with one input" diff $S/esp8266-fits.elf
