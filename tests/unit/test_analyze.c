@@ -242,7 +242,8 @@ static void test_regions_match_ld(void **state)
     static const char *const names[] = {"esp8266-fits",   "esp8266-nearfull",      "esp8266-irom0-overflow",
                                         "esp8266-window", "esp8266-boot-overflow", "esp8266-romfs",
                                         "esp8266-romfs-overlap", "esp8266-512k",   "cortex-m4",
-                                        "arm-edge", "arm-spill", "esp8266-region-past-window", "esp8266-bootsegs"};
+                                        "arm-edge", "arm-spill", "esp8266-region-past-window", "esp8266-bootsegs",
+                                        "esp8266-full"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         sample s;
         assert_true(find_sample(names[i], &s));
@@ -333,6 +334,36 @@ static void test_region_spill(void **state)
     release(&a);
 }
 
+/* esp8266-full: .irom0.text fills irom0_0_seg exactly and ends exactly at
+ * the window's end (size -A): 100 % used, no overflow, no window finding;
+ * with the headroom threshold at exactly 100 % the warning is raised. */
+static void test_irom0_exactly_full(void **state)
+{
+    (void)state;
+    sample s;
+    assert_true(find_sample("esp8266-full", &s));
+    uint64_t addr, size;
+    size_a_irom0(&s, &addr, &size);
+    assert_int_equal(addr + size, 0x40300000);
+    analysis a;
+    analyze(&s, BY_ELF, &a);
+    expect_memusage(&s, &a.rep, true);
+    int r = fs_memmap_find(&a.rep.map, "irom0_0_seg");
+    assert_int_equal(a.rep.map.regions[r].used, a.rep.map.regions[r].length);
+    expect_findings(&s, &a.rep, "region-headroom");
+    release(&a);
+    /* threshold 100 %: used == length is at it */
+    memset(&a, 0, sizeof a);
+    fs_error err;
+    assert_int_equal(fs_elf_load("samples/build/esp8266-full.elf", &a.img, &err), 0);
+    fs_analyze_opts o = {0};
+    o.headroom_pct = 100;
+    assert_int_equal(fs_analyze(&a.img, &o, &a.rep, &err), 0);
+    expect_findings(&s, &a.rep, "region-headroom");
+    assert_int_equal(finding_num(&a.rep, "region-headroom", "free"), 0);
+    release(&a);
+}
+
 static void test_region_past_window(void **state)
 {
     (void)state;
@@ -390,6 +421,7 @@ static void test_findings(void **state)
         {"esp8266-romfs", ""},
         {"esp8266-romfs-overlap", "romfs-overlap,region-headroom,region-overlap"},
         {"esp8266-512k", ""},
+        {"esp8266-full", "region-headroom"},
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         sample s;
@@ -584,6 +616,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regions_match_ld),  cmocka_unit_test(test_findings), cmocka_unit_test(test_stripped_matches_ld), cmocka_unit_test(test_region_edges),
         cmocka_unit_test(test_region_spill), cmocka_unit_test(test_region_past_window),
+        cmocka_unit_test(test_irom0_exactly_full),
         cmocka_unit_test(test_boot_segments),
         cmocka_unit_test(test_finding_numbers),   cmocka_unit_test(test_headroom_threshold),
         cmocka_unit_test(test_cortex_m_load_image), cmocka_unit_test(test_unplaced),
