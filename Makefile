@@ -103,7 +103,11 @@ test: deps samples
 	@$(MAKE) --no-print-directory test-plain
 	@$(MAKE) --no-print-directory test-asan
 
-test-plain: $(CLI) $(FULL) $(TEST_BIN)
+# test-build: everything the suite runs, built but not run (scripts/mutants.sh
+# rebuilds a mutated copy with it).
+.PHONY: test-build
+test-build: $(CLI) $(FULL) $(TEST_BIN)
+test-plain: test-build
 	@sh tests/run.sh $(BUILD)
 
 # The tests' ROMFS image writer (tests/tools/romfs_writer.h), used by
@@ -111,13 +115,13 @@ test-plain: $(CLI) $(FULL) $(TEST_BIN)
 $(BUILD)/tools/mkromfs: tests/tools/mkromfs.c tests/tools/romfs_writer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
-test-plain: $(BUILD)/tools/mkromfs
+test-build: $(BUILD)/tools/mkromfs
 
 # The recording fake GitHub API (loopback only) of tests/e2e/test_bot.sh.
 $(BUILD)/tools/fakegithub: tests/tools/fakegithub.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
-test-plain: $(BUILD)/tools/fakegithub
+test-build: $(BUILD)/tools/fakegithub
 $(BUILD)/tests/test_romfs: tests/tools/romfs_writer.h
 
 # The slow clients of tests/e2e/test_server_guard.sh.
@@ -138,6 +142,24 @@ test-asan: export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
 test-asan: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1:abort_on_error=1
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="$(ASAN_FLAGS)" test-plain
+
+# Mutation test (scripts/mutants.sh, tests/mutants.txt, docs/testing.md):
+# every listed bug put into a copy of the tree must make a test fail.
+# `make mutants` runs them all (MUTANTS="id ..." picks some); mutants-ci
+# runs a fixed handful of fast ones (.ci/run).
+MUTANTS_CI := regions-start-at-end esp-stripped-irom0-short budget-warn-at-threshold \
+              frozen-iram-dropped diff-removed-size
+.PHONY: mutants mutants-ci
+mutants: samples
+	@sh scripts/mutants.sh
+mutants-ci: samples
+	@MUTANTS="$(MUTANTS_CI)" sh scripts/mutants.sh
+
+# Line coverage of the library and the server by the plain suite (gcovr),
+# and which test produces each finding id (scripts/coverage.sh).
+.PHONY: coverage
+coverage: samples
+	@sh scripts/coverage.sh
 
 # Fuzzing (tests/fuzz, docs/reliability.md): the library and every
 # tests/fuzz/fuzz_*.c harness built with clang's libFuzzer + ASan + UBSan
@@ -208,7 +230,7 @@ install: $(CLI) $(FULL)
 	cp -r web $(DESTDIR)$(PREFIX)/share/flashsize/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-cov
 
 distclean: clean
 	@$(MAKE) --no-print-directory -C samples clean

@@ -58,7 +58,8 @@ typedef struct fs_esp8266 {
     uint64_t romfs_start, romfs_size;
     /* the boot image (firmware.elf-0x00000.bin): header, segments, checksum */
     uint64_t boot_image_size;
-    size_t nboot_segments;
+    size_t nboot_segments;        /* listed in boot_segments (at most the limit + 1) */
+    size_t boot_segments_needed;  /* all of them */
     fs_boot_segment boot_segments[FS_ESP8266_MAX_BOOT_SEGMENTS + 1];
     bool boot_too_many_segments;
     /* the highest mapped-flash address anything ends at */

@@ -106,10 +106,11 @@ static bool esp_boot_section(const fs_section *s)
 
 uint64_t fs_esp8266_boot_image_size(const fs_image *img, fs_esp8266 *esp)
 {
-    size_t n = 0;
-    bool have_prev = false;
-    uint64_t prev_addr = 0, prev_len = 0;
-    esp->boot_too_many_segments = false;
+    /* Every segment counts in the size and in boot_segments_needed; the
+     * first FS_ESP8266_MAX_BOOT_SEGMENTS + 1 are also listed. */
+    size_t n = 0, needed = 0;
+    bool have_prev = false, listed = false;
+    uint64_t prev_addr = 0, prev_len = 0, pos = ESP_IMAGE_HEADER;
     for (size_t i = 0; i < img->nsections; i++) {
         const fs_section *s = &img->sections[i];
         if (!esp_boot_section(s))
@@ -117,29 +118,31 @@ uint64_t fs_esp8266_boot_image_size(const fs_image *img, fs_esp8266 *esp)
         uint64_t padded = (s->size + 3) & ~(uint64_t)3;
         bool merge = have_prev && s->addr == prev_addr + prev_len &&
                      esp_memory_type(s->addr) == esp_memory_type(prev_addr);
-        if (merge) {
+        if (!merge) {
+            needed++;
+            pos += ESP_SEGMENT_HEADER;
+            listed = n <= FS_ESP8266_MAX_BOOT_SEGMENTS;
+            if (listed) {
+                fs_boot_segment *seg = &esp->boot_segments[n++];
+                seg->addr = s->addr;
+                seg->size = 0;
+                snprintf(seg->names, sizeof seg->names, "%s", s->name);
+            }
+        } else if (listed) {
             fs_boot_segment *seg = &esp->boot_segments[n - 1];
-            seg->size += padded;
             size_t used = strlen(seg->names);
             snprintf(seg->names + used, sizeof seg->names - used, ",%s", s->name);
-        } else if (n <= FS_ESP8266_MAX_BOOT_SEGMENTS) {
-            fs_boot_segment *seg = &esp->boot_segments[n++];
-            seg->addr = s->addr;
-            seg->size = padded;
-            snprintf(seg->names, sizeof seg->names, "%s", s->name);
-        } else {
-            esp->boot_too_many_segments = true;
         }
+        if (listed)
+            esp->boot_segments[n - 1].size += padded;
+        pos += padded;
         have_prev = true;
         prev_addr = s->addr;
         prev_len = padded;
     }
     esp->nboot_segments = n;
-    if (n > FS_ESP8266_MAX_BOOT_SEGMENTS)
-        esp->boot_too_many_segments = true;
-    uint64_t pos = ESP_IMAGE_HEADER;
-    for (size_t i = 0; i < n; i++)
-        pos += ESP_SEGMENT_HEADER + esp->boot_segments[i].size;
+    esp->boot_segments_needed = needed;
+    esp->boot_too_many_segments = needed > FS_ESP8266_MAX_BOOT_SEGMENTS;
     /* pad to the last byte of a 16-byte block, then the checksum byte */
     return pos + (15 - pos % 16) + 1;
 }
@@ -262,7 +265,7 @@ static int esp_finding_boot(fs_report *rep)
                           "the boot image needs more than %d segments, which esptool refuses",
                           FS_ESP8266_MAX_BOOT_SEGMENTS) < 0)
             return -1;
-        fs_finding_num(rep, "segments", esp->nboot_segments);
+        fs_finding_num(rep, "segments", esp->boot_segments_needed);
         fs_finding_num(rep, "limit", FS_ESP8266_MAX_BOOT_SEGMENTS);
     }
     if (esp->boot_image_size <= FS_ESP8266_BOOT_LIMIT)

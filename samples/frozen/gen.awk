@@ -16,6 +16,9 @@
 # objects emitted, padding between objects not included):
 #   symbols PATH N  the sizes of the ELF symbols named after the module (what
 #                   attribution by symbol names alone can find)
+#   code PATH N     the bytes of its fun_data objects (bytecode and machine
+#                   code: `code` in flashsize's split)
+#   iram PATH N     of those, the native ones placed in .text (IRAM)
 #   module PATH N   every object reached from frozen_module_M, the qstrs only
 #                   this module uses (pool pointer + hash + length + string
 #                   and its NUL), its mp_frozen_names entry and its
@@ -150,6 +153,8 @@ function emit_scope(m, k,    S, pre, kids, nk, j, c, first, nat, expr, sect, byt
     printf "static const byte fun_data_%s[%d]%s = {\n    %s,\n};\n", S, scbytes[m, k], sect, bytes_init(scbytes[m, k], first)
     modbytes[m] += scbytes[m, k]
     symbytes[m] += scbytes[m, k]
+    codebytes[m] += scbytes[m, k]
+    if (nat) irambytes[m] += scbytes[m, k]
     if (naming == "proto" && nk == 0 && !nat)
         return "(const void *)fun_data_" S
     if (nk > 0 || nat) {
@@ -349,6 +354,8 @@ END {
         modbytes[m] += length(path[m]) + 1 + ptr
         printf "module %s %d\n", path[m], modbytes[m] > sidecar
         printf "symbols %s %d\n", path[m], symbytes[m] > sidecar
+        printf "code %s %d\n", path[m], codebytes[m] > sidecar
+        printf "iram %s %d\n", path[m], irambytes[m] > sidecar
         total += modbytes[m]
     }
     for (i = 1; i <= nstr; i++) {

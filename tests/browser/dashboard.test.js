@@ -46,10 +46,16 @@ async function open(b, s, hash, page, ready) {
 }
 
 async function shot(b, s, name) {
+  const page = await b.eval(s, '[document.documentElement.clientWidth, Math.max(window.innerHeight, document.documentElement.scrollHeight)]');
   const { data } = await b.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true }, s, 30000);
   const file = path.join(shots, name);
-  fs.writeFileSync(file, Buffer.from(data, 'base64'));
-  ok(fs.statSync(file).size > 5000, 'screenshot ' + file);
+  const png = Buffer.from(data, 'base64');
+  fs.writeFileSync(file, png);
+  /* a PNG (signature, IHDR) as wide as the page's viewport (less the
+   * scroll bar) and as tall as its content (deviceScaleFactor 1, cdp.js):
+   * the page's own numbers */
+  const dims = png.length > 24 && png.toString('latin1', 1, 4) === 'PNG' ? [png.readUInt32BE(16), png.readUInt32BE(20)] : null;
+  eq(dims, page, 'screenshot ' + file + ': the page\'s width and height');
 }
 
 async function main() {
@@ -116,12 +122,16 @@ async function main() {
         const c = Chart.getChart(w.querySelector('canvas'));
         return {points: w.dataset.points, budget: +w.dataset.budget, limit: +w.dataset.limit,
                 drawn: c ? c.data.datasets.map(d => d.label + ':' + d.data.join(',')) : null,
-                width: w.querySelector('canvas').width}; })()`);
+                width: w.querySelector('canvas').width, shown: Math.round(w.querySelector('canvas').getBoundingClientRect().width),
+                box: w.clientWidth - parseFloat(getComputedStyle(w).paddingLeft) - parseFloat(getComputedStyle(w).paddingRight)}; })()`);
       eq(chart.points, [expect.irom0.fits, expect.irom0.nearfull, expect.irom0.window].join(','), 'irom0 history chart: main builds oldest first = size -A');
       eq(chart.budget, expect.budget_main, 'irom0 history chart: budget line');
       ok(chart.drawn && chart.drawn[0] === 'used:' + chart.points && chart.drawn.some((d) => d.startsWith('budget:' + expect.budget_main)),
         'Chart.js draws used, limit and budget', chart.drawn);
-      ok(chart.width > 100, 'chart canvas has a size', chart.width);
+      /* Chart.js sizes the canvas to its box (device pixel ratio 1; it
+       * rounds the box's fractional width down) */
+      ok(chart.box > 0 && chart.width === chart.shown && Math.abs(chart.shown - chart.box) <= 1,
+        'chart canvas as wide as its box', [chart.width, chart.shown, chart.box]);
       const empty = await b.eval(s, `document.querySelector('h2 + .state.empty') && document.querySelector('h2 + .state.empty').textContent`);
       eq(empty, 'This build has no frozen modules.', 'frozen breakdown: empty state');
       await shot(b, s, 'board.png');

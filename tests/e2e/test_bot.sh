@@ -65,6 +65,11 @@ expect_eq "requests: two pages, create, status" "$(jq -r '.method + " " + .path'
 expect_eq "page 2 asked for through the Link header" "$(req 2 .query)" "per_page=2&page=2"
 reqj 3 .body.body >"$TMP/posted1.md"
 check "posted comment = flashsize diff --format markdown" cmp -s "$TMP/posted1.md" "$TMP/want.md"
+# ... and its numbers are the toolchain's: irom0 from size -A, the region from ld
+xs_irom0() { xtensa-lx106-elf-size -A "$1" | awk '$1 == ".irom0.text" { print $2 }'; }
+IA=$(xs_irom0 $S/esp8266-fits.elf); IB=$(xs_irom0 $S/esp8266-nearfull.elf)
+check "posted comment's summary: size -A's delta, ld's region length" \
+  grep -qxF -- "$(diff_summary esp8266-2m "$IA" "$IB" "$(memusage esp8266-nearfull irom0_0_seg length)")" "$TMP/posted1.md"
 expect_eq "comment starts with the marker" "$(head -n 1 "$TMP/posted1.md")" "<!-- flashsize-report -->"
 expect_eq "status state" "$(req 4 .body.state)" "success"
 expect_eq "status context" "$(req 4 .body.context)" "flashsize"
@@ -90,6 +95,10 @@ bot run3 1 "overflowing HEAD exits 1" bot -v --pr 7 --repo octo/fw --sha $SHA \
 expect_eq "edits comment 4 again" "$(sed -n '11p' "$LOG" | jq -r '.method + " " + .path')" "PATCH /repos/octo/fw/issues/comments/4"
 sed -n '11p' "$LOG" | jq -j .body.body >"$TMP/posted3.md"
 check "edited comment = the failing diff's markdown" cmp -s "$TMP/posted3.md" "$TMP/want-fail.md"
+OV=$(sed -n "s/.*region \`irom0_0_seg' overflowed by \([0-9]*\) bytes.*/\1/p" $S/esp8266-irom0-overflow.ldlog)
+IO=$(xs_irom0 $S/esp8266-irom0-overflow.elf)
+check "edited comment: the new error with ld's overflow and size -A's size" \
+  grep -qF "new error \`irom0-overflow\` (.irom0.text): .irom0.text is $IO bytes but irom0\\_0\\_seg holds $((IO - OV)): over by $OV bytes" "$TMP/posted3.md"
 expect_eq "status failure" "$(sed -n '12p' "$LOG" | jq -r .body.state)" "failure"
 
 # --- budgets: a violated rule fails the status even when the diff passes -----------

@@ -71,6 +71,44 @@ for pair in esp8266-fits:0 esp8266-nearfull:0 esp8266-romfs:0 esp8266-512k:0 esp
   name=${pair%:*}
   run "${pair#*:}" "$name exits ${pair#*:}" analyze $S/$name.elf
 done
+# ... and each condition's numbers, from the toolchain: size -A's .irom0.text,
+# ld's overflow message (NAME.ldlog) and memory usage (NAME.memusage), nm's
+# linker symbols; 0x40300000 is the end of the 1 MiB window the ESP8266 maps
+# and 0x8FFC the boot image's limit (docs/esp8266.md: facts of the chip)
+XS=xtensa-lx106-elf-size
+irom0_end() { $XS -A -d "$1" | awk '$1 == ".irom0.text" { print $3 + $2 }'; }
+irom0_size() { $XS -A -d "$1" | awk '$1 == ".irom0.text" { print $2 }'; }
+fnum() { jq -c "[.findings[] | select(.id == \"$1\") | .numbers]" "$OUT"; }
+run 1 "irom0-overflow sample (json)" analyze --format json $S/esp8266-irom0-overflow.elf
+over=$(sed -n "s/.*region \`irom0_0_seg' overflowed by \([0-9]*\) bytes.*/\1/p" $S/esp8266-irom0-overflow.ldlog)
+check "ld says irom0_0_seg overflowed" test -n "$over"
+sz=$(irom0_size $S/esp8266-irom0-overflow.elf)
+expect_eq "irom0-overflow: size, limit and over as ld and size -A say" "$(fnum irom0-overflow)" \
+  "[{\"size\":$sz,\"limit\":$((sz - over)),\"over\":$over}]"
+run 1 "window sample (json)" analyze --format json $S/esp8266-window.elf
+end=$(irom0_end $S/esp8266-window.elf)
+expect_eq "window-exhausted: .irom0.text's end (size -A) past 0x40300000" \
+  "$(jq -c '[.findings[] | select(.id == "window-exhausted") | .numbers | [.end, .window_end, .over]]' "$OUT")" \
+  "[[$end,$((0x40300000)),$((end - 0x40300000))]]"
+run 1 "romfs-overlap sample (json)" analyze --format json $S/esp8266-romfs-overlap.elf
+end=$(irom0_end $S/esp8266-romfs-overlap.elf)
+rstart=$((0x$(xtensa-lx106-elf-nm $S/esp8266-romfs-overlap.elf | awk '$3 == "_micropy_hw_romfs_part0_start" { print $1 }')))
+expect_eq "romfs-overlap: .irom0.text's end (size -A) past _micropy_hw_romfs_part0_start (nm)" \
+  "$(jq -c '[.findings[] | select(.id == "romfs-overlap") | .numbers | [.irom0_end, .romfs_start, .overlap]]' "$OUT")" \
+  "[[$end,$rstart,$((end - rstart))]]"
+run 1 "boot-overflow sample (json)" analyze --format json $S/esp8266-boot-overflow.elf
+expect_eq "boot-segments-overflow: limit 0x8FFC, over = size - limit > 0" \
+  "$(jq -c '[.findings[] | select(.id == "boot-segments-overflow") | .numbers | [.limit, .over == .size - .limit, .over > 0]]' "$OUT")" \
+  "[[$((0x8FFC)),true,true]]"
+run 0 "nearfull sample (json)" analyze --format json $S/esp8266-nearfull.elf
+expect_eq "region-headroom: used and length as ld printed them (nearfull.memusage)" \
+  "$(jq -c '[.findings[] | select(.id == "region-headroom") | .numbers | [.used, .length]]' "$OUT")" \
+  "[[$(memusage esp8266-nearfull irom0_0_seg used),$(memusage esp8266-nearfull irom0_0_seg length)]]"
+for name in esp8266-fits esp8266-romfs esp8266-512k; do
+  run 0 "$name (json)" analyze --format json $S/$name.elf
+  expect_eq "$name: no error and no region finding" \
+    "$(jq -c '[.findings[] | select(.severity == "error" or (.id | startswith("region")))]' "$OUT")" "[]"
+done
 run 1 "window sample" analyze $S/esp8266-window.elf
 expect_out "window sample: will not boot" "Verdict: WILL NOT BOOT"
 expect_out "window sample: bytes past the window" "12288 bytes past the end of the 1 MiB flash window"
@@ -103,7 +141,9 @@ run 0 "a full-only command through the light binary" history --help
 
 # --- boards ---------------------------------------------------------------
 run 0 "boards" boards
-check "boards lists at least six" test "$(wc -l <"$OUT")" -ge 6
+expect_eq "boards: one line per rules/boards/*.ini" "$(wc -l <"$OUT" | tr -d ' ')" "$(ls rules/boards/*.ini | wc -l | tr -d ' ')"
+expect_eq "boards: their names, in order" "$(awk '{ print $1 }' "$OUT" | tr '\n' ' ')" \
+  "$(ls rules/boards/*.ini | sed 's|.*/||; s|\.ini$||' | sort | tr '\n' ' ')"
 expect_out "boards lists esp8266-2m-romfs" "esp8266-2m-romfs"
 
 # --- one operand: none or two is a usage error (cli_operand) -------------

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `flashsize cut` with frozen modules and map-file objects as candidates:
 # module sizes against the generator's .sizes sidecar and nm, object bytes
-# against the map's own per-object breakdown (`flashsize map`), the
+# against the map's own per-object breakdown (`flashsize map`) and against
+# the map file's input-section lines summed here (map_object_bytes), the
 # overlap rule, roots never proposed, bad --map input.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
@@ -25,18 +26,21 @@ for m in $(awk '$1 == "module" || $1 == "str" { print $2 "=" $3 }' $FS); do
   [ "$got" = "$bytes" ] || { bad=1; echo "# $name: retained $got, sidecar $bytes"; }
 done
 expect_eq "every module's retained size = its bytes in the .sizes sidecar" "$bad" 0
-# fun_data_pkg_sensor_util_read is the one frozen object in IRAM (.text): 40 bytes by nm
+# fun_data_pkg_sensor_util_read is the one frozen object in IRAM (.text): its
+# nm size is what the generator was told (sidecar "iram pkg/sensor_util.py")
 iram=$((0x$(xtensa-lx106-elf-nm -S $FZ | awk '$4 == "fun_data_pkg_sensor_util_read" { print $2 }')))
-expect_eq "nm: the IRAM object is 40 bytes" "$iram" 40
+expect_eq "nm: the IRAM object's size = the sidecar's iram bytes" "$iram" "$(sidecar iram pkg/sensor_util.py $FS)"
+su=$(sidecar module pkg/sensor_util.py $FS)
+wifi=$(sidecar module net/wifi.py $FS)
 got=$(jq '.ranked[] | select(.name == "pkg/sensor_util.py") | .saved' "$TMP/fz.json")
-expect_eq "pkg/sensor_util.py saves its bytes less the IRAM part in irom0" "$got" $((486 - iram))
+expect_eq "pkg/sensor_util.py saves its bytes less the IRAM part in irom0" "$got" $((su - iram))
 got=$(jq '.ranked[] | select(.name == "net/wifi.py") | .saved' "$TMP/fz.json")
-expect_eq "net/wifi.py saves all its 553 bytes in irom0" "$got" 553
+expect_eq "net/wifi.py saves all its sidecar bytes in irom0" "$got" "$wifi"
 run 0 "cut: frozen sample, 440 bytes over" cut $FZ --to-fit irom0_0_seg --limit $((used - 440)) --format json
 expect_eq "the smallest candidate covering 440 bytes is a frozen module" \
-  "$(jq -c '[.proposals[] | [.kind, .name, .saved, .retained]]' "$OUT")" '[["frozen-module","pkg/sensor_util.py",446,486]]'
+  "$(jq -c '[.proposals[] | [.kind, .name, .saved, .retained]]' "$OUT")" "[[\"frozen-module\",\"pkg/sensor_util.py\",$((su - iram)),$su]]"
 run 0 "cut: text output names the kind" cut $FZ --to-fit irom0_0_seg --limit $((used - 440))
-expect_out "text: kind column" "446        486  frozen-module pkg/sensor_util.py"
+expect_out "text: kind column" "$((su - iram))        $su  frozen-module pkg/sensor_util.py"
 expect_out "text: candidate counts" "candidates: 66 symbols, 6 frozen modules, 0 objects"
 # 1000 bytes over: no single candidate covers it (mp_frozen_mpy_content, 956, is
 # the largest), and after it no .mpy module (all inside it) may be proposed.
@@ -60,18 +64,26 @@ while read -r row; do
 done <"$TMP/own.txt"
 expect_eq "each object's own bytes = its irom0 row in the map breakdown (or no row: 0)" "$bad" 0
 got=$(jq '.ranked[] | select(.name == "build/obj/xtensa/py/compile.o") | [.saved, .own, .retained] | @csv' -r "$TMP/obj.json")
-expect_eq "compile.o: 12255 own bytes in irom0, 92 more in dram0 (map)" "$got" "12255,12255,12347"
+c_irom=$(map_object_bytes $MAP build/obj/xtensa/py/compile.o 0x40209000 0x40300000)
+c_dram=$(map_object_bytes $MAP build/obj/xtensa/py/compile.o 0x3ffe8000 0x3fffc000)
+check "compile.o: the map file has its irom0 and dram0 bytes" test "$c_irom" -gt 0 -a "$c_dram" -gt 0
+expect_eq "compile.o: its irom0 bytes own, its dram0 bytes retained too (the map's lines)" "$got" "$c_irom,$c_irom,$((c_irom + c_dram))"
 got=$(jq '.ranked[] | select(.name == "build/obj/xtensa/esp8266-fits/ports/esp8266/modregistry.o") | [.saved, .own] | @csv' -r "$TMP/obj.json")
 sym=$(jq '.ranked[] | select(.kind == "symbol" and .name == "fw_module_table") | .saved' "$TMP/obj.json")
 expect_eq "modregistry.o has no irom0 bytes but alone keeps fw_module_table's $sym" "$got" "$sym,0"
 expect_eq "an object holding a root (vectors.o, main.o) is never a candidate" \
   "$(jq '[.ranked[] | select(.name | test("vectors.o$|/main.o$"))] | length' "$TMP/obj.json")" 0
+irom=$(xtensa-lx106-elf-size -A $ELF | awk '$1 == ".irom0.text" { print $2 }')
+# fw_module_table's irom0 bytes kept by it alone: its retained irom0 size in
+# the ranking above (the reference graph's number, checked in test_refgraph.sh)
+modtab=$(jq '.ranked[] | select(.kind == "symbol" and .name == "fw_module_table") | .saved' "$TMP/obj.json")
 run 0 "cut --map: 14400 bytes over" cut $ELF --board esp8266-2m --to-fit irom0_0_seg --map $MAP --limit 600000 --format json
-expect_eq "need" "$(jq .need "$OUT")" 14400
-expect_eq "one proposal covering it" "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" '[["symbol",27144]]'
+expect_eq "need = size -A's .irom0.text - the limit" "$(jq .need "$OUT")" $((irom - 600000))
+expect_eq "one proposal covering it" "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" "[[\"symbol\",$modtab]]"
+fc=$(map_object_bytes $MAP build/obj/xtensa/esp8266-fits/frozen/frozen_content.o 0x40209000 0x40300000)
 run 0 "cut --map: 400000 bytes over" cut $ELF --board esp8266-2m --to-fit irom0_0_seg --map $MAP --limit 214400 --format json
-expect_eq "the frozen content object first (382364 bytes), then the smallest cover" \
-  "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" '[["object",382364],["symbol",27144]]'
+expect_eq "the frozen content object first (its irom0 bytes in the map), then the smallest cover" \
+  "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" "[[\"object\",$fc],[\"symbol\",$modtab]]"
 
 # --- bad --map input -------------------------------------------------------------------------
 run 2 "cut: --map missing" cut $ELF --to-fit irom0_0_seg --board esp8266-2m --map "$TMP/none.map"

@@ -59,6 +59,7 @@ expect_eq "same comment without the block" "$(grep -v -e '^#### Forecast$' -e '^
 run 0 "bot --forecast (dry run)" bot --pr 1 --repo o/r --sha abcdef0 --dry-run --forecast --db "$DB" build:4 build:5
 sed -n '2,/^--- end of comment ---$/p' "$OUT" | sed '$d' >"$TMP/bot.md"
 check "bot comment = diff --forecast, byte for byte" cmp -s "$TMP/bot.md" "$TMP/diff.md"
+check "bot comment: the forecast line made from the history written here" grep -qxF -- "$LINE" "$TMP/bot.md"
 run 0 "bot --forecast --board" bot --pr 1 --repo o/r --sha abcdef0 --dry-run --forecast --board esp8266-2m --db "$DB" build:4 build:5
 sed -n '2,/^--- end of comment ---$/p' "$OUT" | sed '$d' >"$TMP/bot2.md"
 run 0 "diff --forecast --board" diff --db "$DB" --format markdown --forecast --board esp8266-2m build:4 build:5

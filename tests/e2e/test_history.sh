@@ -50,7 +50,10 @@ run 0 "diff two ELFs" diff --board esp8266-2m --format json $S/esp8266-fits.elf 
 check "ELFs and stored builds give the same diff" cmp -s "$OUT" "$TMP/stored.json"
 run 0 "markdown" diff --db "$DB" --format markdown build:1 build:2
 expect_eq "marker first" "$(head -n 1 "$OUT")" "<!-- flashsize-report -->"
-expect_out "summary line" "- esp8266-2m: irom0 +351,784 B (+57.26%) 95.5% used"
+# the summary's numbers from size -A (A, B) and ld's irom0_0_seg length
+L=$(memusage esp8266-nearfull irom0_0_seg length)
+want=$(diff_summary esp8266-2m "$A" "$B" "$L")
+expect_out "summary line: delta, percent and use from size -A and ld" "$want"
 run 1 "diff to an overflowing build exits 1" diff $S/esp8266-fits.elf $S/esp8266-irom0-overflow.elf
 run 2 "diff with one input" diff $S/esp8266-fits.elf
 run 2 "unknown build" diff --db "$DB" build:1 build:9

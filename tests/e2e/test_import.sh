@@ -131,5 +131,7 @@ if command -v script >/dev/null 2>&1; then
   script -qec "'$FLASHSIZE' import --db '$TMP/tty.db' --csv '$TMP/meta.csv' '$D'" /dev/null >"$TMP/tty.out" 2>&1
   check "on a terminal: a bar redrawn with carriage returns" grep -q "$(printf '\r')\[###" "$TMP/tty.out"
   check "on a terminal: the bar ends full" grep -qF "[##############################] 3/3" "$TMP/tty.out"
+else
+  skip_capability "on a terminal" "script(1) missing (util-linux)"
 fi
 finish

@@ -8,7 +8,8 @@
 #   - the decoded base build kept for upload diffs is not used once the
 #     base commit was recorded again in place by another process (the CLI);
 #   - the history's budget is the rules file's limits, no build evaluated.
-# Ground truth: `flashsize analyze` of the same ELFs and `flashsize diff` of
+# Ground truth: size -A of the samples for the upload diffs' irom0 numbers;
+# `flashsize analyze` of the same ELFs and `flashsize diff` of
 # the two analyses; the budget file's numbers.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
@@ -60,20 +61,22 @@ expect_eq "the database has the columns filled" \
 
 # --- the kept base build and a re-record in place -------------------------------------
 jq -c '.diff' "$TMP/up.json" >"$TMP/diff1.json"
-"$FLASHSIZE" diff --format json "$TMP/esp8266-fits.json" "$TMP/esp8266-irom0-overflow.json" >"$TMP/want1.json" 2>/dev/null
-expect_eq "upload diff = flashsize diff base head (irom0 delta)" \
-  "$(jq '[.. | objects | select(.name? == "irom0_0_seg" and has("delta"))][0].delta' "$TMP/diff1.json")" \
-  "$(jq '[.. | objects | select(.name? == "irom0_0_seg" and has("delta"))][0].delta' "$TMP/want1.json")"
+# irom0 before and after as size -A gives .irom0.text of the base and head ELFs
+xs_irom0() { xtensa-lx106-elf-size -A "$1" | awk '$1 == ".irom0.text" { print $2 }'; }
+I_FITS=$(xs_irom0 samples/build/esp8266-fits.elf); I_NEAR=$(xs_irom0 samples/build/esp8266-nearfull.elf)
+I_OVER=$(xs_irom0 samples/build/esp8266-irom0-overflow.elf)
+expect_eq "upload diff: irom0 before, after, delta = size -A's" \
+  "$(jq -c '[.. | objects | select(.name? == "irom0_0_seg" and has("delta"))][0] | [.before, .after, .delta]' "$TMP/diff1.json")" \
+  "[$I_FITS,$I_OVER,$((I_OVER - I_FITS))]"
 upload "$TMP/esp8266-irom0-overflow.json" 3333cccc pr
 expect_eq "a second PR upload (base kept decoded): same diff" "$(jq -c '.diff' "$TMP/up.json")" "$(cat "$TMP/diff1.json")"
 # Another process records the base commit again, in place, with other sizes.
 run 0 "the CLI records the base commit again (nearfull)" record --db "$DB" -p mpy -b esp8266-2m -c 1111aaaa \
   --branch main "$TMP/esp8266-nearfull.json"
 upload "$TMP/esp8266-irom0-overflow.json" 4444dddd pr
-"$FLASHSIZE" diff --format json "$TMP/esp8266-nearfull.json" "$TMP/esp8266-irom0-overflow.json" >"$TMP/want2.json" 2>/dev/null
-expect_eq "after the re-record the diff is against the new base (irom0 delta)" \
-  "$(jq '[.. | objects | select(.name? == "irom0_0_seg" and has("delta"))][0].delta' "$TMP/up.json")" \
-  "$(jq '[.. | objects | select(.name? == "irom0_0_seg" and has("delta"))][0].delta' "$TMP/want2.json")"
+expect_eq "after the re-record the diff is against the new base (irom0 before, after, delta = size -A's)" \
+  "$(jq -c '[.. | objects | select(.name? == "irom0_0_seg" and has("delta"))][0] | [.before, .after, .delta]' "$TMP/up.json")" \
+  "[$I_NEAR,$I_OVER,$((I_OVER - I_NEAR))]"
 check "... which differs from the first diff's" sh -c "[ \"\$(jq -c .diff '$TMP/up.json')\" != \"\$(cat '$TMP/diff1.json')\" ]"
 expect_eq "the base is the same build id" "$(jq .base.id "$TMP/up.json")" 1
 stop_server "$PID"

@@ -194,9 +194,11 @@ static int esptool_memory_type(unsigned long long a)
     return -1;
 }
 
-/* The boot image size from readelf -SW, done the way esptool lays it out. */
-static uint64_t readelf_boot_image(const sample *s)
+/* The boot image size from readelf -SW, done the way esptool lays it out;
+ * *nseg (if given) = its number of segments. */
+static uint64_t readelf_boot_image_n(const sample *s, size_t *nseg)
 {
+    size_t segs = 0;
     char cmd[400];
     snprintf(cmd, sizeof cmd, "%sreadelf -SW samples/build/%s.elf", s->prefix, s->name);
     char *out = tu_run(cmd);
@@ -215,14 +217,23 @@ static uint64_t readelf_boot_image(const sample *s)
             continue;
         unsigned long long padded = (size + 3) / 4 * 4;
         int mt = esptool_memory_type(addr);
-        if (!(addr == prev_end && mt == prev_type))
+        if (!(addr == prev_end && mt == prev_type)) {
             pos += 8; /* a new segment header */
+            segs++;
+        }
         pos += padded;
         prev_end = addr + padded;
         prev_type = mt;
     }
     free(out);
+    if (nseg)
+        *nseg = segs;
     return (pos / 16 + 1) * 16;
+}
+
+static uint64_t readelf_boot_image(const sample *s)
+{
+    return readelf_boot_image_n(s, NULL);
 }
 
 static void test_regions_match_ld(void **state)
@@ -230,7 +241,9 @@ static void test_regions_match_ld(void **state)
     (void)state;
     static const char *const names[] = {"esp8266-fits",   "esp8266-nearfull",      "esp8266-irom0-overflow",
                                         "esp8266-window", "esp8266-boot-overflow", "esp8266-romfs",
-                                        "esp8266-romfs-overlap", "esp8266-512k",   "cortex-m4"};
+                                        "esp8266-romfs-overlap", "esp8266-512k",   "cortex-m4",
+                                        "arm-edge", "arm-spill", "esp8266-region-past-window", "esp8266-bootsegs",
+                                        "esp8266-full"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         sample s;
         assert_true(find_sample(names[i], &s));
@@ -254,6 +267,146 @@ static void test_regions_match_ld(void **state)
     }
 }
 
+/* The stripped ESP8266 ELF (no symbols: no _firmware_size, no
+ * _irom0_text_start) gives the regions ld printed for the same link
+ * (esp8266-fits.memusage): lengths and used bytes, irom0 included. */
+static void test_stripped_matches_ld(void **state)
+{
+    (void)state;
+    sample s, ld;
+    assert_true(find_sample("esp8266-fits-stripped", &s));
+    assert_true(find_sample("esp8266-fits", &ld));
+    analysis a;
+    analyze(&s, BY_ELF, &a);
+    assert_false(a.img.has_symtab);
+    assert_int_equal(a.rep.region_source, FS_REGIONS_ELF);
+    expect_memusage(&ld, &a.rep, true);
+    assert_true(a.rep.esp.has_irom0_region);
+    release(&a);
+}
+
+/* arm-edge (samples/ld/arm_edge.ld): .fill ends exactly at FLASH's end
+ * (in FLASH, used = length as ld says), .edge starts exactly at RAM's end
+ * (in no region: RAM's used is ld's, and the section-unplaced warning). */
+static void test_region_edges(void **state)
+{
+    (void)state;
+    sample s;
+    assert_true(find_sample("arm-edge", &s));
+    analysis a;
+    analyze(&s, BY_LD, &a);
+    expect_memusage(&s, &a.rep, true);
+    int flash = fs_memmap_find(&a.rep.map, "FLASH");
+    assert_true(flash >= 0);
+    assert_int_equal(a.rep.map.regions[flash].used, a.rep.map.regions[flash].length);
+    const fs_section *fill = fs_image_section(&a.img, ".fill"), *edge = fs_image_section(&a.img, ".edge");
+    assert_non_null(fill);
+    assert_non_null(edge);
+    assert_int_equal(fill->vma_region, flash);
+    assert_int_equal(fill->addr + fill->size, a.rep.map.regions[flash].origin + a.rep.map.regions[flash].length);
+    int ram = fs_memmap_find(&a.rep.map, "RAM");
+    assert_int_equal(edge->addr, a.rep.map.regions[ram].origin + a.rep.map.regions[ram].length);
+    assert_int_equal(edge->vma_region, -1);
+    expect_findings(&s, &a.rep, "region-headroom,section-unplaced");
+    release(&a);
+}
+
+/* esp8266-region-past-window (the hand-edited 1M irom0 script, 600 KiB of
+ * code): the region ends past the window though the code fits.  The region's
+ * end = _irom0_text_start (nm) + ld's Region Size (memusage). */
+/* arm-spill: .rodata starts past the overflowing FLASH's end, where ld put
+ * it (--noinhibit-exec): counted in FLASH as ld counts it, and FLASH's
+ * overflow is ld's "overflowed by N bytes" (arm-spill.ldlog). */
+static void test_region_spill(void **state)
+{
+    (void)state;
+    sample s;
+    assert_true(find_sample("arm-spill", &s));
+    analysis a;
+    analyze(&s, BY_LD, &a);
+    expect_memusage(&s, &a.rep, true);
+    int flash = fs_memmap_find(&a.rep.map, "FLASH");
+    const fs_section *ro = fs_image_section(&a.img, ".rodata");
+    assert_non_null(ro);
+    assert_true(ro->addr >= a.rep.map.regions[flash].origin + a.rep.map.regions[flash].length);
+    assert_int_equal(ro->vma_region, flash);
+    assert_int_equal(finding_num(&a.rep, "region-overflow", "over"), ldlog_overflow(&s));
+    release(&a);
+}
+
+/* esp8266-full: .irom0.text fills irom0_0_seg exactly and ends exactly at
+ * the window's end (size -A): 100 % used, no overflow, no window finding;
+ * with the headroom threshold at exactly 100 % the warning is raised. */
+static void test_irom0_exactly_full(void **state)
+{
+    (void)state;
+    sample s;
+    assert_true(find_sample("esp8266-full", &s));
+    uint64_t addr, size;
+    size_a_irom0(&s, &addr, &size);
+    assert_int_equal(addr + size, 0x40300000);
+    analysis a;
+    analyze(&s, BY_ELF, &a);
+    expect_memusage(&s, &a.rep, true);
+    int r = fs_memmap_find(&a.rep.map, "irom0_0_seg");
+    assert_int_equal(a.rep.map.regions[r].used, a.rep.map.regions[r].length);
+    expect_findings(&s, &a.rep, "region-headroom");
+    release(&a);
+    /* threshold 100 %: used == length is at it */
+    memset(&a, 0, sizeof a);
+    fs_error err;
+    assert_int_equal(fs_elf_load("samples/build/esp8266-full.elf", &a.img, &err), 0);
+    fs_analyze_opts o = {0};
+    o.headroom_pct = 100;
+    assert_int_equal(fs_analyze(&a.img, &o, &a.rep, &err), 0);
+    expect_findings(&s, &a.rep, "region-headroom");
+    assert_int_equal(finding_num(&a.rep, "region-headroom", "free"), 0);
+    release(&a);
+}
+
+static void test_region_past_window(void **state)
+{
+    (void)state;
+    sample s;
+    assert_true(find_sample("esp8266-region-past-window", &s));
+    analysis a;
+    analyze(&s, BY_ELF, &a);
+    expect_memusage(&s, &a.rep, true);
+    expect_findings(&s, &a.rep, "irom0-region-past-window");
+    char *out = tu_run("xtensa-lx106-elf-nm samples/build/esp8266-region-past-window.elf | "
+                       "awk '$3 == \"_irom0_text_start\" { print $1 }'");
+    assert_non_null(out);
+    uint64_t start = strtoull(out, NULL, 16);
+    free(out);
+    int r = fs_memmap_find(&a.rep.map, "irom0_0_seg");
+    uint64_t end = start + a.rep.map.regions[r].length; /* length = ld's, checked above */
+    uint64_t addr, size;
+    size_a_irom0(&s, &addr, &size);
+    assert_true(addr + size <= 0x40300000 && end > 0x40300000);
+    assert_int_equal(finding_num(&a.rep, "irom0-region-past-window", "end"), end);
+    assert_int_equal(finding_num(&a.rep, "irom0-region-past-window", "over"), end - 0x40300000);
+    release(&a);
+}
+
+/* esp8266-bootsegs: readelf's sections make more than 16 boot segments */
+static void test_boot_segments(void **state)
+{
+    (void)state;
+    sample s;
+    assert_true(find_sample("esp8266-bootsegs", &s));
+    analysis a;
+    analyze(&s, BY_ELF, &a);
+    size_t segs;
+    uint64_t image = readelf_boot_image_n(&s, &segs);
+    assert_true(segs > 16);
+    expect_findings(&s, &a.rep, "boot-segments-overflow");
+    assert_true(a.rep.esp.boot_too_many_segments);
+    assert_int_equal(finding_num(&a.rep, "boot-segments-overflow", "segments"), segs);
+    assert_int_equal(finding_num(&a.rep, "boot-segments-overflow", "limit"), 16);
+    assert_int_equal(a.rep.esp.boot_image_size, image);
+    release(&a);
+}
+
 static void test_findings(void **state)
 {
     (void)state;
@@ -268,6 +421,9 @@ static void test_findings(void **state)
         {"esp8266-romfs", ""},
         {"esp8266-romfs-overlap", "romfs-overlap,region-headroom,region-overlap"},
         {"esp8266-512k", ""},
+        {"esp8266-full", "region-headroom"},
+        {"esp8266-boot-limit", ""},
+        {"esp8266-boot-limit-over", "boot-segments-overflow"},
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         sample s;
@@ -460,7 +616,10 @@ static void test_regions_reconcile_with_sections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_regions_match_ld),  cmocka_unit_test(test_findings),
+        cmocka_unit_test(test_regions_match_ld),  cmocka_unit_test(test_findings), cmocka_unit_test(test_stripped_matches_ld), cmocka_unit_test(test_region_edges),
+        cmocka_unit_test(test_region_spill), cmocka_unit_test(test_region_past_window),
+        cmocka_unit_test(test_irom0_exactly_full),
+        cmocka_unit_test(test_boot_segments),
         cmocka_unit_test(test_finding_numbers),   cmocka_unit_test(test_headroom_threshold),
         cmocka_unit_test(test_cortex_m_load_image), cmocka_unit_test(test_unplaced),
         cmocka_unit_test(test_regions_reconcile_with_sections),

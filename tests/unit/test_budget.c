@@ -12,12 +12,29 @@
 #include "budget.h"
 #include "diff.h"
 
+#include <math.h>
+
 #define S "samples/build/"
 
 static uint64_t irom0(const char *elf)
 {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "xtensa-lx106-elf-size -A %s | awk '$1 == \".irom0.text\" { print $2 }'", elf);
+    char *out = tu_run(cmd);
+    assert_non_null(out);
+    uint64_t v = strtoull(out, NULL, 10);
+    free(out);
+    assert_true(v > 0);
+    return v;
+}
+
+/* irom0_0_seg's length as ld printed it (NAME.memusage, "Region Size"). */
+static uint64_t irom0_length(const char *memusage)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "awk '$1 == \"irom0_0_seg:\" { n = $4; if ($5 == \"KB\") n *= 1024; if ($5 == \"MB\") n *= 1048576; print n }' %s",
+             memusage);
     char *out = tu_run(cmd);
     assert_non_null(out);
     uint64_t v = strtoull(out, NULL, 10);
@@ -96,6 +113,18 @@ static void test_region_boundary(void **state)
     assert_int_equal(r.warned, 1);
     fs_budget_result_free(&r);
     assert_int_equal(evaluate("[budget]\nboard = esp8266-2m\nwarn_percent = 60.8\n", fits, NULL, &r), 0);
+    assert_int_equal(r.rules[0].status, FS_RULE_PASS);
+    fs_budget_result_free(&r);
+    /* exactly at the threshold: used * 100 / length from size -A and ld's
+     * Region Size, written with every digit (a double round-trips through
+     * %.17g), warns; the next double above it does not */
+    double pct = (double)used * 100.0 / (double)irom0_length(S "esp8266-fits.memusage");
+    snprintf(text, sizeof text, "[budget]\nboard = esp8266-2m\nwarn_percent = %.17g\n", pct);
+    assert_int_equal(evaluate(text, fits, NULL, &r), 0);
+    assert_int_equal(r.rules[0].status, FS_RULE_WARN);
+    fs_budget_result_free(&r);
+    snprintf(text, sizeof text, "[budget]\nboard = esp8266-2m\nwarn_percent = %.17g\n", nextafter(pct, 100.0));
+    assert_int_equal(evaluate(text, fits, NULL, &r), 0);
     assert_int_equal(r.rules[0].status, FS_RULE_PASS);
     fs_budget_result_free(&r);
     json_decref(fits);

@@ -20,8 +20,8 @@
 #define FDIR "samples/frozen/build/"
 
 typedef struct sidecar {
-    char kind[16][16], name[16][64];
-    uint64_t bytes[16];
+    char kind[40][16], name[40][64];
+    uint64_t bytes[40];
     size_t n;
     uint64_t total;
 } sidecar;
@@ -35,7 +35,8 @@ static void read_sidecar(const char *sample, sidecar *sc)
     memset(sc, 0, sizeof *sc);
     char k[16], n[64];
     unsigned long long b;
-    while (fscanf(f, "%15s %63s %llu", k, n, &b) == 3 && sc->n < 16) {
+    while (fscanf(f, "%15s %63s %llu", k, n, &b) == 3) {
+        assert_true(sc->n < 40);
         strcpy(sc->kind[sc->n], k);
         strcpy(sc->name[sc->n], n);
         sc->bytes[sc->n++] = b;
@@ -79,8 +80,9 @@ static void check_invariant(const fs_frozen *fz)
     assert_int_equal(m + s + fz->unattributed, fz->total);
 }
 
-/* Walk results equal the generator's sidecar, module by module. */
-static void check_walk(const char *sample, const char *naming)
+/* Walk results equal the generator's sidecar, module by module: the bytes,
+ * and of them the code (fun_data objects) and the native code in IRAM. */
+static void check_walk_n(const char *sample, const char *naming, size_t nmodules)
 {
     char path[256];
     snprintf(path, sizeof path, FDIR "%s.elf", sample);
@@ -94,10 +96,15 @@ static void check_walk(const char *sample, const char *naming)
     assert_true(fz.present);
     assert_int_equal(fz.method, FS_FROZEN_WALK);
     assert_string_equal(fz.naming, naming);
-    assert_int_equal(fz.nmodules, 6);
-    size_t seen = 0, shared = 0;
+    assert_int_equal(fz.nmodules, nmodules);
+    size_t seen = 0, shared = 0, code = 0;
     for (size_t i = 0; i < sc.n; i++) {
-        if (!strcmp(sc.kind[i], "module") || !strcmp(sc.kind[i], "str")) {
+        if (!strcmp(sc.kind[i], "code")) {
+            assert_int_equal(find_module(&fz, sc.name[i])->code, sc.bytes[i]);
+            /* IRAM is an ESP8266 notion: elsewhere .text is just flash */
+            assert_int_equal(find_module(&fz, sc.name[i])->iram, fz.esp8266 ? sidecar_get(&sc, "iram", sc.name[i]) : 0);
+            code++;
+        } else if (!strcmp(sc.kind[i], "module") || !strcmp(sc.kind[i], "str")) {
             const fs_frozen_module *m = find_module(&fz, sc.name[i]);
             assert_int_equal(m->is_str, !strcmp(sc.kind[i], "str"));
             assert_int_equal(m->bytes, sc.bytes[i]);
@@ -113,13 +120,19 @@ static void check_walk(const char *sample, const char *naming)
             shared++;
         }
     }
-    assert_int_equal(seen, 6);
+    assert_int_equal(seen, nmodules);
+    assert_true(code > 0);
     assert_true(shared >= 6);
     assert_int_equal(fz.total, sc.total);
     assert_int_equal(fz.unattributed, 0);
     check_invariant(&fz);
     fs_frozen_free(&fz);
     fs_image_free(&img);
+}
+
+static void check_walk(const char *sample, const char *naming)
+{
+    check_walk_n(sample, naming, 6);
 }
 
 static void test_walk_esp8266(void **state)
@@ -247,6 +260,42 @@ static void test_names_fallback(void **state)
     fs_image_free(&img);
 }
 
+/* Overlapping C names (net, net_wifi) and native code in module 0's IRAM
+ * (samples/frozen/modules-overlap.txt): the walk equals the sidecar; the
+ * names fallback gives each symbol to the longest matching module name, so
+ * each module gets the generator's symbol bytes (plus its names entry). */
+static void test_overlapping_names(void **state)
+{
+    (void)state;
+    check_walk_n("esp8266-frozen-overlap", "proto_fun", 2);
+    fs_image img = {0};
+    fs_frozen fz;
+    fs_error err;
+    size_t len;
+    if (fs_elf_load(FDIR "esp8266-frozen-overlap.elf", &img, &err) != 0)
+        fail_msg("%s", err.msg);
+    uint8_t *buf = slurp(FDIR "esp8266-frozen-overlap.elf", &len);
+    memset(buf + sym_offset(&img, "mp_frozen_mpy_content"), 0xf0, 4);
+    if (fs_frozen_analyze(&img, buf, len, &fz, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(fz.method, FS_FROZEN_NAMES);
+    sidecar sc;
+    read_sidecar("esp8266-frozen-overlap", &sc);
+    const char *mods[] = {"net.py", "net/wifi.py"};
+    for (size_t i = 0; i < 2; i++) {
+        const fs_frozen_module *m = find_module(&fz, mods[i]);
+        assert_int_equal(m->bytes, sidecar_get(&sc, "symbols", mods[i]) + strlen(mods[i]) + 1);
+        assert_int_equal(m->iram, sidecar_get(&sc, "iram", mods[i]));
+    }
+    assert_true(sidecar_get(&sc, "iram", "net.py") > 0);
+    /* net/wifi.py's symbols match both names */
+    assert_true(fz.ambiguous > 0);
+    check_invariant(&fz);
+    fs_frozen_free(&fz);
+    free(buf);
+    fs_image_free(&img);
+}
+
 /* Random corruption of the frozen content: no crash, invariant holds. */
 static void test_hostile(void **state)
 {
@@ -348,7 +397,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_walk_esp8266),   cmocka_unit_test(test_walk_v122),
         cmocka_unit_test(test_walk_cortex_m4), cmocka_unit_test(test_iram_and_percent),
-        cmocka_unit_test(test_names_fallback), cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_names_fallback), cmocka_unit_test(test_overlapping_names),
+        cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_no_frozen_and_stripped), cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
