@@ -8,7 +8,7 @@
  * Authorization header and nowhere else.
  */
 #include "bot.h"
-#include "store.h"
+#include "document.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

@@ -11,7 +11,7 @@
 
 #include "diff.h"
 #include "ldscript.h"
-#include "store.h"
+#include "document.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -16,6 +16,7 @@
  * `natmod --objs a.o b.o M.mpy` work; --obj FILE adds one.
  */
 #include "board.h"
+#include "document.h"
 #include "cli.h"
 #include "natmod.h"
 #include "output.h"
@@ -232,33 +233,28 @@ static void natmod_text_findings(FILE *out, const fs_report *rep)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_t *natmod_jnum(uint64_t v)
-{
-    return json_integer((json_int_t)v);
-}
-
 static json_t *natmod_json_object(const fs_object *o)
 {
-    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "path", o->img.path, "text", natmod_jnum(o->text), "rodata",
-                     natmod_jnum(o->rodata), "data", natmod_jnum(o->data), "bss", natmod_jnum(o->bss), "bytes",
-                     natmod_jnum(fs_object_file_bytes(o)));
+    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "path", o->img.path, "text", fs_json_from_u64(o->text), "rodata",
+                     fs_json_from_u64(o->rodata), "data", fs_json_from_u64(o->data), "bss", fs_json_from_u64(o->bss), "bytes",
+                     fs_json_from_u64(fs_object_file_bytes(o)));
 }
 
 static json_t *natmod_json_need(const fs_natmod_link *l, const fs_natmod_need *x)
 {
     json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:b}", "name", x->name, "kind", fs_natmod_need_kind_name(x->kind), "type",
-                          fs_symbol_type_name(x->type), "size", natmod_jnum(x->size), "referenced", x->referenced);
+                          fs_symbol_type_name(x->type), "size", fs_json_from_u64(x->size), "referenced", x->referenced);
     json_object_set_new(o, "object", x->kind == FS_NEED_OWN ? json_string(l->objs[x->obj].img.path) : json_null());
     bool lib = x->kind == FS_NEED_LIBRARY;
     json_object_set_new(o, "archive", lib ? json_string(fs_natmod_member_archive(l, (size_t)x->member)) : json_null());
     json_object_set_new(o, "member",
                         lib ? json_string(fs_natmod_member_object(l, (size_t)x->member)->name) : json_null());
-    json_object_set_new(o, "bytes", natmod_jnum(x->bytes));
-    json_object_set_new(o, "rom_address", x->rom ? natmod_jnum(x->rom->addr) : json_null());
+    json_object_set_new(o, "bytes", fs_json_from_u64(x->bytes));
+    json_object_set_new(o, "rom_address", x->rom ? fs_json_from_u64(x->rom->addr) : json_null());
     bool entry = x->kind == FS_NEED_RUNTIME && x->fun_index >= 0;
     json_object_set_new(o, "fun_table_index", entry ? json_integer(x->fun_index) : json_null());
     json_object_set_new(o, "redundant", json_boolean(x->redundant));
-    json_object_set_new(o, "wasted", natmod_jnum(x->wasted));
+    json_object_set_new(o, "wasted", fs_json_from_u64(x->wasted));
     return o;
 }
 
@@ -279,7 +275,7 @@ static json_t *natmod_json_link(const fs_natmod_link *l, const char *rom_path)
                             pm->parent >= 0 ? json_string(fs_natmod_member_object(l, (size_t)pm->parent)->img.path)
                                             : json_null());
         json_object_set_new(o, "live", json_boolean(pm->live));
-        json_object_set_new(o, "wasted", natmod_jnum(pm->wasted));
+        json_object_set_new(o, "wasted", fs_json_from_u64(pm->wasted));
         json_array_append_new(members, o);
     }
     size_t count[FS_NEED_UNRESOLVED + 1] = {0};
@@ -287,12 +283,12 @@ static json_t *natmod_json_link(const fs_natmod_link *l, const char *rom_path)
         json_array_append_new(syms, natmod_json_need(l, &l->needs[i]));
         count[l->needs[i].kind]++;
     }
-    json_t *totals = json_pack("{s:o,s:o,s:o,s:o,s:o}", "own_bytes", natmod_jnum(l->own_bytes), "own_bss",
-                               natmod_jnum(l->own_bss), "library_bytes", natmod_jnum(l->lib_bytes), "library_bss",
-                               natmod_jnum(l->lib_bss), "wasted", natmod_jnum(l->wasted));
+    json_t *totals = json_pack("{s:o,s:o,s:o,s:o,s:o}", "own_bytes", fs_json_from_u64(l->own_bytes), "own_bss",
+                               fs_json_from_u64(l->own_bss), "library_bytes", fs_json_from_u64(l->lib_bytes), "library_bss",
+                               fs_json_from_u64(l->lib_bss), "wasted", fs_json_from_u64(l->wasted));
     json_t *counts = json_object();
     for (int k = FS_NEED_OWN; k <= FS_NEED_UNRESOLVED; k++)
-        json_object_set_new(counts, fs_natmod_need_kind_name((fs_need_kind)k), natmod_jnum(count[k]));
+        json_object_set_new(counts, fs_natmod_need_kind_name((fs_need_kind)k), fs_json_from_u64(count[k]));
     json_object_set_new(totals, "symbols", counts);
     return json_pack("{s:s?,s:o,s:o,s:o,s:o,s:o}", "rom_table", rom_path, "objects", objs, "libraries", libs, "members",
                      members, "symbols", syms, "totals", totals);
@@ -305,7 +301,7 @@ static json_t *natmod_json_findings(const fs_report *rep)
         const fs_finding *f = &rep->findings[i];
         json_t *nums = json_object();
         for (size_t k = 0; k < f->nnums; k++)
-            json_object_set_new(nums, f->nums[k].key, natmod_jnum(f->nums[k].value));
+            json_object_set_new(nums, f->nums[k].key, fs_json_from_u64(f->nums[k].value));
         json_array_append_new(a, json_pack("{s:s,s:s,s:s?,s:s,s:s?,s:o}", "id", f->id, "severity",
                                            fs_severity_name(f->severity), "subject", f->subject, "message", f->message,
                                            "remedy", f->remedy, "numbers", nums));

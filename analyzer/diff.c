@@ -9,6 +9,7 @@
  * order for the same inputs.
  */
 #include "diff.h"
+#include "document.h"
 
 #include "analysis.h"
 #include "refgraph.h"
@@ -650,11 +651,6 @@ int fs_diff_write_text(FILE *out, const fs_diff *d, size_t n, size_t top)
     return ferror(out) ? -1 : 0;
 }
 
-static json_t *json_u(uint64_t v)
-{
-    return v > INT64_MAX ? json_string("overflow") : json_integer((json_int_t)v);
-}
-
 static json_t *json_deltas(const fs_delta *v, size_t n, bool lengths)
 {
     json_t *a = json_array();
@@ -662,12 +658,12 @@ static json_t *json_deltas(const fs_delta *v, size_t n, bool lengths)
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(v[i].name));
         json_object_set_new(o, "change", json_string(change_name(v[i].change)));
-        json_object_set_new(o, "before", json_u(v[i].a));
-        json_object_set_new(o, "after", json_u(v[i].b));
+        json_object_set_new(o, "before", fs_json_from_u64(v[i].a));
+        json_object_set_new(o, "after", fs_json_from_u64(v[i].b));
         json_object_set_new(o, "delta", json_integer(v[i].delta));
         if (lengths) {
-            json_object_set_new(o, "length_before", json_u(v[i].len_a));
-            json_object_set_new(o, "length_after", json_u(v[i].len_b));
+            json_object_set_new(o, "length_before", fs_json_from_u64(v[i].len_a));
+            json_object_set_new(o, "length_after", fs_json_from_u64(v[i].len_b));
         }
         json_array_append_new(a, o);
     }
@@ -694,8 +690,8 @@ static json_t *json_retained_new(const fs_diff *d)
     for (size_t i = 0; arr && i < d->nretained_new; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(d->retained_new[i].name));
-        json_object_set_new(o, "size", json_u(d->retained_new[i].a));
-        json_object_set_new(o, "retained", json_u(d->retained_new[i].b));
+        json_object_set_new(o, "size", fs_json_from_u64(d->retained_new[i].a));
+        json_object_set_new(o, "retained", fs_json_from_u64(d->retained_new[i].b));
         json_array_append_new(arr, o);
     }
     return arr;

@@ -12,7 +12,7 @@
  */
 #include "docparse.h"
 
-#include "store.h"
+#include "document.h"
 
 #include <errno.h>
 #include <math.h>

@@ -17,6 +17,7 @@
  * the reason in fz->note.
  */
 #include "frozen.h"
+#include "document.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -914,11 +915,6 @@ int fs_frozen_findings(const fs_frozen *fz, fs_report *rep)
 
 /* ---- output: JSON and text (format only) --------------------------------- */
 
-static json_t *fz_jnum(uint64_t v)
-{
-    return json_integer((json_int_t)v);
-}
-
 static json_t *fz_module_json(const fs_frozen *fz, const fs_frozen_module *m)
 {
     json_t *o = json_object();
@@ -927,20 +923,20 @@ static json_t *fz_module_json(const fs_frozen *fz, const fs_frozen_module *m)
     json_object_set_new(o, "name", json_string(m->name));
     json_object_set_new(o, "kind", json_string(m->is_str ? "str" : "mpy"));
     json_object_set_new(o, "c_name", m->cname ? json_string(m->cname) : json_null());
-    json_object_set_new(o, "bytes", fz_jnum(m->bytes));
+    json_object_set_new(o, "bytes", fs_json_from_u64(m->bytes));
     json_object_set_new(o, "percent_irom0",
                         fz->irom0_size ? json_real((double)(int64_t)(fs_frozen_percent(fz, m->bytes) * 100 + 0.5) / 100)
                                        : json_null());
-    json_object_set_new(o, "code", fz_jnum(m->code));
-    json_object_set_new(o, "raw_code", fz_jnum(m->raw_code));
-    json_object_set_new(o, "tables", fz_jnum(m->tables));
-    json_object_set_new(o, "objects", fz_jnum(m->objects));
-    json_object_set_new(o, "qstrs", fz_jnum(m->qstrs));
-    json_object_set_new(o, "entries", fz_jnum(m->entries));
-    json_object_set_new(o, "source", fz_jnum(m->source));
-    json_object_set_new(o, "qstrs_owned", fz_jnum(m->qstrs_owned));
-    json_object_set_new(o, "qstrs_shared", fz_jnum(m->qstrs_shared));
-    json_object_set_new(o, "iram_bytes", fz_jnum(m->iram));
+    json_object_set_new(o, "code", fs_json_from_u64(m->code));
+    json_object_set_new(o, "raw_code", fs_json_from_u64(m->raw_code));
+    json_object_set_new(o, "tables", fs_json_from_u64(m->tables));
+    json_object_set_new(o, "objects", fs_json_from_u64(m->objects));
+    json_object_set_new(o, "qstrs", fs_json_from_u64(m->qstrs));
+    json_object_set_new(o, "entries", fs_json_from_u64(m->entries));
+    json_object_set_new(o, "source", fs_json_from_u64(m->source));
+    json_object_set_new(o, "qstrs_owned", fs_json_from_u64(m->qstrs_owned));
+    json_object_set_new(o, "qstrs_shared", fs_json_from_u64(m->qstrs_shared));
+    json_object_set_new(o, "iram_bytes", fs_json_from_u64(m->iram));
     return o;
 }
 
@@ -961,25 +957,25 @@ json_t *fs_frozen_json(const fs_frozen *fz, const char *path)
     json_object_set_new(root, "method", json_string(fz->method == FS_FROZEN_WALK ? "walk" : "names"));
     json_object_set_new(root, "note", fz->note[0] ? json_string(fz->note) : json_null());
     json_object_set_new(root, "naming", fz->naming ? json_string(fz->naming) : json_null());
-    json_object_set_new(root, "total", fz_jnum(fz->total));
-    json_object_set_new(root, "modules_bytes", fz_jnum(fz->modules_bytes));
-    json_object_set_new(root, "shared_bytes", fz_jnum(fz->shared_bytes));
-    json_object_set_new(root, "unattributed", fz_jnum(fz->unattributed));
-    json_object_set_new(root, "unattributed_symbols", fz_jnum(fz->nunattributed));
-    json_object_set_new(root, "ambiguous_symbols", fz_jnum(fz->ambiguous));
-    json_object_set_new(root, "irom0_size", fz->irom0_size ? fz_jnum(fz->irom0_size) : json_null());
-    json_object_set_new(root, "iram_bytes", fz_jnum(fz->iram));
+    json_object_set_new(root, "total", fs_json_from_u64(fz->total));
+    json_object_set_new(root, "modules_bytes", fs_json_from_u64(fz->modules_bytes));
+    json_object_set_new(root, "shared_bytes", fs_json_from_u64(fz->shared_bytes));
+    json_object_set_new(root, "unattributed", fs_json_from_u64(fz->unattributed));
+    json_object_set_new(root, "unattributed_symbols", fs_json_from_u64(fz->nunattributed));
+    json_object_set_new(root, "ambiguous_symbols", fs_json_from_u64(fz->ambiguous));
+    json_object_set_new(root, "irom0_size", fz->irom0_size ? fs_json_from_u64(fz->irom0_size) : json_null());
+    json_object_set_new(root, "iram_bytes", fs_json_from_u64(fz->iram));
     json_t *q = json_object();
-    json_object_set_new(q, "pool", fz_jnum(fz->pool_qstrs));
-    json_object_set_new(q, "owned", fz_jnum(fz->pool_owned));
-    json_object_set_new(q, "shared", fz_jnum(fz->pool_shared));
+    json_object_set_new(q, "pool", fs_json_from_u64(fz->pool_qstrs));
+    json_object_set_new(q, "owned", fs_json_from_u64(fz->pool_owned));
+    json_object_set_new(q, "shared", fs_json_from_u64(fz->pool_shared));
     json_object_set_new(root, "qstrs", q);
     for (size_t k = 0; k < fz->nmodules; k++)
         json_array_append_new(mods, fz_module_json(fz, &fz->modules[k]));
     for (size_t i = 0; i < fz->nshared; i++) {
         json_t *p = json_object();
         json_object_set_new(p, "name", json_string(fz->shared[i].name));
-        json_object_set_new(p, "bytes", fz_jnum(fz->shared[i].bytes));
+        json_object_set_new(p, "bytes", fs_json_from_u64(fz->shared[i].bytes));
         json_array_append_new(shared, p);
     }
     for (size_t k = 0; k < fz->nmodules; k++) {
@@ -990,7 +986,7 @@ json_t *fs_frozen_json(const fs_frozen *fz, const char *path)
         json_object_set_new(f, "id", json_string("frozen-in-iram"));
         json_object_set_new(f, "severity", json_string("warning"));
         json_object_set_new(f, "subject", json_string(m->name));
-        json_object_set_new(f, "bytes", fz_jnum(m->iram));
+        json_object_set_new(f, "bytes", fs_json_from_u64(m->iram));
         json_array_append_new(finds, f);
     }
     json_object_set_new(root, "modules", mods);

@@ -22,6 +22,7 @@
  * are placed in the regions with regions.c's rules.
  */
 #include "mapfile.h"
+#include "document.h"
 
 #include <elf.h>
 #include <stdlib.h>
@@ -1129,11 +1130,6 @@ int fs_mapfile_print(FILE *out, const fs_mapfile *m, size_t top)
 
 /* ---- JSON output ------------------------------------------------------------------ */
 
-static json_t *map_json_u64(uint64_t v)
-{
-    return json_integer((json_int_t)v);
-}
-
 /* [{"name", "bytes"}...] of the first top rows (0 = all), plus the rest summed. */
 static json_t *map_json_rows(const fs_map_contrib *c, long n, size_t top, json_t *holder, const char *key)
 {
@@ -1146,7 +1142,7 @@ static json_t *map_json_rows(const fs_map_contrib *c, long n, size_t top, json_t
         }
         json_t *row = json_object();
         json_object_set_new(row, "name", json_string(c[k].name));
-        json_object_set_new(row, "bytes", map_json_u64(c[k].bytes));
+        json_object_set_new(row, "bytes", fs_json_from_u64(c[k].bytes));
         json_array_append_new(arr, row);
     }
     json_object_set_new(holder, key, arr);
@@ -1154,7 +1150,7 @@ static json_t *map_json_rows(const fs_map_contrib *c, long n, size_t top, json_t
     snprintf(omitted, sizeof omitted, "%s_omitted", key);
     json_object_set_new(holder, omitted, json_integer(top && (size_t)n > top ? n - (long)top : 0));
     snprintf(omitted, sizeof omitted, "%s_omitted_bytes", key);
-    json_object_set_new(holder, omitted, map_json_u64(rest));
+    json_object_set_new(holder, omitted, fs_json_from_u64(rest));
     return holder;
 }
 
@@ -1163,12 +1159,12 @@ static json_t *map_json_region(const fs_mapfile *m, size_t i, size_t top)
     const fs_region *r = &m->map.regions[i];
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(r->name));
-    json_object_set_new(o, "origin", map_json_u64(r->origin));
-    json_object_set_new(o, "length", map_json_u64(r->length));
+    json_object_set_new(o, "origin", fs_json_from_u64(r->origin));
+    json_object_set_new(o, "length", fs_json_from_u64(r->length));
     json_object_set_new(o, "attributes", json_string(r->attrs));
-    json_object_set_new(o, "used", map_json_u64(r->used));
-    json_object_set_new(o, "free", map_json_u64(r->used > r->length ? 0 : r->length - r->used));
-    json_object_set_new(o, "overflow", map_json_u64(r->used > r->length ? r->used - r->length : 0));
+    json_object_set_new(o, "used", fs_json_from_u64(r->used));
+    json_object_set_new(o, "free", fs_json_from_u64(r->used > r->length ? 0 : r->length - r->used));
+    json_object_set_new(o, "overflow", fs_json_from_u64(r->used > r->length ? r->used - r->length : 0));
     json_object_set_new(o, "percent", json_real(map_pct(r->used, r->length)));
     fs_map_contrib *c;
     fs_map_region_rest rest;
@@ -1177,9 +1173,9 @@ static json_t *map_json_region(const fs_mapfile *m, size_t i, size_t top)
         json_decref(o);
         return NULL;
     }
-    json_object_set_new(o, "fill", map_json_u64(rest.fill));
-    json_object_set_new(o, "unattributed", map_json_u64(rest.unattributed));
-    json_object_set_new(o, "gaps", map_json_u64(rest.gaps));
+    json_object_set_new(o, "fill", fs_json_from_u64(rest.fill));
+    json_object_set_new(o, "unattributed", fs_json_from_u64(rest.unattributed));
+    json_object_set_new(o, "gaps", fs_json_from_u64(rest.gaps));
     map_json_rows(c, n, top, o, "objects");
     free(c);
     return o;
@@ -1190,17 +1186,17 @@ static json_t *map_json_section(const fs_mapfile *m, size_t i, size_t top)
     const fs_map_section *s = &m->sections[i];
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(s->name));
-    json_object_set_new(o, "address", map_json_u64(s->vma));
-    json_object_set_new(o, "load_address", s->has_lma ? map_json_u64(s->lma) : json_null());
-    json_object_set_new(o, "size", map_json_u64(s->size));
+    json_object_set_new(o, "address", fs_json_from_u64(s->vma));
+    json_object_set_new(o, "load_address", s->has_lma ? fs_json_from_u64(s->lma) : json_null());
+    json_object_set_new(o, "size", fs_json_from_u64(s->size));
     json_object_set_new(o, "allocated", json_boolean(s->alloc));
     json_object_set_new(o, "has_contents", json_boolean(s->load));
     json_object_set_new(o, "region", s->vma_region >= 0 ? json_string(map_region_name(m, s->vma_region)) : json_null());
     json_object_set_new(o, "load_region",
                         s->lma_region >= 0 ? json_string(map_region_name(m, s->lma_region)) : json_null());
-    json_object_set_new(o, "input_bytes", map_json_u64(s->input_bytes));
-    json_object_set_new(o, "fill", map_json_u64(s->fill_bytes));
-    json_object_set_new(o, "unattributed", map_json_u64(s->unattributed));
+    json_object_set_new(o, "input_bytes", fs_json_from_u64(s->input_bytes));
+    json_object_set_new(o, "fill", fs_json_from_u64(s->fill_bytes));
+    json_object_set_new(o, "unattributed", fs_json_from_u64(s->unattributed));
     fs_map_contrib *c;
     long n = fs_mapfile_section_objects(m, i, &c);
     if (n < 0) {
@@ -1232,7 +1228,7 @@ static json_t *map_json_objects(const fs_mapfile *m, size_t top)
         json_object_set_new(row, "archive", m->objects[idx].archive >= 0
                                                 ? json_string(m->archives[m->objects[idx].archive].path)
                                                 : json_null());
-        json_object_set_new(row, "bytes", map_json_u64(c[k].bytes));
+        json_object_set_new(row, "bytes", fs_json_from_u64(c[k].bytes));
         json_array_append_new(arr, row);
     }
     free(c);
@@ -1249,7 +1245,7 @@ static json_t *map_json_archives(const fs_mapfile *m)
             if (strcmp(m->archives[a].path, c[k].name) == 0) {
                 json_t *row = json_object();
                 json_object_set_new(row, "name", json_string(c[k].name));
-                json_object_set_new(row, "bytes", map_json_u64(c[k].bytes));
+                json_object_set_new(row, "bytes", fs_json_from_u64(c[k].bytes));
                 json_object_set_new(row, "members", json_integer((json_int_t)m->archives[a].nobjects));
                 json_array_append_new(arr, row);
             }
@@ -1296,9 +1292,9 @@ json_t *fs_mapfile_json(const fs_mapfile *m, size_t top)
         if (reg->used > reg->length) {
             json_t *o = json_object();
             json_object_set_new(o, "region", json_string(reg->name));
-            json_object_set_new(o, "used", map_json_u64(reg->used));
-            json_object_set_new(o, "length", map_json_u64(reg->length));
-            json_object_set_new(o, "over", map_json_u64(reg->used - reg->length));
+            json_object_set_new(o, "used", fs_json_from_u64(reg->used));
+            json_object_set_new(o, "length", fs_json_from_u64(reg->length));
+            json_object_set_new(o, "over", fs_json_from_u64(reg->used - reg->length));
             json_array_append_new(overflows, o);
         }
     }
@@ -1314,7 +1310,7 @@ json_t *fs_mapfile_json(const fs_mapfile *m, size_t top)
     json_object_set_new(doc, "archive_members", map_json_members(m));
     json_t *disc = json_object();
     json_object_set_new(disc, "sections", json_integer((json_int_t)m->ndiscarded));
-    json_object_set_new(disc, "bytes", map_json_u64(m->discarded_bytes));
+    json_object_set_new(disc, "bytes", fs_json_from_u64(m->discarded_bytes));
     json_object_set_new(doc, "discarded", disc);
     if (!objects || !archives)
         goto fail;

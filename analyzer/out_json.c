@@ -10,6 +10,7 @@
  * are not portable.
  */
 #include "output.h"
+#include "document.h"
 
 #include "elfread.h"
 #include "frozen.h"
@@ -23,16 +24,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *jnum(uint64_t v)
-{
-    if (v > INT64_MAX) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
-        return json_string(buf);
-    }
-    return json_integer((json_int_t)v);
-}
 
 /* json_string() rejects invalid UTF-8; symbol names from hostile ELFs may be
  * anything, so escape non-ASCII bytes as \xNN. */
@@ -76,13 +67,13 @@ static json_t *json_input(const fs_image *img)
     char mbuf[32];
     json_t *o = json_object();
     json_object_set_new(o, "path", jstr(img->path));
-    json_object_set_new(o, "file_size", jnum(img->file_size));
+    json_object_set_new(o, "file_size", fs_json_from_u64(img->file_size));
     json_object_set_new(o, "class", json_integer(img->elf_class));
     json_object_set_new(o, "endian", json_string(img->big_endian ? "big" : "little"));
     json_object_set_new(o, "machine", json_string(fs_elf_machine_name(img->machine, mbuf, sizeof mbuf)));
     json_object_set_new(o, "e_machine", json_integer(img->machine));
     json_object_set_new(o, "type", json_string(json_elf_type(img->elf_type)));
-    json_object_set_new(o, "entry", jnum(img->entry));
+    json_object_set_new(o, "entry", fs_json_from_u64(img->entry));
     json_object_set_new(o, "has_symtab", json_boolean(img->has_symtab));
     return o;
 }
@@ -99,12 +90,12 @@ static json_t *json_regions(const fs_report *rep)
         const fs_region *r = &rep->map.regions[i];
         json_t *o = json_object();
         json_object_set_new(o, "name", jstr(r->name));
-        json_object_set_new(o, "origin", jnum(r->origin));
-        json_object_set_new(o, "length", jnum(r->length));
-        json_object_set_new(o, "end", jnum(r->origin + r->length));
-        json_object_set_new(o, "used", jnum(r->used));
-        json_object_set_new(o, "free", r->used <= r->length ? jnum(r->length - r->used) : json_integer(0));
-        json_object_set_new(o, "overflow", r->used > r->length ? jnum(r->used - r->length) : json_integer(0));
+        json_object_set_new(o, "origin", fs_json_from_u64(r->origin));
+        json_object_set_new(o, "length", fs_json_from_u64(r->length));
+        json_object_set_new(o, "end", fs_json_from_u64(r->origin + r->length));
+        json_object_set_new(o, "used", fs_json_from_u64(r->used));
+        json_object_set_new(o, "free", r->used <= r->length ? fs_json_from_u64(r->length - r->used) : json_integer(0));
+        json_object_set_new(o, "overflow", r->used > r->length ? fs_json_from_u64(r->used - r->length) : json_integer(0));
         json_object_set_new(o, "percent", json_real((double)(int64_t)(fs_region_percent(r) * 100.0 + 0.5) / 100.0));
         json_object_set_new(o, "attrs", json_string(r->attrs));
         json_array_append_new(a, o);
@@ -125,11 +116,11 @@ static json_t *json_sections(const fs_report *rep)
         json_object_set_new(o, "index", json_integer(s->index));
         json_object_set_new(o, "type", json_string(fs_section_type_name(s->type)));
         json_object_set_new(o, "flags", json_string(flags));
-        json_object_set_new(o, "address", jnum(s->addr));
-        json_object_set_new(o, "lma", jnum(s->lma));
-        json_object_set_new(o, "size", jnum(s->size));
-        json_object_set_new(o, "offset", jnum(s->offset));
-        json_object_set_new(o, "align", jnum(s->align));
+        json_object_set_new(o, "address", fs_json_from_u64(s->addr));
+        json_object_set_new(o, "lma", fs_json_from_u64(s->lma));
+        json_object_set_new(o, "size", fs_json_from_u64(s->size));
+        json_object_set_new(o, "offset", fs_json_from_u64(s->offset));
+        json_object_set_new(o, "align", fs_json_from_u64(s->align));
         json_object_set_new(o, "region", json_region_name(rep, s->vma_region));
         json_object_set_new(o, "load_region", json_region_name(rep, s->lma_region));
         json_array_append_new(a, o);
@@ -163,12 +154,12 @@ static json_t *json_segments(const fs_image *img)
         json_t *o = json_object();
         json_object_set_new(o, "type", json_string(json_segment_type(p->type)));
         json_object_set_new(o, "flags", json_string(flags));
-        json_object_set_new(o, "offset", jnum(p->offset));
-        json_object_set_new(o, "vaddr", jnum(p->vaddr));
-        json_object_set_new(o, "paddr", jnum(p->paddr));
-        json_object_set_new(o, "filesz", jnum(p->filesz));
-        json_object_set_new(o, "memsz", jnum(p->memsz));
-        json_object_set_new(o, "align", jnum(p->align));
+        json_object_set_new(o, "offset", fs_json_from_u64(p->offset));
+        json_object_set_new(o, "vaddr", fs_json_from_u64(p->vaddr));
+        json_object_set_new(o, "paddr", fs_json_from_u64(p->paddr));
+        json_object_set_new(o, "filesz", fs_json_from_u64(p->filesz));
+        json_object_set_new(o, "memsz", fs_json_from_u64(p->memsz));
+        json_object_set_new(o, "align", fs_json_from_u64(p->align));
         json_array_append_new(a, o);
     }
     return a;
@@ -178,18 +169,18 @@ static json_t *json_esp8266(const fs_report *rep)
 {
     const fs_esp8266 *e = &rep->esp;
     json_t *o = json_object();
-    json_object_set_new(o, "window_start", jnum(FS_ESP8266_WINDOW_START));
-    json_object_set_new(o, "window_end", jnum(FS_ESP8266_WINDOW_END));
-    json_object_set_new(o, "window_used_end", jnum(e->window_used_end));
+    json_object_set_new(o, "window_start", fs_json_from_u64(FS_ESP8266_WINDOW_START));
+    json_object_set_new(o, "window_end", fs_json_from_u64(FS_ESP8266_WINDOW_END));
+    json_object_set_new(o, "window_used_end", fs_json_from_u64(e->window_used_end));
     json_object_set_new(o, "boots", json_boolean(fs_report_boots(rep)));
     json_t *boot = json_object();
-    json_object_set_new(boot, "size", jnum(e->boot_image_size));
-    json_object_set_new(boot, "limit", jnum(FS_ESP8266_BOOT_LIMIT));
+    json_object_set_new(boot, "size", fs_json_from_u64(e->boot_image_size));
+    json_object_set_new(boot, "limit", fs_json_from_u64(FS_ESP8266_BOOT_LIMIT));
     json_t *segs = json_array();
     for (size_t i = 0; i < e->nboot_segments; i++) {
         json_t *s = json_object();
-        json_object_set_new(s, "address", jnum(e->boot_segments[i].addr));
-        json_object_set_new(s, "size", jnum(e->boot_segments[i].size));
+        json_object_set_new(s, "address", fs_json_from_u64(e->boot_segments[i].addr));
+        json_object_set_new(s, "size", fs_json_from_u64(e->boot_segments[i].size));
         json_object_set_new(s, "sections", json_string(e->boot_segments[i].names));
         json_array_append_new(segs, s);
     }
@@ -197,22 +188,22 @@ static json_t *json_esp8266(const fs_report *rep)
     json_object_set_new(o, "boot_image", boot);
     if (e->has_irom0) {
         json_t *i = json_object();
-        json_object_set_new(i, "start", jnum(e->irom0_start));
-        json_object_set_new(i, "size", jnum(e->irom0_size));
-        json_object_set_new(i, "end", jnum(e->irom0_start + e->irom0_size));
+        json_object_set_new(i, "start", fs_json_from_u64(e->irom0_start));
+        json_object_set_new(i, "size", fs_json_from_u64(e->irom0_size));
+        json_object_set_new(i, "end", fs_json_from_u64(e->irom0_start + e->irom0_size));
         if (e->has_irom0_region) {
-            json_object_set_new(i, "region_start", jnum(e->irom0_region_start));
-            json_object_set_new(i, "region_length", jnum(e->irom0_region_length));
+            json_object_set_new(i, "region_start", fs_json_from_u64(e->irom0_region_start));
+            json_object_set_new(i, "region_length", fs_json_from_u64(e->irom0_region_length));
         }
         json_object_set_new(o, "irom0", i);
     } else {
         json_object_set_new(o, "irom0", json_null());
     }
-    json_object_set_new(o, "firmware_size", e->has_firmware_size ? jnum(e->firmware_size) : json_null());
+    json_object_set_new(o, "firmware_size", e->has_firmware_size ? fs_json_from_u64(e->firmware_size) : json_null());
     if (e->has_romfs) {
         json_t *r = json_object();
-        json_object_set_new(r, "start", jnum(e->romfs_start));
-        json_object_set_new(r, "size", jnum(e->romfs_size));
+        json_object_set_new(r, "start", fs_json_from_u64(e->romfs_start));
+        json_object_set_new(r, "size", fs_json_from_u64(e->romfs_size));
         json_object_set_new(o, "romfs", r);
     } else {
         json_object_set_new(o, "romfs", json_null());
@@ -229,8 +220,8 @@ static json_t *json_symbols(const fs_report *rep, size_t top)
         const fs_symbol *s = &img->symbols[rep->by_size[i]];
         json_t *o = json_object();
         json_object_set_new(o, "name", jstr(s->name));
-        json_object_set_new(o, "address", jnum(s->value));
-        json_object_set_new(o, "size", jnum(s->size));
+        json_object_set_new(o, "address", fs_json_from_u64(s->value));
+        json_object_set_new(o, "size", fs_json_from_u64(s->size));
         json_object_set_new(o, "type", json_string(fs_symbol_type_name(s->type)));
         json_object_set_new(o, "bind", json_string(fs_symbol_bind_name(s->bind)));
         json_object_set_new(o, "section", jstr(img->sections[s->section].name));
@@ -254,7 +245,7 @@ static json_t *json_findings(const fs_report *rep, size_t *errors, size_t *warni
         json_object_set_new(o, "remedy", jstr(f->remedy));
         json_t *nums = json_object();
         for (size_t k = 0; k < f->nnums; k++)
-            json_object_set_new(nums, f->nums[k].key, jnum(f->nums[k].value));
+            json_object_set_new(nums, f->nums[k].key, fs_json_from_u64(f->nums[k].value));
         json_object_set_new(o, "numbers", nums);
         json_array_append_new(a, o);
     }

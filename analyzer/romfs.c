@@ -18,6 +18,7 @@
  * them.  Output: a jansson object and a plain-text report.
  */
 #include "romfs.h"
+#include "document.h"
 
 #include <elf.h>
 #include <stdarg.h>
@@ -610,25 +611,19 @@ int fs_romfs_analyze(const fs_romfs *img, const fs_image *firmware, const fs_boa
 
 /* ---- output ------------------------------------------------------------ */
 
-static json_t *romfs_jnum(uint64_t v)
-{
-    return json_integer((json_int_t)v); /* every value is below 2^63: sizes are capped at 64 MiB,
-                                           addresses come from 32-bit symbols or board files */
-}
-
 static json_t *romfs_json_entry(const fs_romfs_entry *e)
 {
     json_t *o = json_object();
     json_object_set_new(o, "path", json_string(e->path));
     json_object_set_new(o, "type", json_string(e->type == FS_ROMFS_DIR ? "dir" : "file"));
     json_object_set_new(o, "depth", json_integer(e->depth));
-    json_object_set_new(o, "offset", romfs_jnum(e->offset));
-    json_object_set_new(o, "record_size", romfs_jnum(e->record_size));
-    json_object_set_new(o, "overhead", romfs_jnum(e->overhead));
+    json_object_set_new(o, "offset", fs_json_from_u64(e->offset));
+    json_object_set_new(o, "record_size", fs_json_from_u64(e->record_size));
+    json_object_set_new(o, "overhead", fs_json_from_u64(e->overhead));
     if (e->type == FS_ROMFS_FILE) {
-        json_object_set_new(o, "size", romfs_jnum(e->size));
-        json_object_set_new(o, "stored", romfs_jnum(e->stored));
-        json_object_set_new(o, "data_offset", e->has_data ? romfs_jnum(e->data_offset) : json_null());
+        json_object_set_new(o, "size", fs_json_from_u64(e->size));
+        json_object_set_new(o, "stored", fs_json_from_u64(e->stored));
+        json_object_set_new(o, "data_offset", e->has_data ? fs_json_from_u64(e->data_offset) : json_null());
         json_object_set_new(o, "storage", json_string(!e->has_data ? "none" : e->indirect ? "indirect" : "verbatim"));
         if (e->is_mpy) {
             json_t *m = json_object();
@@ -651,10 +646,10 @@ static json_t *romfs_json_partition(const fs_romfs_occupancy *o)
         return json_null();
     json_t *p = json_object();
     json_object_set_new(p, "source", json_string(fs_romfs_part_source_name(o->source)));
-    json_object_set_new(p, "start", o->has_start ? romfs_jnum(o->start) : json_null());
-    json_object_set_new(p, "size", romfs_jnum(o->size));
-    json_object_set_new(p, "free", romfs_jnum(o->free));
-    json_object_set_new(p, "over", romfs_jnum(o->over));
+    json_object_set_new(p, "start", o->has_start ? fs_json_from_u64(o->start) : json_null());
+    json_object_set_new(p, "size", fs_json_from_u64(o->size));
+    json_object_set_new(p, "free", fs_json_from_u64(o->free));
+    json_object_set_new(p, "over", fs_json_from_u64(o->over));
     json_object_set_new(p, "percent", json_real(o->percent));
     json_object_set_new(p, "headroom_percent", json_real(o->headroom_pct));
     return p;
@@ -664,16 +659,16 @@ json_t *fs_romfs_json(const fs_romfs *img, const fs_romfs_occupancy *occ)
 {
     json_t *o = json_object();
     json_object_set_new(o, "path", json_string(img->path));
-    json_object_set_new(o, "file_size", romfs_jnum(img->file_size));
-    json_object_set_new(o, "image_size", romfs_jnum(img->image_size));
-    json_object_set_new(o, "payload_size", romfs_jnum(img->payload_size));
+    json_object_set_new(o, "file_size", fs_json_from_u64(img->file_size));
+    json_object_set_new(o, "image_size", fs_json_from_u64(img->image_size));
+    json_object_set_new(o, "payload_size", fs_json_from_u64(img->payload_size));
     json_t *t = json_object();
-    json_object_set_new(t, "header", romfs_jnum(img->header));
-    json_object_set_new(t, "data", romfs_jnum(img->data));
-    json_object_set_new(t, "overhead", romfs_jnum(img->overhead));
-    json_object_set_new(t, "padding", romfs_jnum(img->padding));
-    json_object_set_new(t, "skipped", romfs_jnum(img->skipped));
-    json_object_set_new(t, "vuint_pad", romfs_jnum(img->vuint_pad));
+    json_object_set_new(t, "header", fs_json_from_u64(img->header));
+    json_object_set_new(t, "data", fs_json_from_u64(img->data));
+    json_object_set_new(t, "overhead", fs_json_from_u64(img->overhead));
+    json_object_set_new(t, "padding", fs_json_from_u64(img->padding));
+    json_object_set_new(t, "skipped", fs_json_from_u64(img->skipped));
+    json_object_set_new(t, "vuint_pad", fs_json_from_u64(img->vuint_pad));
     json_object_set_new(t, "files", json_integer((json_int_t)img->nfiles));
     json_object_set_new(t, "dirs", json_integer((json_int_t)img->ndirs));
     json_object_set_new(t, "padding_records", json_integer((json_int_t)img->npadding));
@@ -682,10 +677,10 @@ json_t *fs_romfs_json(const fs_romfs *img, const fs_romfs_occupancy *occ)
     json_object_set_new(t, "records", json_integer((json_int_t)img->nrecords));
     json_object_set_new(o, "totals", t);
     json_t *tr = json_object();
-    json_object_set_new(tr, "bytes", romfs_jnum(img->trailing));
-    json_object_set_new(tr, "ff", romfs_jnum(img->trailing_ff));
-    json_object_set_new(tr, "zero", romfs_jnum(img->trailing_00));
-    json_object_set_new(tr, "other", romfs_jnum(img->trailing_other));
+    json_object_set_new(tr, "bytes", fs_json_from_u64(img->trailing));
+    json_object_set_new(tr, "ff", fs_json_from_u64(img->trailing_ff));
+    json_object_set_new(tr, "zero", fs_json_from_u64(img->trailing_00));
+    json_object_set_new(tr, "other", fs_json_from_u64(img->trailing_other));
     json_object_set_new(o, "trailing", tr);
     json_t *a = json_array();
     for (size_t i = 0; i < img->nentries; i++)
@@ -719,7 +714,7 @@ static json_t *romfs_json_findings(const fs_report *rep, size_t *errors, size_t 
         json_object_set_new(o, "remedy", f->remedy ? json_string(f->remedy) : json_null());
         json_t *nums = json_object();
         for (size_t k = 0; k < f->nnums; k++)
-            json_object_set_new(nums, f->nums[k].key, romfs_jnum(f->nums[k].value));
+            json_object_set_new(nums, f->nums[k].key, fs_json_from_u64(f->nums[k].value));
         json_object_set_new(o, "numbers", nums);
         json_array_append_new(a, o);
     }

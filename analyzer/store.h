@@ -37,6 +37,7 @@
 #ifndef FS_STORE_H
 #define FS_STORE_H
 
+#include "document.h"
 #include "model.h"
 
 #include <jansson.h>
@@ -50,16 +51,6 @@
 #define FS_STORE_BUSY_MS        5000   /* default wait for another writer */
 #define FS_STORE_SNAPSHOT_EVERY 32     /* longest chain: a snapshot and 31 deltas */
 #define FS_STORE_MAX_CHAIN      64     /* longer chains are refused as corrupt */
-
-/* Limits of an analysis document (larger ones are refused, nothing stored). */
-#define FS_ANALYSIS_MAX_FILE_BYTES (256u << 20)
-#define FS_ANALYSIS_MAX_REGIONS    1024u
-#define FS_ANALYSIS_MAX_SECTIONS   100000u
-#define FS_ANALYSIS_MAX_SYMBOLS    2000000u
-#define FS_ANALYSIS_MAX_FINDINGS   10000u
-#define FS_ANALYSIS_MAX_FROZEN     100000u
-#define FS_ANALYSIS_MAX_STRING     4096u   /* bytes of any one name */
-#define FS_ANALYSIS_MAX_DOC_BYTES  (16u << 20) /* the document without its symbols */
 
 typedef struct fs_store fs_store;
 
@@ -96,29 +87,6 @@ const char *fs_store_path(const char *path);
  * opts may be NULL.  *out is owned by the caller: fs_store_close. */
 int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err);
 void fs_store_close(fs_store *s);
-
-/* Check an analysis document (name is used in messages): schema, version,
- * the type of every field the store, diff and check read, and the limits
- * above.  Unknown extra keys are allowed. */
-int fs_analysis_validate(const json_t *doc, const char *name, fs_error *err);
-/* The same for a document read by fs_docparse: with symbols_decoded its
- * symbols were checked while decoding and are not in doc. */
-int fs_analysis_validate_parsed(const json_t *doc, bool symbols_decoded, const char *name, fs_error *err);
-
-/* Parse a JSON analysis file, then validate it.  *doc is owned by the caller. */
-int fs_analysis_load_file(const char *path, json_t **doc, fs_error *err);
-
-/* An unsigned integer field (JSON integer >= 0, or a "0x..." string). */
-bool fs_json_u64(const json_t *v, uint64_t *out);
-
-/* The region that matters most for size: irom0_0_seg when present (ESP8266),
- * else the largest executable or flash-named region, else the largest one.
- * Returns the region object (borrowed) or NULL if there is none. */
-const json_t *fs_analysis_main_region(const json_t *doc);
-
-/* The frozen modules array (frozen.modules: name, bytes, ...), or NULL when
- * the analysis has no frozen content. */
-const json_t *fs_analysis_frozen_modules(const json_t *doc);
 
 /* Record a validated analysis as one build, in one transaction.  Recording
  * the same project + board + commit again replaces it and keeps its id. */

@@ -3,7 +3,7 @@
  */
 #include "symtab.h"
 
-#include "store.h"
+#include "document.h"
 
 #include <stdlib.h>
 #include <string.h>

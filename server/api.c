@@ -1166,6 +1166,9 @@ static void api_build(api_call *c, int64_t id)
     json_object_del(doc, "symbols");
     json_t *o = json_object();
     json_object_set_new(o, "build", api_info_json(&info));
+    const json_t *main_region = fs_analysis_main_region(doc);
+    json_t *main_name = json_object_get(main_region, "name");
+    json_object_set_new(o, "main_region", main_name ? json_incref(main_name) : json_null());
     json_object_set_new(o, "top_symbols", top_arr);
     fs_symtab none = {0}; /* no base: the budget's new-symbol rule is skipped */
     json_object_set_new(o, "budget", api_budget_json(c->ctx, info.board, doc, &none, NULL, NULL));
