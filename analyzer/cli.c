@@ -7,6 +7,7 @@
  * succeeded; JSON documents are written by cli_write_json in one piece.
  */
 #include "cli.h"
+#include "model.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -27,6 +28,26 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+/* The exit status of each kind of error: every failure is "bad input, usage
+ * or a database error" to a script (docs: the Exit status line of every
+ * command's --help); the kind is for the message's reader and the server. */
+static const int cli_exit_of_kind[FS_ERR_KINDS] = {
+    [FS_ERR_INPUT] = FS_EXIT_INPUT,    [FS_ERR_LIMIT] = FS_EXIT_INPUT, [FS_ERR_NOMEM] = FS_EXIT_INPUT,
+    [FS_ERR_BUSY] = FS_EXIT_INPUT,     [FS_ERR_READONLY] = FS_EXIT_INPUT, [FS_ERR_IO] = FS_EXIT_INPUT,
+    [FS_ERR_NOTFOUND] = FS_EXIT_INPUT, [FS_ERR_AUTH] = FS_EXIT_INPUT, [FS_ERR_INTERNAL] = FS_EXIT_INPUT,
+};
+
+int cli_exit_status(fs_error_kind kind)
+{
+    return kind < FS_ERR_KINDS ? cli_exit_of_kind[kind] : FS_EXIT_INPUT;
+}
+
+int cli_fail(const fs_error *err)
+{
+    cli_error("%s", err->msg);
+    return cli_exit_status(err->kind);
 }
 
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out)

@@ -7,6 +7,8 @@
 #ifndef FS_CLI_H
 #define FS_CLI_H
 
+#include "model.h"
+
 #include <stdio.h>
 
 /* Exit codes of every subcommand. */
@@ -16,6 +18,10 @@
 
 /* Print "flashsize: message" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The exit status of an error of this kind (one table, cli.c). */
+int cli_exit_status(fs_error_kind kind);
+/* Print err's message like cli_error and return cli_exit_status(err->kind). */
+int cli_fail(const fs_error *err);
 
 /* Parse a non-negative number or percentage option; on error prints and returns -1. */
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);

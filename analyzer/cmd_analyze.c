@@ -209,8 +209,7 @@ static int analyze_map_only(const analyze_args *a)
     fs_error err;
     fs_mapfile m;
     if (fs_mapfile_load(a->map, &m, &err) < 0) {
-        cli_error("%s", err.msg);
-        return FS_EXIT_INPUT;
+        return cli_fail(&err);
     }
     fs_report rep = {0};
     int status = FS_EXIT_INPUT;

@@ -108,7 +108,7 @@ int cmd_check(int argc, char **argv)
     fs_budget_result_free(&r);
     goto done;
 fail:
-    cli_error("%s", err.msg);
+    status = cli_fail(&err);
 done:
     json_decref(head);
     json_decref(base);

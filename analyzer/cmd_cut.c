@@ -168,7 +168,7 @@ static int cut_run(const cut_args *a, fs_image *img, const fs_refgraph *g, FILE 
     }
     goto done;
 fail:
-    cli_error("%s", err.msg);
+    status = cli_fail(&err);
 done:
     fs_cut_free(&cut);
     fs_frozen_free(&fz);

@@ -148,8 +148,7 @@ int cmd_history(int argc, char **argv)
     size_t n = 0;
     fs_forecast f = {0};
     if (fs_store_open(fs_store_path(a.db), &so, &s, &err) < 0) {
-        cli_error("%s", err.msg);
-        return FS_EXIT_INPUT;
+        return cli_fail(&err);
     }
     /* the forecast looks at the builds the table shows */
     size_t shown = a.q.limit ? a.q.limit : 20;

@@ -83,8 +83,7 @@ int cmd_map(int argc, char **argv)
     fs_error err = {{0}};
     fs_mapfile m;
     if (fs_mapfile_load(a.path, &m, &err) < 0) {
-        cli_error("%s", err.msg);
-        return FS_EXIT_INPUT;
+        return cli_fail(&err);
     }
     int status = FS_EXIT_INPUT;
     map_job job = {&a, &m};

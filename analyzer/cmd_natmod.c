@@ -460,7 +460,7 @@ int cmd_natmod(int argc, char **argv)
     status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
     goto done;
 fail:
-    cli_error("%s", err.msg);
+    status = cli_fail(&err);
 done:
     fs_report_free(&rep);
     fs_natmod_link_free(&l);

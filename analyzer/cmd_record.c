@@ -122,7 +122,7 @@ int cmd_record(int argc, char **argv)
     status = FS_EXIT_OK;
     goto done;
 fail:
-    cli_error("%s", err.msg);
+    status = cli_fail(&err);
 done:
     fs_store_close(s);
     json_decref(doc);

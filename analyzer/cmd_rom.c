@@ -127,7 +127,7 @@ int cmd_rom(int argc, char **argv)
         status = FS_EXIT_OK; /* rom-duplicate is a warning */
     goto done;
 fail:
-    cli_error("%s", err.msg);
+    status = cli_fail(&err);
 done:
     fs_romuse_free(&ru);
     if (have_map)

@@ -167,7 +167,7 @@ int cmd_token(int argc, char **argv)
     status = FS_EXIT_OK;
     goto done;
 fail:
-    cli_error("%s", err.msg);
+    status = cli_fail(&err);
 done:
     sqlite3_close(db);
     fs_store_close(store);

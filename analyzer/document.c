@@ -59,7 +59,7 @@ static int v_str(const vctx *c, const json_t *o, const char *where, const char *
         return fs_fail(c->err, "%s: %s.%s: expected a string%s", c->name, where, key,
                        v ? "" : " (missing)");
     if (json_string_length(v) > FS_ANALYSIS_MAX_STRING)
-        return fs_fail(c->err, "%s: %s.%s: string of %zu bytes, longer than the %u-byte limit", c->name,
+        return fs_fail_kind(c->err, FS_ERR_LIMIT, "%s: %s.%s: string of %zu bytes, longer than the %u-byte limit", c->name,
                        where, key, json_string_length(v), FS_ANALYSIS_MAX_STRING);
     return 0;
 }
@@ -85,7 +85,7 @@ static int v_array(const vctx *c, const json_t *doc, const char *key, size_t max
     if (!json_is_array(a))
         return fs_fail(c->err, "%s: '%s': expected an array%s", c->name, key, a ? "" : " (missing)");
     if (json_array_size(a) > max)
-        return fs_fail(c->err, "%s: '%s' has %zu entries, more than the limit of %zu", c->name, key,
+        return fs_fail_kind(c->err, FS_ERR_LIMIT, "%s: '%s' has %zu entries, more than the limit of %zu", c->name, key,
                        json_array_size(a), max);
     return 0;
 }

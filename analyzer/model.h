@@ -23,12 +23,37 @@
 
 #define FS_VERSION "0.1.0"
 
+/* What kind of failure an error is: callers decide on the kind, never on
+ * the text (the CLI's exit status, cli.c; the server's HTTP status,
+ * server/http.h: one table each). */
+typedef enum fs_error_kind {
+    FS_ERR_INPUT = 0,  /* bad input: a malformed file, request or option (the default) */
+    FS_ERR_LIMIT,      /* input over one of the documented limits (too large, too many) */
+    FS_ERR_NOMEM,      /* out of memory */
+    FS_ERR_BUSY,       /* the database is locked by another writer */
+    FS_ERR_READONLY,   /* the database cannot be written */
+    FS_ERR_IO,         /* an I/O error, a full disk, a corrupt database */
+    FS_ERR_NOTFOUND,   /* no such build, commit or token */
+    FS_ERR_AUTH,       /* no or a bad credential */
+    FS_ERR_INTERNAL,   /* neither the input nor the machine's state: a corrupt store, a bug */
+    FS_ERR_KINDS
+} fs_error_kind;
+
+/* The members sit in an anonymous struct so that the usual `fs_error err =
+ * {{0}};` zeroes both without a warning. */
 typedef struct fs_error {
-    char msg[1024];
+    struct {
+        fs_error_kind kind;
+        char msg[1024];
+    };
 } fs_error;
 
-/* Format a message into err (if non-NULL) and return -1. */
+/* Format a message into err (if non-NULL), kind FS_ERR_INPUT, and return -1. */
 int fs_fail(fs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with another kind. */
+int fs_fail_kind(fs_error *err, fs_error_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The kind's name ("input", "limit", "out of memory", ...), for logs. */
+const char *fs_error_kind_name(fs_error_kind kind);
 
 /*
  * Read a whole regular file into a malloc'd buffer (*data, with a NUL byte

@@ -232,13 +232,16 @@ static int store_fail(fs_store *s, fs_error *err, const char *what)
     int code = sqlite3_extended_errcode(s->db) & 0xff;
     const char *msg = sqlite3_errmsg(s->db);
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-        return fs_fail(err, "%s: database is locked by another writer (waited %d ms): %s", s->path, s->busy_ms,
-                       what);
+        return fs_fail_kind(err, FS_ERR_BUSY, "%s: database is locked by another writer (waited %d ms): %s", s->path,
+                            s->busy_ms, what);
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-        return fs_fail(err, "%s: not a flashsize database or corrupted (%s)", s->path, msg);
+        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: not a flashsize database or corrupted (%s)", s->path, msg);
     if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
-        return fs_fail(err, "%s: cannot write the database (%s): %s", s->path, msg, what);
-    return fs_fail(err, "%s: %s: %s", s->path, what, msg);
+        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database (%s): %s", s->path, msg, what);
+    fs_error_kind kind = code == SQLITE_FULL || code == SQLITE_IOERR ? FS_ERR_IO
+                         : code == SQLITE_NOMEM                      ? FS_ERR_NOMEM
+                                                                     : FS_ERR_INTERNAL;
+    return fs_fail_kind(err, kind, "%s: %s: %s", s->path, what, msg);
 }
 
 static int store_exec(fs_store *s, const char *sql, fs_error *err)
@@ -326,16 +329,16 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return fs_fail(err, "%s: not a regular file", path);
     if (ro && stat(path, &st) != 0)
-        return fs_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return fs_fail_kind(err, FS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     /* A file nobody may write is read-only, even for root (who SQLite would
      * let write it): whoever made it so meant it. */
     if (!ro && stat(path, &st) == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
-        return fs_fail(err, "%s: cannot write the database: the file is read-only (mode %03o)", path,
+        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: the file is read-only (mode %03o)", path,
                        (unsigned)(st.st_mode & 0777));
     fs_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
-        return fs_fail(err, "%s: out of memory", path);
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", path);
     }
     s->busy_ms = opts && opts->busy_ms > 0 ? opts->busy_ms : FS_STORE_BUSY_MS;
     const char *env = getenv("FLASHSIZE_DB_BUSY_MS");
@@ -356,7 +359,7 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
     if (!(opts && opts->no_mmap))
         sqlite3_exec(s->db, "PRAGMA mmap_size = " STORE_MMAP_BYTES, NULL, NULL, NULL);
     if (!ro && sqlite3_db_readonly(s->db, "main") == 1) {
-        fs_fail(err, "%s: cannot write the database: the file is read-only", path);
+        fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: the file is read-only", path);
         goto fail;
     }
     if (store_exec(s, "PRAGMA foreign_keys = ON", err) < 0)
@@ -531,8 +534,8 @@ typedef struct recorder {
 static int symset_corrupt(fs_store *s, fs_error *err, int64_t id, int code)
 {
     if (code == FS_SYMSET_NOMEM)
-        return fs_fail(err, "%s: out of memory reading symbol set %lld", s->path, (long long)id);
-    return fs_fail(err, "%s: corrupted symbol set %lld", s->path, (long long)id);
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading symbol set %lld", s->path, (long long)id);
+    return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted symbol set %lld", s->path, (long long)id);
 }
 
 /* The chain of symbol set id: ids[0] = id, then its base, its base's base...
@@ -560,7 +563,7 @@ static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
     for (int64_t at = id; at;) {
         if (c->n > FS_STORE_MAX_CHAIN) {
             chain_free(c);
-            return fs_fail(err, "%s: corrupted symbol set %lld (a chain of more than %d deltas)", s->path,
+            return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted symbol set %lld (a chain of more than %d deltas)", s->path,
                            (long long)id, FS_STORE_MAX_CHAIN);
         }
         sqlite3_stmt *st = store_prep(s, err, sql, "i", at);
@@ -575,7 +578,7 @@ static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
             store_done(s, st);
             chain_free(c);
             if (rc == SQLITE_DONE)
-                return fs_fail(err, "%s: corrupted store: symbol set %lld is missing", s->path, (long long)at);
+                return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted store: symbol set %lld is missing", s->path, (long long)at);
             return -1;
         }
         c->ids[c->n] = at;
@@ -704,7 +707,7 @@ static int rec_records(recorder *r, const fs_symtab *t, fs_symrec **v, size_t *n
     *v = NULL;
     *nv = 0;
     if (!recs)
-        return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+        return fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory packing %zu symbols", r->s->path, n);
     /* Types, binds and sections repeat; a table from the upload parser
      * shares one copy of each, so their ids are remembered by address. */
     const char *kp[16] = {0};
@@ -788,7 +791,7 @@ static int symset_row(recorder *r, int64_t id, int64_t *depth, int64_t *hash, in
     }
     store_done(r->s, st);
     if (rc == SQLITE_DONE)
-        return fs_fail(r->err, "%s: corrupted store: symbol set %lld is missing", r->s->path, (long long)id);
+        return fs_fail_kind(r->err, FS_ERR_INTERNAL, "%s: corrupted store: symbol set %lld is missing", r->s->path, (long long)id);
     return rc == SQLITE_ROW ? 0 : store_fail(r->s, r->err, "reading a symbol set");
 }
 
@@ -811,7 +814,7 @@ static int symset_encode(recorder *r, const fs_symrec *v, size_t n, const fs_sym
         int rc = fs_symset_pack_delta(bv, bn, v, n, out);
         free(bv);
         if (rc < 0)
-            return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+            return fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory packing %zu symbols", r->s->path, n);
         if (out->len < full->len / 2) {
             *base_out = base;
             *depth_out = depth + 1;
@@ -820,7 +823,7 @@ static int symset_encode(recorder *r, const fs_symrec *v, size_t n, const fs_sym
         out->len = 0;
     }
     if (fs_symset_pack_full(v, n, out) < 0)
-        return fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+        return fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory packing %zu symbols", r->s->path, n);
     return 0;
 }
 
@@ -831,7 +834,7 @@ static int rec_symset(recorder *r, const fs_symrec *v, size_t n, int64_t base, i
     fs_symbuf full = {0}, packed = {0};
     int rc = -1;
     if (fs_symset_pack_full(v, n, &full) < 0) {
-        fs_fail(r->err, "%s: out of memory packing %zu symbols", r->s->path, n);
+        fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory packing %zu symbols", r->s->path, n);
         goto done;
     }
     int64_t hash = fs_symset_hash(full.p, full.len);
@@ -874,7 +877,7 @@ static int symset_rebase(recorder *r, int64_t child, int64_t new_base)
         return -1;
     fs_symbuf full = {0}, packed = {0};
     int64_t used_base = 0, depth = 0;
-    int rc = fs_symset_pack_full(v, n, &full) < 0 ? fs_fail(r->err, "%s: out of memory", r->s->path)
+    int rc = fs_symset_pack_full(v, n, &full) < 0 ? fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory", r->s->path)
                                                   : symset_encode(r, v, n, &full, new_base, &packed, &used_base, &depth);
     free(v);
     if (rc == 0) {
@@ -924,7 +927,7 @@ static int symset_release(recorder *r, int64_t id)
         kids[nkids++] = sqlite3_column_int64(st, 0);
     }
     store_done(r->s, st);
-    int out = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? fs_fail(r->err, "%s: out of memory", r->s->path)
+    int out = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory", r->s->path)
                                                      : store_fail(r->s, r->err, "dropping a symbol set");
     for (size_t i = 0; out == 0 && i < nkids; i++)
         out = symset_rebase(r, kids[i], base);
@@ -1058,15 +1061,15 @@ char *fs_store_doc_text(const json_t *doc, const char *name, fs_error *err)
     json_t *copy = json_copy((json_t *)doc);
     if (!copy || json_object_set_new(copy, "symbols", json_array()) < 0) {
         json_decref(copy);
-        fs_fail(err, "%s: out of memory", name);
+        fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", name);
         return NULL;
     }
     char *text = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(copy);
     if (!text)
-        fs_fail(err, "%s: out of memory", name);
+        fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", name);
     else if (strlen(text) > FS_ANALYSIS_MAX_DOC_BYTES) {
-        fs_fail(err, "%s: the analysis without its symbols is %zu bytes, more than the %u-byte limit", name,
+        fs_fail_kind(err, FS_ERR_LIMIT, "%s: the analysis without its symbols is %zu bytes, more than the %u-byte limit", name,
                 strlen(text), FS_ANALYSIS_MAX_DOC_BYTES);
         free(text);
         text = NULL;
@@ -1158,7 +1161,7 @@ static int rec_build(recorder *r, const json_t *doc, const fs_build_meta *m, int
 {
     char *errors = rec_errors_json(json_object_get(doc, "findings"));
     char *regions = rec_regions_json(json_object_get(doc, "regions"));
-    int rc = !errors || !regions ? fs_fail(r->err, "%s: out of memory", r->s->path)
+    int rc = !errors || !regions ? fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory", r->s->path)
                                  : rec_build_row(r, doc, m, symset, text, errors, regions, id, old_symset);
     free(errors);
     free(regions);
@@ -1206,7 +1209,7 @@ int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_buil
 {
     fs_symtab t;
     if (fs_symtab_from_json(&t, json_object_get(analysis, "symbols")) < 0)
-        return fs_fail(err, "%s: out of memory reading the symbols", s->path);
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading the symbols", s->path);
     int rc = fs_store_record_tab(s, analysis, &t, NULL, m, build_id, err);
     fs_symtab_free(&t);
     return rc;
@@ -1248,7 +1251,7 @@ int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
     int rc = store_run(s, store_prep(s, err, "SELECT symset_id FROM builds WHERE id = ?", "i", id), &symset, err,
                        "deleting a build");
     if (rc > 0)
-        rc = fs_fail(err, "%s: no build %lld", s->path, (long long)id);
+        rc = fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no build %lld", s->path, (long long)id);
     if (rc == 0)
         rc = store_run(s, store_prep(s, err, "DELETE FROM builds WHERE id = ?", "i", id), NULL, err, "deleting a build");
     if (rc == 0)
@@ -1342,9 +1345,9 @@ static json_t *load_symbol(fs_store *s, strcache *c, const fs_symrec *x, fs_erro
     json_t *se = load_string(s, c, x->section, err);
     if (!o || !nm || !ty || !bi || !se || !json_is_string(nm) || !json_is_string(ty) || !json_is_string(bi)) {
         if (nm && ty && bi && se)
-            fs_fail(err, "%s: corrupted symbol set (a symbol without a name, type or bind)", s->path);
+            fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted symbol set (a symbol without a name, type or bind)", s->path);
         else if (!o)
-            fs_fail(err, "%s: out of memory", s->path);
+            fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
         json_decref(o), json_decref(nm), json_decref(ty), json_decref(bi), json_decref(se);
         return NULL;
     }
@@ -1369,7 +1372,7 @@ static json_t *load_symbols(fs_store *s, int64_t id, fs_error *err)
     json_t *arr = NULL;
     size_t done = 0;
     if (!items) {
-        fs_fail(err, "%s: out of memory", s->path);
+        fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
         goto out;
     }
     if (!(c.st = store_stmt_get(s, "SELECT s FROM strings WHERE id = ?"))) {
@@ -1386,7 +1389,7 @@ static json_t *load_symbols(fs_store *s, int64_t id, fs_error *err)
         items[i] = NULL;
     }
     if (!arr)
-        fs_fail(err, "%s: out of memory", s->path);
+        fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
 out:
     for (size_t i = 0; items && i < done; i++)
         json_decref(items[i]);
@@ -1427,7 +1430,7 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
     if (rc != SQLITE_ROW) {
         store_done(s, st);
         if (rc == SQLITE_DONE)
-            return fs_fail(err, "%s: no build %lld", s->path, (long long)id);
+            return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no build %lld", s->path, (long long)id);
         return store_fail(s, err, "reading a build");
     }
     json_error_t je;
@@ -1437,7 +1440,7 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
         load_info(st, info);
     store_done(s, st);
     if (!j)
-        return fs_fail(err, "%s: build %lld: stored document is corrupted (%s)", s->path, (long long)id, je.text);
+        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: build %lld: stored document is corrupted (%s)", s->path, (long long)id, je.text);
     if (!syms) {
         json_decref(j);
         return -1;
@@ -1487,7 +1490,7 @@ int fs_store_find(fs_store *s, const char *commit, const char *board, const char
     if (rc != SQLITE_DONE)
         return store_fail(s, err, "finding a commit");
     if (found == 0)
-        return fs_fail(err, "%s: no build of commit %s%s%s", s->path, commit, board ? " on board " : "",
+        return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no build of commit %s%s%s", s->path, commit, board ? " on board " : "",
                        board ? board : "");
     if (found > 1)
         return fs_fail(err, "%s: commit %s matches more than one build; add @BOARD or more digits", s->path, commit);
@@ -1532,7 +1535,7 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
     fs_history_row *r = calloc(limit + 1, sizeof *r);
     if (!r) {
         store_done(s, st);
-        return fs_fail(err, "%s: out of memory", s->path);
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
     }
     size_t got = 0;
     int rc;

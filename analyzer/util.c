@@ -22,8 +22,31 @@ int fs_fail(fs_error *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        err->kind = FS_ERR_INPUT;
     }
     return -1;
+}
+
+int fs_fail_kind(fs_error *err, fs_error_kind kind, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->kind = kind;
+    }
+    return -1;
+}
+
+const char *fs_error_kind_name(fs_error_kind kind)
+{
+    static const char *const names[FS_ERR_KINDS] = {
+        [FS_ERR_INPUT] = "input",       [FS_ERR_LIMIT] = "limit", [FS_ERR_NOMEM] = "out of memory",
+        [FS_ERR_BUSY] = "busy",         [FS_ERR_READONLY] = "read-only", [FS_ERR_IO] = "I/O",
+        [FS_ERR_NOTFOUND] = "not found", [FS_ERR_AUTH] = "auth", [FS_ERR_INTERNAL] = "internal",
+    };
+    return kind < FS_ERR_KINDS ? names[kind] : "unknown";
 }
 
 void fs_memmap_free(fs_memmap *map)
@@ -105,14 +128,14 @@ int fs_read_file(const char *path, uint64_t max, const char *what, unsigned char
     }
     if ((uint64_t)st.st_size > max) {
         fclose(f);
-        return fs_fail(err, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
+        return fs_fail_kind(err, FS_ERR_LIMIT, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
                        (long long)st.st_size, (unsigned long long)max);
     }
     size_t size = (size_t)st.st_size;
     unsigned char *buf = malloc(size + 1);
     if (!buf) {
         fclose(f);
-        return fs_fail(err, "%s: out of memory", path);
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", path);
     }
     size_t got = fread(buf, 1, size, f);
     int bad = ferror(f);
@@ -143,7 +166,7 @@ int fs_map_file(const char *path, uint64_t max, const char *what, const unsigned
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);
-        return fs_fail(err, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
+        return fs_fail_kind(err, FS_ERR_LIMIT, "%s: %s is %lld bytes, larger than the %llu-byte limit", path, what,
                        (long long)st.st_size, (unsigned long long)max);
     }
     size_t size = (size_t)st.st_size;

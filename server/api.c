@@ -73,17 +73,26 @@ static json_t *api_str_or_null(const char *s)
     return j ? j : json_null();
 }
 
-/* Store failures that are the server's state, not the request: 503. */
-static bool api_unavailable(const char *msg)
+/* A failure of the store on a request already checked: its kind gives the
+ * status (busy, read-only, I/O: 503, the server's state), except that an
+ * input error from the store is a fault of the stored data, not of the
+ * request: 500. */
+static void api_store_error(api_call *c, const fs_error *err)
 {
-    return strstr(msg, "cannot write the database") || strstr(msg, "read-only") || strstr(msg, "readonly") ||
-           strstr(msg, "disk is full") || strstr(msg, "is locked") || strstr(msg, "disk I/O error");
+    srv_reply_error(c->resp, err->kind == FS_ERR_INPUT ? 500 : srv_http_status(err->kind), "%s", err->msg);
 }
 
 static void api_db_error(api_call *c, const char *what)
 {
-    const char *msg = sqlite3_errmsg(c->conn->db);
-    srv_reply_error(c->resp, api_unavailable(msg) ? 503 : 500, "%s: %s: %s", c->ctx->pool.path, what, msg);
+    int code = sqlite3_extended_errcode(c->conn->db) & 0xff;
+    fs_error err;
+    fs_fail_kind(&err,
+                 code == SQLITE_BUSY || code == SQLITE_LOCKED                                  ? FS_ERR_BUSY
+                 : code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM ? FS_ERR_READONLY
+                 : code == SQLITE_FULL || code == SQLITE_IOERR                                ? FS_ERR_IO
+                                                                                              : FS_ERR_INTERNAL,
+                 "%s: %s: %s", c->ctx->pool.path, what, sqlite3_errmsg(c->conn->db));
+    api_store_error(c, &err);
 }
 
 /* A name usable as a file name in the rules directory. */
@@ -358,7 +367,7 @@ static int api_load(api_call *c, int64_t id, json_t **doc, fs_build_info *info)
     }
     fs_error err;
     if (fs_store_load(c->conn->store, id, doc, info, &err) < 0) {
-        srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
+        api_store_error(c, &err);
         return -1;
     }
     if (!api_may_read(c, info->project)) {
@@ -638,7 +647,7 @@ static void api_upload_build(api_call *c)
     /* what needs no database is done before taking the write lock */
     char *doc_text = fs_store_doc_text(u.analysis, "analysis", &err);
     if (!doc_text) {
-        srv_reply_error(c->resp, strstr(err.msg, "-byte limit") ? 413 : 500, "%s", err.msg);
+        api_store_error(c, &err); /* over FS_ANALYSIS_MAX_DOC_BYTES: 413 */
         goto done;
     }
     int64_t id;
@@ -647,7 +656,7 @@ static void api_upload_build(api_call *c)
     sdb_write_end(&c->ctx->pool);
     free(doc_text);
     if (recorded < 0) {
-        srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
+        api_store_error(c, &err);
         goto done;
     }
     sbc_forget(&c->ctx->bases, id); /* recorded again in place, if it was a base */

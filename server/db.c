@@ -46,7 +46,7 @@ int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err)
     /* The first open creates or migrates the store, or finds it read-only. */
     fs_store_opts rw = {.no_mmap = true};
     if (fs_store_open(path, &rw, &p->conns[0].store, &why) < 0) {
-        if (!strstr(why.msg, "cannot write the database"))
+        if (why.kind != FS_ERR_READONLY)
             goto fail_msg;
         p->readonly = true;
         memcpy(p->readonly_why, why.msg, sizeof p->readonly_why);

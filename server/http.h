@@ -263,6 +263,12 @@ void srv_reply_json(srv_response *resp, unsigned status, json_t *doc);
 /* {"error": message, "status": status} */
 void srv_reply_error(srv_response *resp, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The HTTP status of an error of this kind (one table, server.c): input 400,
+ * limit 413, not found 404, auth 401, busy, read-only and I/O 503 (the
+ * server's state, not the request), out of memory and internal 500. */
+unsigned srv_http_status(fs_error_kind kind);
+/* srv_reply_error with err's message and srv_http_status(err->kind). */
+void srv_reply_fs_error(srv_response *resp, const fs_error *err);
 
 /* ---- handlers -------------------------------------------------------------- */
 

@@ -121,6 +121,22 @@ void srv_reply_json(srv_response *resp, unsigned status, json_t *doc)
     resp->content_type = "application/json";
 }
 
+static const unsigned srv_status_of_kind[FS_ERR_KINDS] = {
+    [FS_ERR_INPUT] = 400, [FS_ERR_LIMIT] = 413,    [FS_ERR_NOMEM] = 500,    [FS_ERR_BUSY] = 503,
+    [FS_ERR_READONLY] = 503, [FS_ERR_IO] = 503,    [FS_ERR_NOTFOUND] = 404, [FS_ERR_AUTH] = 401,
+    [FS_ERR_INTERNAL] = 500,
+};
+
+unsigned srv_http_status(fs_error_kind kind)
+{
+    return kind < FS_ERR_KINDS ? srv_status_of_kind[kind] : 500;
+}
+
+void srv_reply_fs_error(srv_response *resp, const fs_error *err)
+{
+    srv_reply_error(resp, srv_http_status(err->kind), "%s", err->msg);
+}
+
 void srv_reply_error(srv_response *resp, unsigned status, const char *fmt, ...)
 {
     char msg[1024];
