@@ -87,20 +87,16 @@ static int token_parse(int argc, char **argv, token_args *a)
     return 0;
 }
 
-/* The store (created if missing) and a connection for the token table. */
-static int token_open(const char *path, bool write, fs_store **store, sqlite3 **db, fs_error *err)
+/* The store (created if missing), with its token table when writing. */
+static int token_open(const char *path, bool write, fs_store **store, fs_error *err)
 {
     fs_store_opts o = {.readonly = !write, .busy_ms = 0};
     if (fs_store_open(path, &o, store, err) < 0)
         return -1;
-    int flags = write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-    if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK)
-        return fs_fail(err, "%s: cannot open the database: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
-    sqlite3_busy_timeout(*db, FS_STORE_BUSY_MS);
-    return write ? auth_migrate(*db, path, err) : 0;
+    return write ? fs_store_tokens_init(*store, err) : 0;
 }
 
-static int token_print_row(void *ctx, const auth_token_row *r)
+static int token_print_row(void *ctx, const fs_token_row *r)
 {
     (void)ctx;
     char created[32], revoked[32] = "active";
@@ -111,19 +107,9 @@ static int token_print_row(void *ctx, const auth_token_row *r)
         t = (time_t)r->revoked;
         strftime(revoked, sizeof revoked, "revoked %Y-%m-%d", gmtime_r(&t, &tm));
     }
-    return printf("%-6lld %-24s %-20s %-19s %s\n", (long long)r->id, r->project, created, revoked, r->note) < 0 ? -1 : 0;
-}
-
-/* Does the database already have the token table?  (list on an old file) */
-static bool token_has_table(sqlite3 *db)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'server_tokens'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return false;
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
+    return printf("%-6lld %-24.256s %-20s %-19s %.256s\n", (long long)r->id, r->project, created, revoked, r->note) < 0
+               ? -1
+               : 0;
 }
 
 int cmd_token(int argc, char **argv)
@@ -135,15 +121,14 @@ int cmd_token(int argc, char **argv)
     const char *path = fs_store_path(a.db);
     bool list = strcmp(a.action, "list") == 0;
     fs_store *store = NULL;
-    sqlite3 *db = NULL;
     fs_error err = {{0}};
     int status = FS_EXIT_INPUT;
-    if (token_open(path, !list, &store, &db, &err) < 0)
+    if (token_open(path, !list, &store, &err) < 0)
         goto fail;
     if (strcmp(a.action, "create") == 0) {
         char token[AUTH_TOKEN_MAX];
         int64_t id;
-        if (auth_token_create(db, path, a.project, a.note, &id, token, &err) < 0)
+        if (auth_token_create(store, path, a.project, a.note, &id, token, &err) < 0)
             goto fail;
         printf("%s\n", token);
         fprintf(stderr, "flashsize token: created token %lld for project '%s' (shown once: store it now)\n",
@@ -156,12 +141,12 @@ int cmd_token(int argc, char **argv)
             fs_fail(&err, "token revoke: '%s' is not a token id", a.id);
             goto fail;
         }
-        if (auth_token_revoke(db, path, id, &err) < 0)
+        if (fs_store_token_revoke(store, id, (int64_t)time(NULL), &err) < 0)
             goto fail;
         printf("revoked token %lld\n", id);
     } else {
         printf("%-6s %-24s %-20s %-19s %s\n", "ID", "PROJECT", "CREATED (UTC)", "STATE", "NOTE");
-        if (token_has_table(db) && auth_token_list(db, path, token_print_row, NULL, &err) < 0)
+        if (fs_store_token_list(store, token_print_row, NULL, &err) < 0)
             goto fail;
     }
     status = FS_EXIT_OK;
@@ -169,7 +154,6 @@ int cmd_token(int argc, char **argv)
 fail:
     status = cli_fail(&err);
 done:
-    sqlite3_close(db);
     fs_store_close(store);
     return status;
 }

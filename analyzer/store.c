@@ -14,6 +14,7 @@
  * re-basing of deltas whose base is being deleted.
  */
 #include "store.h"
+#include "store_sqlite.h"
 #include "symset.h"
 #include "symtab.h"
 
@@ -32,7 +33,7 @@
 /* Statements prepared once per handle (SQLITE_PREPARE_PERSISTENT) and reset
  * after each use; a statement still in use when the same SQL is asked for
  * again (a chain of symbol sets) gets a fresh, unkept one. */
-#define STORE_STMTS 48
+#define STORE_STMTS 64
 
 typedef struct store_stmt {
     const char *sql;       /* owned copy */
@@ -1583,4 +1584,31 @@ int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *nam
         store_pragma(s, "SELECT count(*) FROM strings", names, err) < 0)
         return -1;
     return 0;
+}
+
+/* ---- for the other files of the SQLite backend (store_sqlite.h) ---------------- */
+
+sqlite3_stmt *fs_sqlite_stmt(fs_store *s, const char *sql)
+{
+    return store_stmt_get(s, sql);
+}
+
+void fs_sqlite_done(fs_store *s, sqlite3_stmt *st)
+{
+    store_done(s, st);
+}
+
+int fs_sqlite_fail(fs_store *s, fs_error *err, const char *what)
+{
+    return store_fail(s, err, what);
+}
+
+const char *fs_sqlite_path(const fs_store *s)
+{
+    return s->path;
+}
+
+sqlite3 *fs_sqlite_db(fs_store *s)
+{
+    return s->db;
 }

@@ -148,6 +148,115 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
                      fs_error *err);
 void fs_history_free(fs_history_row *rows, size_t n);
 
+/* ---- the queries of the server's API (store_query.c) ----------------------------
+ * Everything the server reads goes through these functions, so that they
+ * are the whole interface a second backend implements; strings handed to
+ * a callback are borrowed for the call. */
+
+/* The store's generation (one more after every write to the builds
+ * table, by any process): *gen = -1 when the file has none (an older file
+ * opened read-only) or it cannot be read. */
+void fs_store_generation(fs_store *s, int64_t *gen);
+
+/* Number of builds; -1 with err when the database cannot be read. */
+int fs_store_count_builds(fs_store *s, int64_t *n, fs_error *err);
+
+/* Is there a build id?  0 with *exists set, or -1 with err. */
+int fs_store_build_exists(fs_store *s, int64_t id, bool *exists, fs_error *err);
+
+/* One project: its builds, boards and newest build time (has_latest false
+ * when it has no build). */
+typedef struct fs_project_row {
+    const char *name;
+    int64_t builds, boards, latest;
+    bool has_latest;
+} fs_project_row;
+typedef int (*fs_project_fn)(void *ctx, const fs_project_row *row);
+
+/* The projects by name (only only, when not NULL), at most limit. */
+int fs_store_projects(fs_store *s, const char *only, int limit, fs_project_fn fn, void *ctx, fs_error *err);
+
+/* A history row as the API shows it: the build, its main region and the
+ * JSON texts of its error finding ids and of its regions ("[...]",
+ * "{\"NAME\": {\"used\": N, \"length\": N}}"; NULL when absent). */
+typedef struct fs_build_row {
+    int64_t id;
+    const char *commit, *branch, *parent, *main_region;
+    int64_t pr, timestamp, used, length;
+    const char *errors_json, *regions_json;
+} fs_build_row;
+
+/* One board of a project and its newest build; the callback reads that
+ * build's error ids and regions with fs_board_row_errors and
+ * fs_board_row_regions. */
+typedef struct fs_board_row {
+    const char *name;
+    int64_t builds;
+    fs_build_row latest;       /* errors_json and regions_json are NULL here */
+} fs_board_row;
+typedef int (*fs_board_fn)(void *ctx, const fs_board_row *row);
+typedef int (*fs_error_id_fn)(void *ctx, const char *finding_id);
+typedef int (*fs_region_fn)(void *ctx, const char *name, int64_t used, int64_t length);
+
+/* The boards of project by name, at most limit; *project_exists tells an
+ * unknown project from one without builds when there is no row. */
+int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn, void *ctx, bool *project_exists,
+                    fs_error *err);
+/* The error finding ids and the regions of build id, in order. */
+void fs_store_build_errors(fs_store *s, int64_t id, fs_error_id_fn fn, void *ctx);
+void fs_store_build_regions(fs_store *s, int64_t id, fs_region_fn fn, void *ctx);
+
+/* A board's history as a stream, newest first: builds of project and board
+ * (branch NULL = any) with t0 <= timestamp <= t1, at most limit. */
+typedef struct fs_history_range {
+    const char *project, *board, *branch;
+    int64_t t0, t1, limit;
+} fs_history_range;
+typedef void (*fs_build_row_fn)(void *ctx, const fs_build_row *row);
+int fs_store_history_each(fs_store *s, const fs_history_range *q, fs_build_row_fn fn, void *ctx, fs_error *err);
+
+/* The newest build of branch on project and board other than exclude: its
+ * id (*id = 0 when there is none), symbol set and the hash (by hash_fn) of
+ * its stored document text. */
+int fs_store_find_base(fs_store *s, const char *project, const char *board, const char *branch, int64_t exclude,
+                       uint64_t (*hash_fn)(const unsigned char *, size_t), int64_t *id, int64_t *symset,
+                       uint64_t *hash, fs_error *err);
+
+/* ---- upload tokens (store_tokens.c) -----------------------------------------------
+ * The server's table server_tokens(id, project, hash BLOB(32), created,
+ * revoked, note), beside the builds (docs/server.md).  The store keeps a
+ * token's SHA-256 only: making the token and hashing it is the caller's
+ * (server/auth.c). */
+
+/* Create the token table if it is missing (a handle opened for writing). */
+int fs_store_tokens_init(fs_store *s, fs_error *err);
+
+/* A new token row for project, created at time created: fn receives its id
+ * and fills in the hash of the token that names it (0, or -1 with err to
+ * roll back).  One transaction. */
+typedef int (*fs_token_hash_fn)(void *ctx, int64_t id, unsigned char hash[32], fs_error *err);
+int fs_store_token_create(fs_store *s, const char *project, const char *note, int64_t created, fs_token_hash_fn fn,
+                          void *ctx, int64_t *id, fs_error *err);
+
+/* Revoke token id at time when (revoking twice keeps the first time); no
+ * such token is an error of kind not found. */
+int fs_store_token_revoke(fs_store *s, int64_t id, int64_t when, fs_error *err);
+
+/* Every token by id (never the hash); none when the table is missing.
+ * Strings are borrowed for the call, "" when absent. */
+typedef struct fs_token_row {
+    int64_t id, created, revoked; /* revoked: 0 = active */
+    const char *project, *note;
+} fs_token_row;
+typedef int (*fs_token_fn)(void *ctx, const fs_token_row *row);
+int fs_store_token_list(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err);
+
+/* Token id's hash, project (into project, len bytes) and state: *found is
+ * false when there is no such row (or its hash is not 32 bytes).  -1 with
+ * err when the table cannot be read. */
+int fs_store_token_lookup(fs_store *s, int64_t id, unsigned char hash[32], char *project, size_t len, bool *found,
+                          bool *revoked, fs_error *err);
+
 /* Sizes of the store, for the benchmark: symbol sets and distinct names. */
 int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err);
 
