@@ -83,11 +83,13 @@ samples: deps
 
 # The whole suite: unit tests and CLI tests on a normal build, then again on
 # an AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) build.
+# First scripts/check-includes.sh: no include cycles, SQL only in the store.
 test: deps samples
 	@$(MAKE) --no-print-directory test-plain
 	@$(MAKE) --no-print-directory test-asan
 
 test-plain: $(CLI) $(FULL) $(TEST_BIN)
+	@sh scripts/check-includes.sh
 	@sh tests/run.sh $(BUILD)
 
 # The tests' ROMFS image writer (tests/tools/romfs_writer.h), used by

@@ -9,7 +9,7 @@
 
 #include "symtab.h"
 
-#include "diff.h"
+#include "fmt.h"
 #include "ldscript.h"
 #include "document.h"
 

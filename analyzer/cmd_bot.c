@@ -225,8 +225,8 @@ static int bot_load_pairs(const bot_args *a, bot_report *r, fs_error *err)
 /* The forecast of each board of the report, from the store. */
 static int bot_forecasts(const bot_args *a, bot_report *r, fs_error *err)
 {
-    return fs_forecast_for_report(a->db, r->diffs, r->n, a->board, r->has_budget ? &r->budget : NULL, &r->forecasts,
-                                  &r->nforecasts, err);
+    return fs_diff_forecasts(a->db, r->diffs, r->n, a->board, r->has_budget ? &r->budget : NULL, &r->forecasts,
+                             &r->nforecasts, err);
 }
 
 static int bot_build(const bot_args *a, bot_report *r, fs_error *err)

@@ -131,7 +131,7 @@ int cmd_diff(int argc, char **argv)
             goto done;
     if (a.forecast) {
         fs_error err = {{0}};
-        if (fs_forecast_for_report(a.db, diffs, npairs, a.board, NULL, &fc, &nfc, &err) < 0) {
+        if (fs_diff_forecasts(a.db, diffs, npairs, a.board, NULL, &fc, &nfc, &err) < 0) {
             cli_error("%s", err.msg);
             goto done;
         }

@@ -520,28 +520,6 @@ bool fs_diff_pass(const fs_diff *d)
 
 /* ---- formatting --------------------------------------------------------------- */
 
-void fs_fmt_bytes(char *buf, size_t len, uint64_t v)
-{
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
-    size_t o = 0;
-    for (int i = 0; i < n && o + 2 < len; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-}
-
-void fs_fmt_delta(char *buf, size_t len, int64_t v)
-{
-    uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
-    if (len < 2)
-        return;
-    buf[0] = v < 0 ? '-' : '+';
-    fs_fmt_bytes(buf + 1, len - 1, mag);
-}
-
 static const char *change_name(fs_change c)
 {
     static const char *const names[] = {"same", "added", "removed", "grown", "shrunk"};
@@ -888,4 +866,33 @@ int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_
     else
         fprintf(out, "\n**Result: fail** - %zu error finding%s.\n", e, e == 1 ? "" : "s");
     return ferror(out) ? -1 : 0;
+}
+
+int fs_diff_forecasts(const char *db_path, const fs_diff *d, size_t n, const char *board,
+                      const fs_budget *budget, fs_forecast **out, size_t *nout, fs_error *err)
+{
+    *out = NULL;
+    *nout = 0;
+    fs_store *s;
+    fs_store_opts so = {.readonly = true};
+    if (fs_store_open(fs_store_path(db_path), &so, &s, err) < 0)
+        return -1;
+    size_t want = board ? 1 : n;
+    fs_forecast *f = calloc(want + 1, sizeof *f);
+    int rc = f ? 0 : fs_fail(err, "forecast: out of memory");
+    size_t done = 0;
+    for (; rc == 0 && done < want; done++) {
+        fs_history_query q = {board ? board : d[done].label, NULL, NULL, 0};
+        rc = fs_forecast_load(s, &q, NULL, budget, &f[done], err);
+    }
+    fs_store_close(s);
+    if (rc < 0) {
+        for (size_t i = 0; f && i < done; i++)
+            fs_forecast_free(&f[i]);
+        free(f);
+        return -1;
+    }
+    *out = f;
+    *nout = want;
+    return 0;
 }

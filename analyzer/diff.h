@@ -12,6 +12,7 @@
 #ifndef FS_DIFF_H
 #define FS_DIFF_H
 
+#include "fmt.h" /* fs_fmt_bytes, fs_fmt_delta: the numbers of every report */
 #include "model.h"
 
 #include <jansson.h>
@@ -98,8 +99,12 @@ struct fs_forecast;
 int fs_diff_write_markdown_forecast(FILE *out, const fs_diff *d, size_t n, size_t top, const struct fs_forecast *fc,
                                     size_t nfc);
 
-/* "1,284" style with an explicit sign for deltas ("+1,284", "-72", "0"). */
-void fs_fmt_bytes(char *buf, size_t len, uint64_t v);
-void fs_fmt_delta(char *buf, size_t len, int64_t v);
+/* The forecast of each board of a report, from the store at db_path (NULL =
+ * fs_store_path default), read-only: one per board label of the n diffs, or
+ * only board when it is not NULL; with a budget (may be NULL) as the limits.
+ * *out (n or 1 entries, *nout) freed with fs_forecast_free each, then free. */
+struct fs_budget;
+int fs_diff_forecasts(const char *db_path, const fs_diff *d, size_t n, const char *board,
+                      const struct fs_budget *budget, struct fs_forecast **out, size_t *nout, fs_error *err);
 
 #endif

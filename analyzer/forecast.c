@@ -3,7 +3,7 @@
  * out (see forecast.h).  Compute, load from the store, and format.
  */
 #include "forecast.h"
-#include "diff.h"
+#include "fmt.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -426,31 +426,3 @@ bool fs_forecast_any_near(const fs_forecast *f, size_t n)
     return false;
 }
 
-int fs_forecast_for_report(const char *db_path, const fs_diff *d, size_t n, const char *board,
-                           const fs_budget *budget, fs_forecast **out, size_t *nout, fs_error *err)
-{
-    *out = NULL;
-    *nout = 0;
-    fs_store *s;
-    fs_store_opts so = {.readonly = true};
-    if (fs_store_open(fs_store_path(db_path), &so, &s, err) < 0)
-        return -1;
-    size_t want = board ? 1 : n;
-    fs_forecast *f = calloc(want + 1, sizeof *f);
-    int rc = f ? 0 : fs_fail(err, "forecast: out of memory");
-    size_t done = 0;
-    for (; rc == 0 && done < want; done++) {
-        fs_history_query q = {board ? board : d[done].label, NULL, NULL, 0};
-        rc = fs_forecast_load(s, &q, NULL, budget, &f[done], err);
-    }
-    fs_store_close(s);
-    if (rc < 0) {
-        for (size_t i = 0; f && i < done; i++)
-            fs_forecast_free(&f[i]);
-        free(f);
-        return -1;
-    }
-    *out = f;
-    *nout = want;
-    return 0;
-}

@@ -111,14 +111,6 @@ int fs_forecast_write_markdown(FILE *out, const fs_forecast *f, size_t *lines);
 /* Does any region of the n forecasts run out soon (near)? */
 bool fs_forecast_any_near(const fs_forecast *f, size_t n);
 
-/* The forecast of each board of a report, from the store at db_path (NULL =
- * fs_store_path default), read-only: one per board label of the n diffs, or
- * only board when it is not NULL; with a budget (may be NULL) as the limits.
- * *out (n or 1 entries, *nout) freed with fs_forecast_free each, then free. */
-struct fs_diff;
-int fs_forecast_for_report(const char *db_path, const struct fs_diff *d, size_t n, const char *board,
-                           const fs_budget *budget, fs_forecast **out, size_t *nout, fs_error *err);
-
 const char *fs_trend_name(fs_trend t);
 
 #endif

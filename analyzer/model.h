@@ -1,9 +1,14 @@
 /*
  * model.h - the one image model every reader fills and every analysis reads.
  *
- * Readers (elf.c, ldscript.c, board.c) turn bytes into these structs and know
- * nothing of findings or output formats.  Analyses (regions.c, esp8266.c,
- * findings.c) only add derived facts.  Outputs only format.
+ * Readers (elfread.c, ldscript.c, mapfile.c, board.c, mpy.c, archive.c,
+ * romfs.c, romsyms.c) turn bytes into these structs and know nothing of
+ * findings or output formats.  Analyses (analyze.c and regions.c,
+ * esp8266.c, frozen.c, romuse.c, natmod.c, refgraph.c, budget.c, diff.c,
+ * forecast.c) only add derived facts, findings through findings.c.
+ * Outputs (output.c, out_text.c, out_json.c, out_csv.c, bot.c) only
+ * format.  The analysis document (document.c) is the JSON contract the
+ * store (store*.c, the only code that speaks SQL) keeps.
  *
  * Ownership: every struct owns the heap memory its pointers point to and is
  * released with its fs_*_free() function.  Pointers marked "borrowed" point
