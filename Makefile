@@ -5,7 +5,7 @@
 #   make bench    time `flashsize analyze` against `size -A` and `nm -S`
 #
 # The library is every analyzer/*.c except the tool's own files (main.c,
-# cli.c, cmd_*.c), which are a client of it; every
+# cli*.c, cmd_*.c), which are a client of it; every
 # tests/unit/test_*.c becomes one cmocka test program.
 
 BUILD   ?= build
@@ -22,7 +22,7 @@ CPPFLAGS += -D_GNU_SOURCE -Ianalyzer $(shell pkg-config --cflags $(PKGS) 2>/dev/
 LDFLAGS  += $(SAN)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-CLI_SRC  := analyzer/main.c analyzer/cli.c $(wildcard analyzer/cmd_*.c)
+CLI_SRC  := analyzer/main.c $(wildcard analyzer/cli*.c analyzer/cmd_*.c)
 LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard analyzer/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -18,16 +18,18 @@
 
 static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
 {
-    char path[4096] = "";
-    const char *chip_table = fs_romuse_default_table(&a->img, a->has_board ? &a->board : NULL);
-    if (o->rom)
-        snprintf(path, sizeof path, "%s", o->rom);
-    else if (chip_table && a->rules_dir)
-        snprintf(path, sizeof path, "%s/%s", a->rules_dir, chip_table);
+    char *path;
+    int chosen = fs_romuse_table_path(o->rom, &a->img, a->has_board ? &a->board : NULL, a->rules_dir, &path);
+    if (chosen < 0)
+        return fs_fail_kind(err, FS_ERR_NOMEM, "out of memory");
     /* ROM use is found through symbols: a stripped image has none. */
-    if (!path[0] || !a->img.has_symtab)
+    if (chosen > 0 || !a->img.has_symtab) {
+        free(path);
         return 0;
-    if (fs_romtable_load(path, &a->romtable, err) < 0)
+    }
+    int loaded = fs_romtable_load(path, &a->romtable, err);
+    free(path);
+    if (loaded < 0)
         return -1;
     a->has_romtable = true;
     const fs_mapfile *map = a->has_map ? &a->map : NULL;

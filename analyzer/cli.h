@@ -70,7 +70,7 @@ int cmd_why(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_cut(int argc, char **argv);
 
-/* Shared by why, top and cut (defined in cmd_top.c): load the ELF and build
+/* Shared by why, top and cut (cli_refgraph.c): load the ELF and build
  * its reference graph with the --root names and the board's roots file;
  * prints the error and returns FS_EXIT_INPUT on failure.  Then free both. */
 struct fs_image;

@@ -89,27 +89,20 @@ int cmd_rom(int argc, char **argv)
     bool have_map = false;
     if (fs_elf_load(a.elf, &img, &err) < 0)
         goto fail;
-    if (a.rom) {
-        table = strdup(a.rom);
-    } else {
-        const char *rel = fs_romuse_default_table(&img, NULL);
-        char mach[32];
-        if (!rel) {
-            cli_error("%s: no ROM table is known for this %s firmware; give one with --rom FILE", a.elf,
-                      fs_elf_machine_name(img.machine, mach, sizeof mach));
-            goto done;
-        }
+    if (!a.rom)
         rules = a.rules_dir ? strdup(a.rules_dir) : fs_rules_dir();
-        if (!rules) {
-            cli_error("no rules directory found; give --rules-dir or --rom");
-            goto done;
-        }
-        size_t n = strlen(rules) + strlen(rel) + 2;
-        table = malloc(n);
-        if (table)
-            snprintf(table, n, "%s/%s", rules, rel);
+    int chosen = fs_romuse_table_path(a.rom, &img, NULL, rules, &table);
+    if (chosen == FS_ROMTABLE_NONE) {
+        char mach[32];
+        cli_error("%s: no ROM table is known for this %s firmware; give one with --rom FILE", a.elf,
+                  fs_elf_machine_name(img.machine, mach, sizeof mach));
+        goto done;
     }
-    if (!table) {
+    if (chosen == FS_ROMTABLE_NO_RULES) {
+        cli_error("no rules directory found; give --rules-dir or --rom");
+        goto done;
+    }
+    if (chosen < 0) {
         cli_error("out of memory");
         goto done;
     }

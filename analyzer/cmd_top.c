@@ -1,7 +1,6 @@
 /*
  * cmd_top.c - `flashsize top FIRMWARE.elf --retained`: symbols by retained
- * (dominated) size (library: refgraph.h).  Also holds cli_refgraph_open,
- * the ELF + roots + graph loading that why and cut share.
+ * (dominated) size (library: refgraph.h).
  */
 #include "board.h"
 #include "cli.h"
@@ -28,30 +27,6 @@ static const char top_usage[] =
     "  -o, --output FILE    write to FILE instead of standard output\n"
     "\n"
     "Exit status: 0 done, 2 bad input or usage.\n";
-
-int cli_refgraph_open(const char *elf, const char *const *roots, size_t nroots, const char *board,
-                      const char *rules_dir, fs_image *img, fs_refgraph *g)
-{
-    fs_error err = {{0}};
-    char **soft = NULL;
-    size_t nsoft = 0;
-    char *dir = rules_dir ? strdup(rules_dir) : fs_rules_dir();
-    int rc = fs_refgraph_board_roots(dir, board, &soft, &nsoft, &err);
-    free(dir);
-    if (rc == 0)
-        rc = fs_elf_load(elf, img, &err);
-    if (rc == 0) {
-        fs_refgraph_opts o = {roots, nroots, (const char *const *)soft, nsoft};
-        rc = fs_refgraph_build_file(img, &o, g, &err);
-    }
-    fs_refgraph_names_free(soft, nsoft);
-    if (rc < 0) {
-        cli_error("%s", err.msg);
-        fs_image_free(img);
-        return FS_EXIT_INPUT;
-    }
-    return FS_EXIT_OK;
-}
 
 int cmd_top(int argc, char **argv)
 {

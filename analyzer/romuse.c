@@ -230,6 +230,20 @@ const char *fs_romuse_default_table(const fs_image *img, const fs_board *board)
     return NULL;
 }
 
+int fs_romuse_table_path(const char *rom, const fs_image *img, const fs_board *board, const char *rules_dir,
+                         char **path)
+{
+    *path = NULL;
+    if (rom)
+        return (*path = strdup(rom)) ? 0 : -1;
+    const char *rel = fs_romuse_default_table(img, board);
+    if (!rel)
+        return FS_ROMTABLE_NONE;
+    if (!rules_dir)
+        return FS_ROMTABLE_NO_RULES;
+    return asprintf(path, "%s/%s", rules_dir, rel) < 0 ? (*path = NULL, -1) : 0;
+}
+
 int fs_romuse_findings(const fs_romuse *ru, fs_report *rep)
 {
     for (size_t i = 0; i < ru->ndups; i++) {

@@ -72,6 +72,16 @@ void fs_romuse_free(fs_romuse *ru);
  * for an ESP8266 image or board), or NULL when none is known. */
 const char *fs_romuse_default_table(const fs_image *img, const fs_board *board);
 
+/* The one choice of ROM table, for every command: rom when given (--rom),
+ * else the chip's own table under rules_dir.  0 with *path (malloc'd) set;
+ * FS_ROMTABLE_NONE when no table is known for this chip;
+ * FS_ROMTABLE_NO_RULES when it is known but rules_dir is NULL; -1 when out
+ * of memory. */
+#define FS_ROMTABLE_NONE     1
+#define FS_ROMTABLE_NO_RULES 2
+int fs_romuse_table_path(const char *rom, const fs_image *img, const fs_board *board, const char *rules_dir,
+                         char **path);
+
 /* The JSON document (schema "flashsize-rom"); NULL on out of memory. */
 json_t *fs_romuse_json(const fs_romuse *ru, const char *path);
 int fs_romuse_print_text(FILE *out, const fs_romuse *ru, const char *path);
