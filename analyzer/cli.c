@@ -7,6 +7,7 @@
  * succeeded; JSON documents are written by cli_write_json in one piece.
  */
 #include "cli.h"
+#include "ldscript.h"
 #include "model.h"
 
 #include <errno.h>
@@ -48,6 +49,28 @@ int cli_fail(const fs_error *err)
 {
     cli_error("%s", err->msg);
     return cli_exit_status(err->kind);
+}
+
+int cli_parse_defsym(char *text, fs_ldsym *v, size_t *n, size_t max)
+{
+    char *eq = strchr(text, '=');
+    if (!eq || eq == text) {
+        cli_error("--defsym: expected NAME=EXPR, got '%s'", text);
+        return -1;
+    }
+    if (*n == max) {
+        cli_error("--defsym: more than %zu given", max);
+        return -1;
+    }
+    char why[256];
+    uint64_t value;
+    if (fs_expr_eval(eq + 1, NULL, NULL, &value, why, sizeof why) < 0) {
+        cli_error("--defsym %s: %s", text, why);
+        return -1;
+    }
+    *eq = '\0';
+    v[(*n)++] = (fs_ldsym){text, value};
+    return 0;
 }
 
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out)

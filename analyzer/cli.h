@@ -26,6 +26,11 @@ int cli_fail(const fs_error *err);
 /* Parse a non-negative number or percentage option; on error prints and returns -1. */
 int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
 int cli_parse_size(const char *opt, const char *text, size_t *out);
+/* Most values a repeatable option takes (-L, --defsym). */
+#define CLI_MAX_LIST_OPTS 64
+/* Parse --defsym NAME=EXPR (text is cut at the '=') into v[*n] (of max);
+ * 0, or -1 with the error printed. */
+int cli_parse_defsym(char *text, fs_ldsym *v, size_t *n, size_t max);
 /* Append arg to v (*n of max used) for a repeatable option; 0, or -1 with
  * the error printed when opt was given more than max times. */
 int cli_push_arg(const char *opt, const char *arg, const char **v, size_t *n, size_t max);

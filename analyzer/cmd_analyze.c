@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LIST_OPTS 64
+#define MAX_LIST_OPTS CLI_MAX_LIST_OPTS
 
 static const char analyze_usage[] =
     "usage: flashsize analyze FIRMWARE.elf [options]\n"
@@ -66,28 +66,6 @@ typedef struct analyze_args {
     double headroom;
     size_t top;
 } analyze_args;
-
-static int analyze_defsym(analyze_args *a, char *text)
-{
-    char *eq = strchr(text, '=');
-    if (!eq || eq == text) {
-        cli_error("--defsym: expected NAME=EXPR, got '%s'", text);
-        return -1;
-    }
-    if (a->ndefsyms == MAX_LIST_OPTS) {
-        cli_error("--defsym: more than %d given", MAX_LIST_OPTS);
-        return -1;
-    }
-    char why[256];
-    uint64_t value;
-    if (fs_expr_eval(eq + 1, NULL, NULL, &value, why, sizeof why) < 0) {
-        cli_error("--defsym %s: %s", text, why);
-        return -1;
-    }
-    *eq = '\0';
-    a->defsyms[a->ndefsyms++] = (fs_ldsym){text, value};
-    return 0;
-}
 
 static int analyze_parse(int argc, char **argv, analyze_args *a)
 {
@@ -141,7 +119,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
             a->search_dirs[a->nsearch_dirs++] = optarg;
             break;
         case OPT_DEFSYM:
-            if (analyze_defsym(a, optarg) < 0)
+            if (cli_parse_defsym(optarg, a->defsyms, &a->ndefsyms, MAX_LIST_OPTS) < 0)
                 return -1;
             break;
         case OPT_HEADROOM:

@@ -2,15 +2,12 @@
  * cmd_cut.c - `flashsize cut FIRMWARE.elf --to-fit REGION`: which symbols,
  * frozen modules and (with --map) object files to remove, by retained size,
  * to bring a region under its limit (library: refgraph.h
- * fs_refgraph_cut_from; regions from analyze.h, modules from frozen.h,
- * objects from mapfile.h).
+ * fs_refgraph_cut_from).  The regions, frozen modules and map objects come
+ * from the library's analysis pipeline (analysis.h, fs_analysis_run), as in
+ * `flashsize analyze`, -L and --defsym included.
  */
-#include "analyze.h"
-#include "board.h"
+#include "analysis.h"
 #include "cli.h"
-#include "frozen.h"
-#include "ldscript.h"
-#include "mapfile.h"
 #include "refgraph.h"
 
 #include <getopt.h>
@@ -29,6 +26,8 @@ static const char cut_usage[] =
     "      --to-fit REGION  the memory region to fit (required)\n"
     "      --limit BYTES    budget for the region instead of its length\n"
     "      --ld FILE        GNU ld linker script to take MEMORY regions from\n"
+    "  -L DIR               extra directory for the script's INCLUDEs (repeatable)\n"
+    "      --defsym N=EXPR  define a linker-script symbol (repeatable)\n"
     "      --map FILE       ld map file of the same link: object files become candidates\n"
     "      --rank N         also list the N largest candidates of every kind (default 10, 0 = all)\n"
     "  -b, --board NAME     board layout (and its roots/NAME.txt) from the rules directory\n"
@@ -44,16 +43,21 @@ typedef struct cut_args {
     const char *elf, *region, *ld, *map, *board, *rules_dir, *format, *output;
     const char *roots[FS_REFGRAPH_MAX_ROOT_NAMES];
     size_t nroots;
+    const char *search_dirs[CLI_MAX_LIST_OPTS];
+    size_t nsearch_dirs;
+    fs_ldsym defsyms[CLI_MAX_LIST_OPTS];
+    size_t ndefsyms;
     size_t limit, rank;
     int have_limit;
 } cut_args;
 
 static int cut_parse(int argc, char **argv, cut_args *a)
 {
-    enum { OPT_FIT = 256, OPT_LIMIT, OPT_LD, OPT_MAP, OPT_RANK, OPT_ROOT, OPT_RULES };
+    enum { OPT_FIT = 256, OPT_LIMIT, OPT_LD, OPT_DEFSYM, OPT_MAP, OPT_RANK, OPT_ROOT, OPT_RULES };
     static const struct option longopts[] = {
         {"to-fit", required_argument, NULL, OPT_FIT}, {"limit", required_argument, NULL, OPT_LIMIT},
-        {"ld", required_argument, NULL, OPT_LD}, {"map", required_argument, NULL, OPT_MAP},
+        {"ld", required_argument, NULL, OPT_LD}, {"defsym", required_argument, NULL, OPT_DEFSYM},
+        {"map", required_argument, NULL, OPT_MAP},
         {"rank", required_argument, NULL, OPT_RANK},
         {"board", required_argument, NULL, 'b'},
         {"root", required_argument, NULL, OPT_ROOT},  {"format", required_argument, NULL, 'f'},
@@ -63,7 +67,7 @@ static int cut_parse(int argc, char **argv, cut_args *a)
     a->rank = 10;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "f:b:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:b:o:L:h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_FIT: a->region = optarg; break;
         case OPT_LIMIT:
@@ -72,6 +76,14 @@ static int cut_parse(int argc, char **argv, cut_args *a)
             a->have_limit = 1;
             break;
         case OPT_LD: a->ld = optarg; break;
+        case 'L':
+            if (cli_push_arg("-L", optarg, a->search_dirs, &a->nsearch_dirs, CLI_MAX_LIST_OPTS) < 0)
+                return -1;
+            break;
+        case OPT_DEFSYM:
+            if (cli_parse_defsym(optarg, a->defsyms, &a->ndefsyms, CLI_MAX_LIST_OPTS) < 0)
+                return -1;
+            break;
         case OPT_MAP: a->map = optarg; break;
         case OPT_RANK:
             if (cli_parse_size("--rank", optarg, &a->rank) < 0)
@@ -104,81 +116,34 @@ static int cut_parse(int argc, char **argv, cut_args *a)
     return 0;
 }
 
-/* The optional candidate sources: the image's frozen modules (when it has
- * frozen content) and the objects of --map. */
-static int cut_sources(const cut_args *a, const fs_image *img, fs_frozen *fz, fs_mapfile *map, fs_cut_sources *src,
-                       fs_error *err)
+/* The cut of an analysis (regions: --ld, else --board, else what the ELF
+ * says), with its frozen modules and --map objects as candidates too. */
+static int cut_write(const cut_args *a, const fs_analysis *an, const fs_refgraph *g, fs_error *err)
 {
-    if (img->has_symtab) {
-        if (fs_frozen_analyze_file(img, fz, err) < 0)
-            return -1;
-        if (fz->present)
-            src->frozen = fz;
-    }
-    if (a->map) {
-        if (fs_mapfile_load(a->map, map, err) < 0)
-            return -1;
-        src->map = map;
-    }
-    return 0;
-}
-
-/* Regions: --ld, else --board, else what fs_analyze infers; then the cut. */
-static int cut_run(const cut_args *a, fs_image *img, const fs_refgraph *g, FILE **outp)
-{
-    fs_error err = {{0}};
-    fs_board board = {0};
-    fs_memmap ld = {0};
-    fs_report rep = {0};
-    fs_cut cut = {0};
-    fs_frozen fz = {0};
-    fs_mapfile map = {0};
-    fs_cut_sources src = {NULL, NULL};
-    int have_board = 0, have_rep = 0, status = FS_EXIT_INPUT;
-    char *rules = a->rules_dir ? strdup(a->rules_dir) : fs_rules_dir();
-    if (a->board && fs_board_load(rules, a->board, &board, &err) < 0)
-        goto fail;
-    have_board = a->board != NULL;
-    if (a->ld && fs_ldscript_load(a->ld, NULL, &ld, &err) < 0)
-        goto fail;
-    if (cut_sources(a, img, &fz, &map, &src, &err) < 0)
-        goto fail;
-    fs_analyze_opts ao = {a->ld ? &ld : NULL, a->ld, have_board ? &board : NULL, 0};
-    if (fs_analyze(img, &ao, &rep, &err) < 0)
-        goto fail;
-    have_rep = 1;
-    int r = fs_memmap_find(&rep.map, a->region);
+    const fs_report *rep = &an->rep;
+    int r = fs_memmap_find(&rep->map, a->region);
     if (r < 0) {
         char names[512] = "";
-        for (size_t i = 0; i < rep.map.nregions; i++)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", rep.map.regions[i].name);
-        fs_fail(&err, "%s: no region '%s' (regions: %s)", img->path, a->region, rep.map.nregions ? names : "none");
-        goto fail;
+        for (size_t i = 0; i < rep->map.nregions; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", rep->map.regions[i].name);
+        return fs_fail(err, "%s: no region '%s' (regions: %s)", an->img.path, a->region,
+                       rep->map.nregions ? names : "none");
     }
-    uint64_t limit = a->have_limit ? a->limit : rep.map.regions[r].length;
-    if (fs_refgraph_cut_from(g, &rep, r, limit, &src, &cut, &err) < 0)
-        goto fail;
+    uint64_t limit = a->have_limit ? a->limit : rep->map.regions[r].length;
+    fs_cut_sources src = {an->has_frozen && an->frozen.present ? &an->frozen : NULL, an->has_map ? &an->map : NULL};
+    fs_cut cut = {0};
+    if (fs_refgraph_cut_from(g, rep, r, limit, &src, &cut, err) < 0)
+        return -1;
+    int status = FS_EXIT_INPUT;
     char *tmp;
-    *outp = cli_open_output(a->output, &tmp);
-    if (*outp) {
-        int rc = strcmp(a->format, "json") == 0 ? cli_write_json(*outp, fs_refgraph_cut_json(g, &rep, &cut, a->rank))
-                                                : fs_refgraph_cut_text(*outp, g, &rep, &cut, a->rank);
-        if (cli_close_output(*outp, a->output, tmp, rc == 0) == 0 && rc == 0)
+    FILE *out = cli_open_output(a->output, &tmp);
+    if (out) {
+        int rc = strcmp(a->format, "json") == 0 ? cli_write_json(out, fs_refgraph_cut_json(g, rep, &cut, a->rank))
+                                                : fs_refgraph_cut_text(out, g, rep, &cut, a->rank);
+        if (cli_close_output(out, a->output, tmp, rc == 0) == 0 && rc == 0)
             status = cut.fits ? FS_EXIT_OK : FS_EXIT_FINDINGS;
     }
-    goto done;
-fail:
-    status = cli_fail(&err);
-done:
     fs_cut_free(&cut);
-    fs_frozen_free(&fz);
-    fs_mapfile_free(&map);
-    if (have_rep)
-        fs_report_free(&rep);
-    if (have_board)
-        fs_board_free(&board);
-    fs_memmap_free(&ld);
-    free(rules);
     return status;
 }
 
@@ -188,14 +153,33 @@ int cmd_cut(int argc, char **argv)
     int parsed = cut_parse(argc, argv, &a);
     if (parsed != 0)
         return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
-    fs_image img = {0};
+    fs_error err = {{0}};
+    char **soft = NULL;
+    size_t nsoft = 0;
+    fs_analysis an;
     fs_refgraph g;
-    int status = cli_refgraph_open(a.elf, a.roots, a.nroots, a.board, a.rules_dir, &img, &g);
-    if (status != FS_EXIT_OK)
-        return status;
-    FILE *out = NULL;
-    status = cut_run(&a, &img, &g, &out);
-    fs_refgraph_free(&g);
-    fs_image_free(&img);
+    bool have_graph = false;
+    int status = FS_EXIT_INPUT;
+    char *dir = a.rules_dir ? strdup(a.rules_dir) : fs_rules_dir();
+    int rc = fs_refgraph_board_roots(dir, a.board, &soft, &nsoft, &err);
+    free(dir);
+    memset(&an, 0, sizeof an);
+    fs_analysis_opts o = {.elf = a.elf, .rules_dir = a.rules_dir, .board = a.board, .ld = a.ld,
+                          .search_dirs = a.search_dirs, .nsearch_dirs = a.nsearch_dirs, .defsyms = a.defsyms,
+                          .ndefsyms = a.ndefsyms, .map = a.map};
+    if (rc == 0)
+        rc = fs_analysis_run(&o, &an, &err);
+    if (rc == 0) {
+        fs_refgraph_opts ro = {a.roots, a.nroots, (const char *const *)soft, nsoft};
+        rc = fs_refgraph_build(&an.img, an.data, an.len, &ro, &g, &err);
+        have_graph = rc == 0;
+    }
+    status = rc == 0 ? cut_write(&a, &an, &g, &err) : -1;
+    if (status < 0)
+        status = cli_fail(&err);
+    if (have_graph)
+        fs_refgraph_free(&g);
+    fs_analysis_free(&an);
+    fs_refgraph_names_free(soft, nsoft);
     return status;
 }

@@ -25,6 +25,8 @@
 #include "mpy.h"
 #include "romsyms.h"
 
+#include <stdio.h>
+
 typedef struct fs_natmod_romref {
     uint64_t word; /* text word index */
     uint64_t addr;
@@ -155,5 +157,17 @@ const char *fs_natmod_need_kind_name(fs_need_kind k);
 /* The pulled member's object and archive path. */
 const fs_object *fs_natmod_member_object(const fs_natmod_link *l, size_t member);
 const char *fs_natmod_member_archive(const fs_natmod_link *l, size_t member);
+
+/* ---- the report (natmod_out.c) ------------------------------------------------ */
+
+/* The text report: n's summary (ROM references from rom_path, may be
+ * NULL), then with l (may be NULL) the classification and rep's findings.
+ * 0, or -1 on a write error. */
+int fs_natmod_write_text(FILE *out, const fs_natmod *n, const char *rom_path, const fs_natmod_link *l,
+                         const fs_report *rep);
+/* The JSON document (schema "flashsize-natmod"); NULL when out of memory. */
+struct json_t;
+struct json_t *fs_natmod_json(const fs_natmod *n, const char *rom_path, const fs_natmod_link *l,
+                              const fs_report *rep);
 
 #endif
