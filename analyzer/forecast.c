@@ -4,6 +4,7 @@
  */
 #include "forecast.h"
 #include "fmt.h"
+#include "store.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -24,7 +24,6 @@
 
 #include "budget.h"
 #include "model.h"
-#include "store.h"
 
 #include <stdio.h>
 
@@ -95,8 +94,10 @@ void fs_forecast_free(fs_forecast *f);
 /* Compute from the store: the board's last window builds (q->limit is
  * ignored), every region of each stored analysis; with a budget (may be
  * NULL) whose max replaces the region's length as the limit. */
-int fs_forecast_load(fs_store *s, const fs_history_query *q, const fs_forecast_opts *opts, const fs_budget *budget,
-                     fs_forecast *out, fs_error *err);
+struct fs_store;          /* store.h: an analysis does not include the store */
+struct fs_history_query;
+int fs_forecast_load(struct fs_store *s, const struct fs_history_query *q, const fs_forecast_opts *opts,
+                     const fs_budget *budget, fs_forecast *out, fs_error *err);
 
 /* Formats.  Return 0 or -1 on a write error. */
 int fs_forecast_write_text(FILE *out, const fs_forecast *f);
