@@ -20,7 +20,7 @@ module() {
 }
 edges=$(mktemp)
 trap 'rm -f "$edges"' EXIT
-for f in analyzer/*.c analyzer/*.h server/*.c server/*.h; do
+for f in analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h; do
   [ -e "$f" ] || continue
   from=$(module "$f")
   sed -n 's/^#include "\([^"]*\.h\)".*/\1/p' "$f" | while read -r to; do
@@ -48,7 +48,7 @@ layer() {
   esac
 }
 status=0
-for h in analyzer/*.h server/*.h; do
+for h in analyzer/*/*.h server/*.h; do
   [ -e "$h" ] || continue
   from=$(module "$h")
   set -- $(layer "$from"); lf=$1; nf=$2
@@ -67,14 +67,14 @@ if ! tsort "$edges" >/dev/null 2>"$edges.err"; then
   status=1
 fi
 rm -f "$edges.err"
-bad=$(grep -l 'store_sqlite\.h' analyzer/*.c analyzer/*.h server/*.c server/*.h 2>/dev/null |
-  grep -v -e '^analyzer/store\.c$' -e '^analyzer/store_[a-z]*\.[ch]$')
+bad=$(grep -l 'store_sqlite\.h' analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h 2>/dev/null |
+  grep -v '^analyzer/store/store[a-z_]*\.[ch]$')
 if [ -n "$bad" ]; then
   echo "check-includes: store_sqlite.h included outside the store: $bad" >&2
   status=1
 fi
-bad=$(grep -l 'sqlite3' analyzer/*.c analyzer/*.h server/*.c server/*.h 2>/dev/null |
-  grep -v -e '^analyzer/store\.[ch]$' -e '^analyzer/store_[a-z]*\.[ch]$')
+bad=$(grep -l 'sqlite3' analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h 2>/dev/null |
+  grep -v '^analyzer/store/store[a-z_]*\.[ch]$')
 if [ -n "$bad" ]; then
   echo "check-includes: SQLite used outside the store: $bad" >&2
   status=1
