@@ -4,8 +4,8 @@
 #   make test     install what is missing, run the whole suite (plain + ASan/UBSan)
 #   make bench    time `flashsize analyze` against `size -A` and `nm -S`
 #
-# The library is every analyzer/*.c except the tool's own files (main.c,
-# cli.c, cmd_*.c), which are a client of it; every
+# The library is every analyzer/*/*.c except the tool's own files
+# (analyzer/cli/: main.c, cli*.c, cmd_*.c), which are a client of it; every
 # tests/unit/test_*.c becomes one cmocka test program.
 
 BUILD   ?= build
@@ -21,15 +21,17 @@ DEPS     := scripts/deps.txt
 PKG_DEBS := $(shell awk '!/^\#/ && NF >= 3 && $$3 !~ /^cmd:/ { print $$3 ":" $$1 }' $(DEPS))
 PKGS     := $(foreach d,$(PKG_DEBS),$(firstword $(subst :, ,$(d))))
 
+# The library's layers, in the order of the flow (scripts/check-includes.sh).
+LAYERS   := read analyze store report
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 $(WARN) $(SAN) -MMD -MP
-CPPFLAGS += -D_GNU_SOURCE -Ianalyzer $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
+CPPFLAGS += -D_GNU_SOURCE $(addprefix -Ianalyzer/,$(LAYERS) cli) $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
 LDFLAGS  += $(SAN)
 LDLIBS   += $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null)) -lm
 
-CLI_SRC  := analyzer/main.c analyzer/cli.c $(wildcard analyzer/cmd_*.c)
-LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard analyzer/*.c))
+CLI_SRC  := $(wildcard analyzer/cli/*.c)
+LIB_SRC  := $(wildcard $(addsuffix /*.c,$(addprefix analyzer/,$(LAYERS))))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 # The server (server/, docs/server.md) is part of the tool, not the library.
@@ -42,13 +44,13 @@ LIB      := $(BUILD)/libflashsize.a
 CLI      := $(BUILD)/flashsize
 FULL     := $(BUILD)/flashsize-full
 
-# Two binaries (analyzer/main.c): flashsize-full has every command; the
+# Two binaries (analyzer/cli/main.c): flashsize-full has every command; the
 # light flashsize has the commands that need only libelf, jansson and inih
 # (main.c and cmd_analyze.c compiled with FS_CORE_ONLY, linked --as-needed)
 # and hands the others to flashsize-full, so that `flashsize analyze` does
 # not pay for loading SQLite, Capstone, libcurl and libmicrohttpd.
-CORE_VARIANT := analyzer/main.c analyzer/cmd_analyze.c
-CORE_CMDS    := analyzer/cli.c $(addprefix analyzer/cmd_,boards.c map.c romfs.c natmod.c frozen.c rom.c)
+CORE_VARIANT := analyzer/cli/main.c analyzer/cli/cmd_analyze.c
+CORE_CMDS    := analyzer/cli/cli.c $(addprefix analyzer/cli/cmd_,boards.c map.c romfs.c natmod.c frozen.c rom.c)
 CORE_OBJ     := $(CORE_VARIANT:analyzer/%.c=$(BUILD)/core/%.o) $(CORE_CMDS:%.c=$(BUILD)/%.o)
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -99,6 +101,7 @@ samples: deps
 
 # The whole suite: unit tests and CLI tests on a normal build, then again on
 # an AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) build.
+# First scripts/check-includes.sh: no include cycles, SQL only in the store.
 test: deps samples
 	@$(MAKE) --no-print-directory test-plain
 	@$(MAKE) --no-print-directory test-asan
@@ -108,6 +111,7 @@ test: deps samples
 .PHONY: test-build
 test-build: $(CLI) $(FULL) $(TEST_BIN)
 test-plain: test-build
+	@sh scripts/check-includes.sh
 	@sh tests/run.sh $(BUILD)
 
 # The tests' ROMFS image writer (tests/tools/romfs_writer.h), used by

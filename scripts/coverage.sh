@@ -35,7 +35,7 @@ cat $B/coverage.txt
 echo
 echo "Finding ids: call sites executed by the suite, and the tests that name them"
 missing=0
-for f in analyzer/*.c server/*.c; do
+for f in analyzer/*/*.c server/*.c; do
   awk -v file="$f" '
     /fs_report_add\(/ { call = FNR; look = 3 }
     look > 0 {

@@ -57,33 +57,19 @@ typedef struct api_call {
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-/* A stored text column as a JSON string (null for NULL). */
-static json_t *api_col_str(sqlite3_stmt *st, int col)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    if (!s)
-        return json_null();
-    json_t *j = json_string((const char *)s);
-    return j ? j : json_null();
-}
-
 static json_t *api_str_or_null(const char *s)
 {
     json_t *j = s ? json_string(s) : NULL;
     return j ? j : json_null();
 }
 
-/* Store failures that are the server's state, not the request: 503. */
-static bool api_unavailable(const char *msg)
+/* A failure of the store on a request already checked: its kind gives the
+ * status (busy, read-only, I/O: 503, the server's state), except that an
+ * input error from the store is a fault of the stored data, not of the
+ * request: 500. */
+static void api_store_error(api_call *c, const fs_error *err)
 {
-    return strstr(msg, "cannot write the database") || strstr(msg, "read-only") || strstr(msg, "readonly") ||
-           strstr(msg, "disk is full") || strstr(msg, "is locked") || strstr(msg, "disk I/O error");
-}
-
-static void api_db_error(api_call *c, const char *what)
-{
-    const char *msg = sqlite3_errmsg(c->conn->db);
-    srv_reply_error(c->resp, api_unavailable(msg) ? 503 : 500, "%s: %s: %s", c->ctx->pool.path, what, msg);
+    srv_reply_error(c->resp, err->kind == FS_ERR_INPUT ? 500 : srv_http_status(err->kind), "%s", err->msg);
 }
 
 /* A name usable as a file name in the rules directory. */
@@ -152,15 +138,11 @@ static const char *api_field_check(const char *name, const char *v, bool require
 static int api_authenticate(api_call *c, char *project, size_t len)
 {
     int64_t id;
-    sqlite3_stmt *lookup = sdb_prepare(c->conn, AUTH_LOOKUP_SQL);
-    auth_result a = auth_check(lookup, srv_header(c->req, "Authorization"), project, len, &id);
-    sdb_done(c->conn, lookup);
+    fs_error err;
+    auth_result a = auth_check(c->conn->store, srv_header(c->req, "Authorization"), project, len, &id, &err);
     switch (a) {
     case AUTH_OK: return 0;
-    case AUTH_FAILED:
-        srv_reply_error(c->resp, 503, "%s: cannot read the token table: %s", c->ctx->pool.path,
-                        sqlite3_errmsg(c->conn->db));
-        break;
+    case AUTH_FAILED: srv_reply_error(c->resp, 503, "cannot read the token table: %s", err.msg); break;
     case AUTH_MISSING:
         srv_reply_error(c->resp, 401, "a bearer token is required (Authorization: Bearer fst_...)");
         break;
@@ -322,19 +304,13 @@ static json_t *api_info_json(const fs_build_info *b)
 /* Does build id exist?  1 yes, 0 no, -1 database error (response filled). */
 static int api_build_exists(api_call *c, int64_t id)
 {
-    sqlite3_stmt *st = sdb_prepare(c->conn, "SELECT 1 FROM builds WHERE id = ?1");
-    if (!st) {
-        api_db_error(c, "looking up a build");
+    bool exists;
+    fs_error err;
+    if (fs_store_build_exists(c->conn->store, id, &exists, &err) < 0) {
+        api_store_error(c, &err);
         return -1;
     }
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sdb_done(c->conn, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        api_db_error(c, "looking up a build");
-        return -1;
-    }
-    return rc == SQLITE_ROW;
+    return exists;
 }
 
 /* Load a stored build for an answer; fills a 404/5xx response on failure. */
@@ -358,7 +334,7 @@ static int api_load(api_call *c, int64_t id, json_t **doc, fs_build_info *info)
     }
     fs_error err;
     if (fs_store_load(c->conn->store, id, doc, info, &err) < 0) {
-        srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
+        api_store_error(c, &err);
         return -1;
     }
     if (!api_may_read(c, info->project)) {
@@ -511,30 +487,10 @@ done:
 static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *base, int64_t *symset,
                          uint64_t *hash)
 {
-    *base = 0;
-    sqlite3_stmt *st = sdb_prepare(c->conn,
-                                   "SELECT b.id, b.symset_id, b.doc FROM builds b JOIN projects p ON p.id = b.project_id"
-                                   " JOIN boards o ON o.id = b.board_id"
-                                   " WHERE p.name = ?1 AND o.name = ?2 AND b.branch = ?3 AND b.id <> ?4"
-                                   " ORDER BY b.timestamp DESC, b.id DESC LIMIT 1");
-    if (!st) {
-        api_db_error(c, "finding the base build");
-        return -1;
-    }
-    sqlite3_bind_text(st, 1, u->meta.project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, u->meta.board, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, u->base, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *base = sqlite3_column_int64(st, 0);
-        *symset = sqlite3_column_int64(st, 1);
-        const unsigned char *doc = sqlite3_column_blob(st, 2);
-        *hash = sbc_hash(doc ? doc : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, 2));
-    }
-    sdb_done(c->conn, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        api_db_error(c, "finding the base build");
+    fs_error err;
+    if (fs_store_find_base(c->conn->store, u->meta.project, u->meta.board, u->base, id, sbc_hash, base, symset, hash,
+                           &err) < 0) {
+        api_store_error(c, &err);
         return -1;
     }
     return 0;
@@ -638,7 +594,7 @@ static void api_upload_build(api_call *c)
     /* what needs no database is done before taking the write lock */
     char *doc_text = fs_store_doc_text(u.analysis, "analysis", &err);
     if (!doc_text) {
-        srv_reply_error(c->resp, strstr(err.msg, "-byte limit") ? 413 : 500, "%s", err.msg);
+        api_store_error(c, &err); /* over FS_ANALYSIS_MAX_DOC_BYTES: 413 */
         goto done;
     }
     int64_t id;
@@ -647,7 +603,7 @@ static void api_upload_build(api_call *c)
     sdb_write_end(&c->ctx->pool);
     free(doc_text);
     if (recorded < 0) {
-        srv_reply_error(c->resp, api_unavailable(err.msg) ? 503 : 500, "%s", err.msg);
+        api_store_error(c, &err);
         goto done;
     }
     sbc_forget(&c->ctx->bases, id); /* recorded again in place, if it was a base */
@@ -661,138 +617,79 @@ done:
 
 /* ---- reads ---------------------------------------------------------------------- */
 
+static int api_project_row(void *ctx, const fs_project_row *r)
+{
+    json_t *o = json_pack("{s:o,s:I,s:I,s:o}", "name", api_str_or_null(r->name), "builds", (json_int_t)r->builds,
+                          "boards", (json_int_t)r->boards, "latest",
+                          r->has_latest ? json_integer(r->latest) : json_null());
+    return json_array_append_new(ctx, o);
+}
+
 static void api_projects(api_call *c)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->conn->db,
-                           "SELECT p.name, count(b.id), count(DISTINCT b.board_id), max(b.timestamp)"
-                           " FROM projects p LEFT JOIN builds b ON b.project_id = p.id"
-                           " WHERE ?2 IS NULL OR p.name = ?2 GROUP BY p.id ORDER BY p.name LIMIT ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        api_db_error(c, "listing projects");
-        return;
-    }
-    sqlite3_bind_int(st, 1, SRV_MAX_RESULTS);
-    if (c->reader)
-        sqlite3_bind_text(st, 2, c->reader, -1, SQLITE_STATIC);
     json_t *arr = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:o,s:I,s:I,s:o}", "name", api_col_str(st, 0), "builds",
-                                             (json_int_t)sqlite3_column_int64(st, 1), "boards",
-                                             (json_int_t)sqlite3_column_int64(st, 2), "latest",
-                                             sqlite3_column_type(st, 3) == SQLITE_NULL
-                                                 ? json_null()
-                                                 : json_integer(sqlite3_column_int64(st, 3))));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    fs_error err;
+    if (fs_store_projects(c->conn->store, c->reader, SRV_MAX_RESULTS, api_project_row, arr, &err) < 0) {
         json_decref(arr);
-        api_db_error(c, "listing projects");
+        api_store_error(c, &err);
         return;
     }
     srv_reply_json(c->resp, 200, json_pack("{s:o}", "projects", arr));
 }
 
-/* Ids of a build's error findings, in order.  The statement is prepared on
- * the first call and kept in *st for the next rows of the same answer (a
- * history of 1000 builds prepared it 1000 times); the caller finalizes it. */
-static json_t *api_error_ids(api_call *c, sqlite3_stmt **st, int64_t id)
+static int api_error_id(void *ctx, const char *id)
 {
-    json_t *arr = json_array();
-    if (*st)
-        sqlite3_reset(*st);
-    else if (sqlite3_prepare_v2(c->conn->db,
-                                "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq", -1,
-                                st, NULL) != SQLITE_OK)
-        return arr;
-    sqlite3_bind_int64(*st, 1, id);
-    while (sqlite3_step(*st) == SQLITE_ROW)
-        json_array_append_new(arr, api_col_str(*st, 0));
-    return arr;
+    return json_array_append_new(ctx, api_str_or_null(id));
 }
 
-/* {"NAME": {"used", "length"}} of a build's regions. */
-static json_t *api_regions(api_call *c, sqlite3_stmt *st, int64_t id)
+static int api_region(void *ctx, const char *name, int64_t used, int64_t length)
 {
-    json_t *o = json_object();
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *name = sqlite3_column_text(st, 0);
-        if (name)
-            json_object_set_new(o, (const char *)name,
-                                json_pack("{s:I,s:I}", "used", (json_int_t)sqlite3_column_int64(st, 1), "length",
-                                          (json_int_t)sqlite3_column_int64(st, 2)));
-    }
-    (void)c;
-    return o;
+    return json_object_set_new(ctx, name, json_pack("{s:I,s:I}", "used", (json_int_t)used, "length", (json_int_t)length));
 }
 
-static const char api_row_cols[] =
-    "b.id, b.commit_sha, b.branch, b.parent_sha, b.pr, b.timestamp, b.main_region, b.main_used, b.main_length";
+typedef struct api_boards_ctx {
+    api_call *c;
+    json_t *arr;
+} api_boards_ctx;
+
+static int api_board_row(void *ctx, const fs_board_row *r)
+{
+    api_boards_ctx *bc = ctx;
+    fs_store *s = bc->c->conn->store;
+    const fs_build_row *b = &r->latest;
+    json_t *latest = json_object();
+    json_object_set_new(latest, "id", json_integer(b->id));
+    json_object_set_new(latest, "commit", api_str_or_null(b->commit));
+    json_object_set_new(latest, "branch", api_str_or_null(b->branch));
+    json_object_set_new(latest, "timestamp", json_integer(b->timestamp));
+    json_object_set_new(latest, "main_region", api_str_or_null(b->main_region));
+    json_object_set_new(latest, "used", json_integer(b->used));
+    json_object_set_new(latest, "length", json_integer(b->length));
+    json_t *errors = json_array(), *regions = json_object();
+    fs_store_build_errors(s, b->id, api_error_id, errors);
+    fs_store_build_regions(s, b->id, api_region, regions);
+    json_object_set_new(latest, "errors", errors);
+    json_object_set_new(latest, "regions", regions);
+    return json_array_append_new(bc->arr, json_pack("{s:o,s:I,s:o}", "name", api_str_or_null(r->name), "builds",
+                                                    (json_int_t)r->builds, "latest", latest));
+}
 
 static void api_boards(api_call *c, const char *project)
 {
-    sqlite3_stmt *st, *reg = NULL, *errs = NULL;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT o.name, (SELECT count(*) FROM builds x WHERE x.project_id = p.id AND x.board_id = o.id), %s"
-             " FROM projects p JOIN boards o JOIN builds b ON b.id = ("
-             "   SELECT y.id FROM builds y WHERE y.project_id = p.id AND y.board_id = o.id"
-             "   ORDER BY y.timestamp DESC, y.id DESC LIMIT 1)"
-             " WHERE p.name = ?1 ORDER BY o.name LIMIT ?2",
-             api_row_cols);
-    if (sqlite3_prepare_v2(c->conn->db, sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->conn->db, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq", -1,
-                           &reg, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        api_db_error(c, "listing boards");
+    api_boards_ctx bc = {c, json_array()};
+    bool exists;
+    fs_error err;
+    if (fs_store_boards(c->conn->store, project, SRV_MAX_RESULTS, api_board_row, &bc, &exists, &err) < 0) {
+        json_decref(bc.arr);
+        api_store_error(c, &err);
         return;
     }
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, SRV_MAX_RESULTS);
-    json_t *arr = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        /* api_row_json reads columns 0..8: shift by making a view of columns 2.. */
-        json_t *latest = json_object();
-        int64_t id = sqlite3_column_int64(st, 2);
-        json_object_set_new(latest, "id", json_integer(id));
-        json_object_set_new(latest, "commit", api_col_str(st, 3));
-        json_object_set_new(latest, "branch", api_col_str(st, 4));
-        json_object_set_new(latest, "timestamp", json_integer(sqlite3_column_int64(st, 7)));
-        json_object_set_new(latest, "main_region", api_col_str(st, 8));
-        json_object_set_new(latest, "used", json_integer(sqlite3_column_int64(st, 9)));
-        json_object_set_new(latest, "length", json_integer(sqlite3_column_int64(st, 10)));
-        json_object_set_new(latest, "errors", api_error_ids(c, &errs, id));
-        json_object_set_new(latest, "regions", api_regions(c, reg, id));
-        json_array_append_new(arr, json_pack("{s:o,s:I,s:o}", "name", api_col_str(st, 0), "builds",
-                                             (json_int_t)sqlite3_column_int64(st, 1), "latest", latest));
-    }
-    sqlite3_finalize(st);
-    sqlite3_finalize(reg);
-    sqlite3_finalize(errs);
-    if (rc != SQLITE_DONE) {
-        json_decref(arr);
-        api_db_error(c, "listing boards");
+    if (!exists) {
+        json_decref(bc.arr);
+        srv_reply_error(c->resp, 404, "no project '%s'", project);
         return;
     }
-    if (json_array_size(arr) == 0) {
-        /* Tell an unknown project from one without builds. */
-        sqlite3_stmt *p;
-        int found = 0;
-        if (sqlite3_prepare_v2(c->conn->db, "SELECT 1 FROM projects WHERE name = ?1", -1, &p, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(p, 1, project, -1, SQLITE_STATIC);
-            found = sqlite3_step(p) == SQLITE_ROW;
-            sqlite3_finalize(p);
-        }
-        if (!found) {
-            json_decref(arr);
-            srv_reply_error(c->resp, 404, "no project '%s'", project);
-            return;
-        }
-    }
-    srv_reply_json(c->resp, 200, json_pack("{s:s,s:o}", "project", project, "boards", arr));
+    srv_reply_json(c->resp, 200, json_pack("{s:s,s:o}", "project", project, "boards", bc.arr));
 }
 
 /* ---- the history, written out directly ---------------------------------------- */
@@ -876,63 +773,49 @@ static void api_buf_str(api_buf *b, const unsigned char *s)
     api_buf_put(b, "\"", 1);
 }
 
-/* A column holding JSON text, or fallback when it is NULL. */
-static void api_buf_raw(api_buf *b, sqlite3_stmt *st, int col, const char *fallback)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    api_buf_puts(b, t ? (const char *)t : fallback);
-}
-
-/* The history's columns: schema v3 keeps the errors and regions as JSON in
- * the builds row; a v2 file opened read-only computes them per row. */
-static const char api_hist_v3[] = "b.errors_json, b.regions_json";
-static const char api_hist_v2[] =
-    "(SELECT json_group_array(fid) FROM (SELECT fid FROM findings f WHERE f.build_id = b.id"
-    "   AND f.severity = 'error' ORDER BY f.seq)),"
-    " (SELECT json_group_object(name, json_object('used', used, 'length', length)) FROM"
-    "   (SELECT name, used, length FROM regions r WHERE r.build_id = b.id ORDER BY r.seq))";
-
-static sqlite3_stmt *api_history_query(api_call *c, const char *summary)
-{
-    char sql[1400];
-    snprintf(sql, sizeof sql,
-             "SELECT %s, %s FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards o ON o.id = b.board_id"
-             " WHERE p.name = ?1 AND o.name = ?2 AND (?3 IS NULL OR b.branch = ?3)"
-             " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
-             " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
-             api_row_cols, summary);
-    return sdb_prepare(c->conn, sql);
-}
-
-/* One row (columns as api_row_cols, then errors and regions JSON). */
-static void api_history_row(api_buf *b, sqlite3_stmt *st)
+/* One row of a history answer. */
+static void api_history_row(api_buf *b, const fs_build_row *r)
 {
     api_buf_put(b, "{", 1);
-    api_buf_int(b, "id", sqlite3_column_int64(st, 0));
+    api_buf_int(b, "id", r->id);
     api_buf_puts(b, ",\"commit\":");
-    api_buf_str(b, sqlite3_column_text(st, 1));
+    api_buf_str(b, (const unsigned char *)r->commit);
     api_buf_puts(b, ",\"branch\":");
-    api_buf_str(b, sqlite3_column_text(st, 2));
+    api_buf_str(b, (const unsigned char *)r->branch);
     api_buf_puts(b, ",\"parent\":");
-    api_buf_str(b, sqlite3_column_text(st, 3));
+    api_buf_str(b, (const unsigned char *)r->parent);
     api_buf_put(b, ",", 1);
-    if (sqlite3_column_int64(st, 4))
-        api_buf_int(b, "pr", sqlite3_column_int64(st, 4));
+    if (r->pr)
+        api_buf_int(b, "pr", r->pr);
     else
         api_buf_puts(b, "\"pr\":null");
     api_buf_put(b, ",", 1);
-    api_buf_int(b, "timestamp", sqlite3_column_int64(st, 5));
+    api_buf_int(b, "timestamp", r->timestamp);
     api_buf_puts(b, ",\"main_region\":");
-    api_buf_str(b, sqlite3_column_text(st, 6));
+    api_buf_str(b, (const unsigned char *)r->main_region);
     api_buf_put(b, ",", 1);
-    api_buf_int(b, "used", sqlite3_column_int64(st, 7));
+    api_buf_int(b, "used", r->used);
     api_buf_put(b, ",", 1);
-    api_buf_int(b, "length", sqlite3_column_int64(st, 8));
+    api_buf_int(b, "length", r->length);
     api_buf_puts(b, ",\"errors\":");
-    api_buf_raw(b, st, 9, "[]");
+    api_buf_puts(b, r->errors_json ? r->errors_json : "[]");
     api_buf_puts(b, ",\"regions\":");
-    api_buf_raw(b, st, 10, "{}");
+    api_buf_puts(b, r->regions_json ? r->regions_json : "{}");
     api_buf_put(b, "}", 1);
+}
+
+typedef struct api_rows_ctx {
+    api_buf *b;
+    bool first;
+} api_rows_ctx;
+
+static void api_history_each(void *ctx, const fs_build_row *r)
+{
+    api_rows_ctx *rc = ctx;
+    if (!rc->first)
+        api_buf_put(rc->b, ",", 1);
+    rc->first = false;
+    api_history_row(rc->b, r);
 }
 
 /* The board's budget limits from the rules directory, as JSON text (null
@@ -958,18 +841,6 @@ typedef struct api_hist_q {
  * (the response then holds the error). */
 static srv_body *api_history_body(api_call *c, const api_hist_q *q)
 {
-    sqlite3_stmt *st = api_history_query(c, api_hist_v3);
-    if (!st && !(st = api_history_query(c, api_hist_v2))) {
-        api_db_error(c, "reading the history");
-        return NULL;
-    }
-    sqlite3_bind_text(st, 1, q->project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->board, -1, SQLITE_STATIC);
-    if (q->branch)
-        sqlite3_bind_text(st, 3, q->branch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, q->t0);
-    sqlite3_bind_int64(st, 5, q->t1);
-    sqlite3_bind_int64(st, 6, q->limit);
     api_buf b = {0};
     /* A row is about 350 bytes: one allocation for the usual answer. */
     if (!(b.p = malloc(b.cap = 4096 + (size_t)q->limit * 400)))
@@ -983,18 +854,12 @@ static srv_body *api_history_body(api_call *c, const api_hist_q *q)
     api_buf_put(&b, ",", 1);
     api_buf_int(&b, "limit", q->limit);
     api_buf_puts(&b, q->capped ? ",\"limit_capped\":true,\"builds\":[" : ",\"limit_capped\":false,\"builds\":[");
-    int rc;
-    bool first = true;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!first)
-            api_buf_put(&b, ",", 1);
-        first = false;
-        api_history_row(&b, st);
-    }
-    sdb_done(c->conn, st);
-    if (rc != SQLITE_DONE) {
+    fs_history_range range = {q->project, q->board, q->branch, q->t0, q->t1, q->limit};
+    api_rows_ctx rows = {&b, true};
+    fs_error err;
+    if (fs_store_history_each(c->conn->store, &range, api_history_each, &rows, &err) < 0) {
         free(b.p);
-        api_db_error(c, "reading the history");
+        api_store_error(c, &err);
         return NULL;
     }
     api_buf_puts(&b, "],\"budget\":");
@@ -1035,11 +900,8 @@ static void api_history_key(api_buf *k, const api_hist_q *q)
  * cached. */
 static int64_t api_generation(api_call *c)
 {
-    sqlite3_stmt *st = sdb_prepare(c->conn, FS_STORE_GENERATION_SQL);
-    if (!st)
-        return -1;
-    int64_t gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sdb_done(c->conn, st);
+    int64_t gen;
+    fs_store_generation(c->conn->store, &gen);
     return gen;
 }
 
@@ -1166,6 +1028,9 @@ static void api_build(api_call *c, int64_t id)
     json_object_del(doc, "symbols");
     json_t *o = json_object();
     json_object_set_new(o, "build", api_info_json(&info));
+    const json_t *main_region = fs_analysis_main_region(doc);
+    json_t *main_name = json_object_get(main_region, "name");
+    json_object_set_new(o, "main_region", main_name ? json_incref(main_name) : json_null());
     json_object_set_new(o, "top_symbols", top_arr);
     fs_symtab none = {0}; /* no base: the budget's new-symbol rule is skipped */
     json_object_set_new(o, "budget", api_budget_json(c->ctx, info.board, doc, &none, NULL, NULL));
@@ -1208,16 +1073,10 @@ static void api_diff(api_call *c)
 
 static void api_healthz(api_call *c)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(c->conn->db, "SELECT count(*) FROM builds", -1, &st, NULL);
-    int64_t n = -1;
-    if (rc == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    if (n < 0) {
-        srv_reply_error(c->resp, 503, "%s: database unavailable: %s", c->ctx->pool.path, sqlite3_errmsg(c->conn->db));
+    int64_t n;
+    fs_error err;
+    if (fs_store_count_builds(c->conn->store, &n, &err) < 0) {
+        srv_reply_error(c->resp, 503, "database unavailable: %s", err.msg);
         return;
     }
     /* With --private nothing about the stored projects is public: the

@@ -1,12 +1,12 @@
 /*
  * db.c - the server's fixed pool of database connections.
  *
- * Each slot pairs the store's connection (fs_store: record, load) with a
- * plain SQLite connection for the server's own read queries and its token
- * table.  A handler borrows one slot for one request, so no SQLite
- * connection is ever used by two threads at once.  Each slot keeps the
- * statements its requests prepare (sdb_prepare), reset after each use.  Writers wait for each
- * other through SQLite's busy timeout (the store's, FS_STORE_BUSY_MS).
+ * Each slot is one store handle (fs_store): every query of the server,
+ * reads, uploads and the token table, goes through the store's API, which
+ * keeps each statement prepared per handle.  A handler borrows one slot for
+ * one request, so no handle is ever used by two threads at once.  Writers
+ * wait for each other through SQLite's busy timeout (the store's,
+ * FS_STORE_BUSY_MS).
  *
  * A file that cannot be written (mode 0444, read-only mount) is opened
  * read-only instead of refused: the dashboard keeps working and uploads
@@ -18,18 +18,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-static int sdb_open_plain(sdb_pool *p, sdb_conn *c, fs_error *err)
-{
-    int flags = p->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-    if (sqlite3_open_v2(p->path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-        return fs_fail(err, "%s: cannot open the database: %s", p->path,
-                       c->db ? sqlite3_errmsg(c->db) : "out of memory");
-    sqlite3_busy_timeout(c->db, FS_STORE_BUSY_MS);
-    /* No memory map (SQLite's default): with several connections in one
-     * process each write made the others remap the file (docs/server.md). */
-    return 0;
-}
 
 int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err)
 {
@@ -46,7 +34,7 @@ int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err)
     /* The first open creates or migrates the store, or finds it read-only. */
     fs_store_opts rw = {.no_mmap = true};
     if (fs_store_open(path, &rw, &p->conns[0].store, &why) < 0) {
-        if (!strstr(why.msg, "cannot write the database"))
+        if (why.kind != FS_ERR_READONLY)
             goto fail_msg;
         p->readonly = true;
         memcpy(p->readonly_why, why.msg, sizeof p->readonly_why);
@@ -63,10 +51,8 @@ int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err)
         if (i > 0 && fs_store_open(path, &so, &p->conns[i].store, &why) < 0)
             goto fail_msg;
         fs_store_set_symset_memo(p->conns[i].store, p->memo);
-        if (sdb_open_plain(p, &p->conns[i], err) < 0)
-            goto fail;
     }
-    if (!p->readonly && auth_migrate(p->conns[0].db, path, err) < 0)
+    if (!p->readonly && fs_store_tokens_init(p->conns[0].store, err) < 0)
         goto fail;
     return 0;
 fail_msg:
@@ -78,14 +64,8 @@ fail:
 
 void sdb_pool_close(sdb_pool *p)
 {
-    for (size_t i = 0; p->conns && i < p->nconns; i++) {
-        for (size_t k = 0; k < p->conns[i].nstmts; k++) {
-            sqlite3_finalize(p->conns[i].stmts[k].st);
-            free(p->conns[i].stmts[k].sql);
-        }
+    for (size_t i = 0; p->conns && i < p->nconns; i++)
         fs_store_close(p->conns[i].store);
-        sqlite3_close(p->conns[i].db);
-    }
     free(p->conns);
     free(p->path);
     fs_symset_memo_free(p->memo);
@@ -128,31 +108,4 @@ void sdb_write_begin(sdb_pool *p)
 void sdb_write_end(sdb_pool *p)
 {
     pthread_mutex_unlock(&p->write_lock);
-}
-
-sqlite3_stmt *sdb_prepare(sdb_conn *c, const char *sql)
-{
-    for (size_t i = 0; i < c->nstmts; i++)
-        if (strcmp(c->stmts[i].sql, sql) == 0)
-            return c->stmts[i].st;
-    bool keep = c->nstmts < SDB_STMTS;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(c->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK)
-        return NULL;
-    char *copy = keep ? strdup(sql) : NULL;
-    if (copy)
-        c->stmts[c->nstmts++] = (sdb_stmt){copy, st};
-    return st;
-}
-
-void sdb_done(sdb_conn *c, sqlite3_stmt *st)
-{
-    for (size_t i = 0; st && i < c->nstmts; i++) {
-        if (c->stmts[i].st == st) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            return;
-        }
-    }
-    sqlite3_finalize(st);
 }

@@ -24,7 +24,6 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -33,21 +32,11 @@ struct fs_store;
 
 /* ---- database connections (db.c) ----------------------------------------- */
 
-/* One slot: the store's own connection (record, load) and a plain SQLite
- * connection for the server's queries and its token table. */
-#define SDB_STMTS 16
-
-typedef struct sdb_stmt {
-    char *sql;                /* owned copy */
-    sqlite3_stmt *st;
-} sdb_stmt;
-
+/* One slot: a store handle, through which every query of the server goes
+ * (store.h; the handle keeps its statements prepared). */
 typedef struct sdb_conn {
     struct fs_store *store;
-    sqlite3 *db;
     bool busy;
-    sdb_stmt stmts[SDB_STMTS]; /* db's statements, prepared once (sdb_prepare) */
-    size_t nstmts;
 } sdb_conn;
 
 typedef struct sdb_pool {
@@ -69,20 +58,14 @@ typedef struct sdb_pool {
     fs_symset_memo *memo;
 } sdb_pool;
 
-/* Open n connection pairs to path; a file that cannot be written is opened
- * read-only (p->readonly, uploads then answer 503).  The server's own table
- * (server_tokens, auth.c) is created when the file is writable. */
+/* Open n store handles on path; a file that cannot be written is opened
+ * read-only (p->readonly, uploads then answer 503).  The token table
+ * (fs_store_tokens_init) is created when the file is writable. */
 int sdb_pool_open(sdb_pool *p, const char *path, size_t n, fs_error *err);
 void sdb_pool_close(sdb_pool *p);
 /* Borrow a connection (waits for one to be free); give it back with release. */
 sdb_conn *sdb_acquire(sdb_pool *p);
 void sdb_release(sdb_pool *p, sdb_conn *c);
-/* c's statement for sql, prepared on its first use and kept for the
- * connection's lifetime (SQLITE_PREPARE_PERSISTENT); NULL when it cannot be
- * prepared (sqlite3_errmsg(c->db) says why).  Give it back with sdb_done,
- * which resets it, so no read transaction stays open. */
-sqlite3_stmt *sdb_prepare(sdb_conn *c, const char *sql);
-void sdb_done(sdb_conn *c, sqlite3_stmt *st);
 /* One writer of this server at a time (see write_lock). */
 void sdb_write_begin(sdb_pool *p);
 void sdb_write_end(sdb_pool *p);
@@ -290,6 +273,12 @@ void srv_reply_json(srv_response *resp, unsigned status, json_t *doc);
 /* {"error": message, "status": status} */
 void srv_reply_error(srv_response *resp, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The HTTP status of an error of this kind (one table, server.c): input 400,
+ * limit 413, not found 404, auth 401, busy, read-only and I/O 503 (the
+ * server's state, not the request), out of memory and internal 500. */
+unsigned srv_http_status(fs_error_kind kind);
+/* srv_reply_error with err's message and srv_http_status(err->kind). */
+void srv_reply_fs_error(srv_response *resp, const fs_error *err);
 
 /* ---- handlers -------------------------------------------------------------- */
 

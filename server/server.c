@@ -85,61 +85,6 @@ int srv_parse_listen(const char *text, srv_config *c, fs_error *err)
     return 0;
 }
 
-/* ---- responses ---------------------------------------------------------------- */
-
-const char *srv_header(const srv_request *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *srv_arg(const srv_request *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-void srv_response_free(srv_response *resp)
-{
-    if (resp->shared)
-        srv_body_unref(resp->shared);
-    else
-        free(resp->body);
-    resp->shared = NULL;
-    resp->body = NULL;
-    resp->len = 0;
-}
-
-void srv_reply_json(srv_response *resp, unsigned status, json_t *doc)
-{
-    srv_response_free(resp);
-    resp->body = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(doc);
-    if (!resp->body) {
-        static const char oom[] = "{\"error\":\"out of memory\",\"status\":500}";
-        resp->body = strdup(oom);
-        status = 500;
-    }
-    resp->len = resp->body ? strlen(resp->body) : 0;
-    resp->status = status;
-    resp->content_type = "application/json";
-}
-
-void srv_reply_error(srv_response *resp, unsigned status, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    json_t *doc = json_object();
-    /* Messages quote file names and fields: keep them valid UTF-8. */
-    json_t *m = json_string(msg);
-    if (!m)
-        m = json_string("(message with invalid UTF-8)");
-    json_object_set_new(doc, "error", m);
-    json_object_set_new(doc, "status", json_integer(status));
-    srv_reply_json(resp, status, doc);
-}
-
 /* libmicrohttpd is done with a shared body. */
 static void srv_shared_sent(void *cls)
 {

@@ -128,12 +128,13 @@
   /* ---- gauges and flags ------------------------------------------------------- */
 
   /* The gauges of one analysis: irom0, IRAM, DRAM, the 1 MiB window, ROMFS on an
-   * ESP8266; otherwise every region with a length.  budget: {region: max}. */
-  function gaugeList(doc, budget) {
+   * ESP8266; otherwise every region with a length.  budget: {region: max};
+   * mainName: the build's main region as the API names it (main_region), the
+   * one a budget's "(main)" limit applies to. */
+  function gaugeList(doc, budget, mainName) {
     const out = [];
     const regions = doc.regions || [];
     const limits = (budget && budget.limits) || {};
-    const mainName = mainRegion(doc);
     function budgetOf(name) {
       if (limits[name] !== undefined) return limits[name];
       if (name === mainName && limits['(main)'] !== undefined) return limits['(main)'];
@@ -156,15 +157,6 @@
       out.push({ key: 'romfs', label: 'ROMFS partition', used: used, limit: romfs.size, budget: null });
     }
     return out;
-  }
-
-  function mainRegion(doc) {
-    const rs = doc.regions || [];
-    const irom = rs.find((r) => r.name === 'irom0_0_seg');
-    if (irom) return irom.name;
-    let best = null;
-    for (const r of rs) if (/x/.test(r.attrs || '') && (!best || r.length > best.length)) best = r;
-    return best ? best.name : rs.length ? rs[0].name : null;
   }
 
   function gauge(g) {
@@ -220,7 +212,7 @@
     if (!data.boards.length) return show(el('h1', {}, project), state('empty', 'No boards have builds yet.'));
     const cards = data.boards.map((b) => {
       const doc = { regions: Object.entries(b.latest.regions).map(([name, r]) => ({ name: name, used: r.used, length: r.length })) };
-      const gs = gaugeList(doc, null).filter((g) => g.key === b.latest.main_region);
+      const gs = gaugeList(doc, null, null).filter((g) => g.key === b.latest.main_region);
       return el('li', { class: 'card board-card', 'data-board': b.name },
         link('#/p/' + enc(project) + '/b/' + enc(b.name), b.name, { class: 'card-title' }),
         flags(b.latest.errors),
@@ -324,7 +316,7 @@
       el('p', { class: 'muted' }, 'latest: ', link('#/build/' + latest.id, latest.commit.slice(0, 12)),
         (latest.branch ? ' on ' + latest.branch : '') + ' · ' + when(latest.timestamp)),
       flags(latest.errors),
-      el('section', { class: 'gauges' }, gaugeList(doc, b.budget).map(gauge)),
+      el('section', { class: 'gauges' }, gaugeList(doc, b.budget, b.main_region).map(gauge)),
       el('h2', {}, 'History'), el('div', { class: 'charts' }, chartsEl),
       el('h2', {}, 'Frozen modules'), frozenTable(doc),
       el('h2', {}, 'Builds'),
@@ -351,7 +343,7 @@
       el('p', { class: 'muted' }, info.board + (info.branch ? ' · ' + info.branch : '') + (info.pr ? ' · PR #' + info.pr : '') +
         ' · ' + when(info.timestamp) + ' · verdict ' + (doc.summary ? doc.summary.verdict : '?')),
       flags(errors),
-      el('section', { class: 'gauges' }, gaugeList(doc, b.budget).map(gauge)),
+      el('section', { class: 'gauges' }, gaugeList(doc, b.budget, b.main_region).map(gauge)),
       el('h2', {}, 'Findings'), findingsList(doc.findings),
       el('h2', {}, 'Frozen modules'), frozenTable(doc),
       el('h2', {}, 'Largest retained sizes'), retainedTable(doc),

@@ -96,4 +96,18 @@ head -c 3000 $MAP >"$TMP/trunc.map"
 st=$?
 check "cut: truncated map exits 0, 1 or 2 without a crash" [ "$st" -le 2 ]
 run 2 "cut: bad --rank" cut $ELF --to-fit irom0_0_seg --rank many
+# --- -L and --defsym: the analysis pipeline of `analyze` (fs_analysis_run) ----------------
+# A script whose irom0 length is a --defsym symbol and whose INCLUDE is only
+# found through -L: the limit is the symbol's value.
+sed 's/len = 1M - 36K/len = IROM_LEN/' samples/ld/esp8266_2MiB.ld >"$TMP/defsym.ld"
+run 1 "cut --ld -L --defsym (no proposal fits 320 KiB)" cut $ELF --ld "$TMP/defsym.ld" -L samples/ld --defsym IROM_LEN=0x50000 \
+  --to-fit irom0_0_seg --format json
+expect_eq "cut: --defsym IROM_LEN=0x50000 is the limit" "$(jq -r .limit "$OUT")" 327680
+expect_eq "cut: used is size -A's .irom0.text" "$(jq -r .used "$OUT")" \
+  "$(xtensa-lx106-elf-size -A $ELF | awk '$1 == ".irom0.text" {print $2}')"
+run 2 "cut --ld without -L: the INCLUDE is not found" cut $ELF --ld "$TMP/defsym.ld" --defsym IROM_LEN=0x50000 \
+  --to-fit irom0_0_seg
+expect_err "missing INCLUDE named" "cannot find INCLUDE file 'esp8266_common.ld'"
+run 2 "cut: bad --defsym" cut $ELF --to-fit irom0_0_seg --defsym IROM_LEN
+expect_err "bad --defsym named" "--defsym: expected NAME=EXPR, got 'IROM_LEN'"
 finish

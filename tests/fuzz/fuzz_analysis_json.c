@@ -15,7 +15,7 @@
 #include "fuzz.h"
 
 #include "docparse.h"
-#include "store.h"
+#include "document.h"
 #include "symtab.h"
 
 #include <jansson.h>

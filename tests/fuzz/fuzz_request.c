@@ -119,10 +119,10 @@ static void fuzz_req_open_store(fuzz_srv *s)
         fuzz_req_die("opening the store", &err);
     sdb_conn *c = sdb_acquire(&s->ctx.pool);
     int64_t id;
-    if (auth_token_create(c->db, s->db, "demo", "fuzz", &id, s->token, &err) < 0 ||
-        auth_token_create(c->db, s->db, "other", "fuzz", &id, s->other, &err) < 0 ||
-        auth_token_create(c->db, s->db, "demo", "fuzz revoked", &id, s->revoked, &err) < 0 ||
-        auth_token_revoke(c->db, s->db, id, &err) < 0)
+    if (auth_token_create(c->store, s->db, "demo", "fuzz", &id, s->token, &err) < 0 ||
+        auth_token_create(c->store, s->db, "other", "fuzz", &id, s->other, &err) < 0 ||
+        auth_token_create(c->store, s->db, "demo", "fuzz revoked", &id, s->revoked, &err) < 0 ||
+        fs_store_token_revoke(c->store, id, 1, &err) < 0)
         fuzz_req_die("making the tokens", &err);
     sdb_release(&s->ctx.pool, c);
     sbc_init(&s->ctx.bases);

@@ -1,7 +1,7 @@
 /*
  * romfs_writer.h - a ROMFS image writer for the tests (used by mkromfs.c and
  * tests/unit/test_romfs.c).  Written from the format description in the
- * facts doc (section 4.1), independently of the reader in analyzer/romfs.c,
+ * facts doc (section 4.1), independently of the reader in analyzer/analyze/romfs.c,
  * so the tests compare the reader against what this writer knows it wrote.
  *
  * Input is a small line-based spec, one record per line:

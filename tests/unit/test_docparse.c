@@ -1,13 +1,13 @@
 /*
  * test_docparse.c - the server's streaming reader of uploads (docparse.c)
- * against jansson's own reader and the validator (store.c), which define
+ * against jansson's own reader and the validator (document.c), which define
  * what it must give: the same JSON minus the symbols, the same symbols as
  * a table, the same refusals.
  */
 #include "storetest.h"
 
 #include "docparse.h"
-#include "store.h"
+#include "document.h"
 #include "symtab.h"
 
 static const fs_docparse_opts top_opts = {"doc.json", "doc.json", NULL, 64};

@@ -1,0 +1,214 @@
+/*
+ * analyze.c - run the analyses over one image and gather the report.
+ *
+ * Order: choose the memory regions (--ld, else --board, else inferred from
+ * the ELF), place the sections in them, run the chip module, then the
+ * generic region findings, then sort symbols by size.  Findings are kept in
+ * the order they are found, which is deterministic for a given input.
+ */
+#include "analyze.h"
+
+#include <elf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FS_DEFAULT_HEADROOM 90.0
+
+const char *fs_region_source_name(fs_region_source s)
+{
+    switch (s) {
+    case FS_REGIONS_LD: return "ld";
+    case FS_REGIONS_BOARD: return "board";
+    case FS_REGIONS_ELF: return "elf";
+    default: return "none";
+    }
+}
+
+static bool analyze_has_finding(const fs_report *rep, const char *id, const char *subject)
+{
+    for (size_t i = 0; i < rep->nfindings; i++)
+        if (strcmp(rep->findings[i].id, id) == 0 &&
+            (!subject || (rep->findings[i].subject && strcmp(rep->findings[i].subject, subject) == 0)))
+            return true;
+    return false;
+}
+
+static int analyze_choose_regions(fs_image *img, const fs_analyze_opts *o, fs_report *rep, fs_error *err)
+{
+    const char *detail = NULL;
+    char buf[256];
+    if (o->ld_map) {
+        if (fs_memmap_copy(&rep->map, o->ld_map) < 0)
+            return fs_fail(err, "out of memory");
+        rep->region_source = FS_REGIONS_LD;
+        detail = o->ld_path ? o->ld_path : "linker script";
+    } else if (o->board) {
+        if (fs_memmap_copy(&rep->map, &o->board->map) < 0)
+            return fs_fail(err, "out of memory");
+        rep->region_source = FS_REGIONS_BOARD;
+        detail = o->board->name;
+    } else if (rep->esp.detected) {
+        if (fs_esp8266_infer_regions(img, &rep->map) < 0)
+            return fs_fail(err, "%s: inconsistent ESP8266 linker symbols (_heap_end, _firmware_size)", img->path);
+        rep->region_source = FS_REGIONS_ELF;
+        snprintf(buf, sizeof buf, "MicroPython ESP8266 layout from the ELF's linker symbols%s",
+                 fs_image_symbol(img, "_firmware_size") ? "" : " (no _firmware_size: irom0 assumed to end at 0x40300000)");
+        detail = buf;
+    }
+    if (detail && !(rep->region_source_detail = strdup(detail)))
+        return fs_fail(err, "out of memory");
+    return 0;
+}
+
+static int analyze_region_findings(fs_report *rep)
+{
+    for (size_t i = 0; i < rep->map.nregions; i++) {
+        const fs_region *r = &rep->map.regions[i];
+        if (r->used > r->length) {
+            /* irom0-overflow already says this for irom0, with its remedy */
+            if (strcmp(r->name, "irom0_0_seg") == 0 && analyze_has_finding(rep, "irom0-overflow", NULL))
+                continue;
+            if (fs_report_add(rep, "region-overflow", FS_SEV_ERROR, r->name,
+                              "Remove or shrink what is placed in this region (see the sections and top symbols), "
+                              "or give it more room in the linker script.",
+                              "region %s overflowed by %llu bytes (%llu used of %llu)", r->name,
+                              (unsigned long long)(r->used - r->length), (unsigned long long)r->used,
+                              (unsigned long long)r->length) < 0)
+                return -1;
+            fs_finding_num(rep, "used", r->used);
+            fs_finding_num(rep, "length", r->length);
+            fs_finding_num(rep, "over", r->used - r->length);
+        } else if (r->length > 0 && (double)r->used * 100.0 >= rep->headroom_pct * (double)r->length) {
+            if (fs_report_add(rep, "region-headroom", FS_SEV_WARNING, r->name,
+                              "Budget the remaining space now: the next feature may not fit.",
+                              "region %s is %.2f%% full (%llu of %llu bytes, %llu free; threshold %.0f%%)", r->name,
+                              (double)r->used * 100.0 / (double)r->length, (unsigned long long)r->used,
+                              (unsigned long long)r->length, (unsigned long long)(r->length - r->used),
+                              rep->headroom_pct) < 0)
+                return -1;
+            fs_finding_num(rep, "used", r->used);
+            fs_finding_num(rep, "length", r->length);
+            fs_finding_num(rep, "free", r->length - r->used);
+        }
+    }
+    for (size_t i = 0; i < rep->map.nregions; i++)
+        for (size_t j = i + 1; j < rep->map.nregions; j++) {
+            const fs_region *a = &rep->map.regions[i], *b = &rep->map.regions[j];
+            if (a->length == 0 || b->length == 0)
+                continue;
+            uint64_t a_end = a->origin + a->length, b_end = b->origin + b->length;
+            if (a->origin >= b_end || b->origin >= a_end)
+                continue;
+            /* One region inside another is a deliberate umbrella (stm32's
+             * FLASH over FLASH_ISR/FLASH_FS/FLASH_TEXT), not a mistake. */
+            if ((a->origin <= b->origin && a_end >= b_end) || (b->origin <= a->origin && b_end >= a_end))
+                continue;
+            uint64_t lo = a->origin > b->origin ? a->origin : b->origin;
+            uint64_t hi = a_end < b_end ? a_end : b_end;
+            if (fs_report_add(rep, "region-overlap", FS_SEV_WARNING, a->name,
+                              "Fix the MEMORY block: regions must not share addresses, or the linker will place "
+                              "code where the other region's contents go.",
+                              "regions %s and %s overlap by %llu bytes (0x%llx-0x%llx)", a->name, b->name,
+                              (unsigned long long)(hi - lo), (unsigned long long)lo, (unsigned long long)hi) < 0)
+                return -1;
+            fs_finding_num(rep, "start", lo);
+            fs_finding_num(rep, "end", hi);
+            fs_finding_num(rep, "overlap", hi - lo);
+        }
+    return 0;
+}
+
+static int analyze_unplaced(const fs_image *img, fs_report *rep)
+{
+    if (rep->map.nregions == 0 || img->elf_type == ET_REL)
+        return 0;
+    for (size_t i = 0; i < img->nsections; i++) {
+        const fs_section *s = &img->sections[i];
+        if (!(s->flags & SHF_ALLOC) || s->size == 0 || ((s->flags & SHF_TLS) && s->type == SHT_NOBITS))
+            continue;
+        if (s->vma_region >= 0 && (s->lma == s->addr || s->type == SHT_NOBITS || s->lma_region >= 0))
+            continue;
+        bool load = s->vma_region >= 0;
+        if (fs_report_add(rep, "section-unplaced", FS_SEV_WARNING, s->name,
+                          "Check that the memory regions (--ld/--board) describe the layout this image was linked "
+                          "for.",
+                          "section %s (%llu bytes at 0x%llx) lies in no memory region", s->name,
+                          (unsigned long long)s->size, (unsigned long long)(load ? s->lma : s->addr)) < 0)
+            return -1;
+        fs_finding_num(rep, "address", load ? s->lma : s->addr);
+        fs_finding_num(rep, "size", s->size);
+    }
+    return 0;
+}
+
+static const fs_image *sort_image; /* qsort has no context argument in C11 */
+
+static int analyze_size_cmp(const void *a, const void *b)
+{
+    const fs_symbol *x = &sort_image->symbols[*(const size_t *)a];
+    const fs_symbol *y = &sort_image->symbols[*(const size_t *)b];
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    if (x->value != y->value)
+        return x->value < y->value ? -1 : 1;
+    return 0;
+}
+
+static int analyze_sort_symbols(const fs_image *img, fs_report *rep)
+{
+    rep->by_size = malloc((img->nsymbols + 1) * sizeof *rep->by_size);
+    if (!rep->by_size)
+        return -1;
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const fs_symbol *s = &img->symbols[i];
+        if (s->size > 0 && s->section >= 0)
+            rep->by_size[rep->nby_size++] = i;
+    }
+    sort_image = img;
+    qsort(rep->by_size, rep->nby_size, sizeof *rep->by_size, analyze_size_cmp);
+    sort_image = NULL;
+    return 0;
+}
+
+int fs_analyze(fs_image *img, const fs_analyze_opts *o, fs_report *rep, fs_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->image = img;
+    rep->board = o->board;
+    rep->headroom_pct = o->headroom_pct > 0 ? o->headroom_pct
+                        : (o->board && o->board->headroom_pct > 0) ? o->board->headroom_pct
+                                                                    : FS_DEFAULT_HEADROOM;
+    rep->esp.detected = fs_esp8266_detect(img, o->board);
+    if (analyze_choose_regions(img, o, rep, err) < 0)
+        return -1;
+    fs_regions_place(img, &rep->map);
+    if (rep->esp.detected) {
+        fs_esp8266_analyze(img, rep);
+        if (fs_esp8266_findings(rep) < 0)
+            return fs_fail(err, "out of memory");
+    }
+    if (analyze_region_findings(rep) < 0 || analyze_unplaced(img, rep) < 0 || analyze_sort_symbols(img, rep) < 0)
+        return fs_fail(err, "out of memory");
+    return 0;
+}
+
+void fs_report_free(fs_report *rep)
+{
+    if (!rep)
+        return;
+    for (size_t i = 0; i < rep->nfindings; i++) {
+        free(rep->findings[i].subject);
+        free(rep->findings[i].message);
+        free(rep->findings[i].remedy);
+    }
+    free(rep->findings);
+    free(rep->by_size);
+    free(rep->region_source_detail);
+    fs_memmap_free(&rep->map);
+    memset(rep, 0, sizeof *rep);
+}

@@ -1,0 +1,106 @@
+/*
+ * cli.h - what the subcommands of the flashsize tool share.
+ *
+ * Each subcommand lives in cmd_NAME.c, parses its own options and calls the
+ * library; main.c holds the table that maps names to them.
+ */
+#ifndef FS_CLI_H
+#define FS_CLI_H
+
+#include "model.h"
+
+#include <stdio.h>
+
+/* Exit codes of every subcommand. */
+#define FS_EXIT_OK       0  /* clean */
+#define FS_EXIT_FINDINGS 1  /* error findings (or a failed check) */
+#define FS_EXIT_INPUT    2  /* bad input or usage */
+
+/* Print "flashsize: message" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Say once that standard output could not be written ("write error on
+ * standard output: the reader closed the pipe" for EPIPE, with SIGPIPE
+ * ignored by main), from errno e (0: unknown).  Returns FS_EXIT_INPUT. */
+int cli_output_failed(int e);
+/* The exit status of an error of this kind (one table, cli.c). */
+int cli_exit_status(fs_error_kind kind);
+/* Print err's message like cli_error and return cli_exit_status(err->kind). */
+int cli_fail(const fs_error *err);
+
+/* Parse a non-negative number or percentage option; on error prints and returns -1. */
+int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
+int cli_parse_size(const char *opt, const char *text, size_t *out);
+/* Most values a repeatable option takes (-L, --defsym). */
+#define CLI_MAX_LIST_OPTS 64
+/* Parse --defsym NAME=EXPR (text is cut at the '=') into v[*n] (of max);
+ * 0, or -1 with the error printed. */
+int cli_parse_defsym(char *text, fs_ldsym *v, size_t *n, size_t max);
+/* Append arg to v (*n of max used) for a repeatable option; 0, or -1 with
+ * the error printed when opt was given more than max times. */
+int cli_push_arg(const char *opt, const char *arg, const char **v, size_t *n, size_t max);
+
+/* 0 if format is one of the names that follow (up to 8, then NULL); else
+ * prints "--format: unknown format 'F' (text, json or csv)" and returns -1. */
+int cli_check_format(const char *format, ...) __attribute__((sentinel));
+
+/* The one operand left after the options (args[first] of n); NULL after
+ * printing "CMD: no WHAT given" or "CMD: more than one WHAT given" and the
+ * usage to stderr when there is none or more than one. */
+const char *cli_operand(char **args, int first, int n, const char *cmd, const char *what, const char *usage);
+
+/* Open the output: stdout for NULL or "-", else a temporary file beside
+ * path that cli_close_output renames into place only on success, so a
+ * failed run never leaves a half-written file. */
+FILE *cli_open_output(const char *path, char **tmp_path);
+int cli_close_output(FILE *f, const char *path, char *tmp_path, int ok);
+
+/* Write a report to path (stdout for NULL or "-") with writer(out, ctx),
+ * between cli_open_output and cli_close_output: a file is replaced only
+ * when writer returned 0.  Returns 0, or -1 (open and close errors are
+ * printed here, the writer prints its own). */
+typedef int (*cli_writer)(FILE *out, const void *ctx);
+int cli_write_output(const char *path, cli_writer writer, const void *ctx);
+
+/* The full binary, installed next to `flashsize`: the light `flashsize`
+ * carries the commands that need only libelf, jansson and inih, and hands
+ * every other command (SQLite, Capstone, libcurl, libmicrohttpd) to it, as
+ * git hands commands to git-NAME programs.  Only returns on failure (2). */
+#define FS_FULL_BINARY "flashsize-full"
+int cli_exec_full(int argc, char **argv);
+
+int cmd_analyze(int argc, char **argv);
+int cmd_boards(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_romfs(int argc, char **argv);
+int cmd_natmod(int argc, char **argv);
+int cmd_frozen(int argc, char **argv);
+int cmd_rom(int argc, char **argv);
+int cmd_why(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_cut(int argc, char **argv);
+
+/* Shared by why, top and cut (cli_refgraph.c): load the ELF and build
+ * its reference graph with the --root names and the board's roots file;
+ * prints the error and returns FS_EXIT_INPUT on failure.  Then free both. */
+struct fs_image;
+struct fs_refgraph;
+int cli_refgraph_open(const char *elf, const char *const *roots, size_t nroots, const char *board,
+                      const char *rules_dir, struct fs_image *img, struct fs_refgraph *g);
+/* Write a jansson document (and drop the reference); 0 or -1.  Indented
+ * by 2, keys in insertion order, a newline after it; doc may be NULL (out
+ * of memory: -1).  cli_write_json_with adds jansson flags such as
+ * JSON_REAL_PRECISION(10).  Defined in cli.c. */
+struct json_t;
+int cli_write_json(FILE *out, struct json_t *doc);
+int cli_write_json_with(FILE *out, struct json_t *doc, size_t flags);
+int cmd_diff(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_bot(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * cmd_analyze.c - `flashsize analyze ELF [options]`.
+ */
+#include "analysis.h"
+#include "cli.h"
+#include "ldscript.h"
+#include "mapfile.h"
+#include "output.h"
+
+/* The light `flashsize` binary (FS_CORE_ONLY) links neither SQLite nor
+ * Capstone: recording (--db) and retained sizes (--retained) are done by
+ * the full binary, to which it hands the command over (cli_exec_full). */
+#ifndef FS_CORE_ONLY
+#include "refgraph.h"
+#include "store.h"
+#endif
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LIST_OPTS CLI_MAX_LIST_OPTS
+
+static const char analyze_usage[] =
+    "usage: flashsize analyze FIRMWARE.elf [options]\n"
+    "       flashsize analyze --map FIRMWARE.map [options]   (a failed link: no ELF)\n"
+    "\n"
+    "Report how full each memory region is, every allocated section, the largest\n"
+    "symbols and findings (for ESP8266: irom0, the 1 MiB flash window, the boot image,\n"
+    "ROMFS), frozen modules when the firmware has them. Regions come from --ld, else\n"
+    "--board, else the ELF's own linker symbols.\n"
+    "\n"
+    "  -f, --format FMT     text (default), json or csv\n"
+    "  -b, --board NAME     board layout from the rules directory (or a path to a .ini)\n"
+    "      --ld FILE        GNU ld linker script to take MEMORY regions from\n"
+    "  -L DIR               extra directory for the script's INCLUDEs (repeatable)\n"
+    "      --defsym N=EXPR  define a linker-script symbol (repeatable)\n"
+    "      --headroom PCT   warn when a region is at least PCT%% full (default 90)\n"
+    "      --top N          symbols to list (text: 20; json/csv: all)\n"
+    "      --map FILE       the link's GNU ld map: bytes per archive/object/section, IRAM objects\n"
+    "      --romfs IMAGE    a ROMFS image: its occupancy of the firmware's ROMFS partition\n"
+    "      --rom FILE       ROM symbol table (default for ESP8266: rules/rom/esp8266.ld): ROM\n"
+    "                       functions used, and copies the firmware carries of ROM functions\n"
+    "      --retained       add the largest retained sizes (reference graph: what each\n"
+    "                       symbol alone keeps linked; also done whenever --db records)\n"
+    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
+    "  -o, --output FILE    write the report to FILE instead of standard output\n"
+    "\n"
+    "Record the build in the size history as well (see `flashsize history`):\n"
+    "      --db FILE        SQLite store (default $FLASHSIZE_DB, else ./flashsize.db)\n"
+    "      --project P      project name (required with --db)\n"
+    "      --commit SHA     commit (required with --db); --board names the board\n"
+    "      --branch B, --parent SHA, --pr N, --timestamp SECONDS   more about the build\n"
+    "\n"
+    "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
+
+typedef struct analyze_args {
+    const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs, *rom;
+    const char *db, *project, *commit, *branch, *parent;
+    int64_t pr, timestamp;
+    bool retained, recording;
+    const char *search_dirs[MAX_LIST_OPTS];
+    size_t nsearch_dirs;
+    fs_ldsym defsyms[MAX_LIST_OPTS];
+    size_t ndefsyms;
+    double headroom;
+    size_t top;
+} analyze_args;
+
+static int analyze_parse(int argc, char **argv, analyze_args *a)
+{
+    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS, OPT_ROM, OPT_DB, OPT_PROJECT,
+           OPT_COMMIT, OPT_BRANCH, OPT_PARENT, OPT_PR, OPT_TIMESTAMP, OPT_RETAINED };
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},   {"board", required_argument, NULL, 'b'},
+        {"ld", required_argument, NULL, OPT_LD},    {"defsym", required_argument, NULL, OPT_DEFSYM},
+        {"headroom", required_argument, NULL, OPT_HEADROOM}, {"top", required_argument, NULL, OPT_TOP},
+        {"rules-dir", required_argument, NULL, OPT_RULES},   {"output", required_argument, NULL, 'o'},
+        {"map", required_argument, NULL, OPT_MAP},  {"romfs", required_argument, NULL, OPT_ROMFS},
+        {"rom", required_argument, NULL, OPT_ROM},
+        {"db", required_argument, NULL, OPT_DB},    {"project", required_argument, NULL, OPT_PROJECT},
+        {"commit", required_argument, NULL, OPT_COMMIT}, {"branch", required_argument, NULL, OPT_BRANCH},
+        {"parent", required_argument, NULL, OPT_PARENT}, {"pr", required_argument, NULL, OPT_PR},
+        {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
+        {"retained", no_argument, NULL, OPT_RETAINED},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    a->format = "text";
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "f:b:L:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': a->format = optarg; break;
+        case 'b': a->board = optarg; break;
+        case 'o': a->output = optarg; break;
+        case OPT_LD: a->ld = optarg; break;
+        case OPT_RULES: a->rules_dir = optarg; break;
+        case OPT_MAP: a->map = optarg; break;
+        case OPT_ROMFS: a->romfs = optarg; break;
+        case OPT_ROM: a->rom = optarg; break;
+        case OPT_DB: a->db = optarg; break;
+        case OPT_RETAINED: a->retained = true; break;
+        case OPT_PROJECT: a->project = optarg; break;
+        case OPT_COMMIT: a->commit = optarg; break;
+        case OPT_BRANCH: a->branch = optarg; break;
+        case OPT_PARENT: a->parent = optarg; break;
+        case OPT_PR:
+        case OPT_TIMESTAMP: {
+            size_t v;
+            if (cli_parse_size(c == OPT_PR ? "--pr" : "--timestamp", optarg, &v) < 0)
+                return -1;
+            *(c == OPT_PR ? &a->pr : &a->timestamp) = (int64_t)v;
+            break;
+        }
+        case 'L':
+            if (a->nsearch_dirs == MAX_LIST_OPTS) {
+                cli_error("-L: more than %d given", MAX_LIST_OPTS);
+                return -1;
+            }
+            a->search_dirs[a->nsearch_dirs++] = optarg;
+            break;
+        case OPT_DEFSYM:
+            if (cli_parse_defsym(optarg, a->defsyms, &a->ndefsyms, MAX_LIST_OPTS) < 0)
+                return -1;
+            break;
+        case OPT_HEADROOM:
+            if (cli_parse_double("--headroom", optarg, 1, 100, &a->headroom) < 0)
+                return -1;
+            break;
+        case OPT_TOP:
+            if (cli_parse_size("--top", optarg, &a->top) < 0)
+                return -1;
+            break;
+        case 'h': fputs(analyze_usage, stdout); return 1;
+        default: fputs(analyze_usage, stderr); return -1;
+        }
+    }
+    if (cli_check_format(a->format, "text", "json", "csv", (char *)NULL) < 0)
+        return -1;
+    bool recording = a->db || a->project || a->commit || a->branch || a->parent || a->pr || a->timestamp;
+    if (recording && !(a->project && a->commit && a->board)) {
+        cli_error("analyze: recording a build needs --project, --commit and --board");
+        return -1;
+    }
+    a->recording = recording;
+#ifndef FS_CORE_ONLY
+    if (recording && !a->db)
+        a->db = fs_store_path(NULL);
+#endif
+    if (optind == argc && a->map) {
+        if (recording) {
+            cli_error("analyze: a map without an ELF cannot be recorded");
+            return -1;
+        }
+        if (a->romfs || a->ld || a->board || a->rom) {
+            cli_error("analyze: without a firmware ELF only --map, --format, --top and -o apply");
+            return -1;
+        }
+        return 0; /* a failed link: the map alone */
+    }
+    if (!(a->elf = cli_operand(argv, optind, argc, "analyze", "firmware ELF", analyze_usage)))
+        return -1;
+    return 0;
+}
+
+typedef struct map_only_job {
+    const analyze_args *a;
+    const fs_mapfile *m;
+    const fs_report *rep;
+} map_only_job;
+
+static int analyze_write_map_only(FILE *out, const void *ctx)
+{
+    const map_only_job *j = ctx;
+    if (strcmp(j->a->format, "json") == 0)
+        return cli_write_json(out, fs_mapfile_json(j->m, j->a->top));
+    int rc = fs_mapfile_print(out, j->m, j->a->top ? j->a->top : 20);
+    for (size_t i = 0; rc == 0 && i < j->rep->nfindings; i++)
+        fprintf(out, "%s %s: %s\n", j->rep->findings[i].severity == FS_SEV_ERROR ? "ERROR" : "warning",
+                j->rep->findings[i].id, j->rep->findings[i].message);
+    return rc;
+}
+
+/* A failed link leaves no usable ELF, but ld still wrote the map: report
+ * its regions, the overflow as ld computed it and the largest contributors. */
+static int analyze_map_only(const analyze_args *a)
+{
+    fs_error err;
+    fs_mapfile m;
+    if (fs_mapfile_load(a->map, &m, &err) < 0) {
+        return cli_fail(&err);
+    }
+    fs_report rep = {0};
+    int status = FS_EXIT_INPUT;
+    if (fs_mapfile_report(&m, &rep, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    map_only_job job = {a, &m, &rep};
+    if (cli_write_output(a->output, analyze_write_map_only, &job) < 0)
+        goto done;
+    status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
+done:
+    fs_report_free(&rep);
+    fs_mapfile_free(&m);
+    return status;
+}
+
+#ifndef FS_CORE_ONLY
+/* Record the analysis in the store: one transaction, all or nothing. */
+static int analyze_record(const analyze_args *a, const fs_analysis *an, fs_error *err)
+{
+    const char *board = an->has_board ? an->board.name : a->board;
+    fs_build_meta meta = {a->project, board, a->commit, a->branch, a->parent, a->pr, a->timestamp};
+    json_t *doc = fs_analysis_json(an);
+    if (!doc)
+        return fs_fail(err, "out of memory");
+    fs_store *s = NULL;
+    int64_t id;
+    int rc = fs_store_open(a->db, NULL, &s, err) == 0 && fs_store_record(s, doc, &meta, &id, err) == 0 ? 0 : -1;
+    fs_store_close(s);
+    json_decref(doc);
+    if (rc == 0)
+        fprintf(stderr, "flashsize: recorded build %lld (project %s, board %s, commit %s) in %s\n", (long long)id,
+                a->project, board, a->commit, a->db);
+    return rc;
+}
+#endif
+
+typedef struct analysis_job {
+    const char *format;
+    const fs_report *rep;
+    fs_output_opts oo;
+} analysis_job;
+
+static int analyze_write(FILE *out, const void *ctx)
+{
+    const analysis_job *j = ctx;
+    return strcmp(j->format, "json") == 0  ? fs_output_json(out, j->rep, &j->oo)
+           : strcmp(j->format, "csv") == 0 ? fs_output_csv(out, j->rep, &j->oo)
+                                           : fs_output_text(out, j->rep, &j->oo);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    analyze_args a = {0};
+    int parsed = analyze_parse(argc, argv, &a);
+    if (parsed != 0)
+        return parsed > 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
+    if (!a.elf)
+        return analyze_map_only(&a);
+#ifdef FS_CORE_ONLY
+    if (a.recording || a.retained)
+        return cli_exec_full(argc, argv);
+#endif
+
+    int status = FS_EXIT_INPUT;
+    fs_error err = {{0}};
+    fs_analysis an;
+    fs_analysis_opts ao = {.elf = a.elf,
+                           .rules_dir = a.rules_dir,
+                           .board = a.board,
+                           .ld = a.ld,
+                           .search_dirs = a.search_dirs,
+                           .nsearch_dirs = a.nsearch_dirs,
+                           .defsyms = a.defsyms,
+                           .ndefsyms = a.ndefsyms,
+                           .map = a.map,
+                           .romfs = a.romfs,
+                           .rom = a.rom,
+                           .headroom_pct = a.headroom};
+#ifndef FS_CORE_ONLY
+    if (a.retained || a.db)
+        ao.retained = fs_retained_for_analysis; /* the dashboard shows it for recorded builds */
+#endif
+    if (fs_analysis_run(&ao, &an, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+#ifndef FS_CORE_ONLY
+    if (a.db && analyze_record(&a, &an, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+#endif
+    analysis_job job = {a.format, &an.rep, fs_analysis_output_opts(&an, a.top)};
+    if (cli_write_output(a.output, analyze_write, &job) < 0)
+        goto done;
+    status = fs_report_worst(&an.rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
+done:
+    fs_analysis_free(&an);
+    return status;
+}

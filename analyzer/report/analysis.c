@@ -1,0 +1,177 @@
+/*
+ * analysis.c - run one whole analysis: readers, fs_analyze, then the
+ * optional parts, each adding its findings to the one report.
+ *
+ * Order matters only where one part feeds another: the map is read before
+ * the ROM-use check so that copies of ROM functions can be traced to the
+ * object or archive member that brought them.  The reference graph for the
+ * largest retained sizes comes last and adds no findings.
+ */
+#include "analysis.h"
+
+#include "elfread.h"
+#include "ldscript.h"
+
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    char *path;
+    int chosen = fs_romuse_table_path(o->rom, &a->img, a->has_board ? &a->board : NULL, a->rules_dir, &path);
+    if (chosen < 0)
+        return fs_fail_kind(err, FS_ERR_NOMEM, "out of memory");
+    /* ROM use is found through symbols: a stripped image has none. */
+    if (chosen > 0 || !a->img.has_symtab) {
+        free(path);
+        return 0;
+    }
+    int loaded = fs_romtable_load(path, &a->romtable, err);
+    free(path);
+    if (loaded < 0)
+        return -1;
+    a->has_romtable = true;
+    const fs_mapfile *map = a->has_map ? &a->map : NULL;
+    int rc = fs_romuse_analyze(&a->img, a->data, a->len, &a->romtable, map, &a->romuse, err);
+    if (rc < 0)
+        return -1;
+    a->has_romuse = true;
+    if (fs_romuse_findings(&a->romuse, &a->rep) < 0)
+        return fs_fail(err, "out of memory");
+    return 0;
+}
+
+static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    if (a->img.has_symtab) {
+        int rc = fs_frozen_analyze(&a->img, a->data, a->len, &a->frozen, err);
+        if (rc < 0)
+            return -1;
+        a->has_frozen = true;
+        if (a->frozen.present && fs_frozen_findings(&a->frozen, &a->rep) < 0)
+            return fs_fail(err, "out of memory");
+    }
+    if (o->map) {
+        if (fs_mapfile_load(o->map, &a->map, err) < 0)
+            return -1;
+        a->has_map = true;
+        if (fs_mapfile_reconcile(&a->map, &a->img, &a->rep, err) < 0)
+            return -1;
+    }
+    if (analysis_rom(o, a, err) < 0)
+        return -1;
+    if (o->romfs) {
+        if (fs_romfs_load(o->romfs, &a->romfs, err) < 0)
+            return -1;
+        a->has_romfs = true;
+        if (fs_romfs_analyze(&a->romfs, &a->img, a->has_board ? &a->board : NULL, 0, o->headroom_pct, &a->romfs_occ,
+                             &a->rep, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The largest retained sizes, when the caller asked for them: a graph that
+ * cannot be built is a note in the result, not a failure. */
+static int analysis_retained(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    if (!o->retained)
+        return 0;
+    if (o->retained(&a->img, a->data, a->len, a->rules_dir, o->board, &a->retained, err) < 0)
+        return -1;
+    a->has_retained = true;
+    return 0;
+}
+
+int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->rules_dir = o->rules_dir ? strdup(o->rules_dir) : fs_rules_dir();
+    if (o->board) {
+        if (fs_board_load(a->rules_dir, o->board, &a->board, err) < 0)
+            return -1;
+        a->has_board = true;
+    }
+    if (o->ld) {
+        fs_ld_options lo = {o->search_dirs, o->nsearch_dirs, o->defsyms, o->ndefsyms};
+        if (fs_ldscript_load_regions(o->ld, &lo, &a->ld, err) < 0)
+            return -1;
+    }
+    /* The file is read once: the ELF reader and every part that looks at
+     * section bytes (frozen modules, ROM use, the reference graph) share it. */
+    if (o->elf_data) {
+        a->data = o->elf_data;
+        a->len = o->elf_len;
+    } else {
+        if (fs_map_file(o->elf, FS_ELF_MAX_FILE_BYTES, "ELF file", &a->data, &a->len, err) < 0)
+            return -1;
+        a->mapped = true;
+    }
+    if (fs_elf_load_mem(o->elf, a->data, a->len, &a->img, err) < 0)
+        return -1;
+    /* A 32-bit target's regions end within 4 GiB: one past that is a
+     * mistake in the script (fs_ldscript_load checked 64 bits). */
+    for (size_t i = 0; o->ld && a->img.elf_class == 32 && i < a->ld.nregions; i++) {
+        const fs_region *r = &a->ld.regions[i];
+        if (r->origin > 0xFFFFFFFFu || r->length > 0x100000000u - r->origin)
+            return fs_fail(err,
+                           "%s: MEMORY region '%s' ends past the 32-bit address space of %s (ORIGIN 0x%" PRIx64
+                           " + LENGTH 0x%" PRIx64 ")",
+                           o->ld, r->name, o->elf, r->origin, r->length);
+    }
+    fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct};
+    if (fs_analyze(&a->img, &ao, &a->rep, err) < 0)
+        return -1;
+    a->has_report = true;
+    if (analysis_parts(o, a, err) < 0)
+        return -1;
+    return analysis_retained(o, a, err);
+}
+
+void fs_analysis_free(fs_analysis *a)
+{
+    if (!a)
+        return;
+    if (a->has_romfs)
+        fs_romfs_free(&a->romfs);
+    if (a->has_retained)
+        fs_retained_free(&a->retained);
+    if (a->has_romuse)
+        fs_romuse_free(&a->romuse);
+    if (a->has_romtable)
+        fs_romtable_free(&a->romtable);
+    if (a->has_map)
+        fs_mapfile_free(&a->map);
+    if (a->has_frozen)
+        fs_frozen_free(&a->frozen);
+    if (a->has_report)
+        fs_report_free(&a->rep);
+    if (a->has_board)
+        fs_board_free(&a->board);
+    fs_memmap_free(&a->ld);
+    fs_image_free(&a->img);
+    if (a->mapped)
+        fs_unmap_file(a->data, a->len);
+    free(a->rules_dir);
+    memset(a, 0, sizeof *a);
+}
+
+fs_output_opts fs_analysis_output_opts(const fs_analysis *a, size_t top)
+{
+    fs_output_opts oo = {.top = top};
+    oo.frozen = a->has_frozen ? &a->frozen : NULL;
+    oo.romuse = a->has_romuse ? &a->romuse : NULL;
+    oo.map = a->has_map ? &a->map : NULL;
+    oo.romfs = a->has_romfs ? &a->romfs : NULL;
+    oo.romfs_occ = a->has_romfs ? &a->romfs_occ : NULL;
+    oo.retained = a->has_retained ? &a->retained : NULL;
+    return oo;
+}
+
+json_t *fs_analysis_json(const fs_analysis *a)
+{
+    fs_output_opts oo = fs_analysis_output_opts(a, 0);
+    return fs_report_json(&a->rep, &oo);
+}
