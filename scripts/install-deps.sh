@@ -10,7 +10,7 @@ PKGS="make gcc libc6-dev pkg-config binutils \
   gcc-xtensa-lx106 binutils-xtensa-lx106 \
   gcc-arm-none-eabi binutils-arm-none-eabi \
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
-  jq sqlite3 clang libclang-rt-14-dev wrk \
+  jq sqlite3 clang libclang-rt-14-dev wrk hyperfine time valgrind \
   curl chromium fonts-dejavu-core nodejs"
 
 missing=""
