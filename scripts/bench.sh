@@ -38,7 +38,7 @@ bench() {
     set -- "$@" -n "$name" "$cmd"
     i=$((i + 2))
   done
-  if ! hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$tmp/h.json" "$@" >/dev/null 2>"$tmp/h.err"; then
+  if ! hyperfine -N -i --style none --warmup 5 --runs "$runs" --export-json "$tmp/h.json" "$@" >/dev/null 2>"$tmp/h.err"; then
     echo "$label: hyperfine failed: $(tail -n 2 "$tmp/h.err")"
     return
   fi
@@ -167,7 +167,7 @@ if command -v xtensa-lx106-elf-gcc >/dev/null 2>&1; then
   prev=""
   for n in 6900 27500 110000; do
     sh scripts/bench-synth.sh "$n" "$tmp/s$n.elf" 2>/dev/null || { echo "  cannot make the $n-symbol image"; break; }
-    hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$tmp/g.json" \
+    hyperfine -N -i --style none --warmup 3 --runs "$runs" --export-json "$tmp/g.json" \
       "xtensa-lx106-elf-size -A $tmp/s$n.elf" "$fs analyze $tmp/s$n.elf" \
       "$fs analyze --format json $tmp/s$n.elf" >/dev/null 2>&1 || continue
     line=$(jq -r '[.results[].median * 1000] | map(. * 100 | round / 100) | @tsv' "$tmp/g.json")
