@@ -143,12 +143,18 @@ static int analyze_unplaced(const fs_image *img, fs_report *rep)
     return 0;
 }
 
-static const fs_image *sort_image; /* qsort has no context argument in C11 */
+/* The order of the largest-symbols lists: size descending, then name, then
+ * address, then table order.  The keys are copied next to the index so that the sort does
+ * not chase pointers into the symbol table. */
+typedef struct largest_key {
+    uint64_t size, value;
+    const char *name;
+    size_t index;
+} largest_key;
 
-static int analyze_size_cmp(const void *a, const void *b)
+static int largest_cmp(const void *a, const void *b)
 {
-    const fs_symbol *x = &sort_image->symbols[*(const size_t *)a];
-    const fs_symbol *y = &sort_image->symbols[*(const size_t *)b];
+    const largest_key *x = a, *y = b;
     if (x->size != y->size)
         return x->size > y->size ? -1 : 1;
     int c = strcmp(x->name, y->name);
@@ -156,10 +162,83 @@ static int analyze_size_cmp(const void *a, const void *b)
         return c;
     if (x->value != y->value)
         return x->value < y->value ? -1 : 1;
-    return 0;
+    return x->index < y->index ? -1 : x->index > y->index; /* table order */
 }
 
-static int analyze_sort_symbols(const fs_image *img, fs_report *rep)
+static int largest_pos_cmp(const void *a, const void *b, void *keys)
+{
+    const largest_key *k = keys;
+    return largest_cmp(&k[*(const uint32_t *)a], &k[*(const uint32_t *)b]);
+}
+
+static largest_key largest_key_of(const fs_image *img, size_t index)
+{
+    const fs_symbol *s = &img->symbols[index];
+    return (largest_key){s->size, s->value, s->name, index};
+}
+
+/* best[0..*nbest) is sorted and holds at most n keys: put k in its place
+ * if it belongs among the n first. */
+static void largest_offer(largest_key *best, size_t *nbest, size_t n, largest_key k)
+{
+    size_t i = *nbest;
+    if (i == n) {
+        if (largest_cmp(&k, &best[n - 1]) >= 0)
+            return;
+        i--;
+    } else {
+        (*nbest)++;
+    }
+    for (; i > 0 && largest_cmp(&k, &best[i - 1]) < 0; i--)
+        best[i] = best[i - 1];
+    best[i] = k;
+}
+
+size_t *fs_report_largest(const fs_report *rep, size_t n, size_t *count)
+{
+    const fs_image *img = rep->image;
+    size_t total = rep->nby_size;
+    if (n == 0 || n > total)
+        n = total;
+    *count = n;
+    largest_key *keys = malloc((n + 1) * sizeof *keys);
+    size_t *out = malloc((n + 1) * sizeof *out);
+    if (!keys || !out) {
+        free(keys);
+        free(out);
+        return NULL;
+    }
+    if (n == total) {
+        for (size_t i = 0; i < total; i++)
+            keys[i] = largest_key_of(img, rep->by_size[i]);
+        /* Sorted as positions into keys: moving 4-byte positions costs less
+         * than moving the 32-byte keys. */
+        uint32_t *pos = total <= UINT32_MAX ? malloc((total + 1) * sizeof *pos) : NULL;
+        if (pos) {
+            for (size_t i = 0; i < total; i++)
+                pos[i] = (uint32_t)i;
+            qsort_r(pos, total, sizeof *pos, largest_pos_cmp, keys);
+            for (size_t i = 0; i < n; i++)
+                out[i] = keys[pos[i]].index;
+            free(pos);
+            free(keys);
+            return out;
+        }
+        qsort(keys, total, sizeof *keys, largest_cmp);
+    } else {
+        /* A few of many (the text report's top 20): one pass that keeps
+         * the n best in order, instead of sorting every symbol. */
+        size_t nbest = 0;
+        for (size_t i = 0; i < total; i++)
+            largest_offer(keys, &nbest, n, largest_key_of(img, rep->by_size[i]));
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = keys[i].index;
+    free(keys);
+    return out;
+}
+
+static int analyze_sized_symbols(const fs_image *img, fs_report *rep)
 {
     rep->by_size = malloc((img->nsymbols + 1) * sizeof *rep->by_size);
     if (!rep->by_size)
@@ -169,9 +248,6 @@ static int analyze_sort_symbols(const fs_image *img, fs_report *rep)
         if (s->size > 0 && s->section >= 0)
             rep->by_size[rep->nby_size++] = i;
     }
-    sort_image = img;
-    qsort(rep->by_size, rep->nby_size, sizeof *rep->by_size, analyze_size_cmp);
-    sort_image = NULL;
     return 0;
 }
 
@@ -192,7 +268,7 @@ int fs_analyze(fs_image *img, const fs_analyze_opts *o, fs_report *rep, fs_error
         if (fs_esp8266_findings(rep) < 0)
             return fs_fail(err, "out of memory");
     }
-    if (analyze_region_findings(rep) < 0 || analyze_unplaced(img, rep) < 0 || analyze_sort_symbols(img, rep) < 0)
+    if (analyze_region_findings(rep) < 0 || analyze_unplaced(img, rep) < 0 || analyze_sized_symbols(img, rep) < 0)
         return fs_fail(err, "out of memory");
     return 0;
 }

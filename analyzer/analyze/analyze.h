@@ -82,12 +82,17 @@ typedef struct fs_report {
     fs_esp8266 esp;
     double headroom_pct;
     fs_finding *findings; size_t nfindings;
-    size_t *by_size; size_t nby_size; /* indexes of sized symbols, largest first */
+    size_t *by_size; size_t nby_size; /* indexes of sized symbols, in table order */
 } fs_report;
 
 /* Run every analysis.  img's sections get their region indexes set. */
 int fs_analyze(fs_image *img, const fs_analyze_opts *opts, fs_report *rep, fs_error *err);
 void fs_report_free(fs_report *rep);
+
+/* The n largest of rep's sized symbols (n = 0: all of them), largest first,
+ * ties by name and then address: a new array of *count indexes into the
+ * image's symbols, which the caller frees; NULL when out of memory. */
+size_t *fs_report_largest(const fs_report *rep, size_t n, size_t *count);
 
 /* Highest severity among the findings, or -1 if there are none. */
 int fs_report_worst(const fs_report *rep);

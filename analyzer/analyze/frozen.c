@@ -46,6 +46,7 @@ static const char *const fz_globals[] = {
 
 /* One sized symbol, in address order. */
 typedef struct fz_sym {
+    uint64_t value;   /* sym->value, the sort's key */
     const fs_symbol *sym;
     bool candidate;   /* part of the frozen content by its name */
     int owner;        /* module index, FZ_UNREACHED or FZ_SHARED */
@@ -61,7 +62,8 @@ typedef struct fz_ctx {
     size_t len;
     unsigned ptr;          /* pointer size */
     fz_sym *syms; size_t nsyms;
-    fz_anon *anon; size_t nanon, anon_cap;
+    uint64_t *max_end;     /* max_end[i]: the highest end of syms[0..i] */
+    fz_anon *anon; size_t nanon, anon_cap; /* in address order */
     uint64_t anon_bytes;
     fs_frozen *fz;
     char why[256];         /* why the walk failed */
@@ -150,17 +152,55 @@ static bool fz_is_global(const char *name)
 
 static bool fz_is_candidate(const fs_symbol *s)
 {
-    if (s->bind == 0 /* STB_LOCAL */ && fz_local_prefix(s->name))
-        return true;
-    return s->bind != 0 && fz_is_global(s->name);
+    /* Every local prefix starts with one of "fcpr", every global with
+     * "mp_": most names are rejected by their first letter. */
+    char c0 = s->name[0];
+    if (s->bind == 0 /* STB_LOCAL */)
+        return (c0 == 'f' || c0 == 'c' || c0 == 'p' || c0 == 'r') && fz_local_prefix(s->name);
+    return c0 == 'm' && fz_is_global(s->name);
 }
 
-static int fz_sym_cmp(const void *a, const void *b)
+/* Sort the index by address, a symbol not part of the frozen content
+ * before one that is at the same address, table order otherwise: a stable
+ * radix sort, least significant key first (the candidate flag, then each
+ * byte of the address that is not the same in all of them). */
+static int fz_sort(fz_ctx *c)
 {
-    const fz_sym *x = a, *y = b;
-    if (x->sym->value != y->sym->value)
-        return x->sym->value < y->sym->value ? -1 : 1;
-    return x->candidate == y->candidate ? 0 : x->candidate ? 1 : -1;
+    size_t n = c->nsyms;
+    fz_sym *src = malloc((n ? n : 1) * sizeof *src), *dst = c->syms;
+    if (!src)
+        return -1;
+    size_t k = 0;
+    uint64_t any = 0, all = UINT64_MAX;
+    for (int cand = 0; cand < 2; cand++)
+        for (size_t i = 0; i < n; i++)
+            if (dst[i].candidate == cand)
+                src[k++] = dst[i];
+    for (size_t i = 0; i < n; i++) {
+        any |= src[i].value;
+        all &= src[i].value;
+    }
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        if ((((any ^ all) >> shift) & 0xff) == 0)
+            continue; /* this byte is the same everywhere */
+        size_t start[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            start[((src[i].value >> shift) & 0xff) + 1]++;
+        for (int b = 0; b < 256; b++)
+            start[b + 1] += start[b];
+        for (size_t i = 0; i < n; i++)
+            dst[start[(src[i].value >> shift) & 0xff]++] = src[i];
+        fz_sym *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != c->syms) {
+        memcpy(c->syms, src, n * sizeof *src);
+        free(src);
+    } else {
+        free(dst);
+    }
+    return 0;
 }
 
 static int fz_index(fz_ctx *c)
@@ -173,9 +213,19 @@ static int fz_index(fz_ctx *c)
         const fs_symbol *s = &img->symbols[i];
         if (s->size == 0 || s->section < 0 || s->type == 4 /* STT_FILE */ || s->type == 3 /* STT_SECTION */)
             continue;
-        c->syms[c->nsyms++] = (fz_sym){s, fz_is_candidate(s), FZ_UNREACHED};
+        c->syms[c->nsyms++] = (fz_sym){s->value, s, fz_is_candidate(s), FZ_UNREACHED};
     }
-    qsort(c->syms, c->nsyms, sizeof *c->syms, fz_sym_cmp);
+    if (fz_sort(c) < 0)
+        return -1;
+    c->max_end = malloc((c->nsyms ? c->nsyms : 1) * sizeof *c->max_end);
+    if (!c->max_end)
+        return -1;
+    uint64_t end = 0;
+    for (size_t i = 0; i < c->nsyms; i++) {
+        const fs_symbol *s = c->syms[i].sym;
+        uint64_t e = s->value + s->size < s->value ? UINT64_MAX : s->value + s->size;
+        c->max_end[i] = end = e > end ? e : end;
+    }
     return 0;
 }
 
@@ -192,6 +242,8 @@ static fz_sym *fz_containing(fz_ctx *c, uint64_t addr)
     }
     fz_sym *best = NULL;
     for (size_t i = lo; i-- > 0;) {
+        if (c->max_end[i] <= addr)
+            break; /* nothing at or below i reaches addr */
         fz_sym *s = &c->syms[i];
         if (addr - s->sym->value < s->sym->size && (!best || (s->candidate && !best->candidate)))
             best = s;
@@ -204,7 +256,7 @@ static fz_sym *fz_containing(fz_ctx *c, uint64_t addr)
 static fz_sym *fz_by_name(fz_ctx *c, const char *name)
 {
     for (size_t i = 0; i < c->nsyms; i++)
-        if (strcmp(c->syms[i].sym->name, name) == 0)
+        if (c->syms[i].sym->name[0] == name[0] && strcmp(c->syms[i].sym->name, name) == 0)
             return &c->syms[i];
     return NULL;
 }
@@ -244,9 +296,17 @@ static int fz_charge_bytes(fz_ctx *c, uint64_t addr, uint64_t n, int k, int cat)
         fz_charge(c, s, k, cat);
         return 0;
     }
-    for (size_t i = 0; i < c->nanon; i++)
-        if (c->anon[i].addr == addr)
-            return 0; /* merged by the linker: charged to the first user */
+    /* c->anon is kept in address order: find addr's place */
+    size_t lo = 0, hi = c->nanon;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->anon[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->nanon && c->anon[lo].addr == addr)
+        return 0; /* merged by the linker: charged to the first user */
     if (c->nanon == c->anon_cap) {
         size_t cap = c->anon_cap ? c->anon_cap * 2 : 64;
         fz_anon *g = realloc(c->anon, cap * sizeof *g);
@@ -255,7 +315,9 @@ static int fz_charge_bytes(fz_ctx *c, uint64_t addr, uint64_t n, int k, int cat)
         c->anon = g;
         c->anon_cap = cap;
     }
-    c->anon[c->nanon++] = (fz_anon){addr, n};
+    memmove(&c->anon[lo + 1], &c->anon[lo], (c->nanon - lo) * sizeof *c->anon);
+    c->anon[lo] = (fz_anon){addr, n};
+    c->nanon++;
     c->anon_bytes += n;
     if (k >= 0)
         fz_add(&c->fz->modules[k], cat, n);
@@ -859,6 +921,7 @@ int fs_frozen_analyze(const fs_image *img, const uint8_t *data, size_t len, fs_f
     if (rc == 0)
         fz_totals(&c);
     free(c.syms);
+    free(c.max_end);
     free(c.anon);
     free(c.q_user);
     free(c.q_last);

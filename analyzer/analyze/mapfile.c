@@ -130,19 +130,18 @@ static void map_split(map_line *l, char *buf)
     memcpy(buf, l->raw, l->len);
     buf[l->len] = '\0';
     l->ntok = 0;
-    size_t i = 0;
-    while (i < l->len && (buf[i] == ' ' || buf[i] == '\t'))
-        i++;
+    /* strspn/strcspn: a map is mostly runs of blanks, which libc's
+     * vectorised scans cross many bytes at a time (the line has no NUL:
+     * map_read). */
+    size_t i = strspn(buf, " \t");
     l->lead = i;
     while (i < l->len && l->ntok < MAP_MAX_TOKENS) {
         l->off[l->ntok] = i;
         l->tok[l->ntok++] = buf + i;
-        while (i < l->len && buf[i] != ' ' && buf[i] != '\t')
-            i++;
+        i += strcspn(buf + i, " \t");
         if (i < l->len)
             buf[i++] = '\0';
-        while (i < l->len && (buf[i] == ' ' || buf[i] == '\t'))
-            i++;
+        i += strspn(buf + i, " \t");
     }
 }
 
@@ -628,26 +627,20 @@ static int map_place(map_parser *p)
 
 /* ---- reading --------------------------------------------------------------- */
 
-static int map_check_line(map_parser *p, const char *line, size_t len)
-{
-    if (len > FS_MAP_MAX_LINE)
-        return fs_fail(p->err, "%s:%zu: line longer than %u bytes; not a GNU ld map file", p->name, p->lineno,
-                       FS_MAP_MAX_LINE);
-    if (memchr(line, '\0', len))
-        return fs_fail(p->err, "%s:%zu: binary data (NUL byte); not a GNU ld map file", p->name, p->lineno);
-    return 0;
-}
-
 static int map_read(map_parser *p, const char *text, size_t len)
 {
+    const char *nul = memchr(text, '\0', len); /* one scan of the whole file */
     size_t pos = 0;
     while (pos < len) {
         const char *line = text + pos;
         const char *nl = memchr(line, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - line) : len - pos;
         p->lineno++;
-        if (map_check_line(p, line, n) < 0)
-            return -1;
+        if (n > FS_MAP_MAX_LINE)
+            return fs_fail(p->err, "%s:%zu: line longer than %u bytes; not a GNU ld map file", p->name, p->lineno,
+                           FS_MAP_MAX_LINE);
+        if (nul && nul < line + n)
+            return fs_fail(p->err, "%s:%zu: binary data (NUL byte); not a GNU ld map file", p->name, p->lineno);
         if (!nl)
             return fs_fail(p->err, "%s:%zu: file ends in the middle of a line (truncated?)", p->name, p->lineno);
         pos += n + 1;

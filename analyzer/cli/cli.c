@@ -10,6 +10,8 @@
 #include "ldscript.h"
 #include "model.h"
 
+#include "jsonw.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -234,16 +236,19 @@ int cli_write_output(const char *path, cli_writer writer, const void *ctx)
     return cli_close_output(out, path, tmp, rc == 0) < 0 || rc < 0 ? -1 : 0;
 }
 
-int cli_write_json_with(FILE *out, json_t *doc, size_t flags)
+int cli_write_json_with(FILE *out, json_t *doc, int precision)
 {
-    /* One buffer and one write: json_dumpf writes token by token. */
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | flags) : NULL;
-    json_decref(doc);
-    if (!text)
+    fs_jsonw *w = malloc(sizeof *w);
+    if (!w) {
+        json_decref(doc);
         return -1;
-    size_t len = strlen(text);
-    int rc = fwrite(text, 1, len, out) == len && fputc('\n', out) != EOF ? 0 : -1;
-    free(text);
+    }
+    fs_jsonw_init(w, out, precision);
+    fs_jsonw_value(w, doc, 0);
+    fs_jsonw_lit(w, "\n");
+    int rc = fs_jsonw_finish(w);
+    free(w);
+    json_decref(doc);
     return rc;
 }
 

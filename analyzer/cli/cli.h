@@ -88,11 +88,12 @@ int cli_refgraph_open(const char *elf, const char *const *roots, size_t nroots, 
                       const char *rules_dir, struct fs_image *img, struct fs_refgraph *g);
 /* Write a jansson document (and drop the reference); 0 or -1.  Indented
  * by 2, keys in insertion order, a newline after it; doc may be NULL (out
- * of memory: -1).  cli_write_json_with adds jansson flags such as
- * JSON_REAL_PRECISION(10).  Defined in cli.c. */
+ * of memory: -1), in jansson's layout (jsonw.h).  cli_write_json_with
+ * writes reals with precision significant digits (0: jansson's 17).
+ * Defined in cli.c. */
 struct json_t;
 int cli_write_json(FILE *out, struct json_t *doc);
-int cli_write_json_with(FILE *out, struct json_t *doc, size_t flags);
+int cli_write_json_with(FILE *out, struct json_t *doc, int precision);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_history(int argc, char **argv);

@@ -66,7 +66,7 @@ static int map_write(FILE *out, const void *ctx)
 {
     const map_job *j = ctx;
     int rc = strcmp(j->a->format, "json") == 0
-                 ? cli_write_json_with(out, fs_mapfile_json(j->m, j->a->top), JSON_REAL_PRECISION(10))
+                 ? cli_write_json_with(out, fs_mapfile_json(j->m, j->a->top), 10)
                  : fs_mapfile_print(out, j->m, j->a->top);
     if (rc < 0)
         cli_error("%s: cannot write the report", j->a->output ? j->a->output : "standard output");

@@ -444,8 +444,10 @@ const fs_section *fs_image_section(const fs_image *img, const char *name)
 
 const fs_symbol *fs_image_symbol(const fs_image *img, const char *name)
 {
+    /* A handful of lookups per run: a scan, with the first letter compared
+     * before the call to strcmp. */
     for (size_t i = 0; i < img->nsymbols; i++)
-        if (strcmp(img->symbols[i].name, name) == 0)
+        if (img->symbols[i].name[0] == name[0] && strcmp(img->symbols[i].name, name) == 0)
             return &img->symbols[i];
     return NULL;
 }

@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,50 +197,26 @@ static int rs_parse(rs_cursor *c, fs_romtable *t)
     }
 }
 
-static int rs_cmp_name(const void *a, const void *b)
+/* Index the names for fs_romtable_find (a firmware has thousands of
+ * symbols to look up) with libc's hash table; a name defined twice is an
+ * error naming the second definition's line. */
+static int rs_index(fs_romtable *t, fs_error *err)
 {
-    const fs_romsym *x = *(const fs_romsym *const *)a, *y = *(const fs_romsym *const *)b;
-    int d = strcmp(x->name, y->name);
-    return d ? d : (x->line > y->line) - (x->line < y->line);
-}
-
-/* A name defined twice is an error naming the second definition's line. */
-static int rs_check_duplicates(const fs_romtable *t, fs_error *err)
-{
-    const fs_romsym **by_name = malloc(t->nsyms * sizeof *by_name);
-    if (!by_name)
+    t->index = calloc(1, sizeof *t->index);
+    if (!t->index || !hcreate_r(t->nsyms * 2 + 1, t->index)) {
+        free(t->index);
+        t->index = NULL;
         return fs_fail(err, "%s: out of memory", t->path);
-    for (size_t i = 0; i < t->nsyms; i++)
-        by_name[i] = &t->syms[i];
-    qsort(by_name, t->nsyms, sizeof *by_name, rs_cmp_name);
-    int rc = 0;
-    for (size_t i = 1; i < t->nsyms && rc == 0; i++)
-        if (strcmp(by_name[i - 1]->name, by_name[i]->name) == 0)
-            rc = fs_fail(err, "%s:%u: symbol '%s' defined twice (first on line %u)", t->path, by_name[i]->line,
-                         by_name[i]->name, by_name[i - 1]->line);
-    free(by_name);
-    return rc;
-}
-
-static const fs_romtable *rs_sorting; /* qsort has no context argument in C11 */
-
-static int rs_name_cmp(const void *a, const void *b)
-{
-    return strcmp(rs_sorting->syms[*(const size_t *)a].name, rs_sorting->syms[*(const size_t *)b].name);
-}
-
-/* Sort an index by name so that lookups are binary searches: a firmware
- * has thousands of symbols to look up in the table. */
-static int rs_index(fs_romtable *t)
-{
-    t->by_name = malloc(t->nsyms * sizeof *t->by_name);
-    if (!t->by_name)
-        return -1;
-    for (size_t i = 0; i < t->nsyms; i++)
-        t->by_name[i] = i;
-    rs_sorting = t;
-    qsort(t->by_name, t->nsyms, sizeof *t->by_name, rs_name_cmp);
-    rs_sorting = NULL;
+    }
+    for (size_t i = 0; i < t->nsyms; i++) {
+        ENTRY e = {t->syms[i].name, &t->syms[i]}, *found;
+        if (!hsearch_r(e, ENTER, &found, t->index))
+            return fs_fail(err, "%s: out of memory", t->path);
+        const fs_romsym *first = found->data;
+        if (first != &t->syms[i])
+            return fs_fail(err, "%s:%u: symbol '%s' defined twice (first on line %u)", t->path, t->syms[i].line,
+                           t->syms[i].name, first->line);
+    }
     return 0;
 }
 
@@ -258,22 +235,14 @@ int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
     }
     rs_cursor c = {path, text, text + len, 1, err};
     int rc = rs_parse(&c, out);
-    if (rc == 0 && out->nsyms)
-        rc = rs_check_duplicates(out, err);
     free(text);
-    if (rc < 0) {
+    if (rc == 0 && out->nsyms == 0)
+        rc = fs_fail(err, "%s: no symbol assignments (not a ROM table)", path);
+    if (rc == 0)
+        rc = rs_index(out, err);
+    if (rc < 0)
         fs_romtable_free(out);
-        return -1;
-    }
-    if (out->nsyms == 0) {
-        fs_romtable_free(out);
-        return fs_fail(err, "%s: no symbol assignments (not a ROM table)", path);
-    }
-    if (rs_index(out) < 0) {
-        fs_romtable_free(out);
-        return fs_fail(err, "%s: out of memory", path);
-    }
-    return 0;
+    return rc;
 }
 
 void fs_romtable_free(fs_romtable *t)
@@ -283,26 +252,19 @@ void fs_romtable_free(fs_romtable *t)
     for (size_t i = 0; i < t->nsyms; i++)
         free(t->syms[i].name);
     free(t->syms);
-    free(t->by_name);
+    if (t->index)
+        hdestroy_r(t->index);
+    free(t->index);
     free(t->path);
     memset(t, 0, sizeof *t);
 }
 
 const fs_romsym *fs_romtable_find(const fs_romtable *t, const char *name)
 {
-    size_t lo = 0, hi = t->by_name ? t->nsyms : 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const fs_romsym *s = &t->syms[t->by_name[mid]];
-        int c = strcmp(name, s->name);
-        if (c == 0)
-            return s;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
+    ENTRY e = {(char *)name, NULL}, *found;
+    if (!t->index || !hsearch_r(e, FIND, &found, t->index))
+        return NULL;
+    return found->data;
 }
 
 const fs_romsym *fs_romtable_at(const fs_romtable *t, uint64_t addr)

@@ -7,6 +7,8 @@
 #ifndef FS_ROMSYMS_H
 #define FS_ROMSYMS_H
 
+#include <search.h>
+
 #include "model.h"
 
 typedef struct fs_romsym {
@@ -20,7 +22,7 @@ typedef struct fs_romtable {
     char *path;
     fs_romsym *syms; /* in file order */
     size_t nsyms;
-    size_t *by_name; /* indexes into syms sorted by name, for fs_romtable_find */
+    struct hsearch_data *index; /* names -> syms, for fs_romtable_find (libc's hash table) */
 } fs_romtable;
 
 int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err);

@@ -12,6 +12,7 @@
 #include "output.h"
 
 #include <elf.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void csv_field(FILE *out, const char *s)
@@ -54,15 +55,19 @@ int fs_output_csv(FILE *out, const fs_report *rep, const fs_output_opts *o)
         csv_field(out, s->vma_region >= 0 ? rep->map.regions[s->vma_region].name : NULL);
         fputs(",,\n", out);
     }
-    size_t n = o->top && o->top < rep->nby_size ? o->top : rep->nby_size;
+    size_t n;
+    size_t *largest = fs_report_largest(rep, o->top, &n);
+    if (!largest)
+        return -1;
     for (size_t i = 0; i < n; i++) {
-        const fs_symbol *s = &img->symbols[rep->by_size[i]];
+        const fs_symbol *s = &img->symbols[largest[i]];
         fputs("symbol,", out);
         csv_field(out, s->name);
         fprintf(out, ",%llu,,%llu,,,,", (unsigned long long)s->value, (unsigned long long)s->size);
         csv_field(out, img->sections[s->section].name);
         fputs(",,\n", out);
     }
+    free(largest);
     for (size_t i = 0; i < rep->nfindings; i++) {
         const fs_finding *f = &rep->findings[i];
         fputs("finding,", out);

@@ -14,6 +14,7 @@
 
 #include "elfread.h"
 #include "frozen.h"
+#include "jsonw.h"
 #include "retained.h"
 #include "mapfile.h"
 #include "romfs.h"
@@ -211,22 +212,28 @@ static json_t *json_esp8266(const fs_report *rep)
     return o;
 }
 
+/* One symbol of the "symbols" list as an object. */
+static json_t *json_symbol(const fs_image *img, const fs_symbol *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", jstr(s->name));
+    json_object_set_new(o, "address", fs_json_from_u64(s->value));
+    json_object_set_new(o, "size", fs_json_from_u64(s->size));
+    json_object_set_new(o, "type", json_string(fs_symbol_type_name(s->type)));
+    json_object_set_new(o, "bind", json_string(fs_symbol_bind_name(s->bind)));
+    json_object_set_new(o, "section", jstr(img->sections[s->section].name));
+    return o;
+}
+
 static json_t *json_symbols(const fs_report *rep, size_t top)
 {
     const fs_image *img = rep->image;
-    size_t n = top && top < rep->nby_size ? top : rep->nby_size;
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const fs_symbol *s = &img->symbols[rep->by_size[i]];
-        json_t *o = json_object();
-        json_object_set_new(o, "name", jstr(s->name));
-        json_object_set_new(o, "address", fs_json_from_u64(s->value));
-        json_object_set_new(o, "size", fs_json_from_u64(s->size));
-        json_object_set_new(o, "type", json_string(fs_symbol_type_name(s->type)));
-        json_object_set_new(o, "bind", json_string(fs_symbol_bind_name(s->bind)));
-        json_object_set_new(o, "section", jstr(img->sections[s->section].name));
-        json_array_append_new(a, o);
-    }
+    size_t n;
+    size_t *largest = fs_report_largest(rep, top, &n);
+    json_t *a = largest ? json_array() : NULL;
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_symbol(img, &img->symbols[largest[i]]));
+    free(largest);
     return a;
 }
 
@@ -252,69 +259,204 @@ static json_t *json_findings(const fs_report *rep, size_t *errors, size_t *warni
     return a;
 }
 
-json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o)
+/* The document's members, in order, each handed to a sink as it is made:
+ * fs_report_json gathers them into one object, fs_output_json writes each
+ * and frees it, so that the whole document is never in memory at once.
+ * The "symbols" member, the largest by far, goes to its own callback. */
+typedef struct json_sink {
+    void (*member)(struct json_sink *k, const char *key, json_t *value); /* takes the reference */
+    void (*symbols)(struct json_sink *k, const fs_report *rep, size_t top);
+} json_sink;
+
+static void json_members(const fs_report *rep, const fs_output_opts *o, json_sink *k)
 {
-    json_t *doc = json_object();
-    json_object_set_new(doc, "schema", json_string("flashsize-analysis"));
-    json_object_set_new(doc, "schema_version", json_integer(FS_JSON_SCHEMA_VERSION));
+    k->member(k, "schema", json_string("flashsize-analysis"));
+    k->member(k, "schema_version", json_integer(FS_JSON_SCHEMA_VERSION));
     json_t *tool = json_object();
     json_object_set_new(tool, "name", json_string("flashsize"));
     json_object_set_new(tool, "version", json_string(FS_VERSION));
-    json_object_set_new(doc, "tool", tool);
-    json_object_set_new(doc, "input", json_input(rep->image));
+    k->member(k, "tool", tool);
+    k->member(k, "input", json_input(rep->image));
     if (rep->board) {
         json_t *b = json_object();
         json_object_set_new(b, "name", jstr(rep->board->name));
         json_object_set_new(b, "description", jstr(rep->board->description));
-        json_object_set_new(doc, "board", b);
+        k->member(k, "board", b);
     } else {
-        json_object_set_new(doc, "board", json_null());
+        k->member(k, "board", json_null());
     }
-    json_object_set_new(doc, "chip", json_string(rep->esp.detected ? "esp8266" : "generic"));
+    k->member(k, "chip", json_string(rep->esp.detected ? "esp8266" : "generic"));
     json_t *src = json_object();
     json_object_set_new(src, "kind", json_string(fs_region_source_name(rep->region_source)));
     json_object_set_new(src, "detail", jstr(rep->region_source_detail));
-    json_object_set_new(doc, "regions_source", src);
-    json_object_set_new(doc, "headroom_percent", json_real(rep->headroom_pct));
-    json_object_set_new(doc, "regions", json_regions(rep));
-    json_object_set_new(doc, "sections", json_sections(rep));
-    json_object_set_new(doc, "segments", json_segments(rep->image));
-    json_object_set_new(doc, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
-    json_object_set_new(doc, "symbols_total", json_integer((json_int_t)rep->nby_size));
-    json_object_set_new(doc, "symbols", json_symbols(rep, o->top));
+    k->member(k, "regions_source", src);
+    k->member(k, "headroom_percent", json_real(rep->headroom_pct));
+    k->member(k, "regions", json_regions(rep));
+    k->member(k, "sections", json_sections(rep));
+    k->member(k, "segments", json_segments(rep->image));
+    k->member(k, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
+    k->member(k, "symbols_total", json_integer((json_int_t)rep->nby_size));
+    k->symbols(k, rep, o->top);
     json_t *retained = o->retained ? fs_retained_json(o->retained) : NULL;
-    json_object_set_new(doc, "retained", retained ? retained : json_null());
+    k->member(k, "retained", retained ? retained : json_null());
     json_t *frozen = o->frozen && o->frozen->present ? fs_frozen_json(o->frozen, rep->image->path) : NULL;
-    json_object_set_new(doc, "frozen", frozen ? frozen : json_null());
+    k->member(k, "frozen", frozen ? frozen : json_null());
     json_t *rom = o->romuse ? fs_romuse_json(o->romuse, rep->image->path) : NULL;
-    json_object_set_new(doc, "rom", rom ? rom : json_null());
+    k->member(k, "rom", rom ? rom : json_null());
     json_t *map = o->map ? fs_mapfile_json(o->map, o->top) : NULL;
-    json_object_set_new(doc, "map", map ? map : json_null());
+    k->member(k, "map", map ? map : json_null());
     json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;
-    json_object_set_new(doc, "romfs", romfs ? romfs : json_null());
+    k->member(k, "romfs", romfs ? romfs : json_null());
     size_t errors = 0, warnings = 0;
-    json_object_set_new(doc, "findings", json_findings(rep, &errors, &warnings));
+    k->member(k, "findings", json_findings(rep, &errors, &warnings));
     json_t *sum = json_object();
     json_object_set_new(sum, "errors", json_integer((json_int_t)errors));
     json_object_set_new(sum, "warnings", json_integer((json_int_t)warnings));
     json_object_set_new(sum, "verdict", json_string(fs_report_verdict(rep)));
-    json_object_set_new(doc, "summary", sum);
-    return doc;
+    k->member(k, "summary", sum);
+}
+
+/* ---- the document as one jansson object ----------------------------------- */
+
+typedef struct json_tree {
+    json_sink sink;
+    json_t *doc;
+    bool failed;
+} json_tree;
+
+static void tree_member(json_sink *k, const char *key, json_t *value)
+{
+    json_tree *t = (json_tree *)k;
+    if (!value || json_object_set_new(t->doc, key, value) < 0)
+        t->failed = true;
+}
+
+static void tree_symbols(json_sink *k, const fs_report *rep, size_t top)
+{
+    tree_member(k, "symbols", json_symbols(rep, top));
+}
+
+json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o)
+{
+    json_tree t = {{tree_member, tree_symbols}, json_object(), false};
+    if (!t.doc)
+        return NULL;
+    json_members(rep, o, &t.sink);
+    if (t.failed) {
+        json_decref(t.doc);
+        return NULL;
+    }
+    return t.doc;
+}
+
+/* ---- the document written as it is made ---------------------------------- */
+
+/* The same bytes as json_dumps(fs_report_json(...), JSON_INDENT(2) | ...)
+ * and a newline, but each member is written and freed as soon as it is
+ * made, and the symbols, most of the document, are written straight from
+ * the symbol table (tests/unit/test_output.c compares the two on every
+ * sample). */
+typedef struct json_stream {
+    json_sink sink;
+    size_t members;
+    fs_jsonw w;
+} json_stream;
+
+static void stream_key(json_stream *s, const char *key)
+{
+    if (s->members++)
+        fs_jsonw_lit(&s->w, ",\n  ");
+    else
+        fs_jsonw_lit(&s->w, "{\n  ");
+    fs_jsonw_string(&s->w, key, strlen(key));
+    fs_jsonw_lit(&s->w, ": ");
+}
+
+static void stream_member(json_sink *k, const char *key, json_t *value)
+{
+    json_stream *s = (json_stream *)k;
+    stream_key(s, key);
+    fs_jsonw_value(&s->w, value, 1);
+    json_decref(value);
+}
+
+/* A string as jstr makes it: bytes that are not UTF-8 become \xNN text. */
+static void stream_string(fs_jsonw *w, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && *p < 0x80)
+        p++;
+    if (!*p) {
+        fs_jsonw_string(w, s, (size_t)(p - (const unsigned char *)s));
+        return;
+    }
+    json_t *j = jstr(s);
+    fs_jsonw_value(w, j, 2);
+    json_decref(j);
+}
+
+/* An unsigned number as fs_json_from_u64 makes it (document.h). */
+static void stream_num(fs_jsonw *w, uint64_t v)
+{
+    if (v <= INT64_MAX) {
+        fs_jsonw_int(w, (int64_t)v);
+        return;
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "\"0x%llx\"", (unsigned long long)v);
+    fs_jsonw_put(w, buf, (size_t)n);
+}
+
+static void stream_symbols(json_sink *k, const fs_report *rep, size_t top)
+{
+    json_stream *st = (json_stream *)k;
+    fs_jsonw *w = &st->w;
+    const fs_image *img = rep->image;
+    size_t n;
+    size_t *largest = fs_report_largest(rep, top, &n);
+    stream_key(st, "symbols");
+    if (!largest) {
+        w->failed = true;
+        return;
+    }
+    if (n)
+        fs_jsonw_lit(w, "[\n");
+    else
+        fs_jsonw_lit(w, "[]");
+    for (size_t i = 0; i < n; i++) {
+        const fs_symbol *s = &img->symbols[largest[i]];
+        const char *type = fs_symbol_type_name(s->type), *bind = fs_symbol_bind_name(s->bind);
+        fs_jsonw_lit(w, "    {\n      \"name\": ");
+        stream_string(w, s->name);
+        fs_jsonw_lit(w, ",\n      \"address\": ");
+        stream_num(w, s->value);
+        fs_jsonw_lit(w, ",\n      \"size\": ");
+        stream_num(w, s->size);
+        fs_jsonw_lit(w, ",\n      \"type\": ");
+        fs_jsonw_string(w, type, strlen(type));
+        fs_jsonw_lit(w, ",\n      \"bind\": ");
+        fs_jsonw_string(w, bind, strlen(bind));
+        fs_jsonw_lit(w, ",\n      \"section\": ");
+        stream_string(w, img->sections[s->section].name);
+        if (i + 1 < n)
+            fs_jsonw_lit(w, "\n    },\n");
+        else
+            fs_jsonw_lit(w, "\n    }\n  ]");
+    }
+    free(largest);
 }
 
 int fs_output_json(FILE *out, const fs_report *rep, const fs_output_opts *o)
 {
-    json_t *doc = fs_report_json(rep, o);
-    if (!doc)
+    json_stream *s = malloc(sizeof *s);
+    if (!s)
         return -1;
-    /* One buffer and one write: json_dumpf writes token by token, which
-     * costs more than building the whole document. */
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    json_decref(doc);
-    if (!text)
-        return -1;
-    size_t len = strlen(text);
-    int rc = fwrite(text, 1, len, out) == len && fputc('\n', out) != EOF ? 0 : -1;
-    free(text);
+    s->sink = (json_sink){stream_member, stream_symbols};
+    s->members = 0;
+    fs_jsonw_init(&s->w, out, 10);
+    json_members(rep, o, &s->sink);
+    fs_jsonw_lit(&s->w, "\n}\n");
+    int rc = fs_jsonw_finish(&s->w);
+    free(s);
     return rc;
 }

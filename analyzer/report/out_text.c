@@ -154,24 +154,29 @@ static void text_sections(FILE *out, const fs_report *rep)
     }
 }
 
-static void text_symbols(FILE *out, const fs_report *rep, size_t top)
+static int text_symbols(FILE *out, const fs_report *rep, size_t top)
 {
     const fs_image *img = rep->image;
     if (!img->has_symtab && rep->nby_size == 0) {
         fputs("\nSymbols: none (stripped image)\n", out);
-        return;
+        return 0;
     }
     size_t n = top < rep->nby_size ? top : rep->nby_size;
     fprintf(out, "\nLargest symbols (%zu of %zu)\n", n, rep->nby_size);
     if (!n)
-        return;
+        return 0;
+    size_t *largest = fs_report_largest(rep, n, &n);
+    if (!largest)
+        return -1;
     fprintf(out, "  %11s  %-10s  %-6s  %-16s  %s\n", "size", "address", "type", "section", "name");
     for (size_t i = 0; i < n; i++) {
-        const fs_symbol *s = &img->symbols[rep->by_size[i]];
+        const fs_symbol *s = &img->symbols[largest[i]];
         char b1[32];
         fprintf(out, "  %11s  0x%08llx  %-6s  %-16s  %s\n", text_bytes(s->size, b1, sizeof b1),
                 (unsigned long long)s->value, fs_symbol_type_name(s->type), img->sections[s->section].name, s->name);
     }
+    free(largest);
+    return 0;
 }
 
 static void text_findings(FILE *out, const fs_report *rep)
@@ -211,7 +216,8 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
     if (rep->esp.detected)
         text_esp8266(out, rep);
     text_sections(out, rep);
-    text_symbols(out, rep, o->top ? o->top : 20);
+    if (text_symbols(out, rep, o->top ? o->top : 20) < 0)
+        return -1;
     if (o->retained && (o->retained->computed || rep->image->has_symtab))
         fs_retained_text(out, o->retained, o->top ? o->top : 20);
     if (o->frozen && o->frozen->present) {

@@ -1,0 +1,175 @@
+/*
+ * test_jsonw.c - the JSON writer (analyzer/jsonw.c) and the streamed
+ * analysis document (fs_output_json) against their ground truth: jansson's
+ * own json_dumps of the same values, byte for byte.
+ *
+ *   - hand-made values covering every type, empty and nested containers,
+ *     every control character, quotes, backslashes, UTF-8, integer limits
+ *     and reals with both precisions the reports use;
+ *   - 2,000 random documents from a fixed seed;
+ *   - the whole analysis document of every sample (with its map where it has
+ *     one), streamed by fs_output_json and dumped from fs_report_json.
+ */
+#include "testutil.h"
+
+#include "analysis.h"
+#include "jsonw.h"
+
+#include <jansson.h>
+
+/* What fs_jsonw_value writes for v at depth 0 (precision p). */
+static char *written(const json_t *v, int p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    fs_jsonw *w = malloc(sizeof *w);
+    assert_non_null(w);
+    fs_jsonw_init(w, f, p);
+    fs_jsonw_value(w, v, 0);
+    assert_int_equal(fs_jsonw_finish(w), 0);
+    free(w);
+    fclose(f);
+    return buf;
+}
+
+static void expect_same(const json_t *v, int p)
+{
+    char *want = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(p));
+    char *got = written(v, p);
+    assert_non_null(want);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+}
+
+static void test_hand_made(void **state)
+{
+    (void)state;
+    char ctl[40];
+    for (int i = 0; i < 32; i++)
+        ctl[i] = (char)(i + 1 == 32 ? 0x7f : i + 1); /* 0x01..0x1f, then DEL */
+    memcpy(ctl + 32, "\"\\/\xc3\xa9", 6);             /* quote, backslash, slash, e-acute */
+    json_t *v = json_pack("{s:s#, s:[], s:{}, s:[[], {}, [i, [i, {}]]], s:I, s:I, s:i, s:f, s:f, s:f, s:b, s:b, s:n}",
+                          "ctl", ctl, (int)38, "empty array", "empty object", "nested", 1, 2, "max", (json_int_t)INT64_MAX,
+                          "min", (json_int_t)INT64_MIN, "zero", 0, "pct", 60.73, "big", 1e21, "small", 1.5e-7,
+                          "true", 1, "false", 0, "null");
+    assert_non_null(v);
+    expect_same(v, 10);
+    expect_same(v, 0);
+    json_t *deep = json_integer(7);
+    for (int i = 0; i < 40; i++) /* deeper than the 32 spaces of one chunk */
+        deep = json_pack("{s:o}", "d", deep);
+    expect_same(deep, 10);
+    json_decref(deep);
+    json_decref(v);
+    json_t *s = json_string("plain");
+    expect_same(s, 10); /* a bare value, as the streamed document's members are */
+    json_decref(s);
+}
+
+/* A random value of at most depth levels from a simple generator. */
+static json_t *random_value(unsigned *seed, int depth)
+{
+    int kind = rand_r(seed) % (depth > 0 ? 8 : 6);
+    switch (kind) {
+    case 0: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) % 2 ? 1 : -1048576));
+    case 1: return json_real((double)rand_r(seed) / ((rand_r(seed) % 1000) + 1));
+    case 2: {
+        char s[24];
+        size_t n = (size_t)(rand_r(seed) % (int)sizeof s);
+        for (size_t i = 0; i < n; i++)
+            s[i] = (char)(1 + rand_r(seed) % 127); /* ASCII, controls included */
+        return json_stringn(s, n);
+    }
+    case 3: return json_true();
+    case 4: return json_false();
+    case 5: return json_null();
+    case 6: {
+        json_t *a = json_array();
+        for (int i = rand_r(seed) % 4; i > 0; i--)
+            json_array_append_new(a, random_value(seed, depth - 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        for (int i = rand_r(seed) % 4; i > 0; i--) {
+            char key[8];
+            snprintf(key, sizeof key, "k%d\t", rand_r(seed) % 50);
+            json_object_set_new(o, key, random_value(seed, depth - 1));
+        }
+        return o;
+    }
+    }
+}
+
+static void test_random(void **state)
+{
+    (void)state;
+    unsigned seed = 20261207;
+    for (int i = 0; i < 2000; i++) {
+        json_t *v = random_value(&seed, 4);
+        expect_same(v, i % 2 ? 10 : 0);
+        json_decref(v);
+    }
+}
+
+/* The document written for the sample NAME equals the dump of the same
+ * document built as one jansson value. */
+static void expect_document(const char *name, bool with_map)
+{
+    char elf[256], map[256];
+    snprintf(elf, sizeof elf, "samples/build/%s.elf", name);
+    snprintf(map, sizeof map, "samples/build/%s.map", name);
+    fs_analysis_opts o = {.elf = elf, .map = with_map && access(map, R_OK) == 0 ? map : NULL};
+    fs_analysis a;
+    fs_error err = {0};
+    assert_int_equal(fs_analysis_run(&o, &a, &err), 0);
+    fs_output_opts oo = fs_analysis_output_opts(&a, 0);
+    json_t *doc = fs_report_json(&a.rep, &oo);
+    char *want = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    assert_non_null(want);
+    char *got = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&got, &len);
+    assert_non_null(f);
+    assert_int_equal(fs_output_json(f, &a.rep, &oo), 0);
+    fclose(f);
+    assert_true(len > 0 && got[len - 1] == '\n');
+    got[len - 1] = '\0';
+    if (strcmp(got, want) != 0)
+        fail_msg("%s%s: the streamed document differs from json_dumps", name, with_map ? " (with map)" : "");
+    free(got);
+    free(want);
+    json_decref(doc);
+    fs_analysis_free(&a);
+}
+
+static void test_documents(void **state)
+{
+    (void)state;
+    FILE *f = fopen("samples/samples.txt", "r");
+    assert_non_null(f);
+    char line[512], name[128];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || sscanf(line, "%127s", name) != 1)
+            continue;
+        expect_document(name, false);
+        expect_document(name, true);
+        n++;
+    }
+    fclose(f);
+    assert_true(n >= 13); /* every sample of samples.txt was compared */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_made),
+        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_documents),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
