@@ -104,6 +104,12 @@ $(BUILD)/tools/fakegithub: tests/tools/fakegithub.c
 test-plain: $(BUILD)/tools/fakegithub
 $(BUILD)/tests/test_romfs: tests/tools/romfs_writer.h
 
+# The reference graph's check against a link's relocations (tests/e2e/test_refgraph.sh).
+$(BUILD)/tools/refcheck: tests/tools/refcheck.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Ianalyzer -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+test-plain: $(BUILD)/tools/refcheck
+
 # Any sanitizer report (a leak too) aborts the program: status 134, which no
 # test expects (flashsize exits 0, 1 or 2), so every report fails the run.
 test-asan: export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1

@@ -59,6 +59,9 @@ typedef struct rg_builder {
     rg_edge *e;
     size_t ne, cap;
     int oom;
+    uint8_t *loaded;      /* Xtensa: per node, an l32r loads it */
+    uint32_t *work;       /* Xtensa: code without a symbol that a call reaches */
+    size_t nwork;
 } rg_builder;
 
 const char *fs_ref_kind_name(fs_ref_kind k)
@@ -182,13 +185,24 @@ static uint64_t rg_sym_addr(const fs_image *img, const fs_symbol *s)
     return img->machine == EM_ARM && s->type == STT_FUNC ? s->value & ~(uint64_t)1 : s->value;
 }
 
-static int rg_sym_cmp(const void *pa, const void *pb, void *ctx)
+/* A symbol that becomes a node: sized symbols, and code symbols without a
+ * size (assembler functions: libgcc's soft-float, an SDK's start code),
+ * which run to the next symbol. */
+typedef struct rg_cand {
+    const char *name;
+    uint64_t addr, size;
+    int section;
+    uint8_t type, bind;
+    bool thumb;
+} rg_cand;
+
+static int rg_cand_cmp(const void *pa, const void *pb)
 {
-    const fs_image *img = ctx;
-    const fs_symbol *a = &img->symbols[*(const size_t *)pa], *b = &img->symbols[*(const size_t *)pb];
-    uint64_t xa = rg_sym_addr(img, a), xb = rg_sym_addr(img, b);
-    if (xa != xb)
-        return xa < xb ? -1 : 1;
+    const rg_cand *a = pa, *b = pb;
+    if (a->section != b->section)
+        return a->section < b->section ? -1 : 1;
+    if (a->addr != b->addr)
+        return a->addr < b->addr ? -1 : 1;
     if (a->size != b->size)
         return a->size > b->size ? -1 : 1;
     if ((a->bind == STB_GLOBAL) != (b->bind == STB_GLOBAL))
@@ -220,16 +234,35 @@ static int rg_push_node(rg_builder *b, size_t *cap, fs_rnode n)
     return 0;
 }
 
-/* Is s a symbol that becomes a node?  Its bytes must lie in its section. */
+/* Is s a symbol that becomes a node?  Its bytes must lie in its section;
+ * a code symbol without a size must lie in an executable section. */
 static int rg_sym_usable(const fs_image *img, const fs_symbol *s)
 {
-    if ((s->type != STT_FUNC && s->type != STT_OBJECT) || s->size == 0 || s->section < 0 ||
-        (size_t)s->section >= img->nsections)
+    if ((s->type != STT_FUNC && s->type != STT_OBJECT) || s->section < 0 || (size_t)s->section >= img->nsections)
         return 0;
     const fs_section *sec = &img->sections[s->section];
     uint64_t a = rg_sym_addr(img, s);
+    if (s->size == 0)
+        return s->type == STT_FUNC && (sec->flags & SHF_EXECINSTR) && (sec->flags & SHF_ALLOC) && a >= sec->addr &&
+               a < sec->addr + sec->size;
     return (sec->flags & SHF_ALLOC) && a >= sec->addr && a - sec->addr <= sec->size &&
            s->size <= sec->size - (a - sec->addr);
+}
+
+/* Are the bytes [start, end) of s all zero?  Literal words of Xtensa code
+ * can sit in what looks like alignment padding (the pool of the next
+ * function, or a whole object's pool when it was built without
+ * -ffunction-sections), so only zero bytes are padding there. */
+static int rg_zero_bytes(const rg_builder *b, const fs_section *s, uint64_t start, uint64_t end)
+{
+    if (s->type == SHT_NOBITS)
+        return 1;
+    if (s->offset > b->len || s->size > b->len - s->offset)
+        return 0;
+    for (uint64_t a = start; a < end; a++)
+        if (b->data[s->offset + (a - s->addr)])
+            return 0;
+    return 1;
 }
 
 /* The bytes [start, end) of section si that no symbol covers; prev is the
@@ -239,11 +272,13 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
     const fs_section *s = &b->img->sections[si];
     uint64_t align = s->align < 4 ? 4 : s->align > 16 ? 16 : s->align;
     fs_refgraph *g = b->g;
-    if (prev >= 0 && end - start < align && (end % align == 0 || end == s->addr + s->size)) {
+    int xtensa_code = b->img->machine == EM_XTENSA && (s->flags & SHF_EXECINSTR);
+    if (prev >= 0 && end - start < align && (end % align == 0 || end == s->addr + s->size) &&
+        (!xtensa_code || rg_zero_bytes(b, s, start, end))) {
         g->nodes[prev].pad += end - start;
         return 0;
     }
-    if (b->img->machine == EM_XTENSA && (s->flags & SHF_EXECINSTR)) {
+    if (xtensa_code) {
         uint64_t head = (4 - start % 4) % 4;
         if (head > end - start)
             head = end - start;
@@ -268,40 +303,59 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
 static int rg_nodes(rg_builder *b)
 {
     const fs_image *img = b->img;
-    size_t *idx = malloc((img->nsymbols + 1) * sizeof *idx), n = 0, cap = 0;
-    if (!idx)
+    rg_cand *c = malloc((img->nsymbols + 1) * sizeof *c);
+    size_t n = 0, cap = 0;
+    if (!c)
         return fs_fail(b->err, "%s: out of memory", img->path);
-    for (size_t i = 0; i < img->nsymbols; i++)
-        if (rg_sym_usable(img, &img->symbols[i]))
-            idx[n++] = i;
-    qsort_r(idx, n, sizeof *idx, rg_sym_cmp, (void *)img);
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const fs_symbol *sym = &img->symbols[i];
+        if (rg_sym_usable(img, sym))
+            c[n++] = (rg_cand){sym->name, rg_sym_addr(img, sym), sym->size, sym->section, sym->type, sym->bind,
+                               img->machine == EM_ARM && sym->type == STT_FUNC && (sym->value & 1)};
+    }
+    rg_qsort(c, n, sizeof *c, rg_cand_cmp);
+    /* a code symbol without a size runs to the next symbol's start (or the
+     * section's end); it then sorts after the sized ones at its address */
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].size)
+            continue;
+        const fs_section *s = &img->sections[c[k].section];
+        uint64_t end = s->addr + s->size;
+        for (size_t j = k + 1; j < n && c[j].section == c[k].section; j++)
+            if (c[j].addr > c[k].addr) {
+                end = c[j].addr;
+                break;
+            }
+        c[k].size = end - c[k].addr;
+    }
+    rg_qsort(c, n, sizeof *c, rg_cand_cmp);
     int rc = 0;
+    size_t k = 0;
     for (size_t si = 0; rc == 0 && si < img->nsections; si++) {
         const fs_section *s = &img->sections[si];
+        while (k < n && (size_t)c[k].section < si)
+            k++;
         if (!(s->flags & SHF_ALLOC) || s->size == 0)
             continue;
         uint64_t cursor = s->addr;
         long prev = -1;
-        for (size_t k = 0; rc == 0 && k < n; k++) {
-            const fs_symbol *sym = &img->symbols[idx[k]];
-            uint64_t a = rg_sym_addr(img, sym);
-            if ((size_t)sym->section != si || a < cursor)
-                continue; /* another section's, or an alias / a symbol inside the previous one */
+        for (; rc == 0 && k < n && (size_t)c[k].section == si; k++) {
+            uint64_t a = c[k].addr;
+            if (a < cursor)
+                continue; /* an alias, or a symbol inside the previous one */
             if (a > cursor)
                 rc = rg_gap(b, &cap, (int)si, cursor, a, prev);
             if (rc == 0)
-                rc = rg_push_node(b, &cap, (fs_rnode){.name = sym->name, .addr = a, .size = sym->size,
+                rc = rg_push_node(b, &cap, (fs_rnode){.name = c[k].name, .addr = a, .size = c[k].size,
                                                      .section = (int)si, .kind = FS_RNODE_SYMBOL,
-                                                     .sym_type = sym->type,
-                                                     .thumb = img->machine == EM_ARM && sym->type == STT_FUNC &&
-                                                              (sym->value & 1)});
+                                                     .sym_type = c[k].type, .thumb = c[k].thumb});
             prev = (long)b->g->nnodes - 1;
-            cursor = a + sym->size;
+            cursor = a + c[k].size;
         }
         if (rc == 0 && cursor < s->addr + s->size)
             rc = rg_gap(b, &cap, (int)si, cursor, s->addr + s->size, prev);
     }
-    free(idx);
+    free(c);
     if (rc == 0)
         rg_qsort(b->g->nodes, b->g->nnodes, sizeof *b->g->nodes, rg_node_cmp);
     return rc;
@@ -492,6 +546,36 @@ static int rg_xtensa_jumps(uint32_t insn, unsigned len)
     return ((insn & 0xf) == 6 && ((insn >> 4) & 3) == 0) || insn == 0x000080 || (insn & 0xfff0ff) == 0x0000a0;
 }
 
+/* Node t, reached by a call0 or j or as a function's address, is code: if
+ * it is a literal word (code without a symbol: a static function of a
+ * stripped library), it becomes the head of such code, decoded later. */
+static void rg_xtensa_code_at(rg_builder *b, uint32_t t)
+{
+    fs_rnode *tn = &b->g->nodes[t];
+    if (tn->kind == FS_RNODE_LITERAL && tn->sym_type != STT_FUNC && b->work) {
+        tn->kind = FS_RNODE_GAP;
+        tn->sym_type = STT_FUNC;
+        b->work[b->nwork++] = t;
+    }
+}
+
+/* Does code start at addr: the call0 ABI's prologue addi a1, a1, -N (bytes
+ * 12 c1 N), first or after one or two short instructions (movi ...)? */
+static int rg_xtensa_prologue(rg_builder *b, uint64_t addr)
+{
+    uint64_t lo, hi;
+    if (rg_read(b, addr, 4, &lo) < 0 || rg_read(b, addr + 4, 4, &hi) < 0)
+        return 0;
+    uint64_t w = lo | hi << 32;
+    static const unsigned at[] = {0, 2, 3, 5};
+    for (unsigned i = 0; i < sizeof at / sizeof *at; i++) {
+        uint64_t x = w >> (8 * at[i]);
+        if ((x & 0xffff) == 0xc112 && (x >> 16 & 0x80))
+            return 1;
+    }
+    return 0;
+}
+
 static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint64_t addr, uint64_t size)
 {
     uint64_t reg[16];
@@ -515,9 +599,15 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
         if (op0 == 1) { /* l32r */
             uint32_t lit = ((pc + 3) & ~3u) + ((0xffff0000u | (insn >> 8)) << 2);
             uint64_t word;
-            rg_add_edge(b, self, fs_refgraph_node_at(b->g, lit), FS_REF_LOAD);
+            uint32_t ln = fs_refgraph_node_at(b->g, lit);
+            rg_add_edge(b, self, ln, FS_REF_LOAD);
+            if (ln != FS_REFGRAPH_NONE && b->loaded)
+                b->loaded[ln] = 1;
             if (rg_read(b, lit, 4, &word) == 0) {
-                rg_add_edge(b, self, fs_refgraph_node_at(b->g, word), FS_REF_LOAD);
+                uint32_t wn = fs_refgraph_node_at(b->g, word);
+                rg_add_edge(b, self, wn, FS_REF_LOAD);
+                if (wn != FS_REFGRAPH_NONE && b->g->nodes[wn].addr == word && rg_xtensa_prologue(b, word))
+                    rg_xtensa_code_at(b, wn); /* the address of a function without a symbol */
                 reg[(insn >> 4) & 0xf] = word;
                 known |= (uint16_t)(1u << ((insn >> 4) & 0xf));
             }
@@ -525,8 +615,10 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
             int32_t o = rg_sext(insn >> 6, 18);
             uint32_t target = op0 == 5 ? (pc & ~3u) + ((uint32_t)o << 2) + 4 : pc + 4 + (uint32_t)o;
             uint32_t t = fs_refgraph_node_at(b->g, target);
-            if (t != FS_REFGRAPH_NONE && b->g->nodes[t].addr == target && t != self)
+            if (t != FS_REFGRAPH_NONE && b->g->nodes[t].addr == target && t != self) {
                 rg_add_edge(b, self, t, op0 == 5 ? FS_REF_CALL : FS_REF_BRANCH);
+                rg_xtensa_code_at(b, t);
+            }
         } else if (op0 == 0 && (insn & 0xfff0ffu) == 0x0000c0u) { /* callx0 as */
             unsigned s = (insn >> 8) & 0xf;
             uint32_t t = known & (1u << s) ? fs_refgraph_node_at(b->g, reg[s]) : FS_REFGRAPH_NONE;
@@ -536,8 +628,35 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
     }
 }
 
+/* Code a call0 or j reaches that no symbol names (static functions of
+ * libraries built without symbols or -ffunction-sections, such as the
+ * ESP8266 SDK's) was cut into literal words.  It runs from the target to
+ * the next symbol or the next word an l32r loads; its words are marked as
+ * code (sym_type STT_FUNC: neither scanned as data nor left as roots) and
+ * decoded like a function, which can reach more such code. */
+static void rg_xtensa_anon(rg_builder *b, uint32_t v)
+{
+    fs_refgraph *g = b->g;
+    const fs_section *s = &b->img->sections[g->nodes[v].section];
+    const uint8_t *bytes = rg_section_bytes(b, s);
+    if (!bytes)
+        return;
+    uint32_t w = v + 1;
+    for (; w < g->nnodes && g->nodes[w].section == g->nodes[v].section && g->nodes[w].kind == FS_RNODE_LITERAL &&
+           g->nodes[w].sym_type != STT_FUNC && !b->loaded[w];
+         w++)
+        g->nodes[w].sym_type = STT_FUNC;
+    const fs_rnode *last = &g->nodes[w - 1];
+    uint64_t end = last->addr + last->size + last->pad;
+    rg_xtensa_func(b, v, bytes + (g->nodes[v].addr - s->addr), g->nodes[v].addr, end - g->nodes[v].addr);
+}
+
 static int rg_xtensa(rg_builder *b)
 {
+    b->loaded = calloc(b->g->nnodes + 1, 1);
+    b->work = malloc((b->g->nnodes + 1) * sizeof *b->work);
+    if (!b->loaded || !b->work)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
     for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
         const fs_rnode *n = &b->g->nodes[v];
         const fs_section *s = &b->img->sections[n->section];
@@ -551,28 +670,67 @@ static int rg_xtensa(rg_builder *b)
         }
         rg_xtensa_func(b, v, bytes + (n->addr - s->addr), n->addr, n->size);
     }
+    while (b->nwork && !b->oom)
+        rg_xtensa_anon(b, b->work[--b->nwork]);
     b->g->methods |= FS_REFGRAPH_XTENSA;
     return 0;
 }
 
 /* ---- edges: data words ------------------------------------------------------ */
 
-static int rg_datascan(rg_builder *b)
+/* Every aligned word of [lo, hi) of node v that points into a node. */
+static void rg_scan_words(rg_builder *b, uint32_t v, const fs_section *s, const uint8_t *bytes, uint64_t lo, uint64_t hi)
 {
     unsigned w = b->img->elf_class == 64 ? 8 : 4;
+    for (uint64_t a = (lo + w - 1) / w * w; a + w <= hi; a += w) {
+        uint64_t word = rg_get(b->img, bytes + (a - s->addr), w);
+        rg_add_edge(b, v, rg_code_target(b->g, word), FS_REF_POINTER);
+    }
+}
+
+/* Const data lives inside code sections too: ESP8266 routes .rodata into
+ * .irom0.text, stm32 into .text.  In an executable section the scan reads
+ * objects, Xtensa literals, and on ARM whatever the $d mapping symbols mark
+ * as data (literal pools, and gaps that are const data without a symbol;
+ * without any mapping symbols every gap).  Code itself is left to the
+ * decoders. */
+static int rg_datascan(rg_builder *b)
+{
+    size_t nmap = 0;
+    rg_map *map = b->img->machine == EM_ARM ? rg_mapping_symbols(b->img, &nmap) : NULL;
     for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
         const fs_rnode *n = &b->g->nodes[v];
         const fs_section *s = &b->img->sections[n->section];
-        if (s->type == SHT_NOBITS || ((s->flags & SHF_EXECINSTR) && n->kind != FS_RNODE_LITERAL))
+        if (s->type == SHT_NOBITS)
+            continue;
+        int exec = (s->flags & SHF_EXECINSTR) != 0;
+        if (exec && n->kind != FS_RNODE_SYMBOL && n->sym_type == STT_FUNC)
+            continue; /* Xtensa code without a symbol */
+        int whole = !exec || n->kind == FS_RNODE_LITERAL || (n->kind == FS_RNODE_SYMBOL && n->sym_type == STT_OBJECT) ||
+                    (b->img->machine == EM_ARM && n->kind == FS_RNODE_GAP && !map);
+        if (!whole && !(b->img->machine == EM_ARM && map))
             continue;
         const uint8_t *bytes = rg_section_bytes(b, s);
-        if (!bytes)
+        if (!bytes) {
+            free(map);
             return -1;
-        for (uint64_t a = (n->addr + w - 1) / w * w; a + w <= n->addr + n->size; a += w) {
-            uint64_t word = rg_get(b->img, bytes + (a - s->addr), w);
-            rg_add_edge(b, v, rg_code_target(b->g, word), FS_REF_POINTER);
+        }
+        uint64_t end = n->addr + n->size;
+        if (whole) {
+            rg_scan_words(b, v, s, bytes, n->addr, end);
+            continue;
+        }
+        for (uint64_t a = n->addr; a < end;) {
+            uint64_t until;
+            int data = rg_is_data_at(map, nmap, a, &until);
+            if (until > end || until <= a)
+                until = end;
+            if (data)
+                rg_scan_words(b, v, s, bytes, a, until);
+            a = until;
         }
     }
+    free(map);
     b->g->methods |= FS_REFGRAPH_DATASCAN;
     return 0;
 }
@@ -614,6 +772,8 @@ static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Sh
         GElf_Sym sym;
         if (type == 0 || symi == 0)
             continue;
+        if (b->img->machine == EM_XTENSA && ((type >= 15 && type <= 19) || (type >= 57 && type <= 62)))
+            continue; /* VTINHERIT/VTENTRY, DIFF*, PDIFF*, NDIFF*: differences, not references */
         if (!gelf_getsym(syms, (int)symi, &sym))
             return fs_fail(b->err, "%s: relocation %zu of section %zu names symbol %zu, which does not exist",
                            b->img->path, i, elf_ndxscn(scn), symi);
@@ -624,7 +784,15 @@ static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Sh
         uint64_t to = section_sym ? sym.st_value + (uint64_t)r.r_addend : sym.st_value;
         if (section_sym && rg_x86_pcrel(b->img, type))
             continue;
-        if (sh->sh_type == SHT_REL && section_sym) {
+        if (b->img->machine == EM_XTENSA && section_sym) {
+            /* ld leaves these addends relative to the input section: only a
+             * data word (R_XTENSA_32) says where it points, by its value;
+             * instructions are left to the decoder */
+            uint64_t word;
+            if (type != 1 || rg_read(b, r.r_offset, 4, &word) < 0)
+                continue;
+            to = word;
+        } else if (sh->sh_type == SHT_REL && section_sym) {
             uint64_t word; /* the addend is in place: only plain data words are read */
             if (!(b->img->machine == EM_ARM && type == R_ARM_ABS32) || rg_read(b, r.r_offset, 4, &word) < 0)
                 continue;
@@ -650,6 +818,58 @@ static int rg_relocs(rg_builder *b)
     }
     elf_end(elf);
     return rc;
+}
+
+/* ---- merging literal words nothing loads ------------------------------------ */
+
+/* Xtensa code sections hold, besides the literal pools, const data without
+ * a symbol (strings, switch tables, a whole .rodata on ESP8266).  Such
+ * bytes are first cut into 4-byte literal nodes; once the edges are known,
+ * a literal word nothing refers to that directly follows another literal
+ * (or const data) node is the rest of that node's object and joins it: a
+ * string's or a table's later words go with its first.  Edges are renumbered. */
+static int rg_merge_literals(rg_builder *b)
+{
+    fs_refgraph *g = b->g;
+    if (b->img->machine != EM_XTENSA || g->nnodes == 0)
+        return 0;
+    uint8_t *referred = calloc(g->nnodes, 1);
+    uint32_t *map = malloc(g->nnodes * sizeof *map);
+    if (!referred || !map) {
+        free(referred), free(map);
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
+    }
+    for (size_t i = 0; i < b->ne; i++)
+        if (b->e[i].from != b->e[i].to)
+            referred[b->e[i].to] = 1;
+    uint32_t out = 0;
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        fs_rnode *n = &g->nodes[v];
+        fs_rnode *p = out ? &g->nodes[out - 1] : NULL;
+        int code = n->kind == FS_RNODE_LITERAL && n->sym_type == STT_FUNC;
+        if (p && n->kind == FS_RNODE_LITERAL && (!referred[v] || code) && p->section == n->section &&
+            (code ? p->kind != FS_RNODE_SYMBOL && p->sym_type == STT_FUNC
+                  : p->sym_type != STT_FUNC && (p->kind == FS_RNODE_LITERAL ||
+                                                 (p->kind == FS_RNODE_SYMBOL && p->sym_type == STT_OBJECT))) &&
+            p->addr + p->size + p->pad == n->addr) {
+            p->size += p->pad + n->size;
+            p->pad = n->pad;
+            map[v] = out - 1;
+            continue;
+        }
+        map[v] = out;
+        g->nodes[out++] = *n;
+    }
+    g->nnodes = out;
+    size_t k = 0;
+    for (size_t i = 0; i < b->ne; i++) {
+        rg_edge e = {map[b->e[i].from], map[b->e[i].to], b->e[i].kind};
+        if (e.from != e.to)
+            b->e[k++] = e;
+    }
+    b->ne = k;
+    free(referred), free(map);
+    return 0;
 }
 
 /* ---- CSR, roots, dominators ---------------------------------------------------- */
@@ -836,7 +1056,7 @@ int fs_refgraph_build(const fs_image *img, const uint8_t *data, size_t len, cons
 {
     memset(g, 0, sizeof *g);
     g->img = img;
-    rg_builder b = {img, data, len, g, err, NULL, 0, 0, 0};
+    rg_builder b = {.img = img, .data = data, .len = len, .g = g, .err = err};
     int rc = rg_nodes(&b);
     int code_ok = img->machine == EM_ARM || img->machine == EM_X86_64 || img->machine == EM_XTENSA;
     if (rc == 0 && img->machine == EM_XTENSA && img->big_endian)
@@ -850,10 +1070,12 @@ int fs_refgraph_build(const fs_image *img, const uint8_t *data, size_t len, cons
     if (rc == 0 && b.oom)
         rc = fs_fail(err, "%s: out of memory", img->path);
     if (rc == 0)
+        rc = rg_merge_literals(&b);
+    if (rc == 0)
         rc = rg_roots(&b, o);
     if (rc == 0)
         rc = rg_tree(&b);
-    free(b.e);
+    free(b.e), free(b.loaded), free(b.work);
     if (rc < 0)
         fs_refgraph_free(g);
     return rc;
@@ -1574,7 +1796,9 @@ int fs_refgraph_top_text(FILE *out, const fs_refgraph *g, size_t top)
     char a[96], b[96];
     for (size_t i = 0; i < n; i++) {
         const fs_rnode *x = &g->nodes[idx[i]];
-        const char *dom = x->root ? fs_root_kind_name(x->root) : fs_refgraph_node_name(g, x->idom, b, sizeof b);
+        const char *dom = x->root              ? fs_root_kind_name(x->root)
+                          : x->idom == FS_REFGRAPH_NONE ? "(several roots)"
+                                                        : fs_refgraph_node_name(g, x->idom, b, sizeof b);
         fprintf(out, "%10" PRIu64 " %8" PRIu64 "  %-32s %s%s\n", x->retained, x->size + x->pad,
                 fs_refgraph_node_name(g, idx[i], a, sizeof a), x->root ? "root: " : "", dom);
     }
