@@ -1730,6 +1730,16 @@ static json_t *rg_json_node(const fs_refgraph *g, uint32_t v)
     return o;
 }
 
+/* Larger retained size first; among equals, node (address) order. */
+static int rg_retained_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const fs_refgraph *g = ctx;
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    if (g->nodes[a].retained != g->nodes[b].retained)
+        return g->nodes[a].retained > g->nodes[b].retained ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
 /* Symbol nodes by retained size (then address): a malloc'd index array. */
 static uint32_t *rg_by_retained(const fs_refgraph *g, size_t *count)
 {
@@ -1740,12 +1750,8 @@ static uint32_t *rg_by_retained(const fs_refgraph *g, size_t *count)
     for (uint32_t v = 0; v < g->nnodes; v++)
         if (g->nodes[v].kind == FS_RNODE_SYMBOL)
             idx[n++] = v;
-    for (size_t i = 1; i < n; i++) /* insertion sort keeps address order among equals */
-        for (size_t j = i; j > 0 && g->nodes[idx[j - 1]].retained < g->nodes[idx[j]].retained; j--) {
-            uint32_t x = idx[j];
-            idx[j] = idx[j - 1];
-            idx[j - 1] = x;
-        }
+    if (n > 1)
+        qsort_r(idx, n, sizeof *idx, rg_retained_cmp, (void *)g);
     *count = n;
     return idx;
 }

@@ -43,6 +43,24 @@ run 0 "top text" top $R/x86_64.elf --retained
 expect_out "text names the method" "graph by capstone+data-scan"
 expect_out "text lists the entry as a root" "root: entry"
 
+# --- the inferred graph against the relocations of the same link -----------------------
+# build/tools/refcheck builds the graph of ARCH.elf and the true graph of
+# ARCH-relocs.elf's relocations over the same nodes (symbol to symbol).
+REFCHECK=${REFCHECK:-$(dirname "$FLASHSIZE")/tools/refcheck}
+for a in thumb xtensa xtensa-lc x86_64; do
+  "$REFCHECK" $R/$a.elf $R/$a-relocs.elf >"$TMP/rc.txt" 2>&1
+  expect_eq "$a: refcheck runs" "$?" 0
+  kv() { sed -n "s/^$1=//p" "$TMP/rc.txt"; }
+  expect_eq "$a: the true graph has the edges chain.c makes" "$( [ "$(kv true_edges)" -ge 19 ] && echo yes)" yes
+  expect_eq "$a: >= 99% of the true symbol-to-symbol edges inferred" "$( [ "$(kv recall_ppm)" -ge 990000 ] && echo yes)" yes
+  expect_eq "$a: <= 1% of the inferred edges not true" "$( [ "$(kv extra_ppm)" -le 10000 ] && echo yes)" yes
+  expect_eq "$a: every symbol the true graph reaches has a chain from the entry or a vector" "$(kv unreached)" 0
+  expect_eq "$a: every relocation understood" "$(kv unresolved)" 0
+done
+# a relocations file of another link is refused
+"$REFCHECK" $R/thumb.elf $R/xtensa-relocs.elf >/dev/null 2>"$TMP/rc.err"
+expect_eq "refcheck: another link's relocations exit 2" "$?" 2
+
 # --- why ------------------------------------------------------------------------------
 for a in thumb:Reset_Handler xtensa:_start xtensa-lc:_start x86_64:_start; do
   run 0 "why digit_value (${a%%:*})" why $R/${a%%:*}.elf digit_value --format json
