@@ -45,3 +45,28 @@ for name in esp8266-window esp8266-fits cortex-m4; do
              s, a, a / s, j, j / s }'
   fi
 done
+
+# The reference graph (flashsize top --retained, analyze --retained): on the
+# 1 MB sample, and on a real ESP8266_GENERIC build when MPY_BUILDS names the
+# directory of the real builds (MPY_BUILDS/esp8266/ESP8266_GENERIC/firmware.elf).
+full=$(dirname "$fs")/flashsize-full
+[ -x "$full" ] || full=$fs
+graph_runs=$(( runs / 10 > 5 ? runs / 10 : 5 ))
+bench_graph() { # bench_graph NAME ELF
+  [ -f "$2" ] || { echo "$1: $2 not found, graph not timed"; return; }
+  r=$runs; runs=$graph_runs
+  t_top=$(mean_us "$full" top --retained --format json "$2")
+  t_ret=$(mean_us "$fs" analyze --retained "$2")
+  t_plain=$(mean_us "$fs" analyze "$2")
+  runs=$r
+  echo "$1 reference graph ($graph_runs runs each, mean wall time):"
+  printf '  %-32s %8s us\n' "flashsize top --retained" "$t_top" "flashsize analyze --retained" "$t_ret" \
+    "flashsize analyze" "$t_plain"
+  "$full" top --retained --top 1 "$2" | head -1 | sed 's/^[^:]*: /  /'
+}
+bench_graph "1 MB sample" samples/build/esp8266-window.elf
+if [ -n "${MPY_BUILDS:-}" ] && [ -f "$MPY_BUILDS/esp8266/ESP8266_GENERIC/firmware.elf" ]; then
+  bench_graph "real ESP8266_GENERIC" "$MPY_BUILDS/esp8266/ESP8266_GENERIC/firmware.elf"
+else
+  echo "real ESP8266_GENERIC: MPY_BUILDS not set or without esp8266/ESP8266_GENERIC/firmware.elf, not timed"
+fi
