@@ -242,9 +242,9 @@ static int rg_sym_usable(const fs_image *img, const fs_symbol *s)
         return 0;
     const fs_section *sec = &img->sections[s->section];
     uint64_t a = rg_sym_addr(img, s);
-    if (s->size == 0)
-        return s->type == STT_FUNC && (sec->flags & SHF_EXECINSTR) && (sec->flags & SHF_ALLOC) && a >= sec->addr &&
-               a < sec->addr + sec->size;
+    if (s->size == 0) /* Xtensa: rg_xtensa_sizeless() */
+        return img->machine != EM_XTENSA && s->type == STT_FUNC && (sec->flags & SHF_EXECINSTR) &&
+               (sec->flags & SHF_ALLOC) && a >= sec->addr && a < sec->addr + sec->size;
     return (sec->flags & SHF_ALLOC) && a >= sec->addr && a - sec->addr <= sec->size &&
            s->size <= sec->size - (a - sec->addr);
 }
@@ -555,7 +555,29 @@ static void rg_xtensa_code_at(rg_builder *b, uint32_t t)
     if (tn->kind == FS_RNODE_LITERAL && tn->sym_type != STT_FUNC && b->work) {
         tn->kind = FS_RNODE_GAP;
         tn->sym_type = STT_FUNC;
+        tn->grown = true;
         b->work[b->nwork++] = t;
+    }
+}
+
+/* Xtensa FUNC symbols without a size (assembler code: an SDK's start stub,
+ * libgcc's soft-float) name the literal word they start; that word becomes
+ * code whose end the decoder finds, like code without a symbol (it must not
+ * run to the next symbol: the next function's literal pool lies between). */
+static void rg_xtensa_sizeless(rg_builder *b)
+{
+    const fs_image *img = b->img;
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const fs_symbol *s = &img->symbols[i];
+        if (s->type != STT_FUNC || s->size != 0 || s->section < 0 || (size_t)s->section >= img->nsections ||
+            !(img->sections[s->section].flags & SHF_EXECINSTR))
+            continue;
+        uint32_t v = fs_refgraph_node_at(b->g, s->value);
+        if (v == FS_REFGRAPH_NONE || b->g->nodes[v].addr != s->value || b->g->nodes[v].kind != FS_RNODE_LITERAL)
+            continue;
+        rg_xtensa_code_at(b, v);
+        b->g->nodes[v].kind = FS_RNODE_SYMBOL;
+        b->g->nodes[v].name = s->name;
     }
 }
 
@@ -657,10 +679,11 @@ static int rg_xtensa(rg_builder *b)
     b->work = malloc((b->g->nnodes + 1) * sizeof *b->work);
     if (!b->loaded || !b->work)
         return fs_fail(b->err, "%s: out of memory", b->img->path);
+    rg_xtensa_sizeless(b);
     for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
         const fs_rnode *n = &b->g->nodes[v];
         const fs_section *s = &b->img->sections[n->section];
-        if (n->kind != FS_RNODE_SYMBOL || n->sym_type != STT_FUNC || !(s->flags & SHF_EXECINSTR))
+        if (n->kind != FS_RNODE_SYMBOL || n->sym_type != STT_FUNC || n->grown || !(s->flags & SHF_EXECINSTR))
             continue;
         const uint8_t *bytes = rg_section_bytes(b, s);
         if (!bytes) {
@@ -704,8 +727,8 @@ static int rg_datascan(rg_builder *b)
         if (s->type == SHT_NOBITS)
             continue;
         int exec = (s->flags & SHF_EXECINSTR) != 0;
-        if (exec && n->kind != FS_RNODE_SYMBOL && n->sym_type == STT_FUNC)
-            continue; /* Xtensa code without a symbol */
+        if (exec && n->grown)
+            continue; /* Xtensa code without a symbol or size */
         int whole = !exec || n->kind == FS_RNODE_LITERAL || (n->kind == FS_RNODE_SYMBOL && n->sym_type == STT_OBJECT) ||
                     (b->img->machine == EM_ARM && n->kind == FS_RNODE_GAP && !map);
         if (!whole && !(b->img->machine == EM_ARM && map))
@@ -848,7 +871,7 @@ static int rg_merge_literals(rg_builder *b)
         fs_rnode *p = out ? &g->nodes[out - 1] : NULL;
         int code = n->kind == FS_RNODE_LITERAL && n->sym_type == STT_FUNC;
         if (p && n->kind == FS_RNODE_LITERAL && (!referred[v] || code) && p->section == n->section &&
-            (code ? p->kind != FS_RNODE_SYMBOL && p->sym_type == STT_FUNC
+            (code ? p->grown
                   : p->sym_type != STT_FUNC && (p->kind == FS_RNODE_LITERAL ||
                                                  (p->kind == FS_RNODE_SYMBOL && p->sym_type == STT_OBJECT))) &&
             p->addr + p->size + p->pad == n->addr) {

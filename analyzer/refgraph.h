@@ -87,6 +87,7 @@ typedef struct fs_rnode {
     fs_rnode_kind kind;
     uint8_t sym_type;    /* STT_* of the symbol */
     bool thumb;          /* ARM: a Thumb function */
+    bool grown;          /* Xtensa code whose end the decoder found (a FUNC without a size, or no symbol) */
     fs_root_kind root;
     uint32_t idom;       /* immediate dominator; FS_REFGRAPH_NONE = a root */
     uint64_t retained;   /* size + pad of every node it dominates, itself included */

@@ -47,7 +47,7 @@ expect_out "text lists the entry as a root" "root: entry"
 # build/tools/refcheck builds the graph of ARCH.elf and the true graph of
 # ARCH-relocs.elf's relocations over the same nodes (symbol to symbol).
 REFCHECK=${REFCHECK:-$(dirname "$FLASHSIZE")/tools/refcheck}
-for a in thumb xtensa xtensa-lc x86_64; do
+for a in thumb xtensa xtensa-lc x86_64 mpy-xtensa mpy-thumb; do
   "$REFCHECK" $R/$a.elf $R/$a-relocs.elf >"$TMP/rc.txt" 2>&1
   expect_eq "$a: refcheck runs" "$?" 0
   kv() { sed -n "s/^$1=//p" "$TMP/rc.txt"; }
@@ -56,6 +56,25 @@ for a in thumb xtensa xtensa-lc x86_64; do
   expect_eq "$a: <= 1% of the inferred edges not true" "$( [ "$(kv extra_ppm)" -le 10000 ] && echo yes)" yes
   expect_eq "$a: every symbol the true graph reaches has a chain from the entry or a vector" "$(kv unreached)" 0
   expect_eq "$a: every relocation understood" "$(kv unresolved)" 0
+done
+# the MicroPython-shaped samples (mpyshape.c): module tables, function
+# objects and type slots in const data inside the code section
+run 0 "why dht_readinto (mpy-xtensa: .rodata in .irom0.text, the function in IRAM)" why $R/mpy-xtensa.elf dht_readinto --format json
+expect_eq "mpy-xtensa: through the module table and the function object" \
+  "$(jq -r '[.paths[0].chain[].name] | .[-6:] | join(" ")' "$OUT")" \
+  "mp_builtin_module_table mp_module_machine machine_module_globals machine_module_globals_table dht_readinto_obj dht_readinto"
+expect_eq "mpy-xtensa: from the entry" "$(jq -r '.paths[0].root_kind + " " + .paths[0].chain[0].name' "$OUT")" "entry _start"
+expect_eq "mpy-xtensa: the SDK's stripped static code is reached" \
+  "$(jq -r '[.paths[0].chain[].name] | (.[1:3] | join(" ")) + " " + (.[3] | startswith("[.irom0.text+") | tostring)' "$OUT")" \
+  "call_user_start sdk_start true"
+run 0 "why array_subscr (mpy-thumb: .rodata in .text)" why $R/mpy-thumb.elf array_subscr --format json
+expect_eq "mpy-thumb: through mp_type_bytearray's slots" \
+  "$(jq -r '[.paths[0].chain[].name] | .[-3:] | join(" ")' "$OUT")" "array_module_globals_table mp_type_bytearray array_subscr"
+for a in mpy-xtensa mpy-thumb; do
+  run 0 "top $a" top $R/$a.elf --format json
+  expect_eq "$a: total is the allocated bytes" "$(jq .total "$OUT")" "$(alloc $a)"
+  expect_eq "$a: nothing unreferenced" "$(jq .roots.unreferenced "$OUT")" 0
+  run 0 "top $a (text)" top $R/$a.elf --retained
 done
 # a relocations file of another link is refused
 "$REFCHECK" $R/thumb.elf $R/xtensa-relocs.elf >/dev/null 2>"$TMP/rc.err"
