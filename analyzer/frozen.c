@@ -60,6 +60,7 @@ typedef struct fz_ctx {
     size_t len;
     unsigned ptr;          /* pointer size */
     fz_sym *syms; size_t nsyms;
+    uint64_t max_size;     /* the largest symbol's size: how far back fz_containing looks */
     fz_anon *anon; size_t nanon, anon_cap;
     uint64_t anon_bytes;
     fs_frozen *fz;
@@ -173,6 +174,8 @@ static int fz_index(fz_ctx *c)
         if (s->size == 0 || s->section < 0 || s->type == 4 /* STT_FILE */ || s->type == 3 /* STT_SECTION */)
             continue;
         c->syms[c->nsyms++] = (fz_sym){s, fz_is_candidate(s), FZ_UNREACHED};
+        if (s->size > c->max_size)
+            c->max_size = s->size;
     }
     qsort(c->syms, c->nsyms, sizeof *c->syms, fz_sym_cmp);
     return 0;
@@ -194,8 +197,8 @@ static fz_sym *fz_containing(fz_ctx *c, uint64_t addr)
         fz_sym *s = &c->syms[i];
         if (addr - s->sym->value < s->sym->size && (!best || (s->candidate && !best->candidate)))
             best = s;
-        if (addr - s->sym->value > (1u << 20))
-            break;
+        if (addr - s->sym->value > (1u << 20) || addr - s->sym->value >= c->max_size)
+            break; /* no symbol further back reaches addr */
     }
     return best;
 }

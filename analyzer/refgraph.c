@@ -119,9 +119,53 @@ static void rg_add_edge(rg_builder *b, uint32_t from, uint32_t to, fs_ref_kind k
     b->e[b->ne++] = (rg_edge){from, to, (uint8_t)kind};
 }
 
+/* The address index: about 4 buckets per node over the nodes' span. */
+static int rg_index(fs_refgraph *g)
+{
+    free(g->index_first);
+    g->index_first = NULL;
+    g->nindex = 0;
+    if (g->nnodes < 64)
+        return 0;
+    uint64_t lo = g->nodes[0].addr, hi = g->nodes[g->nnodes - 1].addr + 1;
+    unsigned shift = 0;
+    while (((hi - lo) >> shift) >= 4 * (uint64_t)g->nnodes)
+        shift++;
+    size_t n = (size_t)((hi - lo) >> shift) + 2;
+    uint32_t *first = malloc(n * sizeof *first);
+    if (!first)
+        return -1;
+    size_t v = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t start = lo + ((uint64_t)k << shift);
+        while (v < g->nnodes && g->nodes[v].addr <= start)
+            v++;
+        first[k] = (uint32_t)v;
+    }
+    g->index_first = first;
+    g->nindex = n;
+    g->index_lo = lo;
+    g->index_shift = shift;
+    return 0;
+}
+
 uint32_t fs_refgraph_node_at(const fs_refgraph *g, uint64_t addr)
 {
     size_t lo = 0, hi = g->nnodes;
+    if (g->index_first && addr >= g->index_lo) {
+        uint64_t k = (addr - g->index_lo) >> g->index_shift;
+        if (k + 1 < g->nindex) { /* the answer lies between the bucket's first node and the next bucket's */
+            lo = g->index_first[k];
+            hi = g->index_first[k + 1];
+            if (hi - lo <= 8) {
+                while (lo < hi && g->nodes[lo].addr <= addr)
+                    lo++;
+                hi = lo;
+            }
+        } else {
+            lo = g->index_first[g->nindex - 1];
+        }
+    }
     while (lo < hi) { /* first node with addr > addr */
         size_t mid = lo + (hi - lo) / 2;
         if (g->nodes[mid].addr <= addr)
@@ -185,9 +229,9 @@ static uint64_t rg_sym_addr(const fs_image *img, const fs_symbol *s)
     return img->machine == EM_ARM && s->type == STT_FUNC ? s->value & ~(uint64_t)1 : s->value;
 }
 
-/* A symbol that becomes a node: sized symbols, and code symbols without a
- * size (assembler functions: libgcc's soft-float, an SDK's start code),
- * which run to the next symbol. */
+/* A symbol that becomes a node: sized symbols, and code or object symbols
+ * without a size (assembler: libgcc's soft-float, start code, an stm32
+ * vector table g_pfnVectors), which run to the next symbol. */
 typedef struct rg_cand {
     const char *name;
     uint64_t addr, size;
@@ -235,7 +279,7 @@ static int rg_push_node(rg_builder *b, size_t *cap, fs_rnode n)
 }
 
 /* Is s a symbol that becomes a node?  Its bytes must lie in its section;
- * a code symbol without a size must lie in an executable section. */
+ * a FUNC symbol without a size must lie in an executable section. */
 static int rg_sym_usable(const fs_image *img, const fs_symbol *s)
 {
     if ((s->type != STT_FUNC && s->type != STT_OBJECT) || s->section < 0 || (size_t)s->section >= img->nsections)
@@ -243,7 +287,7 @@ static int rg_sym_usable(const fs_image *img, const fs_symbol *s)
     const fs_section *sec = &img->sections[s->section];
     uint64_t a = rg_sym_addr(img, s);
     if (s->size == 0) /* Xtensa: rg_xtensa_sizeless() */
-        return img->machine != EM_XTENSA && s->type == STT_FUNC && (sec->flags & SHF_EXECINSTR) &&
+        return img->machine != EM_XTENSA && (s->type == STT_OBJECT || (sec->flags & SHF_EXECINSTR)) &&
                (sec->flags & SHF_ALLOC) && a >= sec->addr && a < sec->addr + sec->size;
     return (sec->flags & SHF_ALLOC) && a >= sec->addr && a - sec->addr <= sec->size &&
            s->size <= sec->size - (a - sec->addr);
@@ -300,6 +344,56 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
     return rg_push_node(b, cap, (fs_rnode){.addr = start, .size = end - start, .section = si, .kind = FS_RNODE_GAP});
 }
 
+/* The nodes come in runs, one per section, each in address order: order
+ * the runs by their first address (sections do not overlap; if they do,
+ * a full sort). */
+typedef struct rg_run {
+    size_t start, n;
+} rg_run;
+
+static int rg_run_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const rg_run *a = pa, *b = pb;
+    const fs_refgraph *g = ctx;
+    return rg_node_cmp(&g->nodes[a->start], &g->nodes[b->start]);
+}
+
+static int rg_sort_runs(fs_refgraph *g)
+{
+    size_t nruns = 0;
+    for (size_t v = 0; v < g->nnodes; v++)
+        nruns += v == 0 || g->nodes[v].section != g->nodes[v - 1].section;
+    if (nruns < 2)
+        return 0;
+    rg_run *runs = malloc(nruns * sizeof *runs);
+    fs_rnode *out = malloc(g->nnodes * sizeof *out);
+    if (!runs || !out) {
+        free(runs), free(out);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t v = 0; v < g->nnodes; v++) {
+        if (v == 0 || g->nodes[v].section != g->nodes[v - 1].section)
+            runs[k++] = (rg_run){v, 0};
+        runs[k - 1].n++;
+    }
+    qsort_r(runs, nruns, sizeof *runs, rg_run_cmp, g);
+    size_t o = 0;
+    int overlap = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        memcpy(out + o, g->nodes + runs[r].start, runs[r].n * sizeof *out);
+        if (o && out[o].addr < out[o - 1].addr + out[o - 1].size + out[o - 1].pad)
+            overlap = 1;
+        o += runs[r].n;
+    }
+    free(g->nodes);
+    g->nodes = out;
+    free(runs);
+    if (overlap)
+        rg_qsort(g->nodes, g->nnodes, sizeof *g->nodes, rg_node_cmp);
+    return 0;
+}
+
 static int rg_nodes(rg_builder *b)
 {
     const fs_image *img = b->img;
@@ -316,9 +410,11 @@ static int rg_nodes(rg_builder *b)
     rg_qsort(c, n, sizeof *c, rg_cand_cmp);
     /* a code symbol without a size runs to the next symbol's start (or the
      * section's end); it then sorts after the sized ones at its address */
+    size_t sizeless = 0;
     for (size_t k = 0; k < n; k++) {
         if (c[k].size)
             continue;
+        sizeless++;
         const fs_section *s = &img->sections[c[k].section];
         uint64_t end = s->addr + s->size;
         for (size_t j = k + 1; j < n && c[j].section == c[k].section; j++)
@@ -328,7 +424,8 @@ static int rg_nodes(rg_builder *b)
             }
         c[k].size = end - c[k].addr;
     }
-    rg_qsort(c, n, sizeof *c, rg_cand_cmp);
+    if (sizeless)
+        rg_qsort(c, n, sizeof *c, rg_cand_cmp);
     int rc = 0;
     size_t k = 0;
     for (size_t si = 0; rc == 0 && si < img->nsections; si++) {
@@ -356,8 +453,11 @@ static int rg_nodes(rg_builder *b)
             rc = rg_gap(b, &cap, (int)si, cursor, s->addr + s->size, prev);
     }
     free(c);
-    if (rc == 0)
-        rg_qsort(b->g->nodes, b->g->nnodes, sizeof *b->g->nodes, rg_node_cmp);
+    /* each section's nodes are in order already: sort section runs, as whole blocks */
+    if (rc == 0 && rg_sort_runs(b->g) < 0)
+        rc = fs_fail(b->err, "%s: out of memory", img->path);
+    if (rc == 0 && rg_index(b->g) < 0)
+        rc = fs_fail(b->err, "%s: out of memory", img->path);
     return rc;
 }
 
@@ -892,19 +992,38 @@ static int rg_merge_literals(rg_builder *b)
     }
     b->ne = k;
     free(referred), free(map);
+    if (rg_index(g) < 0)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
     return 0;
 }
 
 /* ---- CSR, roots, dominators ---------------------------------------------------- */
 
-static int rg_edge_cmp(const void *pa, const void *pb)
+/* Sort the edges by (from, to): two stable counting-sort passes, by to and
+ * then by from (linear; a comparison sort was a third of the build). */
+static int rg_sort_edges(rg_builder *b)
 {
-    const rg_edge *a = pa, *b = pb;
-    if (a->from != b->from)
-        return a->from < b->from ? -1 : 1;
-    if (a->to != b->to)
-        return a->to < b->to ? -1 : 1;
-    return (int)a->kind - (int)b->kind;
+    size_t n = b->g->nnodes + 1, ne = b->ne;
+    if (ne < 2)
+        return 0;
+    rg_edge *tmp = malloc(ne * sizeof *tmp);
+    uint32_t *count = malloc((n + 1) * sizeof *count);
+    if (!tmp || !count) {
+        free(tmp), free(count);
+        return -1;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        rg_edge *src = pass == 0 ? b->e : tmp, *dst = pass == 0 ? tmp : b->e;
+        memset(count, 0, (n + 1) * sizeof *count);
+        for (size_t i = 0; i < ne; i++)
+            count[(pass == 0 ? src[i].to : src[i].from) + 1]++;
+        for (size_t v = 0; v < n; v++)
+            count[v + 1] += count[v];
+        for (size_t i = 0; i < ne; i++)
+            dst[count[pass == 0 ? src[i].to : src[i].from]++] = src[i];
+    }
+    free(tmp), free(count);
+    return 0;
 }
 
 /* Dedup the edges, add virtual-root edges to the roots, build both CSRs. */
@@ -912,10 +1031,13 @@ static int rg_csr(rg_builder *b)
 {
     fs_refgraph *g = b->g;
     size_t n = g->nnodes + 1, out = 0;
-    rg_qsort(b->e, b->ne, sizeof *b->e, rg_edge_cmp);
+    if (rg_sort_edges(b) < 0)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
     for (size_t i = 0; i < b->ne; i++)
         if (out == 0 || b->e[i].from != b->e[out - 1].from || b->e[i].to != b->e[out - 1].to)
             b->e[out++] = b->e[i];
+        else if (b->e[i].kind < b->e[out - 1].kind)
+            b->e[out - 1].kind = b->e[i].kind;
     b->ne = out;
     g->nedges = out;
     size_t total = out + g->nnodes;
@@ -1119,7 +1241,7 @@ int fs_refgraph_build_file(const fs_image *img, const fs_refgraph_opts *o, fs_re
 void fs_refgraph_free(fs_refgraph *g)
 {
     free(g->nodes), free(g->succ_off), free(g->succ), free(g->succ_kind);
-    free(g->pred_off), free(g->pred), free(g->rpo);
+    free(g->pred_off), free(g->pred), free(g->rpo), free(g->index_first);
     memset(g, 0, sizeof *g);
 }
 
@@ -1303,12 +1425,61 @@ typedef struct rg_cutter {
     uint64_t *in;        /* per node: retained bytes in the region */
     rg_group *groups; size_t ngroups;
     fs_cut *cut;
+    uint32_t *features; size_t nfeatures; /* MicroPython module objects and frozen modules' anchors */
+    uint8_t *hub;        /* per node: not a candidate (a table features hang off, or a library's) */
 } rg_cutter;
+
+/* A MicroPython module object: mp_module_NAME (not its globals). */
+static bool rg_is_mp_module(const fs_rnode *n)
+{
+    return n->kind == FS_RNODE_SYMBOL && n->sym_type == STT_OBJECT && n->name &&
+           strncmp(n->name, "mp_module_", 10) == 0 && n->name[10] && !strstr(n->name, "_globals");
+}
+
+/* The features whose removal a user can configure: MicroPython module
+ * objects and frozen modules (their frozen_module_NAME objects).  A symbol
+ * that dominates two or more of them, an object whose removal loses two or
+ * more, is a table they hang off (mp_builtin_module_table, the frozen
+ * content): proposing it would propose removing the features together. */
+static int rg_cut_features(rg_cutter *c)
+{
+    const fs_refgraph *g = c->g;
+    c->features = malloc((g->nnodes + 1) * sizeof *c->features);
+    c->hub = calloc(g->nnodes + 1, 1);
+    uint32_t *count = calloc(g->nnodes + 1, sizeof *count);
+    if (!c->features || !c->hub || !count) {
+        free(count);
+        return -1;
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        const fs_rnode *n = &g->nodes[v];
+        if (rg_is_mp_module(n) || (n->kind == FS_RNODE_SYMBOL && n->name && strncmp(n->name, "frozen_module_", 14) == 0))
+            c->features[c->nfeatures++] = v;
+    }
+    for (size_t i = 0; i < c->nfeatures; i++)
+        for (uint32_t v = g->nodes[c->features[i]].idom; v != FS_REFGRAPH_NONE; v = g->nodes[v].idom)
+            count[v]++;
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        c->hub[v] = count[v] >= 2;
+    free(count);
+    return 0;
+}
+
+static fs_cut_kind rg_sym_kind(const fs_refgraph *g, uint32_t v)
+{
+    return rg_is_mp_module(&g->nodes[v]) ? FS_CUT_MPMODULE : FS_CUT_SYMBOL;
+}
+
+/* The name a symbol candidate is listed by: a module's own name for mp-module. */
+static const char *rg_sym_cut_name(const fs_refgraph *g, uint32_t v)
+{
+    return rg_is_mp_module(&g->nodes[v]) ? g->nodes[v].name + 10 : g->nodes[v].name;
+}
 
 const char *fs_cut_kind_name(fs_cut_kind k)
 {
-    static const char *const names[] = {"symbol", "frozen-module", "object"};
-    return (unsigned)k <= FS_CUT_OBJECT ? names[k] : "?";
+    static const char *const names[] = {"symbol", "frozen-module", "object", "mp-module"};
+    return (unsigned)k <= FS_CUT_MPMODULE ? names[k] : "?";
 }
 
 void fs_cut_free(fs_cut *cut)
@@ -1365,10 +1536,10 @@ static bool rg_cut_sym_ok(const rg_cutter *c, uint32_t v)
 {
     const fs_refgraph *g = c->g;
     const fs_rnode *n = &g->nodes[v];
-    if (n->root != FS_ROOT_NONE || n->kind != FS_RNODE_SYMBOL || c->in[v] == 0)
+    if (n->root != FS_ROOT_NONE || n->kind != FS_RNODE_SYMBOL || c->in[v] == 0 || c->hub[v])
         return false;
     for (size_t i = 0; i < c->cut->nitems; i++)
-        if (c->cut->items[i].kind == FS_CUT_SYMBOL &&
+        if (c->cut->items[i].node != FS_REFGRAPH_NONE &&
             (fs_refgraph_dominates(g, c->cut->items[i].node, v) || fs_refgraph_dominates(g, v, c->cut->items[i].node)))
             return false;
     for (size_t i = 0; i < c->ngroups; i++)
@@ -1382,7 +1553,7 @@ static bool rg_cut_group_ok(const rg_cutter *c, const rg_group *gr)
     if (gr->chosen || gr->in == 0)
         return false;
     for (size_t i = 0; i < c->cut->nitems; i++)
-        if (c->cut->items[i].kind == FS_CUT_SYMBOL && rg_sym_overlaps(c->g, gr, c->cut->items[i].node))
+        if (c->cut->items[i].node != FS_REFGRAPH_NONE && rg_sym_overlaps(c->g, gr, c->cut->items[i].node))
             return false;
     for (size_t i = 0; i < c->ngroups; i++)
         if (c->groups[i].chosen && rg_groups_overlap(gr, &c->groups[i]))
@@ -1408,6 +1579,9 @@ static int rg_group_push(rg_cutter *c, rg_group *gr)
         free(gr->nodes);
         return 0;
     }
+    if (gr->kind == FS_CUT_MODULE) /* a frozen module's objects go with it, not one by one */
+        for (size_t i = 0; i < gr->n; i++)
+            c->hub[gr->nodes[i]] = 1;
     c->groups[c->ngroups++] = *gr;
     c->cut->ncandidates[gr->kind] += gr->in > 0;
     return 0;
@@ -1552,9 +1726,17 @@ static int rg_object_groups(rg_cutter *c, const fs_mapfile *m)
     uint8_t *seen = malloc(g->nnodes + 1);
     uint32_t *stack = malloc((g->nnodes + g->nedges + g->nroots + 2) * sizeof *stack);
     int rc = owner && seen && stack && rg_owners(g, m, owner) == 0 ? 0 : -1;
+    for (uint32_t v = 0; rc == 0 && v < g->nnodes; v++)
+        if (owner[v] >= 0 && m->objects[owner[v]].archive >= 0)
+            c->hub[v] = 1; /* a library's (SDK, libgcc, libc): not the user's to remove */
     for (size_t o = 0; rc == 0 && o < m->nobjects; o++) {
-        if (!rg_reach_without(g, owner, (int)o, seen, stack))
+        if (m->objects[o].archive >= 0 || !rg_reach_without(g, owner, (int)o, seen, stack))
             continue;
+        size_t lost = 0;
+        for (size_t i = 0; i < c->nfeatures; i++)
+            lost += !seen[c->features[i]];
+        if (lost >= 2)
+            continue; /* features hang off it */
         uint64_t own = rg_object_bytes_in(c, m, (int)o);
         rg_group gr = {FS_CUT_OBJECT, m->objects[o].path, NULL, 0, own, m->objects[o].bytes, false, own};
         gr.nodes = malloc((g->nnodes + 1) * sizeof *gr.nodes);
@@ -1616,8 +1798,8 @@ static int rg_cut_step(rg_cutter *c, uint64_t rest)
     fs_cut_item *it = &c->cut->items[c->cut->nitems++];
     if ((size_t)pick < g->nnodes) {
         const fs_rnode *n = &g->nodes[pick];
-        *it = (fs_cut_item){FS_CUT_SYMBOL, (uint32_t)pick, n->name, c->in[pick], rg_bytes_in(g, (uint32_t)pick, c->region),
-                            n->retained};
+        *it = (fs_cut_item){rg_sym_kind(g, (uint32_t)pick), (uint32_t)pick, rg_sym_cut_name(g, (uint32_t)pick), c->in[pick],
+                            rg_bytes_in(g, (uint32_t)pick, c->region), n->retained};
     } else {
         rg_group *gr = &c->groups[(size_t)pick - g->nnodes];
         gr->chosen = true;
@@ -1629,6 +1811,8 @@ static int rg_cut_step(rg_cutter *c, uint64_t rest)
 
 static int rg_cut_groups(rg_cutter *c, const fs_cut_sources *src)
 {
+    if (rg_cut_features(c) < 0)
+        return -1;
     if (!src)
         return 0;
     size_t cap = (src->frozen && src->frozen->present ? src->frozen->nmodules : 0) + (src->map ? src->map->nobjects : 0);
@@ -1651,10 +1835,11 @@ static int rg_cut_ranked(rg_cutter *c)
     if (!cut->ranked)
         return -1;
     for (uint32_t v = 0; v < g->nnodes; v++)
-        if (rg_cut_sym_ok(c, v))
-            cut->ranked[cut->nranked++] =
-                (fs_cut_item){FS_CUT_SYMBOL, v, g->nodes[v].name, c->in[v], rg_bytes_in(g, v, c->region), g->nodes[v].retained};
-    cut->ncandidates[FS_CUT_SYMBOL] = cut->nranked;
+        if (rg_cut_sym_ok(c, v)) {
+            cut->ranked[cut->nranked++] = (fs_cut_item){rg_sym_kind(g, v), v, rg_sym_cut_name(g, v), c->in[v],
+                                                        rg_bytes_in(g, v, c->region), g->nodes[v].retained};
+            cut->ncandidates[rg_sym_kind(g, v)]++;
+        }
     for (size_t i = 0; i < c->ngroups; i++)
         if (c->groups[i].in)
             cut->ranked[cut->nranked++] = (fs_cut_item){c->groups[i].kind, FS_REFGRAPH_NONE, c->groups[i].name,
@@ -1673,7 +1858,7 @@ int fs_refgraph_cut_from(const fs_refgraph *g, const fs_report *rep, int region,
     cut->used = rep->map.regions[region].used;
     cut->limit = limit;
     cut->need = cut->used > limit ? cut->used - limit : 0;
-    rg_cutter c = {g, rep, region, NULL, NULL, 0, cut};
+    rg_cutter c = {.g = g, .rep = rep, .region = region, .cut = cut};
     uint64_t *w = malloc((g->nnodes + 1) * sizeof *w);
     c.in = malloc((g->nnodes + 1) * sizeof *c.in);
     int rc = w && c.in && rg_cut_groups(&c, src) == 0 ? 0 : -1;
@@ -1693,7 +1878,7 @@ int fs_refgraph_cut_from(const fs_refgraph *g, const fs_report *rep, int region,
     }
     for (size_t i = 0; i < c.ngroups; i++)
         free(c.groups[i].nodes);
-    free(c.groups), free(w), free(c.in);
+    free(c.groups), free(w), free(c.in), free(c.features), free(c.hub);
     if (!cut->items) {
         fs_cut_free(cut);
         return fs_fail(err, "out of memory");
@@ -1911,7 +2096,7 @@ json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const f
     json_object_set_new(doc, "need", json_integer((json_int_t)cut->need));
     json_object_set_new(doc, "saved", json_integer((json_int_t)cut->saved));
     json_object_set_new(doc, "fits", json_boolean(cut->fits));
-    for (int k = FS_CUT_SYMBOL; k <= FS_CUT_OBJECT; k++)
+    for (int k = FS_CUT_SYMBOL; k <= FS_CUT_MPMODULE; k++)
         json_object_set_new(cands, fs_cut_kind_name((fs_cut_kind)k), json_integer((json_int_t)cut->ncandidates[k]));
     json_object_set_new(doc, "candidates", cands);
     for (size_t i = 0; i < cut->nitems; i++)
@@ -1928,8 +2113,9 @@ int fs_refgraph_cut_text(FILE *out, const fs_refgraph *g, const fs_report *rep, 
     const char *region = rep->map.regions[cut->region].name;
     if (rg_text_header(out, g) < 0)
         return -1;
-    fprintf(out, "candidates: %zu symbols, %zu frozen modules, %zu objects\n", cut->ncandidates[FS_CUT_SYMBOL],
-            cut->ncandidates[FS_CUT_MODULE], cut->ncandidates[FS_CUT_OBJECT]);
+    fprintf(out, "candidates: %zu symbols, %zu frozen modules, %zu objects, %zu MicroPython modules\n",
+            cut->ncandidates[FS_CUT_SYMBOL], cut->ncandidates[FS_CUT_MODULE], cut->ncandidates[FS_CUT_OBJECT],
+            cut->ncandidates[FS_CUT_MPMODULE]);
     fprintf(out, "\nregion %s: %" PRIu64 " bytes used, limit %" PRIu64, region, cut->used, cut->limit);
     if (cut->need == 0)
         fprintf(out, ": fits, nothing to cut\n");

@@ -37,14 +37,18 @@ expect_eq "the smallest candidate covering 440 bytes is a frozen module" \
   "$(jq -c '[.proposals[] | [.kind, .name, .saved, .retained]]' "$OUT")" '[["frozen-module","pkg/sensor_util.py",446,486]]'
 run 0 "cut: text output names the kind" cut $FZ --to-fit irom0_0_seg --limit $((used - 440))
 expect_out "text: kind column" "446        486  frozen-module pkg/sensor_util.py"
-expect_out "text: candidate counts" "candidates: 66 symbols, 6 frozen modules, 0 objects"
-# 1000 bytes over: no single candidate covers it (mp_frozen_mpy_content, 956, is
-# the largest), and after it no .mpy module (all inside it) may be proposed.
+expect_out "text: candidate counts" "candidates: $(jq .candidates.symbol "$TMP/fz.json") symbols, 6 frozen modules, 0 objects, 0 MicroPython modules"
+# The table all .mpy modules hang off (mp_frozen_mpy_content) and each
+# module's own objects (frozen_module_*, its bytecode) are never symbol
+# candidates: the modules are.
+expect_eq "no frozen module's objects or their table among the symbol candidates" \
+  "$(jq '[.ranked[] | select(.kind == "symbol" and (.name | test("^frozen_module_|^mp_frozen_mpy_content$|^mp_frozen_str_content$|^fun_data_|^proto_fun_|^children_")))] | length' "$TMP/fz.json")" 0
+# 1000 bytes over: no single candidate covers it (net/wifi.py, 553, is the
+# largest), then the smallest that covers the rest.
 run 0 "cut: frozen sample, 1000 bytes over" cut $FZ --to-fit irom0_0_seg --limit $((used - 1000)) --format json
-expect_eq "first the largest, the table of .mpy modules" "$(jq -c '.proposals[0] | [.kind, .name, .saved]' "$OUT")" \
-  '["symbol","mp_frozen_mpy_content",956]'
-expect_eq "no .mpy module proposed next to the table that holds it" \
-  "$(jq '[.proposals[] | select(.kind == "frozen-module" and (.name | endswith(".py")) and .name != "boot.py" and .name != "webrepl_cfg.py")] | length' "$OUT")" 0
+expect_eq "first the largest, a module, then the smallest cover, a module" \
+  "$(jq -c '[.proposals[0:2][] | [.kind, .name, .retained]]' "$OUT")" \
+  "[[\"frozen-module\",\"net/wifi.py\",$(awk '$1 == "module" && $2 == "net/wifi.py" { print $3 }' $FS)],[\"frozen-module\",\"pkg/sensor_util.py\",$(awk '$1 == "module" && $2 == "pkg/sensor_util.py" { print $3 }' $FS)]]"
 expect_eq "it fits" "$(jq .fits "$OUT")" true
 
 # --- objects of a map file --------------------------------------------------------------
@@ -68,10 +72,25 @@ expect_eq "an object holding a root (vectors.o, main.o) is never a candidate" \
   "$(jq '[.ranked[] | select(.name | test("vectors.o$|/main.o$"))] | length' "$TMP/obj.json")" 0
 run 0 "cut --map: 14400 bytes over" cut $ELF --board esp8266-2m --to-fit irom0_0_seg --map $MAP --limit 600000 --format json
 expect_eq "need" "$(jq .need "$OUT")" 14400
-expect_eq "one proposal covering it" "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" '[["symbol",27144]]'
+# the smallest cover: the frozen blob fw_frozen_net_spi_flash_py, alone under the frozen table (its nm size)
+spi=$((0x$(xtensa-lx106-elf-nm -S $ELF | awk '$4 == "fw_frozen_net_spi_flash_py" { print $2 }')))
+expect_eq "one proposal covering it" "$(jq -c '[.proposals[] | [.kind, .name, .saved]]' "$OUT")" "[[\"symbol\",\"fw_frozen_net_spi_flash_py\",$spi]]"
 run 0 "cut --map: 400000 bytes over" cut $ELF --board esp8266-2m --to-fit irom0_0_seg --map $MAP --limit 214400 --format json
-expect_eq "the frozen content object first (382364 bytes), then the smallest cover" \
-  "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" '[["object",382364],["symbol",27144]]'
+expect_eq "the frozen content object first (382364 bytes), then the smallest cover outside it: fw_module_table" \
+  "$(jq -c '[.proposals[] | [.kind, .saved]]' "$OUT")" "[[\"object\",382364],[\"symbol\",$sym]]"
+
+# --- MicroPython modules by their module objects ---------------------------------------------
+R=samples/refgraph/build
+run 1 "cut: MicroPython-shaped sample (1 byte: never fits)" cut $R/mpy-xtensa.elf --to-fit irom --ld samples/refgraph/mpyshape_xtensa.ld --limit 1 --rank 0 --format json
+expect_eq "one mp-module candidate per mp_module_* object (nm)" "$(jq '.candidates["mp-module"]' "$OUT")" \
+  "$(xtensa-lx106-elf-nm $R/mpy-xtensa.elf | awk '$3 ~ /^mp_module_/ && $3 !~ /_globals/' | wc -l | tr -d ' ')"
+expect_eq "listed by module name" "$(jq -c '[.ranked[] | select(.kind == "mp-module") | .name] | sort' "$OUT")" '["array","machine"]'
+expect_eq "the module objects are not also symbol candidates" \
+  "$(jq '[.ranked[] | select(.kind == "symbol" and (.name | startswith("mp_module_")))] | length' "$OUT")" 0
+expect_eq "never the table all modules hang off, nor what holds it" \
+  "$(jq '[.ranked[] | select(.name == "mp_builtin_module_table" or .name == "mp_import" or .name == "mp_main")] | length' "$OUT")" 0
+run 1 "cut: mp-module in text" cut $R/mpy-xtensa.elf --to-fit irom --ld samples/refgraph/mpyshape_xtensa.ld --limit 1 --rank 0
+expect_out "text: the kind column names mp-module" "mp-module     machine"
 
 # --- bad --map input -------------------------------------------------------------------------
 run 2 "cut: --map missing" cut $ELF --to-fit irom0_0_seg --board esp8266-2m --map "$TMP/none.map"

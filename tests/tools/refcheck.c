@@ -27,7 +27,10 @@
  *   true_reachable: symbols the true graph reaches from the entry, vector
  *   and kept-section roots, unreached: how many of those the inferred graph
  *   does not reach from the same roots,
- *   unresolved: relocations whose target could not be worked out.
+ *   unresolved: relocations whose target could not be worked out;
+ *   nodes, edges, unreferenced_roots of the inferred graph, and
+ *   reachable_bytes_ppm / true_reachable_bytes_ppm: the share of the
+ *   allocated bytes the inferred / true graph reaches from those roots.
  * With -v also every missing and extra edge and unreached symbol by name.
  * Exit 0, or 2 with a message naming the file.
  */
@@ -395,14 +398,19 @@ int main(int argc, char **argv)
         }
         const pair *p = c < 0 ? &t.p[i++] : &f.p[j++];
         c < 0 ? missing++ : extra++;
-        if (verbose && c < 0 && getenv("REFCHECK_PATHS"))
-            print_path(&g, &ct, p->a, p->b);
+        if (verbose && getenv("REFCHECK_PATHS"))
+            print_path(&g, c < 0 ? &ct : &ci, p->a, p->b);
         if (verbose)
             printf("%s %s -> %s\n", c < 0 ? "missing" : "extra", fs_refgraph_node_name(&g, p->a, a, sizeof a),
                    fs_refgraph_node_name(&g, p->b, b, sizeof b));
     }
     uint8_t *rt = reach(&g, &ct), *ri = reach(&g, &ci);
     size_t treach = 0, unreached = 0;
+    uint64_t bytes_t = 0, bytes_i = 0;
+    for (uint32_t v = 0; v < g.nnodes; v++) {
+        bytes_t += rt[v] ? g.nodes[v].size + g.nodes[v].pad : 0;
+        bytes_i += ri[v] ? g.nodes[v].size + g.nodes[v].pad : 0;
+    }
     for (uint32_t v = 0; v < g.nnodes; v++) {
         if (g.nodes[v].kind != FS_RNODE_SYMBOL || !rt[v])
             continue;
@@ -417,6 +425,10 @@ int main(int argc, char **argv)
     printf("recall_ppm=%llu\nextra_ppm=%llu\n", t.n ? (unsigned long long)common * 1000000ull / t.n : 1000000ull,
            f.n ? (unsigned long long)extra * 1000000ull / f.n : 0ull);
     printf("true_reachable=%zu\nunreached=%zu\nunresolved=%zu\n", treach, unreached, unresolved);
+    printf("nodes=%zu\nedges=%zu\nunreferenced_roots=%zu\n", g.nnodes, g.nedges, g.nroots_by_kind[FS_ROOT_UNREFERENCED]);
+    printf("reachable_bytes_ppm=%llu\ntrue_reachable_bytes_ppm=%llu\n",
+           g.total ? (unsigned long long)(bytes_i * 1000000ull / g.total) : 0ull,
+           g.total ? (unsigned long long)(bytes_t * 1000000ull / g.total) : 0ull);
     free(rt), free(ri), free(t.p), free(f.p), free(raw_true.p), free(raw_inf.p);
     free(ct.off), free(ct.to), free(ci.off), free(ci.to);
     fs_refgraph_free(&g);
