@@ -152,7 +152,9 @@ static int rg_index(fs_refgraph *g)
 uint32_t fs_refgraph_node_at(const fs_refgraph *g, uint64_t addr)
 {
     size_t lo = 0, hi = g->nnodes;
-    if (g->index_first && addr >= g->index_lo) {
+    if (g->index_first && addr < g->index_lo)
+        return FS_REFGRAPH_NONE; /* below every node: most data words are small numbers */
+    if (g->index_first) {
         uint64_t k = (addr - g->index_lo) >> g->index_shift;
         if (k + 1 < g->nindex) { /* the answer lies between the bucket's first node and the next bucket's */
             lo = g->index_first[k];
@@ -563,10 +565,87 @@ static void rg_x86_insn(rg_builder *b, uint32_t self, const cs_insn *in)
     }
 }
 
+static int32_t rg_sext(uint32_t v, unsigned bits)
+{
+    uint32_t m = 1u << (bits - 1);
+    return (int32_t)((v ^ m) - m);
+}
+
+/* Thumb code is decoded here, not by Capstone (which formats every
+ * instruction's text, some 3000 host instructions each): only the length of
+ * each instruction, and the ones a reference comes from: b, b<c>, b.w,
+ * b<c>.w, bl, blx (immediate), and loads from a PC-relative address (ldr,
+ * ldr.w: the literal and the address it holds; ldrd, vldr: the literal). */
+static void rg_thumb_ref(rg_builder *b, uint32_t self, uint64_t pc, uint64_t target, fs_ref_kind kind)
+{
+    (void)pc;
+    target &= 0xffffffffu;
+    if (kind == FS_REF_LOAD) {
+        rg_add_edge(b, self, fs_refgraph_node_at(b->g, target), FS_REF_LOAD);
+        return;
+    }
+    uint32_t t = rg_code_target(b->g, target);
+    if (t != self)
+        rg_add_edge(b, self, t, kind);
+}
+
+static unsigned rg_thumb_insn(rg_builder *b, uint32_t self, const uint8_t *p, size_t size, uint64_t pc)
+{
+    uint32_t h1 = (uint32_t)rg_get(b->img, p, 2);
+    uint64_t base = (pc + 4) & ~(uint64_t)3;
+    if ((h1 >> 11) < 0x1d) { /* 16-bit */
+        if ((h1 & 0xf800) == 0x4800) { /* ldr rt, [pc, #imm8 * 4] */
+            uint64_t lit = base + (h1 & 0xff) * 4, word;
+            rg_thumb_ref(b, self, pc, lit, FS_REF_LOAD);
+            if (rg_read(b, lit & 0xffffffffu, 4, &word) == 0)
+                rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
+        } else if ((h1 & 0xf800) == 0xe000) { /* b */
+            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext((h1 & 0x7ff) << 1, 12), FS_REF_BRANCH);
+        } else if ((h1 & 0xf000) == 0xd000 && ((h1 >> 8) & 0xf) < 0xe) { /* b<c> */
+            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext((h1 & 0xff) << 1, 9), FS_REF_BRANCH);
+        }
+        return 2;
+    }
+    if (size < 4)
+        return 2;
+    uint32_t h2 = (uint32_t)rg_get(b->img, p + 2, 2);
+    if ((h1 & 0xf800) == 0xf000 && (h2 & 0x8000)) {
+        uint32_t sgn = (h1 >> 10) & 1, j1 = (h2 >> 13) & 1, j2 = (h2 >> 11) & 1;
+        unsigned op = h2 & 0xd000;
+        if (op == 0x8000) { /* b<c>.w */
+            if (((h1 >> 6) & 0xf) >= 0xe)
+                return 4; /* not a branch (msr, mrs, hints, ...) */
+            uint32_t imm = sgn << 20 | j2 << 19 | j1 << 18 | (h1 & 0x3f) << 12 | (h2 & 0x7ff) << 1;
+            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext(imm, 21), FS_REF_BRANCH);
+            return 4;
+        }
+        uint32_t i1 = !(j1 ^ sgn), i2 = !(j2 ^ sgn);
+        uint32_t imm = sgn << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3ff) << 12 | (h2 & 0x7ff) << 1;
+        int64_t off = rg_sext(imm, 25);
+        if (op == 0xc000) /* blx: to ARM code */
+            rg_thumb_ref(b, self, pc, (uint64_t)((int64_t)base + off) & ~(uint64_t)3, FS_REF_CALL);
+        else
+            rg_thumb_ref(b, self, pc, (uint64_t)((int64_t)(pc + 4) + off), op == 0xd000 ? FS_REF_CALL : FS_REF_BRANCH);
+    } else if ((h1 & 0xff7f) == 0xf85f) { /* ldr.w rt, [pc, #+-imm12] */
+        uint64_t imm = h2 & 0xfff, lit = h1 & 0x80 ? base + imm : base - imm, word;
+        rg_thumb_ref(b, self, pc, lit, FS_REF_LOAD);
+        if (rg_read(b, lit & 0xffffffffu, 4, &word) == 0)
+            rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
+    } else if ((h1 & 0xfe7f) == 0xe85f || (h1 & 0xff3f) == 0xed1f) { /* ldrd, vldr literal */
+        uint64_t imm = (h2 & 0xff) * 4;
+        rg_thumb_ref(b, self, pc, h1 & 0x80 ? base + imm : base - imm, FS_REF_LOAD);
+    }
+    return 4;
+}
+
 static void rg_capstone_range(rg_builder *b, csh h, cs_insn *in, uint32_t self, const uint8_t *code, size_t size,
                               uint64_t addr, int thumb)
 {
     size_t step = b->img->machine == EM_ARM ? (thumb ? 2 : 4) : 1;
+    while (thumb && b->img->machine == EM_ARM && size >= 2) {
+        size_t len = rg_thumb_insn(b, self, code, size, addr);
+        code += len, size -= len, addr += len;
+    }
     while (size > 0) {
         if (!cs_disasm_iter(h, &code, &size, &addr, in)) {
             size_t k = size < step ? size : step; /* undecodable: skip one unit */
@@ -632,11 +711,6 @@ static int rg_capstone(rg_builder *b)
 
 /* ---- edges: the Xtensa lx106 decoder ---------------------------------------- */
 
-static int32_t rg_sext(uint32_t v, unsigned bits)
-{
-    uint32_t m = 1u << (bits - 1);
-    return (int32_t)((v ^ m) - m);
-}
 
 /* Does this instruction never fall through?  j, jx, ret, ret.n. */
 static int rg_xtensa_jumps(uint32_t insn, unsigned len)
@@ -805,9 +879,16 @@ static int rg_xtensa(rg_builder *b)
 static void rg_scan_words(rg_builder *b, uint32_t v, const fs_section *s, const uint8_t *bytes, uint64_t lo, uint64_t hi)
 {
     unsigned w = b->img->elf_class == 64 ? 8 : 4;
+    const uint8_t *p = bytes - s->addr;
     for (uint64_t a = (lo + w - 1) / w * w; a + w <= hi; a += w) {
-        uint64_t word = rg_get(b->img, bytes + (a - s->addr), w);
-        rg_add_edge(b, v, rg_code_target(b->g, word), FS_REF_POINTER);
+        uint64_t word;
+        if (w == 4 && !b->img->big_endian) /* the common case, without a loop per byte */
+            word = (uint32_t)p[a] | (uint32_t)p[a + 1] << 8 | (uint32_t)p[a + 2] << 16 | (uint32_t)p[a + 3] << 24;
+        else
+            word = rg_get(b->img, p + a, w);
+        uint32_t t = rg_code_target(b->g, word);
+        if (t != FS_REFGRAPH_NONE)
+            rg_add_edge(b, v, t, FS_REF_POINTER);
     }
 }
 
@@ -1429,11 +1510,60 @@ typedef struct rg_cutter {
     uint8_t *hub;        /* per node: not a candidate (a table features hang off, or a library's) */
 } rg_cutter;
 
+/* Referred to by this many nodes (a symbol) or objects (with --map), a
+ * candidate is code everything hangs off, not something to remove. */
+#define RG_CUT_CORE_REFERRERS 16
+#define RG_CUT_CORE_OBJECTS 8
+
 /* A MicroPython module object: mp_module_NAME (not its globals). */
 static bool rg_is_mp_module(const fs_rnode *n)
 {
     return n->kind == FS_RNODE_SYMBOL && n->sym_type == STT_OBJECT && n->name &&
            strncmp(n->name, "mp_module_", 10) == 0 && n->name[10] && !strstr(n->name, "_globals");
+}
+
+/* Code the MicroPython modules all run on (the VM, the qstr pool, the
+ * object model): reached from at least a quarter of the module objects
+ * (at most 64 looked at, at least 3 and at least 4 modules) it is
+ * everything's, not a feature: hub.  The modules themselves are exempt. */
+static int rg_cut_shared(rg_cutter *c)
+{
+    const fs_refgraph *g = c->g;
+    uint32_t mods[64];
+    size_t nm = 0;
+    for (size_t i = 0; i < c->nfeatures && nm < 64; i++)
+        if (rg_is_mp_module(&g->nodes[c->features[i]]))
+            mods[nm++] = c->features[i];
+    if (nm < 4)
+        return 0;
+    uint64_t *mask = calloc(g->nnodes + 1, sizeof *mask);
+    uint32_t *stack = malloc((g->nnodes + 1) * sizeof *stack);
+    if (!mask || !stack) {
+        free(mask), free(stack);
+        return -1;
+    }
+    for (size_t k = 0; k < nm; k++) {
+        uint64_t bit = 1ull << k;
+        size_t sp = 0;
+        stack[sp++] = mods[k];
+        mask[mods[k]] |= bit;
+        while (sp) {
+            uint32_t v = stack[--sp];
+            for (uint32_t i = g->succ_off[v]; i < g->succ_off[v + 1]; i++) {
+                uint32_t w = g->succ[i];
+                if (w < g->nnodes && !(mask[w] & bit)) {
+                    mask[w] |= bit;
+                    stack[sp++] = w;
+                }
+            }
+        }
+    }
+    size_t need = nm / 4 > 3 ? nm / 4 : 3;
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        if ((size_t)__builtin_popcountll(mask[v]) >= need && !rg_is_mp_module(&g->nodes[v]))
+            c->hub[v] = 1;
+    free(mask), free(stack);
+    return 0;
 }
 
 /* The features whose removal a user can configure: MicroPython module
@@ -1459,8 +1589,29 @@ static int rg_cut_features(rg_cutter *c)
     for (size_t i = 0; i < c->nfeatures; i++)
         for (uint32_t v = g->nodes[c->features[i]].idom; v != FS_REFGRAPH_NONE; v = g->nodes[v].idom)
             count[v]++;
-    for (uint32_t v = 0; v < g->nnodes; v++)
+    if (rg_cut_shared(c) < 0) {
+        free(count);
+        return -1;
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        const fs_rnode *n = &g->nodes[v];
         c->hub[v] = count[v] >= 2;
+        /* code everything calls (qstr_str, mp_obj_new_int): referred to from all over */
+        size_t refs = 0;
+        for (uint32_t i = g->pred_off[v]; i < g->pred_off[v + 1]; i++)
+            refs += g->pred[i] < g->nnodes;
+        if (refs >= RG_CUT_CORE_REFERRERS)
+            c->hub[v] = 1;
+        if (n->kind != FS_RNODE_SYMBOL || !n->name)
+            continue;
+        /* the frozen content's plumbing (its qstr pool, names, tables): its modules are the candidates */
+        if (strncmp(n->name, "mp_qstr_frozen_const_", 21) == 0 || strncmp(n->name, "mp_frozen_", 10) == 0)
+            c->hub[v] = 1;
+        /* a module's globals and their table: the module is the candidate */
+        if (n->sym_type == STT_OBJECT && strstr(n->name, "_globals"))
+            for (uint32_t a = n->idom; a != FS_REFGRAPH_NONE && !c->hub[v]; a = g->nodes[a].idom)
+                c->hub[v] = rg_is_mp_module(&g->nodes[a]);
+    }
     free(count);
     return 0;
 }
@@ -1716,6 +1867,42 @@ static size_t rg_reach_without(const fs_refgraph *g, const int *owner, int obj, 
     return owned;
 }
 
+/* How many other objects refer to a node of object obj (mark: scratch, one
+ * byte per object, left zeroed). */
+static size_t rg_object_referrers(const fs_refgraph *g, const fs_mapfile *m, const int *owner, int obj, uint8_t *mark)
+{
+    size_t n = 0;
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        if (owner[v] != obj)
+            continue;
+        for (uint32_t i = g->pred_off[v]; i < g->pred_off[v + 1]; i++) {
+            uint32_t p = g->pred[i];
+            int po = p < g->nnodes ? owner[p] : -1;
+            if (po >= 0 && po != obj && !mark[po]) {
+                mark[po] = 1;
+                n++;
+            }
+        }
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++) /* unmark */
+        if (owner[v] == obj)
+            for (uint32_t i = g->pred_off[v]; i < g->pred_off[v + 1]; i++)
+                if (g->pred[i] < g->nnodes && owner[g->pred[i]] >= 0)
+                    mark[owner[g->pred[i]]] = 0;
+    (void)m;
+    return n;
+}
+
+/* Does object obj hold a function the MicroPython modules all run on (a
+ * hub by rg_cut_shared, the objects' own hubs aside)? */
+static bool rg_object_shared(const rg_cutter *c, const int *owner, int obj)
+{
+    for (uint32_t v = 0; v < c->g->nnodes; v++)
+        if (owner[v] == obj && c->hub[v] && c->g->nodes[v].sym_type == STT_FUNC)
+            return true;
+    return false;
+}
+
 /* Every object of the map: what goes with it is what the roots no longer
  * reach without its nodes; it saves its input-section bytes in the region
  * plus those other nodes' bytes there. */
@@ -1723,9 +1910,9 @@ static int rg_object_groups(rg_cutter *c, const fs_mapfile *m)
 {
     const fs_refgraph *g = c->g;
     int *owner = malloc((g->nnodes + 1) * sizeof *owner);
-    uint8_t *seen = malloc(g->nnodes + 1);
+    uint8_t *seen = malloc(g->nnodes + 1), *mark = calloc(m->nobjects + 1, 1);
     uint32_t *stack = malloc((g->nnodes + g->nedges + g->nroots + 2) * sizeof *stack);
-    int rc = owner && seen && stack && rg_owners(g, m, owner) == 0 ? 0 : -1;
+    int rc = owner && seen && mark && stack && rg_owners(g, m, owner) == 0 ? 0 : -1;
     for (uint32_t v = 0; rc == 0 && v < g->nnodes; v++)
         if (owner[v] >= 0 && m->objects[owner[v]].archive >= 0)
             c->hub[v] = 1; /* a library's (SDK, libgcc, libc): not the user's to remove */
@@ -1735,8 +1922,9 @@ static int rg_object_groups(rg_cutter *c, const fs_mapfile *m)
         size_t lost = 0;
         for (size_t i = 0; i < c->nfeatures; i++)
             lost += !seen[c->features[i]];
-        if (lost >= 2)
-            continue; /* features hang off it */
+        if (lost >= 2 || rg_object_referrers(g, m, owner, (int)o, mark) >= RG_CUT_CORE_OBJECTS ||
+            rg_object_shared(c, owner, (int)o))
+            continue; /* features hang off it, everything calls it, or the modules all run on it */
         uint64_t own = rg_object_bytes_in(c, m, (int)o);
         rg_group gr = {FS_CUT_OBJECT, m->objects[o].path, NULL, 0, own, m->objects[o].bytes, false, own};
         gr.nodes = malloc((g->nnodes + 1) * sizeof *gr.nodes);
@@ -1755,7 +1943,7 @@ static int rg_object_groups(rg_cutter *c, const fs_mapfile *m)
         }
         rc = rg_group_push(c, &gr);
     }
-    free(owner), free(seen), free(stack);
+    free(owner), free(seen), free(stack), free(mark);
     return rc;
 }
 
