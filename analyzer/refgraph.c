@@ -948,6 +948,92 @@ static int rg_x86_pcrel(const fs_image *img, size_t type)
                                          type == R_X86_64_REX_GOTPCRELX || type == R_X86_64_PC16 || type == R_X86_64_PC8);
 }
 
+/* The target of an Xtensa relocation against a section symbol, from what
+ * its place holds: R_XTENSA_32 a data word; SLOTn_OP, ASM_EXPAND and
+ * ASM_SIMPLIFY an l32r (the literal), call0 or j (ASM_SIMPLIFY marks a call
+ * ld relaxed: it stays where the l32r ld deleted was, 3 bytes before the
+ * call0).  Branches inside a function: -1. */
+static int rg_xtensa_place(rg_builder *b, size_t type, uint64_t place, uint64_t *to)
+{
+    uint64_t w, next;
+    if (rg_read(b, place, 4, &w) < 0) { /* an instruction in a section's last 3 bytes */
+        uint64_t lo;
+        if (rg_read(b, place - 1, 4, &lo) < 0)
+            return -1;
+        w = lo >> 8;
+    }
+    if (type == 1) {
+        *to = w & 0xffffffffu;
+        return 0;
+    }
+    if ((type < 20 || type > 34) && type != 11 && type != 12)
+        return -1;
+    if (type == 12 && rg_read(b, place + 3, 4, &next) == 0 && (next & 0x3f) == 5) {
+        place += 3;
+        w = next;
+    }
+    uint32_t insn = (uint32_t)w & 0xffffff, pc = (uint32_t)place;
+    unsigned op0 = insn & 0xf;
+    if (op0 == 1) {
+        *to = ((pc + 3) & ~3u) + ((0xffff0000u | (insn >> 8)) << 2);
+        return 0;
+    }
+    if ((op0 == 5 || op0 == 6) && ((insn >> 4) & 3) == 0) {
+        int32_t o = rg_sext(insn >> 6, 18);
+        *to = op0 == 5 ? (pc & ~3u) + ((uint32_t)o << 2) + 4 : pc + 4 + (uint32_t)o;
+        return 0;
+    }
+    return -1;
+}
+
+/* The target of an ARM REL relocation against a section symbol: the word
+ * (R_ARM_ABS32, R_ARM_TARGET1) or the branch (bl, blx, b.w; ARM bl, b)
+ * the place holds. */
+static int rg_arm_place(rg_builder *b, size_t type, uint64_t place, uint64_t *to)
+{
+    uint64_t w;
+    if (rg_read(b, place, 4, &w) < 0)
+        return -1;
+    if (type == R_ARM_ABS32 || type == R_ARM_TARGET1) {
+        *to = w;
+        return 0;
+    }
+    if (type == R_ARM_THM_PC22 || type == R_ARM_THM_JUMP24) {
+        uint32_t h1 = (uint32_t)w & 0xffff, h2 = (uint32_t)(w >> 16);
+        if (b->img->big_endian) /* halfwords in the file's order */
+            h1 = (uint32_t)(w >> 16), h2 = (uint32_t)w & 0xffff;
+        uint32_t sgn = (h1 >> 10) & 1, j1 = (h2 >> 13) & 1, j2 = (h2 >> 11) & 1;
+        uint32_t i1 = !(j1 ^ sgn), i2 = !(j2 ^ sgn);
+        int32_t off = rg_sext(sgn << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3ff) << 12 | (h2 & 0x7ff) << 1, 25);
+        uint64_t base = place + 4;
+        if (type == R_ARM_THM_PC22 && !(h2 & 0x1000))
+            base &= ~(uint64_t)3; /* blx */
+        *to = (uint32_t)(base + (uint64_t)(int64_t)off);
+        return 0;
+    }
+    if (type == R_ARM_CALL || type == R_ARM_JUMP24) {
+        *to = (uint32_t)(place + 8 + (uint64_t)(int64_t)rg_sext(((uint32_t)w & 0xffffff) << 2, 26));
+        return 0;
+    }
+    return -1;
+}
+
+/* Does the image keep relocation sections of allocated sections
+ * (ld --emit-relocs)? */
+static int rg_has_relocs(const fs_image *img)
+{
+    for (size_t i = 0; i < img->nsections; i++) {
+        const fs_section *s = &img->sections[i];
+        if (s->type != SHT_RELA && s->type != SHT_REL)
+            continue;
+        const char *rest = strncmp(s->name, ".rela", 5) == 0 ? s->name + 5 : strncmp(s->name, ".rel", 4) == 0 ? s->name + 4 : NULL;
+        const fs_section *t = rest ? fs_image_section(img, rest) : NULL;
+        if (t && (t->flags & SHF_ALLOC))
+            return 1;
+    }
+    return 0;
+}
+
 static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
     const fs_section *target = fs_image_section_by_index(b->img, sh->sh_info);
@@ -971,8 +1057,9 @@ static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Sh
                 return fs_fail(b->err, "%s: relocation %zu of section %zu unreadable", b->img->path, i, elf_ndxscn(scn));
             r = (GElf_Rela){rr.r_offset, rr.r_info, 0};
         }
-        size_t type = b->img->elf_class == 64 ? GELF_R_TYPE(r.r_info) : ELF32_R_TYPE((Elf32_Word)r.r_info);
-        size_t symi = b->img->elf_class == 64 ? GELF_R_SYM(r.r_info) : ELF32_R_SYM((Elf32_Word)r.r_info);
+        /* gelf gives r_info in the 64-bit layout for 32-bit files too (ELF32_R_SYM
+         * of it was always 0: 32-bit relocations were never used before) */
+        size_t type = GELF_R_TYPE(r.r_info), symi = GELF_R_SYM(r.r_info);
         GElf_Sym sym;
         if (type == 0 || symi == 0)
             continue;
@@ -989,18 +1076,14 @@ static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Sh
         if (section_sym && rg_x86_pcrel(b->img, type))
             continue;
         if (b->img->machine == EM_XTENSA && section_sym) {
-            /* ld leaves these addends relative to the input section: only a
-             * data word (R_XTENSA_32) says where it points, by its value;
-             * instructions are left to the decoder */
-            uint64_t word;
-            if (type != 1 || rg_read(b, r.r_offset, 4, &word) < 0)
+            /* ld leaves these addends relative to the input section: the
+             * place says where it points */
+            if (rg_xtensa_place(b, type, r.r_offset, &to) < 0)
                 continue;
-            to = word;
         } else if (sh->sh_type == SHT_REL && section_sym) {
-            uint64_t word; /* the addend is in place: only plain data words are read */
-            if (!(b->img->machine == EM_ARM && type == R_ARM_ABS32) || rg_read(b, r.r_offset, 4, &word) < 0)
+            /* the addend is in place, and the place already resolved */
+            if (b->img->machine != EM_ARM || rg_arm_place(b, type, r.r_offset, &to) < 0)
                 continue;
-            to = word;
         }
         rg_add_edge(b, fs_refgraph_node_at(b->g, r.r_offset), rg_code_target(b->g, to), FS_REF_RELOC);
     }
@@ -1287,12 +1370,27 @@ int fs_refgraph_build(const fs_image *img, const uint8_t *data, size_t len, cons
     int code_ok = img->machine == EM_ARM || img->machine == EM_X86_64 || img->machine == EM_XTENSA;
     if (rc == 0 && img->machine == EM_XTENSA && img->big_endian)
         code_ok = 0; /* the decoder reads little-endian lx106 code only */
-    if (rc == 0 && code_ok)
+    /* With the link's relocations (ld --emit-relocs), Xtensa and ARM edges
+     * come from them alone: the graph is exact.  (The Xtensa decoder still
+     * runs for the nodes' shape, code without a symbol; its edges go.)
+     * x86-64 PC-relative relocations against sections cannot be resolved
+     * here, so there they add to the decoder's. */
+    for (size_t i = 0; rc == 0 && i < img->nsections; i++) /* every allocated section's bytes are in the file */
+        if ((img->sections[i].flags & SHF_ALLOC) && img->sections[i].type != SHT_NOBITS && img->sections[i].size &&
+            !rg_section_bytes(&b, &img->sections[i]))
+            rc = -1;
+    int exact = rc == 0 && (img->machine == EM_XTENSA || img->machine == EM_ARM) && rg_has_relocs(img);
+    if (rc == 0 && code_ok && (!exact || img->machine == EM_XTENSA))
         rc = img->machine == EM_XTENSA ? rg_xtensa(&b) : rg_capstone(&b);
-    if (rc == 0)
+    if (rc == 0 && exact) {
+        b.ne = 0;
+        g->methods = 0;
+    }
+    if (rc == 0 && !exact)
         rc = rg_datascan(&b);
     if (rc == 0)
         rc = rg_relocs(&b);
+    g->exact = exact;
     if (rc == 0 && b.oom)
         rc = fs_fail(err, "%s: out of memory", img->path);
     if (rc == 0)
@@ -1455,12 +1553,16 @@ int fs_refgraph_paths(const fs_refgraph *g, uint32_t target, size_t max, fs_refp
     for (uint32_t v = 0; v < g->nnodes; v++) /* nodes are in address order already */
         if (g->nodes[v].root != FS_ROOT_NONE && dist[v] != UINT32_MAX)
             order[n++] = v;
-    for (size_t i = 1; i < n; i++) /* stable insertion sort by distance */
-        for (size_t j = i; j > 0 && dist[order[j - 1]] > dist[order[j]]; j--) {
+    /* stable insertion sort: chains from real roots (entry, vector, kept
+     * section, named) before those from "unreferenced" ones, then by length */
+#define RG_PATH_KEY(v) ((uint64_t)(g->nodes[v].root == FS_ROOT_UNREFERENCED) << 32 | dist[v])
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && RG_PATH_KEY(order[j - 1]) > RG_PATH_KEY(order[j]); j--) {
             uint32_t x = order[j];
             order[j] = order[j - 1];
             order[j - 1] = x;
         }
+#undef RG_PATH_KEY
     if (max && n > max)
         n = max;
     int rc = 0;
@@ -2097,6 +2199,7 @@ static json_t *rg_json_header(const fs_refgraph *g, const char *schema)
         if (g->methods & (1u << i))
             json_array_append_new(methods, json_string(fs_refgraph_methods(1u << i, m, sizeof m)));
     json_object_set_new(doc, "methods", methods);
+    json_object_set_new(doc, "exact", json_boolean(g->exact));
     json_object_set_new(doc, "nodes", json_integer((json_int_t)g->nnodes));
     json_object_set_new(doc, "edges", json_integer((json_int_t)g->nedges));
     json_t *roots = json_object();
@@ -2176,9 +2279,9 @@ json_t *fs_refgraph_top_json(const fs_refgraph *g, size_t top)
 static int rg_text_header(FILE *out, const fs_refgraph *g)
 {
     char m[128], arch[32];
-    return fprintf(out, "%s: %s, graph by %s: %zu nodes, %zu edges, %zu roots (%zu unreferenced), %" PRIu64 " bytes\n",
+    return fprintf(out, "%s: %s, graph by %s%s: %zu nodes, %zu edges, %zu roots (%zu unreferenced), %" PRIu64 " bytes\n",
                    g->img->path, fs_elf_machine_name(g->img->machine, arch, sizeof arch),
-                   fs_refgraph_methods(g->methods, m, sizeof m), g->nnodes, g->nedges, g->nroots,
+                   fs_refgraph_methods(g->methods, m, sizeof m), g->exact ? " (exact)" : "", g->nnodes, g->nedges, g->nroots,
                    g->nroots_by_kind[FS_ROOT_UNREFERENCED], g->total) < 0
                ? -1
                : 0;

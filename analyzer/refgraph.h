@@ -108,6 +108,7 @@ typedef struct fs_refgraph {
     uint32_t *pred_off, *pred;
     size_t nedges;                 /* without the virtual root's */
     unsigned methods;              /* FS_REFGRAPH_* bits */
+    bool exact;                    /* edges from the link's relocations alone (--emit-relocs) */
     size_t nroots;
     size_t nroots_by_kind[FS_ROOT_UNREFERENCED + 1];
     uint32_t *rpo; size_t nrpo;    /* dominator-tree order, virtual root first */

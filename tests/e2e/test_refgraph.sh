@@ -34,7 +34,12 @@ for a in thumb xtensa xtensa-lc x86_64; do
   done
 done
 run 0 "top json of an --emit-relocs link" top $R/xtensa-lc-relocs.elf --format json
-expect_eq "methods say how the graph was made" "$(jq -c .methods "$OUT")" '["xtensa-decoder","relocations","data-scan"]'
+expect_eq "methods say how the graph was made: the relocations alone" "$(jq -c .methods "$OUT")" '["relocations"]'
+expect_eq "... and that it is exact" "$(jq .exact "$OUT")" true
+run 0 "top text of an --emit-relocs link" top $R/thumb-relocs.elf --retained
+expect_out "text says the graph is exact" "graph by relocations (exact)"
+run 0 "top json of an x86-64 --emit-relocs link" top $R/x86_64-relocs.elf --format json
+expect_eq "x86-64: relocations add to the decoder's edges, not exact" "$(jq -c '[.methods, .exact]' "$OUT")" '[["capstone","relocations","data-scan"],false]'
 run 0 "top json of a thumb link" top $R/thumb.elf --format json --top 2
 expect_eq "capstone and data scan" "$(jq -c .methods "$OUT")" '["capstone","data-scan"]'
 expect_eq "--top 2 lists two" "$(jq '.symbols | length' "$OUT")" 2
