@@ -132,13 +132,19 @@ $(BUILD)/tests/test_romfs: tests/tools/romfs_writer.h
 $(BUILD)/tools/slowloris: tests/tools/slowloris.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
-test-plain: $(BUILD)/tools/slowloris
+test-build: $(BUILD)/tools/slowloris
 
 # The damaged inputs of tests/e2e/test_mutate.sh.
 $(BUILD)/tools/mutate: tests/tools/mutate.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
-test-plain: $(BUILD)/tools/mutate
+test-build: $(BUILD)/tools/mutate
+
+# The reference graph's check against a link's relocations (tests/e2e/test_refgraph.sh).
+$(BUILD)/tools/refcheck: tests/tools/refcheck.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+test-build: $(BUILD)/tools/refcheck
 
 # Any sanitizer report (a leak too) aborts the program: status 134, which no
 # test expects (flashsize exits 0, 1 or 2), so every report fails the run.

@@ -161,6 +161,21 @@ else
   echo "  ../shared/tools/micropython-builds.sh and run MPY_BUILDS=... make bench; samples only"
 fi
 
+# ---- the reference graph (top --retained, analyze --retained) -----------------
+full=$(dirname "$fs")/flashsize-full
+graph() { # graph LABEL ELF
+  [ -f "$2" ] || { echo "$1: $2 not found, graph not timed"; return; }
+  bench "$1: the reference graph" \
+    "flashsize analyze" "$fs analyze $2" \
+    "flashsize analyze --retained" "$fs analyze --retained $2" \
+    "flashsize top --retained --format json" "$full top --retained --format json $2"
+  "$full" top --retained --top 1 "$2" | head -n 1 | sed 's/^[^:]*: /  /'
+}
+graph "1 MB sample" "$PWD/samples/build/esp8266-window.elf"
+if [ -n "${MPY_BUILDS:-}" ] && [ -f "$MPY_BUILDS/esp8266/ESP8266_GENERIC/firmware.elf" ]; then
+  graph "real ESP8266_GENERIC" "$MPY_BUILDS/esp8266/ESP8266_GENERIC/firmware.elf"
+fi
+
 # ---- 3. growth -------------------------------------------------------------------
 if command -v xtensa-lx106-elf-gcc >/dev/null 2>&1; then
   echo "growth (synthetic ESP8266 images, scripts/bench-synth.sh; medians):"

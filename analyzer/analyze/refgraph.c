@@ -61,6 +61,9 @@ typedef struct rg_builder {
     rg_edge *e;
     size_t ne, cap;
     int oom;
+    uint8_t *loaded;      /* Xtensa: per node, an l32r loads it */
+    uint32_t *work;       /* Xtensa: code without a symbol that a call reaches */
+    size_t nwork;
 } rg_builder;
 
 const char *fs_ref_kind_name(fs_ref_kind k)
@@ -122,9 +125,55 @@ static void rg_add_edge(rg_builder *b, uint32_t from, uint32_t to, fs_ref_kind k
     b->e[b->ne++] = (rg_edge){from, to, (uint8_t)kind};
 }
 
+/* The address index: about 4 buckets per node over the nodes' span. */
+static int rg_index(fs_refgraph *g)
+{
+    free(g->index_first);
+    g->index_first = NULL;
+    g->nindex = 0;
+    if (g->nnodes < 64)
+        return 0;
+    uint64_t lo = g->nodes[0].addr, hi = g->nodes[g->nnodes - 1].addr + 1;
+    unsigned shift = 0;
+    while (((hi - lo) >> shift) >= 4 * (uint64_t)g->nnodes)
+        shift++;
+    size_t n = (size_t)((hi - lo) >> shift) + 2;
+    uint32_t *first = malloc(n * sizeof *first);
+    if (!first)
+        return -1;
+    size_t v = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t start = lo + ((uint64_t)k << shift);
+        while (v < g->nnodes && g->nodes[v].addr <= start)
+            v++;
+        first[k] = (uint32_t)v;
+    }
+    g->index_first = first;
+    g->nindex = n;
+    g->index_lo = lo;
+    g->index_shift = shift;
+    return 0;
+}
+
 uint32_t fs_refgraph_node_at(const fs_refgraph *g, uint64_t addr)
 {
     size_t lo = 0, hi = g->nnodes;
+    if (g->index_first && addr < g->index_lo)
+        return FS_REFGRAPH_NONE; /* below every node: most data words are small numbers */
+    if (g->index_first) {
+        uint64_t k = (addr - g->index_lo) >> g->index_shift;
+        if (k + 1 < g->nindex) { /* the answer lies between the bucket's first node and the next bucket's */
+            lo = g->index_first[k];
+            hi = g->index_first[k + 1];
+            if (hi - lo <= 8) {
+                while (lo < hi && g->nodes[lo].addr <= addr)
+                    lo++;
+                hi = lo;
+            }
+        } else {
+            lo = g->index_first[g->nindex - 1];
+        }
+    }
     while (lo < hi) { /* first node with addr > addr */
         size_t mid = lo + (hi - lo) / 2;
         if (g->nodes[mid].addr <= addr)
@@ -188,13 +237,24 @@ static uint64_t rg_sym_addr(const fs_image *img, const fs_symbol *s)
     return img->machine == EM_ARM && s->type == STT_FUNC ? s->value & ~(uint64_t)1 : s->value;
 }
 
-static int rg_sym_cmp(const void *pa, const void *pb, void *ctx)
+/* A symbol that becomes a node: sized symbols, and code or object symbols
+ * without a size (assembler: libgcc's soft-float, start code, an stm32
+ * vector table g_pfnVectors), which run to the next symbol. */
+typedef struct rg_cand {
+    const char *name;
+    uint64_t addr, size;
+    int section;
+    uint8_t type, bind;
+    bool thumb;
+} rg_cand;
+
+static int rg_cand_cmp(const void *pa, const void *pb)
 {
-    const fs_image *img = ctx;
-    const fs_symbol *a = &img->symbols[*(const size_t *)pa], *b = &img->symbols[*(const size_t *)pb];
-    uint64_t xa = rg_sym_addr(img, a), xb = rg_sym_addr(img, b);
-    if (xa != xb)
-        return xa < xb ? -1 : 1;
+    const rg_cand *a = pa, *b = pb;
+    if (a->section != b->section)
+        return a->section < b->section ? -1 : 1;
+    if (a->addr != b->addr)
+        return a->addr < b->addr ? -1 : 1;
     if (a->size != b->size)
         return a->size > b->size ? -1 : 1;
     if ((a->bind == STB_GLOBAL) != (b->bind == STB_GLOBAL))
@@ -229,16 +289,35 @@ static int rg_push_node(rg_builder *b, size_t *cap, fs_rnode n)
     return 0;
 }
 
-/* Is s a symbol that becomes a node?  Its bytes must lie in its section. */
+/* Is s a symbol that becomes a node?  Its bytes must lie in its section;
+ * a FUNC symbol without a size must lie in an executable section. */
 static int rg_sym_usable(const fs_image *img, const fs_symbol *s)
 {
-    if ((s->type != STT_FUNC && s->type != STT_OBJECT) || s->size == 0 || s->section < 0 ||
-        (size_t)s->section >= img->nsections)
+    if ((s->type != STT_FUNC && s->type != STT_OBJECT) || s->section < 0 || (size_t)s->section >= img->nsections)
         return 0;
     const fs_section *sec = &img->sections[s->section];
     uint64_t a = rg_sym_addr(img, s);
+    if (s->size == 0) /* Xtensa: rg_xtensa_sizeless() */
+        return img->machine != EM_XTENSA && (s->type == STT_OBJECT || (sec->flags & SHF_EXECINSTR)) &&
+               (sec->flags & SHF_ALLOC) && a >= sec->addr && a < sec->addr + sec->size;
     return (sec->flags & SHF_ALLOC) && a >= sec->addr && a - sec->addr <= sec->size &&
            s->size <= sec->size - (a - sec->addr);
+}
+
+/* Are the bytes [start, end) of s all zero?  Literal words of Xtensa code
+ * can sit in what looks like alignment padding (the pool of the next
+ * function, or a whole object's pool when it was built without
+ * -ffunction-sections), so only zero bytes are padding there. */
+static int rg_zero_bytes(const rg_builder *b, const fs_section *s, uint64_t start, uint64_t end)
+{
+    if (s->type == SHT_NOBITS)
+        return 1;
+    if (s->offset > b->len || s->size > b->len - s->offset)
+        return 0;
+    for (uint64_t a = start; a < end; a++)
+        if (b->data[s->offset + (a - s->addr)])
+            return 0;
+    return 1;
 }
 
 /* The bytes [start, end) of section si that no symbol covers; prev is the
@@ -248,7 +327,9 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
     const fs_section *s = &b->img->sections[si];
     uint64_t align = s->align < 4 ? 4 : s->align > 16 ? 16 : s->align;
     fs_refgraph *g = b->g;
-    if (prev >= 0 && end - start < align && (end % align == 0 || end == s->addr + s->size)) {
+    int xtensa_code = b->img->machine == EM_XTENSA && (s->flags & SHF_EXECINSTR);
+    if (prev >= 0 && end - start < align && (end % align == 0 || end == s->addr + s->size) &&
+        (!xtensa_code || rg_zero_bytes(b, s, start, end))) {
         g->nodes[prev].pad += end - start;
         return 0;
     }
@@ -256,7 +337,7 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
      * bytes: a NOBITS section (or one past the end of the file) has none to
      * decode, whatever size its header claims. */
     int has_bytes = s->type != SHT_NOBITS && s->offset <= b->len && s->size <= b->len - s->offset;
-    if (b->img->machine == EM_XTENSA && (s->flags & SHF_EXECINSTR) && has_bytes) {
+    if (xtensa_code && has_bytes) {
         uint64_t head = (4 - start % 4) % 4;
         if (head > end - start)
             head = end - start;
@@ -278,45 +359,120 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
     return rg_push_node(b, cap, (fs_rnode){.addr = start, .size = end - start, .section = si, .kind = FS_RNODE_GAP});
 }
 
+/* The nodes come in runs, one per section, each in address order: order
+ * the runs by their first address (sections do not overlap; if they do,
+ * a full sort). */
+typedef struct rg_run {
+    size_t start, n;
+} rg_run;
+
+static int rg_run_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const rg_run *a = pa, *b = pb;
+    const fs_refgraph *g = ctx;
+    return rg_node_cmp(&g->nodes[a->start], &g->nodes[b->start]);
+}
+
+static int rg_sort_runs(fs_refgraph *g)
+{
+    size_t nruns = 0;
+    for (size_t v = 0; v < g->nnodes; v++)
+        nruns += v == 0 || g->nodes[v].section != g->nodes[v - 1].section;
+    if (nruns < 2)
+        return 0;
+    rg_run *runs = malloc(nruns * sizeof *runs);
+    fs_rnode *out = malloc(g->nnodes * sizeof *out);
+    if (!runs || !out) {
+        free(runs), free(out);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t v = 0; v < g->nnodes; v++) {
+        if (v == 0 || g->nodes[v].section != g->nodes[v - 1].section)
+            runs[k++] = (rg_run){v, 0};
+        runs[k - 1].n++;
+    }
+    qsort_r(runs, nruns, sizeof *runs, rg_run_cmp, g);
+    size_t o = 0;
+    int overlap = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        memcpy(out + o, g->nodes + runs[r].start, runs[r].n * sizeof *out);
+        if (o && out[o].addr < out[o - 1].addr + out[o - 1].size + out[o - 1].pad)
+            overlap = 1;
+        o += runs[r].n;
+    }
+    free(g->nodes);
+    g->nodes = out;
+    free(runs);
+    if (overlap)
+        rg_qsort(g->nodes, g->nnodes, sizeof *g->nodes, rg_node_cmp);
+    return 0;
+}
+
 static int rg_nodes(rg_builder *b)
 {
     const fs_image *img = b->img;
-    size_t *idx = malloc((img->nsymbols + 1) * sizeof *idx), n = 0, cap = 0;
-    if (!idx)
+    rg_cand *c = malloc((img->nsymbols + 1) * sizeof *c);
+    size_t n = 0, cap = 0;
+    if (!c)
         return fs_fail(b->err, "%s: out of memory", img->path);
-    for (size_t i = 0; i < img->nsymbols; i++)
-        if (rg_sym_usable(img, &img->symbols[i]))
-            idx[n++] = i;
-    qsort_r(idx, n, sizeof *idx, rg_sym_cmp, (void *)img);
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const fs_symbol *sym = &img->symbols[i];
+        if (rg_sym_usable(img, sym))
+            c[n++] = (rg_cand){sym->name, rg_sym_addr(img, sym), sym->size, sym->section, sym->type, sym->bind,
+                               img->machine == EM_ARM && sym->type == STT_FUNC && (sym->value & 1)};
+    }
+    rg_qsort(c, n, sizeof *c, rg_cand_cmp);
+    /* a code symbol without a size runs to the next symbol's start (or the
+     * section's end); it then sorts after the sized ones at its address */
+    size_t sizeless = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].size)
+            continue;
+        sizeless++;
+        const fs_section *s = &img->sections[c[k].section];
+        uint64_t end = s->addr + s->size;
+        for (size_t j = k + 1; j < n && c[j].section == c[k].section; j++)
+            if (c[j].addr > c[k].addr) {
+                end = c[j].addr;
+                break;
+            }
+        c[k].size = end - c[k].addr;
+    }
+    if (sizeless)
+        rg_qsort(c, n, sizeof *c, rg_cand_cmp);
     int rc = 0;
+    size_t k = 0;
     for (size_t si = 0; rc == 0 && si < img->nsections; si++) {
         const fs_section *s = &img->sections[si];
+        while (k < n && (size_t)c[k].section < si)
+            k++;
         if (!(s->flags & SHF_ALLOC) || s->size == 0)
             continue;
         uint64_t cursor = s->addr;
         long prev = -1;
-        for (size_t k = 0; rc == 0 && k < n; k++) {
-            const fs_symbol *sym = &img->symbols[idx[k]];
-            uint64_t a = rg_sym_addr(img, sym);
-            if ((size_t)sym->section != si || a < cursor)
-                continue; /* another section's, or an alias / a symbol inside the previous one */
+        for (; rc == 0 && k < n && (size_t)c[k].section == si; k++) {
+            uint64_t a = c[k].addr;
+            if (a < cursor)
+                continue; /* an alias, or a symbol inside the previous one */
             if (a > cursor)
                 rc = rg_gap(b, &cap, (int)si, cursor, a, prev);
             if (rc == 0)
-                rc = rg_push_node(b, &cap, (fs_rnode){.name = sym->name, .addr = a, .size = sym->size,
+                rc = rg_push_node(b, &cap, (fs_rnode){.name = c[k].name, .addr = a, .size = c[k].size,
                                                      .section = (int)si, .kind = FS_RNODE_SYMBOL,
-                                                     .sym_type = sym->type,
-                                                     .thumb = img->machine == EM_ARM && sym->type == STT_FUNC &&
-                                                              (sym->value & 1)});
+                                                     .sym_type = c[k].type, .thumb = c[k].thumb});
             prev = (long)b->g->nnodes - 1;
-            cursor = a + sym->size;
+            cursor = a + c[k].size;
         }
         if (rc == 0 && cursor < s->addr + s->size)
             rc = rg_gap(b, &cap, (int)si, cursor, s->addr + s->size, prev);
     }
-    free(idx);
-    if (rc == 0)
-        rg_qsort(b->g->nodes, b->g->nnodes, sizeof *b->g->nodes, rg_node_cmp);
+    free(c);
+    /* each section's nodes are in order already: sort section runs, as whole blocks */
+    if (rc == 0 && rg_sort_runs(b->g) < 0)
+        rc = fs_fail(b->err, "%s: out of memory", img->path);
+    if (rc == 0 && rg_index(b->g) < 0)
+        rc = fs_fail(b->err, "%s: out of memory", img->path);
     return rc;
 }
 
@@ -422,10 +578,87 @@ static void rg_x86_insn(rg_builder *b, uint32_t self, const cs_insn *in)
     }
 }
 
+static int32_t rg_sext(uint32_t v, unsigned bits)
+{
+    uint32_t m = 1u << (bits - 1);
+    return (int32_t)((v ^ m) - m);
+}
+
+/* Thumb code is decoded here, not by Capstone (which formats every
+ * instruction's text, some 3000 host instructions each): only the length of
+ * each instruction, and the ones a reference comes from: b, b<c>, b.w,
+ * b<c>.w, bl, blx (immediate), and loads from a PC-relative address (ldr,
+ * ldr.w: the literal and the address it holds; ldrd, vldr: the literal). */
+static void rg_thumb_ref(rg_builder *b, uint32_t self, uint64_t pc, uint64_t target, fs_ref_kind kind)
+{
+    (void)pc;
+    target &= 0xffffffffu;
+    if (kind == FS_REF_LOAD) {
+        rg_add_edge(b, self, fs_refgraph_node_at(b->g, target), FS_REF_LOAD);
+        return;
+    }
+    uint32_t t = rg_code_target(b->g, target);
+    if (t != self)
+        rg_add_edge(b, self, t, kind);
+}
+
+static unsigned rg_thumb_insn(rg_builder *b, uint32_t self, const uint8_t *p, size_t size, uint64_t pc)
+{
+    uint32_t h1 = (uint32_t)rg_get(b->img, p, 2);
+    uint64_t base = (pc + 4) & ~(uint64_t)3;
+    if ((h1 >> 11) < 0x1d) { /* 16-bit */
+        if ((h1 & 0xf800) == 0x4800) { /* ldr rt, [pc, #imm8 * 4] */
+            uint64_t lit = base + (h1 & 0xff) * 4, word;
+            rg_thumb_ref(b, self, pc, lit, FS_REF_LOAD);
+            if (rg_read(b, lit & 0xffffffffu, 4, &word) == 0)
+                rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
+        } else if ((h1 & 0xf800) == 0xe000) { /* b */
+            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext((h1 & 0x7ff) << 1, 12), FS_REF_BRANCH);
+        } else if ((h1 & 0xf000) == 0xd000 && ((h1 >> 8) & 0xf) < 0xe) { /* b<c> */
+            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext((h1 & 0xff) << 1, 9), FS_REF_BRANCH);
+        }
+        return 2;
+    }
+    if (size < 4)
+        return 2;
+    uint32_t h2 = (uint32_t)rg_get(b->img, p + 2, 2);
+    if ((h1 & 0xf800) == 0xf000 && (h2 & 0x8000)) {
+        uint32_t sgn = (h1 >> 10) & 1, j1 = (h2 >> 13) & 1, j2 = (h2 >> 11) & 1;
+        unsigned op = h2 & 0xd000;
+        if (op == 0x8000) { /* b<c>.w */
+            if (((h1 >> 6) & 0xf) >= 0xe)
+                return 4; /* not a branch (msr, mrs, hints, ...) */
+            uint32_t imm = sgn << 20 | j2 << 19 | j1 << 18 | (h1 & 0x3f) << 12 | (h2 & 0x7ff) << 1;
+            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext(imm, 21), FS_REF_BRANCH);
+            return 4;
+        }
+        uint32_t i1 = !(j1 ^ sgn), i2 = !(j2 ^ sgn);
+        uint32_t imm = sgn << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3ff) << 12 | (h2 & 0x7ff) << 1;
+        int64_t off = rg_sext(imm, 25);
+        if (op == 0xc000) /* blx: to ARM code */
+            rg_thumb_ref(b, self, pc, (uint64_t)((int64_t)base + off) & ~(uint64_t)3, FS_REF_CALL);
+        else
+            rg_thumb_ref(b, self, pc, (uint64_t)((int64_t)(pc + 4) + off), op == 0xd000 ? FS_REF_CALL : FS_REF_BRANCH);
+    } else if ((h1 & 0xff7f) == 0xf85f) { /* ldr.w rt, [pc, #+-imm12] */
+        uint64_t imm = h2 & 0xfff, lit = h1 & 0x80 ? base + imm : base - imm, word;
+        rg_thumb_ref(b, self, pc, lit, FS_REF_LOAD);
+        if (rg_read(b, lit & 0xffffffffu, 4, &word) == 0)
+            rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
+    } else if ((h1 & 0xfe7f) == 0xe85f || (h1 & 0xff3f) == 0xed1f) { /* ldrd, vldr literal */
+        uint64_t imm = (h2 & 0xff) * 4;
+        rg_thumb_ref(b, self, pc, h1 & 0x80 ? base + imm : base - imm, FS_REF_LOAD);
+    }
+    return 4;
+}
+
 static void rg_capstone_range(rg_builder *b, csh h, cs_insn *in, uint32_t self, const uint8_t *code, size_t size,
                               uint64_t addr, int thumb)
 {
     size_t step = b->img->machine == EM_ARM ? (thumb ? 2 : 4) : 1;
+    while (thumb && b->img->machine == EM_ARM && size >= 2) {
+        size_t len = rg_thumb_insn(b, self, code, size, addr);
+        code += len, size -= len, addr += len;
+    }
     while (size > 0) {
         if (!cs_disasm_iter(h, &code, &size, &addr, in)) {
             size_t k = size < step ? size : step; /* undecodable: skip one unit */
@@ -491,11 +724,6 @@ static int rg_capstone(rg_builder *b)
 
 /* ---- edges: the Xtensa lx106 decoder ---------------------------------------- */
 
-static int32_t rg_sext(uint32_t v, unsigned bits)
-{
-    uint32_t m = 1u << (bits - 1);
-    return (int32_t)((v ^ m) - m);
-}
 
 /* Does this instruction never fall through?  j, jx, ret, ret.n. */
 static int rg_xtensa_jumps(uint32_t insn, unsigned len)
@@ -503,6 +731,58 @@ static int rg_xtensa_jumps(uint32_t insn, unsigned len)
     if (len == 2)
         return insn == 0xf00d; /* ret.n */
     return ((insn & 0xf) == 6 && ((insn >> 4) & 3) == 0) || insn == 0x000080 || (insn & 0xfff0ff) == 0x0000a0;
+}
+
+/* Node t, reached by a call0 or j or as a function's address, is code: if
+ * it is a literal word (code without a symbol: a static function of a
+ * stripped library), it becomes the head of such code, decoded later. */
+static void rg_xtensa_code_at(rg_builder *b, uint32_t t)
+{
+    fs_rnode *tn = &b->g->nodes[t];
+    if (tn->kind == FS_RNODE_LITERAL && tn->sym_type != STT_FUNC && b->work) {
+        tn->kind = FS_RNODE_GAP;
+        tn->sym_type = STT_FUNC;
+        tn->grown = true;
+        b->work[b->nwork++] = t;
+    }
+}
+
+/* Xtensa FUNC symbols without a size (assembler code: an SDK's start stub,
+ * libgcc's soft-float) name the literal word they start; that word becomes
+ * code whose end the decoder finds, like code without a symbol (it must not
+ * run to the next symbol: the next function's literal pool lies between). */
+static void rg_xtensa_sizeless(rg_builder *b)
+{
+    const fs_image *img = b->img;
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const fs_symbol *s = &img->symbols[i];
+        if (s->type != STT_FUNC || s->size != 0 || s->section < 0 || (size_t)s->section >= img->nsections ||
+            !(img->sections[s->section].flags & SHF_EXECINSTR))
+            continue;
+        uint32_t v = fs_refgraph_node_at(b->g, s->value);
+        if (v == FS_REFGRAPH_NONE || b->g->nodes[v].addr != s->value || b->g->nodes[v].kind != FS_RNODE_LITERAL)
+            continue;
+        rg_xtensa_code_at(b, v);
+        b->g->nodes[v].kind = FS_RNODE_SYMBOL;
+        b->g->nodes[v].name = s->name;
+    }
+}
+
+/* Does code start at addr: the call0 ABI's prologue addi a1, a1, -N (bytes
+ * 12 c1 N), first or after one or two short instructions (movi ...)? */
+static int rg_xtensa_prologue(rg_builder *b, uint64_t addr)
+{
+    uint64_t lo, hi;
+    if (rg_read(b, addr, 4, &lo) < 0 || rg_read(b, addr + 4, 4, &hi) < 0)
+        return 0;
+    uint64_t w = lo | hi << 32;
+    static const unsigned at[] = {0, 2, 3, 5};
+    for (unsigned i = 0; i < sizeof at / sizeof *at; i++) {
+        uint64_t x = w >> (8 * at[i]);
+        if ((x & 0xffff) == 0xc112 && (x >> 16 & 0x80))
+            return 1;
+    }
+    return 0;
 }
 
 static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint64_t addr, uint64_t size)
@@ -528,9 +808,15 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
         if (op0 == 1) { /* l32r */
             uint32_t lit = ((pc + 3) & ~3u) + ((0xffff0000u | (insn >> 8)) << 2);
             uint64_t word;
-            rg_add_edge(b, self, fs_refgraph_node_at(b->g, lit), FS_REF_LOAD);
+            uint32_t ln = fs_refgraph_node_at(b->g, lit);
+            rg_add_edge(b, self, ln, FS_REF_LOAD);
+            if (ln != FS_REFGRAPH_NONE && b->loaded)
+                b->loaded[ln] = 1;
             if (rg_read(b, lit, 4, &word) == 0) {
-                rg_add_edge(b, self, fs_refgraph_node_at(b->g, word), FS_REF_LOAD);
+                uint32_t wn = fs_refgraph_node_at(b->g, word);
+                rg_add_edge(b, self, wn, FS_REF_LOAD);
+                if (wn != FS_REFGRAPH_NONE && b->g->nodes[wn].addr == word && rg_xtensa_prologue(b, word))
+                    rg_xtensa_code_at(b, wn); /* the address of a function without a symbol */
                 reg[(insn >> 4) & 0xf] = word;
                 known |= (uint16_t)(1u << ((insn >> 4) & 0xf));
             }
@@ -538,8 +824,10 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
             int32_t o = rg_sext(insn >> 6, 18);
             uint32_t target = op0 == 5 ? (pc & ~3u) + ((uint32_t)o << 2) + 4 : pc + 4 + (uint32_t)o;
             uint32_t t = fs_refgraph_node_at(b->g, target);
-            if (t != FS_REFGRAPH_NONE && b->g->nodes[t].addr == target && t != self)
+            if (t != FS_REFGRAPH_NONE && b->g->nodes[t].addr == target && t != self) {
                 rg_add_edge(b, self, t, op0 == 5 ? FS_REF_CALL : FS_REF_BRANCH);
+                rg_xtensa_code_at(b, t);
+            }
         } else if (op0 == 0 && (insn & 0xfff0ffu) == 0x0000c0u) { /* callx0 as */
             unsigned s = (insn >> 8) & 0xf;
             uint32_t t = known & (1u << s) ? fs_refgraph_node_at(b->g, reg[s]) : FS_REFGRAPH_NONE;
@@ -549,12 +837,40 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
     }
 }
 
+/* Code a call0 or j reaches that no symbol names (static functions of
+ * libraries built without symbols or -ffunction-sections, such as the
+ * ESP8266 SDK's) was cut into literal words.  It runs from the target to
+ * the next symbol or the next word an l32r loads; its words are marked as
+ * code (sym_type STT_FUNC: neither scanned as data nor left as roots) and
+ * decoded like a function, which can reach more such code. */
+static void rg_xtensa_anon(rg_builder *b, uint32_t v)
+{
+    fs_refgraph *g = b->g;
+    const fs_section *s = &b->img->sections[g->nodes[v].section];
+    const uint8_t *bytes = rg_section_bytes(b, s);
+    if (!bytes)
+        return;
+    uint32_t w = v + 1;
+    for (; w < g->nnodes && g->nodes[w].section == g->nodes[v].section && g->nodes[w].kind == FS_RNODE_LITERAL &&
+           g->nodes[w].sym_type != STT_FUNC && !b->loaded[w];
+         w++)
+        g->nodes[w].sym_type = STT_FUNC;
+    const fs_rnode *last = &g->nodes[w - 1];
+    uint64_t end = last->addr + last->size + last->pad;
+    rg_xtensa_func(b, v, bytes + (g->nodes[v].addr - s->addr), g->nodes[v].addr, end - g->nodes[v].addr);
+}
+
 static int rg_xtensa(rg_builder *b)
 {
+    b->loaded = calloc(b->g->nnodes + 1, 1);
+    b->work = malloc((b->g->nnodes + 1) * sizeof *b->work);
+    if (!b->loaded || !b->work)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
+    rg_xtensa_sizeless(b);
     for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
         const fs_rnode *n = &b->g->nodes[v];
         const fs_section *s = &b->img->sections[n->section];
-        if (n->kind != FS_RNODE_SYMBOL || n->sym_type != STT_FUNC || !(s->flags & SHF_EXECINSTR))
+        if (n->kind != FS_RNODE_SYMBOL || n->sym_type != STT_FUNC || n->grown || !(s->flags & SHF_EXECINSTR))
             continue;
         const uint8_t *bytes = rg_section_bytes(b, s);
         if (!bytes) {
@@ -564,28 +880,74 @@ static int rg_xtensa(rg_builder *b)
         }
         rg_xtensa_func(b, v, bytes + (n->addr - s->addr), n->addr, n->size);
     }
+    while (b->nwork && !b->oom)
+        rg_xtensa_anon(b, b->work[--b->nwork]);
     b->g->methods |= FS_REFGRAPH_XTENSA;
     return 0;
 }
 
 /* ---- edges: data words ------------------------------------------------------ */
 
-static int rg_datascan(rg_builder *b)
+/* Every aligned word of [lo, hi) of node v that points into a node. */
+static void rg_scan_words(rg_builder *b, uint32_t v, const fs_section *s, const uint8_t *bytes, uint64_t lo, uint64_t hi)
 {
     unsigned w = b->img->elf_class == 64 ? 8 : 4;
+    const uint8_t *p = bytes - s->addr;
+    for (uint64_t a = (lo + w - 1) / w * w; a + w <= hi; a += w) {
+        uint64_t word;
+        if (w == 4 && !b->img->big_endian) /* the common case, without a loop per byte */
+            word = (uint32_t)p[a] | (uint32_t)p[a + 1] << 8 | (uint32_t)p[a + 2] << 16 | (uint32_t)p[a + 3] << 24;
+        else
+            word = rg_get(b->img, p + a, w);
+        uint32_t t = rg_code_target(b->g, word);
+        if (t != FS_REFGRAPH_NONE)
+            rg_add_edge(b, v, t, FS_REF_POINTER);
+    }
+}
+
+/* Const data lives inside code sections too: ESP8266 routes .rodata into
+ * .irom0.text, stm32 into .text.  In an executable section the scan reads
+ * objects, Xtensa literals, and on ARM whatever the $d mapping symbols mark
+ * as data (literal pools, and gaps that are const data without a symbol;
+ * without any mapping symbols every gap).  Code itself is left to the
+ * decoders. */
+static int rg_datascan(rg_builder *b)
+{
+    size_t nmap = 0;
+    rg_map *map = b->img->machine == EM_ARM ? rg_mapping_symbols(b->img, &nmap) : NULL;
     for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
         const fs_rnode *n = &b->g->nodes[v];
         const fs_section *s = &b->img->sections[n->section];
-        if (s->type == SHT_NOBITS || ((s->flags & SHF_EXECINSTR) && n->kind != FS_RNODE_LITERAL))
+        if (s->type == SHT_NOBITS)
+            continue;
+        int exec = (s->flags & SHF_EXECINSTR) != 0;
+        if (exec && n->grown)
+            continue; /* Xtensa code without a symbol or size */
+        int whole = !exec || n->kind == FS_RNODE_LITERAL || (n->kind == FS_RNODE_SYMBOL && n->sym_type == STT_OBJECT) ||
+                    (b->img->machine == EM_ARM && n->kind == FS_RNODE_GAP && !map);
+        if (!whole && !(b->img->machine == EM_ARM && map))
             continue;
         const uint8_t *bytes = rg_section_bytes(b, s);
-        if (!bytes)
+        if (!bytes) {
+            free(map);
             return -1;
-        for (uint64_t a = (n->addr + w - 1) / w * w; a + w <= n->addr + n->size; a += w) {
-            uint64_t word = rg_get(b->img, bytes + (a - s->addr), w);
-            rg_add_edge(b, v, rg_code_target(b->g, word), FS_REF_POINTER);
+        }
+        uint64_t end = n->addr + n->size;
+        if (whole) {
+            rg_scan_words(b, v, s, bytes, n->addr, end);
+            continue;
+        }
+        for (uint64_t a = n->addr; a < end;) {
+            uint64_t until;
+            int data = rg_is_data_at(map, nmap, a, &until);
+            if (until > end || until <= a)
+                until = end;
+            if (data)
+                rg_scan_words(b, v, s, bytes, a, until);
+            a = until;
         }
     }
+    free(map);
     b->g->methods |= FS_REFGRAPH_DATASCAN;
     return 0;
 }
@@ -597,6 +959,92 @@ static int rg_x86_pcrel(const fs_image *img, size_t type)
     return img->machine == EM_X86_64 && (type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_GOTPCREL ||
                                          type == R_X86_64_PC64 || type == R_X86_64_GOTPCRELX ||
                                          type == R_X86_64_REX_GOTPCRELX || type == R_X86_64_PC16 || type == R_X86_64_PC8);
+}
+
+/* The target of an Xtensa relocation against a section symbol, from what
+ * its place holds: R_XTENSA_32 a data word; SLOTn_OP, ASM_EXPAND and
+ * ASM_SIMPLIFY an l32r (the literal), call0 or j (ASM_SIMPLIFY marks a call
+ * ld relaxed: it stays where the l32r ld deleted was, 3 bytes before the
+ * call0).  Branches inside a function: -1. */
+static int rg_xtensa_place(rg_builder *b, size_t type, uint64_t place, uint64_t *to)
+{
+    uint64_t w, next;
+    if (rg_read(b, place, 4, &w) < 0) { /* an instruction in a section's last 3 bytes */
+        uint64_t lo;
+        if (rg_read(b, place - 1, 4, &lo) < 0)
+            return -1;
+        w = lo >> 8;
+    }
+    if (type == 1) {
+        *to = w & 0xffffffffu;
+        return 0;
+    }
+    if ((type < 20 || type > 34) && type != 11 && type != 12)
+        return -1;
+    if (type == 12 && rg_read(b, place + 3, 4, &next) == 0 && (next & 0x3f) == 5) {
+        place += 3;
+        w = next;
+    }
+    uint32_t insn = (uint32_t)w & 0xffffff, pc = (uint32_t)place;
+    unsigned op0 = insn & 0xf;
+    if (op0 == 1) {
+        *to = ((pc + 3) & ~3u) + ((0xffff0000u | (insn >> 8)) << 2);
+        return 0;
+    }
+    if ((op0 == 5 || op0 == 6) && ((insn >> 4) & 3) == 0) {
+        int32_t o = rg_sext(insn >> 6, 18);
+        *to = op0 == 5 ? (pc & ~3u) + ((uint32_t)o << 2) + 4 : pc + 4 + (uint32_t)o;
+        return 0;
+    }
+    return -1;
+}
+
+/* The target of an ARM REL relocation against a section symbol: the word
+ * (R_ARM_ABS32, R_ARM_TARGET1) or the branch (bl, blx, b.w; ARM bl, b)
+ * the place holds. */
+static int rg_arm_place(rg_builder *b, size_t type, uint64_t place, uint64_t *to)
+{
+    uint64_t w;
+    if (rg_read(b, place, 4, &w) < 0)
+        return -1;
+    if (type == R_ARM_ABS32 || type == R_ARM_TARGET1) {
+        *to = w;
+        return 0;
+    }
+    if (type == R_ARM_THM_PC22 || type == R_ARM_THM_JUMP24) {
+        uint32_t h1 = (uint32_t)w & 0xffff, h2 = (uint32_t)(w >> 16);
+        if (b->img->big_endian) /* halfwords in the file's order */
+            h1 = (uint32_t)(w >> 16), h2 = (uint32_t)w & 0xffff;
+        uint32_t sgn = (h1 >> 10) & 1, j1 = (h2 >> 13) & 1, j2 = (h2 >> 11) & 1;
+        uint32_t i1 = !(j1 ^ sgn), i2 = !(j2 ^ sgn);
+        int32_t off = rg_sext(sgn << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3ff) << 12 | (h2 & 0x7ff) << 1, 25);
+        uint64_t base = place + 4;
+        if (type == R_ARM_THM_PC22 && !(h2 & 0x1000))
+            base &= ~(uint64_t)3; /* blx */
+        *to = (uint32_t)(base + (uint64_t)(int64_t)off);
+        return 0;
+    }
+    if (type == R_ARM_CALL || type == R_ARM_JUMP24) {
+        *to = (uint32_t)(place + 8 + (uint64_t)(int64_t)rg_sext(((uint32_t)w & 0xffffff) << 2, 26));
+        return 0;
+    }
+    return -1;
+}
+
+/* Does the image keep relocation sections of allocated sections
+ * (ld --emit-relocs)? */
+static int rg_has_relocs(const fs_image *img)
+{
+    for (size_t i = 0; i < img->nsections; i++) {
+        const fs_section *s = &img->sections[i];
+        if (s->type != SHT_RELA && s->type != SHT_REL)
+            continue;
+        const char *rest = strncmp(s->name, ".rela", 5) == 0 ? s->name + 5 : strncmp(s->name, ".rel", 4) == 0 ? s->name + 4 : NULL;
+        const fs_section *t = rest ? fs_image_section(img, rest) : NULL;
+        if (t && (t->flags & SHF_ALLOC))
+            return 1;
+    }
+    return 0;
 }
 
 static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
@@ -622,11 +1070,14 @@ static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Sh
                 return fs_fail(b->err, "%s: relocation %zu of section %zu unreadable", b->img->path, i, elf_ndxscn(scn));
             r = (GElf_Rela){rr.r_offset, rr.r_info, 0};
         }
-        size_t type = b->img->elf_class == 64 ? GELF_R_TYPE(r.r_info) : ELF32_R_TYPE((Elf32_Word)r.r_info);
-        size_t symi = b->img->elf_class == 64 ? GELF_R_SYM(r.r_info) : ELF32_R_SYM((Elf32_Word)r.r_info);
+        /* gelf gives r_info in the 64-bit layout for 32-bit files too (ELF32_R_SYM
+         * of it was always 0: 32-bit relocations were never used before) */
+        size_t type = GELF_R_TYPE(r.r_info), symi = GELF_R_SYM(r.r_info);
         GElf_Sym sym;
         if (type == 0 || symi == 0)
             continue;
+        if (b->img->machine == EM_XTENSA && ((type >= 15 && type <= 19) || (type >= 57 && type <= 62)))
+            continue; /* VTINHERIT/VTENTRY, DIFF*, PDIFF*, NDIFF*: differences, not references */
         if (!gelf_getsym(syms, (int)symi, &sym))
             return fs_fail(b->err, "%s: relocation %zu of section %zu names symbol %zu, which does not exist",
                            b->img->path, i, elf_ndxscn(scn), symi);
@@ -637,11 +1088,15 @@ static int rg_reloc_section(rg_builder *b, Elf *elf, Elf_Scn *scn, const GElf_Sh
         uint64_t to = section_sym ? sym.st_value + (uint64_t)r.r_addend : sym.st_value;
         if (section_sym && rg_x86_pcrel(b->img, type))
             continue;
-        if (sh->sh_type == SHT_REL && section_sym) {
-            uint64_t word; /* the addend is in place: only plain data words are read */
-            if (!(b->img->machine == EM_ARM && type == R_ARM_ABS32) || rg_read(b, r.r_offset, 4, &word) < 0)
+        if (b->img->machine == EM_XTENSA && section_sym) {
+            /* ld leaves these addends relative to the input section: the
+             * place says where it points */
+            if (rg_xtensa_place(b, type, r.r_offset, &to) < 0)
                 continue;
-            to = word;
+        } else if (sh->sh_type == SHT_REL && section_sym) {
+            /* the addend is in place, and the place already resolved */
+            if (b->img->machine != EM_ARM || rg_arm_place(b, type, r.r_offset, &to) < 0)
+                continue;
         }
         rg_add_edge(b, fs_refgraph_node_at(b->g, r.r_offset), rg_code_target(b->g, to), FS_REF_RELOC);
     }
@@ -665,16 +1120,87 @@ static int rg_relocs(rg_builder *b)
     return rc;
 }
 
+/* ---- merging literal words nothing loads ------------------------------------ */
+
+/* Xtensa code sections hold, besides the literal pools, const data without
+ * a symbol (strings, switch tables, a whole .rodata on ESP8266).  Such
+ * bytes are first cut into 4-byte literal nodes; once the edges are known,
+ * a literal word nothing refers to that directly follows another literal
+ * (or const data) node is the rest of that node's object and joins it: a
+ * string's or a table's later words go with its first.  Edges are renumbered. */
+static int rg_merge_literals(rg_builder *b)
+{
+    fs_refgraph *g = b->g;
+    if (b->img->machine != EM_XTENSA || g->nnodes == 0)
+        return 0;
+    uint8_t *referred = calloc(g->nnodes, 1);
+    uint32_t *map = malloc(g->nnodes * sizeof *map);
+    if (!referred || !map) {
+        free(referred), free(map);
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
+    }
+    for (size_t i = 0; i < b->ne; i++)
+        if (b->e[i].from != b->e[i].to)
+            referred[b->e[i].to] = 1;
+    uint32_t out = 0;
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        fs_rnode *n = &g->nodes[v];
+        fs_rnode *p = out ? &g->nodes[out - 1] : NULL;
+        int code = n->kind == FS_RNODE_LITERAL && n->sym_type == STT_FUNC;
+        if (p && n->kind == FS_RNODE_LITERAL && (!referred[v] || code) && p->section == n->section &&
+            (code ? p->grown
+                  : p->sym_type != STT_FUNC && (p->kind == FS_RNODE_LITERAL ||
+                                                 (p->kind == FS_RNODE_SYMBOL && p->sym_type == STT_OBJECT))) &&
+            p->addr + p->size + p->pad == n->addr) {
+            p->size += p->pad + n->size;
+            p->pad = n->pad;
+            map[v] = out - 1;
+            continue;
+        }
+        map[v] = out;
+        g->nodes[out++] = *n;
+    }
+    g->nnodes = out;
+    size_t k = 0;
+    for (size_t i = 0; i < b->ne; i++) {
+        rg_edge e = {map[b->e[i].from], map[b->e[i].to], b->e[i].kind};
+        if (e.from != e.to)
+            b->e[k++] = e;
+    }
+    b->ne = k;
+    free(referred), free(map);
+    if (rg_index(g) < 0)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
+    return 0;
+}
+
 /* ---- CSR, roots, dominators ---------------------------------------------------- */
 
-static int rg_edge_cmp(const void *pa, const void *pb)
+/* Sort the edges by (from, to): two stable counting-sort passes, by to and
+ * then by from (linear; a comparison sort was a third of the build). */
+static int rg_sort_edges(rg_builder *b)
 {
-    const rg_edge *a = pa, *b = pb;
-    if (a->from != b->from)
-        return a->from < b->from ? -1 : 1;
-    if (a->to != b->to)
-        return a->to < b->to ? -1 : 1;
-    return (int)a->kind - (int)b->kind;
+    size_t n = b->g->nnodes + 1, ne = b->ne;
+    if (ne < 2)
+        return 0;
+    rg_edge *tmp = malloc(ne * sizeof *tmp);
+    uint32_t *count = malloc((n + 1) * sizeof *count);
+    if (!tmp || !count) {
+        free(tmp), free(count);
+        return -1;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        rg_edge *src = pass == 0 ? b->e : tmp, *dst = pass == 0 ? tmp : b->e;
+        memset(count, 0, (n + 1) * sizeof *count);
+        for (size_t i = 0; i < ne; i++)
+            count[(pass == 0 ? src[i].to : src[i].from) + 1]++;
+        for (size_t v = 0; v < n; v++)
+            count[v + 1] += count[v];
+        for (size_t i = 0; i < ne; i++)
+            dst[count[pass == 0 ? src[i].to : src[i].from]++] = src[i];
+    }
+    free(tmp), free(count);
+    return 0;
 }
 
 /* Dedup the edges, add virtual-root edges to the roots, build both CSRs. */
@@ -682,10 +1208,13 @@ static int rg_csr(rg_builder *b)
 {
     fs_refgraph *g = b->g;
     size_t n = g->nnodes + 1, out = 0;
-    rg_qsort(b->e, b->ne, sizeof *b->e, rg_edge_cmp);
+    if (rg_sort_edges(b) < 0)
+        return fs_fail(b->err, "%s: out of memory", b->img->path);
     for (size_t i = 0; i < b->ne; i++)
         if (out == 0 || b->e[i].from != b->e[out - 1].from || b->e[i].to != b->e[out - 1].to)
             b->e[out++] = b->e[i];
+        else if (b->e[i].kind < b->e[out - 1].kind)
+            b->e[out - 1].kind = b->e[i].kind;
     b->ne = out;
     g->nedges = out;
     size_t total = out + g->nnodes;
@@ -849,27 +1378,44 @@ int fs_refgraph_build(const fs_image *img, const uint8_t *data, size_t len, cons
 {
     memset(g, 0, sizeof *g);
     g->img = img;
-    rg_builder b = {img, data, len, g, err, NULL, 0, 0, 0};
+    rg_builder b = {.img = img, .data = data, .len = len, .g = g, .err = err};
     int rc = rg_nodes(&b);
     int code_ok = img->machine == EM_ARM || img->machine == EM_X86_64 || img->machine == EM_XTENSA;
     if (rc == 0 && img->machine == EM_XTENSA && img->big_endian)
         code_ok = 0; /* the decoder reads little-endian lx106 code only */
-    if (rc == 0 && code_ok)
+    /* With the link's relocations (ld --emit-relocs), Xtensa and ARM edges
+     * come from them alone: the graph is exact.  (The Xtensa decoder still
+     * runs for the nodes' shape, code without a symbol; its edges go.)
+     * x86-64 PC-relative relocations against sections cannot be resolved
+     * here, so there they add to the decoder's. */
+    for (size_t i = 0; rc == 0 && i < img->nsections; i++) /* every allocated section's bytes are in the file */
+        if ((img->sections[i].flags & SHF_ALLOC) && img->sections[i].type != SHT_NOBITS && img->sections[i].size &&
+            !rg_section_bytes(&b, &img->sections[i]))
+            rc = -1;
+    int exact = rc == 0 && (img->machine == EM_XTENSA || img->machine == EM_ARM) && rg_has_relocs(img);
+    if (rc == 0 && code_ok && (!exact || img->machine == EM_XTENSA))
         rc = img->machine == EM_XTENSA ? rg_xtensa(&b) : rg_capstone(&b);
-    if (rc == 0)
+    if (rc == 0 && exact) {
+        b.ne = 0;
+        g->methods = 0;
+    }
+    if (rc == 0 && !exact)
         rc = rg_datascan(&b);
     if (rc == 0)
         rc = rg_relocs(&b);
+    g->exact = exact;
     if (rc == 0 && b.oom == 2)
         rc = fs_fail(err, "%s: the reference graph would have more than %u edges (damaged code or relocations?)",
                      img->path, FS_REFGRAPH_MAX_EDGES);
     else if (rc == 0 && b.oom)
         rc = fs_fail(err, "%s: out of memory", img->path);
     if (rc == 0)
+        rc = rg_merge_literals(&b);
+    if (rc == 0)
         rc = rg_roots(&b, o);
     if (rc == 0)
         rc = rg_tree(&b);
-    free(b.e);
+    free(b.e), free(b.loaded), free(b.work);
     if (rc < 0)
         fs_refgraph_free(g);
     return rc;
@@ -890,7 +1436,7 @@ int fs_refgraph_build_file(const fs_image *img, const fs_refgraph_opts *o, fs_re
 void fs_refgraph_free(fs_refgraph *g)
 {
     free(g->nodes), free(g->succ_off), free(g->succ), free(g->succ_kind);
-    free(g->pred_off), free(g->pred), free(g->rpo);
+    free(g->pred_off), free(g->pred), free(g->rpo), free(g->index_first);
     memset(g, 0, sizeof *g);
 }
 
@@ -1023,12 +1569,16 @@ int fs_refgraph_paths(const fs_refgraph *g, uint32_t target, size_t max, fs_refp
     for (uint32_t v = 0; v < g->nnodes; v++) /* nodes are in address order already */
         if (g->nodes[v].root != FS_ROOT_NONE && dist[v] != UINT32_MAX)
             order[n++] = v;
-    for (size_t i = 1; i < n; i++) /* stable insertion sort by distance */
-        for (size_t j = i; j > 0 && dist[order[j - 1]] > dist[order[j]]; j--) {
+    /* stable insertion sort: chains from real roots (entry, vector, kept
+     * section, named) before those from "unreferenced" ones, then by length */
+#define RG_PATH_KEY(v) ((uint64_t)(g->nodes[v].root == FS_ROOT_UNREFERENCED) << 32 | dist[v])
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && RG_PATH_KEY(order[j - 1]) > RG_PATH_KEY(order[j]); j--) {
             uint32_t x = order[j];
             order[j] = order[j - 1];
             order[j - 1] = x;
         }
+#undef RG_PATH_KEY
     if (max && n > max)
         n = max;
     int rc = 0;
@@ -1074,12 +1624,131 @@ typedef struct rg_cutter {
     uint64_t *in;        /* per node: retained bytes in the region */
     rg_group *groups; size_t ngroups;
     fs_cut *cut;
+    uint32_t *features; size_t nfeatures; /* MicroPython module objects and frozen modules' anchors */
+    uint8_t *hub;        /* per node: not a candidate (a table features hang off, or a library's) */
 } rg_cutter;
+
+/* Referred to by this many nodes (a symbol) or objects (with --map), a
+ * candidate is code everything hangs off, not something to remove. */
+#define RG_CUT_CORE_REFERRERS 16
+#define RG_CUT_CORE_OBJECTS 8
+
+/* A MicroPython module object: mp_module_NAME (not its globals). */
+static bool rg_is_mp_module(const fs_rnode *n)
+{
+    return n->kind == FS_RNODE_SYMBOL && n->sym_type == STT_OBJECT && n->name &&
+           strncmp(n->name, "mp_module_", 10) == 0 && n->name[10] && !strstr(n->name, "_globals");
+}
+
+/* Code the MicroPython modules all run on (the VM, the qstr pool, the
+ * object model): reached from at least a quarter of the module objects
+ * (at most 64 looked at, at least 3 and at least 4 modules) it is
+ * everything's, not a feature: hub.  The modules themselves are exempt. */
+static int rg_cut_shared(rg_cutter *c)
+{
+    const fs_refgraph *g = c->g;
+    uint32_t mods[64];
+    size_t nm = 0;
+    for (size_t i = 0; i < c->nfeatures && nm < 64; i++)
+        if (rg_is_mp_module(&g->nodes[c->features[i]]))
+            mods[nm++] = c->features[i];
+    if (nm < 4)
+        return 0;
+    uint64_t *mask = calloc(g->nnodes + 1, sizeof *mask);
+    uint32_t *stack = malloc((g->nnodes + 1) * sizeof *stack);
+    if (!mask || !stack) {
+        free(mask), free(stack);
+        return -1;
+    }
+    for (size_t k = 0; k < nm; k++) {
+        uint64_t bit = 1ull << k;
+        size_t sp = 0;
+        stack[sp++] = mods[k];
+        mask[mods[k]] |= bit;
+        while (sp) {
+            uint32_t v = stack[--sp];
+            for (uint32_t i = g->succ_off[v]; i < g->succ_off[v + 1]; i++) {
+                uint32_t w = g->succ[i];
+                if (w < g->nnodes && !(mask[w] & bit)) {
+                    mask[w] |= bit;
+                    stack[sp++] = w;
+                }
+            }
+        }
+    }
+    size_t need = nm / 4 > 3 ? nm / 4 : 3;
+    for (uint32_t v = 0; v < g->nnodes; v++)
+        if ((size_t)__builtin_popcountll(mask[v]) >= need && !rg_is_mp_module(&g->nodes[v]))
+            c->hub[v] = 1;
+    free(mask), free(stack);
+    return 0;
+}
+
+/* The features whose removal a user can configure: MicroPython module
+ * objects and frozen modules (their frozen_module_NAME objects).  A symbol
+ * that dominates two or more of them, an object whose removal loses two or
+ * more, is a table they hang off (mp_builtin_module_table, the frozen
+ * content): proposing it would propose removing the features together. */
+static int rg_cut_features(rg_cutter *c)
+{
+    const fs_refgraph *g = c->g;
+    c->features = malloc((g->nnodes + 1) * sizeof *c->features);
+    c->hub = calloc(g->nnodes + 1, 1);
+    uint32_t *count = calloc(g->nnodes + 1, sizeof *count);
+    if (!c->features || !c->hub || !count) {
+        free(count);
+        return -1;
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        const fs_rnode *n = &g->nodes[v];
+        if (rg_is_mp_module(n) || (n->kind == FS_RNODE_SYMBOL && n->name && strncmp(n->name, "frozen_module_", 14) == 0))
+            c->features[c->nfeatures++] = v;
+    }
+    for (size_t i = 0; i < c->nfeatures; i++)
+        for (uint32_t v = g->nodes[c->features[i]].idom; v != FS_REFGRAPH_NONE; v = g->nodes[v].idom)
+            count[v]++;
+    if (rg_cut_shared(c) < 0) {
+        free(count);
+        return -1;
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        const fs_rnode *n = &g->nodes[v];
+        c->hub[v] = count[v] >= 2;
+        /* code everything calls (qstr_str, mp_obj_new_int): referred to from all over */
+        size_t refs = 0;
+        for (uint32_t i = g->pred_off[v]; i < g->pred_off[v + 1]; i++)
+            refs += g->pred[i] < g->nnodes;
+        if (refs >= RG_CUT_CORE_REFERRERS)
+            c->hub[v] = 1;
+        if (n->kind != FS_RNODE_SYMBOL || !n->name)
+            continue;
+        /* the frozen content's plumbing (its qstr pool, names, tables): its modules are the candidates */
+        if (strncmp(n->name, "mp_qstr_frozen_const_", 21) == 0 || strncmp(n->name, "mp_frozen_", 10) == 0)
+            c->hub[v] = 1;
+        /* a module's globals and their table: the module is the candidate */
+        if (n->sym_type == STT_OBJECT && strstr(n->name, "_globals"))
+            for (uint32_t a = n->idom; a != FS_REFGRAPH_NONE && !c->hub[v]; a = g->nodes[a].idom)
+                c->hub[v] = rg_is_mp_module(&g->nodes[a]);
+    }
+    free(count);
+    return 0;
+}
+
+static fs_cut_kind rg_sym_kind(const fs_refgraph *g, uint32_t v)
+{
+    return rg_is_mp_module(&g->nodes[v]) ? FS_CUT_MPMODULE : FS_CUT_SYMBOL;
+}
+
+/* The name a symbol candidate is listed by: a module's own name for mp-module. */
+static const char *rg_sym_cut_name(const fs_refgraph *g, uint32_t v)
+{
+    return rg_is_mp_module(&g->nodes[v]) ? g->nodes[v].name + 10 : g->nodes[v].name;
+}
 
 const char *fs_cut_kind_name(fs_cut_kind k)
 {
-    static const char *const names[] = {"symbol", "frozen-module", "object"};
-    return (unsigned)k <= FS_CUT_OBJECT ? names[k] : "?";
+    static const char *const names[] = {"symbol", "frozen-module", "object", "mp-module"};
+    return (unsigned)k <= FS_CUT_MPMODULE ? names[k] : "?";
 }
 
 void fs_cut_free(fs_cut *cut)
@@ -1136,10 +1805,10 @@ static bool rg_cut_sym_ok(const rg_cutter *c, uint32_t v)
 {
     const fs_refgraph *g = c->g;
     const fs_rnode *n = &g->nodes[v];
-    if (n->root != FS_ROOT_NONE || n->kind != FS_RNODE_SYMBOL || c->in[v] == 0)
+    if (n->root != FS_ROOT_NONE || n->kind != FS_RNODE_SYMBOL || c->in[v] == 0 || c->hub[v])
         return false;
     for (size_t i = 0; i < c->cut->nitems; i++)
-        if (c->cut->items[i].kind == FS_CUT_SYMBOL &&
+        if (c->cut->items[i].node != FS_REFGRAPH_NONE &&
             (fs_refgraph_dominates(g, c->cut->items[i].node, v) || fs_refgraph_dominates(g, v, c->cut->items[i].node)))
             return false;
     for (size_t i = 0; i < c->ngroups; i++)
@@ -1153,7 +1822,7 @@ static bool rg_cut_group_ok(const rg_cutter *c, const rg_group *gr)
     if (gr->chosen || gr->in == 0)
         return false;
     for (size_t i = 0; i < c->cut->nitems; i++)
-        if (c->cut->items[i].kind == FS_CUT_SYMBOL && rg_sym_overlaps(c->g, gr, c->cut->items[i].node))
+        if (c->cut->items[i].node != FS_REFGRAPH_NONE && rg_sym_overlaps(c->g, gr, c->cut->items[i].node))
             return false;
     for (size_t i = 0; i < c->ngroups; i++)
         if (c->groups[i].chosen && rg_groups_overlap(gr, &c->groups[i]))
@@ -1179,6 +1848,9 @@ static int rg_group_push(rg_cutter *c, rg_group *gr)
         free(gr->nodes);
         return 0;
     }
+    if (gr->kind == FS_CUT_MODULE) /* a frozen module's objects go with it, not one by one */
+        for (size_t i = 0; i < gr->n; i++)
+            c->hub[gr->nodes[i]] = 1;
     c->groups[c->ngroups++] = *gr;
     c->cut->ncandidates[gr->kind] += gr->in > 0;
     return 0;
@@ -1313,6 +1985,42 @@ static size_t rg_reach_without(const fs_refgraph *g, const int *owner, int obj, 
     return owned;
 }
 
+/* How many other objects refer to a node of object obj (mark: scratch, one
+ * byte per object, left zeroed). */
+static size_t rg_object_referrers(const fs_refgraph *g, const fs_mapfile *m, const int *owner, int obj, uint8_t *mark)
+{
+    size_t n = 0;
+    for (uint32_t v = 0; v < g->nnodes; v++) {
+        if (owner[v] != obj)
+            continue;
+        for (uint32_t i = g->pred_off[v]; i < g->pred_off[v + 1]; i++) {
+            uint32_t p = g->pred[i];
+            int po = p < g->nnodes ? owner[p] : -1;
+            if (po >= 0 && po != obj && !mark[po]) {
+                mark[po] = 1;
+                n++;
+            }
+        }
+    }
+    for (uint32_t v = 0; v < g->nnodes; v++) /* unmark */
+        if (owner[v] == obj)
+            for (uint32_t i = g->pred_off[v]; i < g->pred_off[v + 1]; i++)
+                if (g->pred[i] < g->nnodes && owner[g->pred[i]] >= 0)
+                    mark[owner[g->pred[i]]] = 0;
+    (void)m;
+    return n;
+}
+
+/* Does object obj hold a function the MicroPython modules all run on (a
+ * hub by rg_cut_shared, the objects' own hubs aside)? */
+static bool rg_object_shared(const rg_cutter *c, const int *owner, int obj)
+{
+    for (uint32_t v = 0; v < c->g->nnodes; v++)
+        if (owner[v] == obj && c->hub[v] && c->g->nodes[v].sym_type == STT_FUNC)
+            return true;
+    return false;
+}
+
 /* Every object of the map: what goes with it is what the roots no longer
  * reach without its nodes; it saves its input-section bytes in the region
  * plus those other nodes' bytes there. */
@@ -1320,12 +2028,21 @@ static int rg_object_groups(rg_cutter *c, const fs_mapfile *m)
 {
     const fs_refgraph *g = c->g;
     int *owner = malloc((g->nnodes + 1) * sizeof *owner);
-    uint8_t *seen = malloc(g->nnodes + 1);
+    uint8_t *seen = malloc(g->nnodes + 1), *mark = calloc(m->nobjects + 1, 1);
     uint32_t *stack = malloc((g->nnodes + g->nedges + g->nroots + 2) * sizeof *stack);
-    int rc = owner && seen && stack && rg_owners(g, m, owner) == 0 ? 0 : -1;
+    int rc = owner && seen && mark && stack && rg_owners(g, m, owner) == 0 ? 0 : -1;
+    for (uint32_t v = 0; rc == 0 && v < g->nnodes; v++)
+        if (owner[v] >= 0 && m->objects[owner[v]].archive >= 0)
+            c->hub[v] = 1; /* a library's (SDK, libgcc, libc): not the user's to remove */
     for (size_t o = 0; rc == 0 && o < m->nobjects; o++) {
-        if (!rg_reach_without(g, owner, (int)o, seen, stack))
+        if (m->objects[o].archive >= 0 || !rg_reach_without(g, owner, (int)o, seen, stack))
             continue;
+        size_t lost = 0;
+        for (size_t i = 0; i < c->nfeatures; i++)
+            lost += !seen[c->features[i]];
+        if (lost >= 2 || rg_object_referrers(g, m, owner, (int)o, mark) >= RG_CUT_CORE_OBJECTS ||
+            rg_object_shared(c, owner, (int)o))
+            continue; /* features hang off it, everything calls it, or the modules all run on it */
         uint64_t own = rg_object_bytes_in(c, m, (int)o);
         rg_group gr = {FS_CUT_OBJECT, m->objects[o].path, NULL, 0, own, m->objects[o].bytes, false, own};
         gr.nodes = malloc((g->nnodes + 1) * sizeof *gr.nodes);
@@ -1344,7 +2061,7 @@ static int rg_object_groups(rg_cutter *c, const fs_mapfile *m)
         }
         rc = rg_group_push(c, &gr);
     }
-    free(owner), free(seen), free(stack);
+    free(owner), free(seen), free(stack), free(mark);
     return rc;
 }
 
@@ -1387,8 +2104,8 @@ static int rg_cut_step(rg_cutter *c, uint64_t rest)
     fs_cut_item *it = &c->cut->items[c->cut->nitems++];
     if ((size_t)pick < g->nnodes) {
         const fs_rnode *n = &g->nodes[pick];
-        *it = (fs_cut_item){FS_CUT_SYMBOL, (uint32_t)pick, n->name, c->in[pick], rg_bytes_in(g, (uint32_t)pick, c->region),
-                            n->retained};
+        *it = (fs_cut_item){rg_sym_kind(g, (uint32_t)pick), (uint32_t)pick, rg_sym_cut_name(g, (uint32_t)pick), c->in[pick],
+                            rg_bytes_in(g, (uint32_t)pick, c->region), n->retained};
     } else {
         rg_group *gr = &c->groups[(size_t)pick - g->nnodes];
         gr->chosen = true;
@@ -1400,6 +2117,8 @@ static int rg_cut_step(rg_cutter *c, uint64_t rest)
 
 static int rg_cut_groups(rg_cutter *c, const fs_cut_sources *src)
 {
+    if (rg_cut_features(c) < 0)
+        return -1;
     if (!src)
         return 0;
     size_t cap = (src->frozen && src->frozen->present ? src->frozen->nmodules : 0) + (src->map ? src->map->nobjects : 0);
@@ -1422,10 +2141,11 @@ static int rg_cut_ranked(rg_cutter *c)
     if (!cut->ranked)
         return -1;
     for (uint32_t v = 0; v < g->nnodes; v++)
-        if (rg_cut_sym_ok(c, v))
-            cut->ranked[cut->nranked++] =
-                (fs_cut_item){FS_CUT_SYMBOL, v, g->nodes[v].name, c->in[v], rg_bytes_in(g, v, c->region), g->nodes[v].retained};
-    cut->ncandidates[FS_CUT_SYMBOL] = cut->nranked;
+        if (rg_cut_sym_ok(c, v)) {
+            cut->ranked[cut->nranked++] = (fs_cut_item){rg_sym_kind(g, v), v, rg_sym_cut_name(g, v), c->in[v],
+                                                        rg_bytes_in(g, v, c->region), g->nodes[v].retained};
+            cut->ncandidates[rg_sym_kind(g, v)]++;
+        }
     for (size_t i = 0; i < c->ngroups; i++)
         if (c->groups[i].in)
             cut->ranked[cut->nranked++] = (fs_cut_item){c->groups[i].kind, FS_REFGRAPH_NONE, c->groups[i].name,
@@ -1444,7 +2164,7 @@ int fs_refgraph_cut_from(const fs_refgraph *g, const fs_report *rep, int region,
     cut->used = rep->map.regions[region].used;
     cut->limit = limit;
     cut->need = cut->used > limit ? cut->used - limit : 0;
-    rg_cutter c = {g, rep, region, NULL, NULL, 0, cut};
+    rg_cutter c = {.g = g, .rep = rep, .region = region, .cut = cut};
     uint64_t *w = malloc((g->nnodes + 1) * sizeof *w);
     c.in = malloc((g->nnodes + 1) * sizeof *c.in);
     int rc = w && c.in && rg_cut_groups(&c, src) == 0 ? 0 : -1;
@@ -1464,7 +2184,7 @@ int fs_refgraph_cut_from(const fs_refgraph *g, const fs_report *rep, int region,
     }
     for (size_t i = 0; i < c.ngroups; i++)
         free(c.groups[i].nodes);
-    free(c.groups), free(w), free(c.in);
+    free(c.groups), free(w), free(c.in), free(c.features), free(c.hub);
     if (!cut->items) {
         fs_cut_free(cut);
         return fs_fail(err, "out of memory");
@@ -1495,6 +2215,7 @@ static json_t *rg_json_header(const fs_refgraph *g, const char *schema)
         if (g->methods & (1u << i))
             json_array_append_new(methods, json_string(fs_refgraph_methods(1u << i, m, sizeof m)));
     json_object_set_new(doc, "methods", methods);
+    json_object_set_new(doc, "exact", json_boolean(g->exact));
     json_object_set_new(doc, "nodes", json_integer((json_int_t)g->nnodes));
     json_object_set_new(doc, "edges", json_integer((json_int_t)g->nedges));
     json_t *roots = json_object();
@@ -1524,6 +2245,16 @@ static json_t *rg_json_node(const fs_refgraph *g, uint32_t v)
     return o;
 }
 
+/* Larger retained size first; among equals, node (address) order. */
+static int rg_retained_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const fs_refgraph *g = ctx;
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    if (g->nodes[a].retained != g->nodes[b].retained)
+        return g->nodes[a].retained > g->nodes[b].retained ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
 /* Symbol nodes by retained size (then address): a malloc'd index array. */
 static uint32_t *rg_by_retained(const fs_refgraph *g, size_t *count)
 {
@@ -1534,12 +2265,8 @@ static uint32_t *rg_by_retained(const fs_refgraph *g, size_t *count)
     for (uint32_t v = 0; v < g->nnodes; v++)
         if (g->nodes[v].kind == FS_RNODE_SYMBOL)
             idx[n++] = v;
-    for (size_t i = 1; i < n; i++) /* insertion sort keeps address order among equals */
-        for (size_t j = i; j > 0 && g->nodes[idx[j - 1]].retained < g->nodes[idx[j]].retained; j--) {
-            uint32_t x = idx[j];
-            idx[j] = idx[j - 1];
-            idx[j - 1] = x;
-        }
+    if (n > 1)
+        qsort_r(idx, n, sizeof *idx, rg_retained_cmp, (void *)g);
     *count = n;
     return idx;
 }
@@ -1568,9 +2295,9 @@ json_t *fs_refgraph_top_json(const fs_refgraph *g, size_t top)
 static int rg_text_header(FILE *out, const fs_refgraph *g)
 {
     char m[128], arch[32];
-    return fprintf(out, "%s: %s, graph by %s: %zu nodes, %zu edges, %zu roots (%zu unreferenced), %" PRIu64 " bytes\n",
+    return fprintf(out, "%s: %s, graph by %s%s: %zu nodes, %zu edges, %zu roots (%zu unreferenced), %" PRIu64 " bytes\n",
                    g->img->path, fs_elf_machine_name(g->img->machine, arch, sizeof arch),
-                   fs_refgraph_methods(g->methods, m, sizeof m), g->nnodes, g->nedges, g->nroots,
+                   fs_refgraph_methods(g->methods, m, sizeof m), g->exact ? " (exact)" : "", g->nnodes, g->nedges, g->nroots,
                    g->nroots_by_kind[FS_ROOT_UNREFERENCED], g->total) < 0
                ? -1
                : 0;
@@ -1680,7 +2407,7 @@ json_t *fs_refgraph_cut_json(const fs_refgraph *g, const fs_report *rep, const f
     json_object_set_new(doc, "need", json_integer((json_int_t)cut->need));
     json_object_set_new(doc, "saved", json_integer((json_int_t)cut->saved));
     json_object_set_new(doc, "fits", json_boolean(cut->fits));
-    for (int k = FS_CUT_SYMBOL; k <= FS_CUT_OBJECT; k++)
+    for (int k = FS_CUT_SYMBOL; k <= FS_CUT_MPMODULE; k++)
         json_object_set_new(cands, fs_cut_kind_name((fs_cut_kind)k), json_integer((json_int_t)cut->ncandidates[k]));
     json_object_set_new(doc, "candidates", cands);
     for (size_t i = 0; i < cut->nitems; i++)
@@ -1697,8 +2424,9 @@ int fs_refgraph_cut_text(FILE *out, const fs_refgraph *g, const fs_report *rep, 
     const char *region = rep->map.regions[cut->region].name;
     if (rg_text_header(out, g) < 0)
         return -1;
-    fprintf(out, "candidates: %zu symbols, %zu frozen modules, %zu objects\n", cut->ncandidates[FS_CUT_SYMBOL],
-            cut->ncandidates[FS_CUT_MODULE], cut->ncandidates[FS_CUT_OBJECT]);
+    fprintf(out, "candidates: %zu symbols, %zu frozen modules, %zu objects, %zu MicroPython modules\n",
+            cut->ncandidates[FS_CUT_SYMBOL], cut->ncandidates[FS_CUT_MODULE], cut->ncandidates[FS_CUT_OBJECT],
+            cut->ncandidates[FS_CUT_MPMODULE]);
     fprintf(out, "\nregion %s: %" PRIu64 " bytes used, limit %" PRIu64, region, cut->used, cut->limit);
     if (cut->need == 0)
         fprintf(out, ": fits, nothing to cut\n");

@@ -92,6 +92,7 @@ typedef struct fs_rnode {
     fs_rnode_kind kind;
     uint8_t sym_type;    /* STT_* of the symbol */
     bool thumb;          /* ARM: a Thumb function */
+    bool grown;          /* Xtensa code whose end the decoder found (a FUNC without a size, or no symbol) */
     fs_root_kind root;
     uint32_t idom;       /* immediate dominator; FS_REFGRAPH_NONE = a root */
     uint64_t retained;   /* size + pad of every node it dominates, itself included */
@@ -112,10 +113,16 @@ typedef struct fs_refgraph {
     uint32_t *pred_off, *pred;
     size_t nedges;                 /* without the virtual root's */
     unsigned methods;              /* FS_REFGRAPH_* bits */
+    bool exact;                    /* edges from the link's relocations alone (--emit-relocs) */
     size_t nroots;
     size_t nroots_by_kind[FS_ROOT_UNREFERENCED + 1];
     uint32_t *rpo; size_t nrpo;    /* dominator-tree order, virtual root first */
     uint64_t total;                /* Σ size + pad over all nodes */
+    /* address index for fs_refgraph_node_at: bucket k (addresses from
+     * index_lo + (k << index_shift)) starts at node index_first[k], the
+     * count of nodes at or below its first address; NULL: binary search */
+    uint32_t *index_first; size_t nindex;
+    uint64_t index_lo; unsigned index_shift;
 } fs_refgraph;
 
 /* Build the graph of img from the file bytes data[0..len) (borrowed for
@@ -172,12 +179,13 @@ void fs_refpaths_free(fs_refpath *paths, size_t n);
 typedef enum {
     FS_CUT_SYMBOL = 0,   /* a symbol node and everything it dominates */
     FS_CUT_MODULE,       /* a frozen module (fs_frozen) */
-    FS_CUT_OBJECT        /* an object file / archive member of the map file */
+    FS_CUT_OBJECT,       /* an object file of the map file (not an archive member) */
+    FS_CUT_MPMODULE      /* a MicroPython module object (mp_module_NAME) and what only it keeps */
 } fs_cut_kind;
 
 typedef struct fs_cut_item {
     fs_cut_kind kind;
-    uint32_t node;       /* FS_CUT_SYMBOL: the node; else FS_REFGRAPH_NONE */
+    uint32_t node;       /* FS_CUT_SYMBOL, FS_CUT_MPMODULE: the node; else FS_REFGRAPH_NONE */
     const char *name;    /* borrowed: symbol name, module path or object path */
     uint64_t saved;      /* retained bytes in the region */
     uint64_t own;        /* of those, its own bytes (the rest: what only it keeps) */
@@ -190,7 +198,7 @@ typedef struct fs_cut {
     fs_cut_item *items; size_t nitems;
     uint64_t saved;      /* Σ items[].saved */
     bool fits;           /* used - saved <= limit */
-    size_t ncandidates[FS_CUT_OBJECT + 1]; /* removable candidates of each kind */
+    size_t ncandidates[FS_CUT_MPMODULE + 1]; /* removable candidates of each kind */
     fs_cut_item *ranked; size_t nranked;   /* every removable candidate, by saved bytes */
 } fs_cut;
 

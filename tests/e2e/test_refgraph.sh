@@ -34,7 +34,12 @@ for a in thumb xtensa xtensa-lc x86_64; do
   done
 done
 run 0 "top json of an --emit-relocs link" top $R/xtensa-lc-relocs.elf --format json
-expect_eq "methods say how the graph was made" "$(jq -c .methods "$OUT")" '["xtensa-decoder","relocations","data-scan"]'
+expect_eq "methods say how the graph was made: the relocations alone" "$(jq -c .methods "$OUT")" '["relocations"]'
+expect_eq "... and that it is exact" "$(jq .exact "$OUT")" true
+run 0 "top text of an --emit-relocs link" top $R/thumb-relocs.elf --retained
+expect_out "text says the graph is exact" "graph by relocations (exact)"
+run 0 "top json of an x86-64 --emit-relocs link" top $R/x86_64-relocs.elf --format json
+expect_eq "x86-64: relocations add to the decoder's edges, not exact" "$(jq -c '[.methods, .exact]' "$OUT")" '[["capstone","relocations","data-scan"],false]'
 run 0 "top json of a thumb link" top $R/thumb.elf --format json --top 2
 expect_eq "capstone and data scan" "$(jq -c .methods "$OUT")" '["capstone","data-scan"]'
 expect_eq "--top 2 lists two" "$(jq '.symbols | length' "$OUT")" 2
@@ -42,6 +47,43 @@ expect_eq "schema" "$(jq -r '.schema + " " + (.schema_version | tostring)' "$OUT
 run 0 "top text" top $R/x86_64.elf --retained
 expect_out "text names the method" "graph by capstone+data-scan"
 expect_out "text lists the entry as a root" "root: entry"
+
+# --- the inferred graph against the relocations of the same link -----------------------
+# build/tools/refcheck builds the graph of ARCH.elf and the true graph of
+# ARCH-relocs.elf's relocations over the same nodes (symbol to symbol).
+REFCHECK=${REFCHECK:-$(dirname "$FLASHSIZE")/tools/refcheck}
+for a in thumb xtensa xtensa-lc x86_64 mpy-xtensa mpy-thumb; do
+  "$REFCHECK" $R/$a.elf $R/$a-relocs.elf >"$TMP/rc.txt" 2>&1
+  expect_eq "$a: refcheck runs" "$?" 0
+  kv() { sed -n "s/^$1=//p" "$TMP/rc.txt"; }
+  expect_eq "$a: the true graph has the edges chain.c makes" "$( [ "$(kv true_edges)" -ge 19 ] && echo yes)" yes
+  expect_eq "$a: >= 99% of the true symbol-to-symbol edges inferred" "$( [ "$(kv recall_ppm)" -ge 990000 ] && echo yes)" yes
+  expect_eq "$a: <= 1% of the inferred edges not true" "$( [ "$(kv extra_ppm)" -le 10000 ] && echo yes)" yes
+  expect_eq "$a: every symbol the true graph reaches has a chain from the entry or a vector" "$(kv unreached)" 0
+  expect_eq "$a: every relocation understood" "$(kv unresolved)" 0
+done
+# the MicroPython-shaped samples (mpyshape.c): module tables, function
+# objects and type slots in const data inside the code section
+run 0 "why dht_readinto (mpy-xtensa: .rodata in .irom0.text, the function in IRAM)" why $R/mpy-xtensa.elf dht_readinto --format json
+expect_eq "mpy-xtensa: through the module table and the function object" \
+  "$(jq -r '[.paths[0].chain[].name] | .[-6:] | join(" ")' "$OUT")" \
+  "mp_builtin_module_table mp_module_machine machine_module_globals machine_module_globals_table dht_readinto_obj dht_readinto"
+expect_eq "mpy-xtensa: from the entry" "$(jq -r '.paths[0].root_kind + " " + .paths[0].chain[0].name' "$OUT")" "entry _start"
+expect_eq "mpy-xtensa: the SDK's stripped static code is reached" \
+  "$(jq -r '[.paths[0].chain[].name] | (.[1:3] | join(" ")) + " " + (.[3] | startswith("[.irom0.text+") | tostring)' "$OUT")" \
+  "call_user_start sdk_start true"
+run 0 "why array_subscr (mpy-thumb: .rodata in .text)" why $R/mpy-thumb.elf array_subscr --format json
+expect_eq "mpy-thumb: through mp_type_bytearray's slots" \
+  "$(jq -r '[.paths[0].chain[].name] | .[-3:] | join(" ")' "$OUT")" "array_module_globals_table mp_type_bytearray array_subscr"
+for a in mpy-xtensa mpy-thumb; do
+  run 0 "top $a" top $R/$a.elf --format json
+  expect_eq "$a: total is the allocated bytes" "$(jq .total "$OUT")" "$(alloc $a)"
+  expect_eq "$a: nothing unreferenced" "$(jq .roots.unreferenced "$OUT")" 0
+  run 0 "top $a (text)" top $R/$a.elf --retained
+done
+# a relocations file of another link is refused
+"$REFCHECK" $R/thumb.elf $R/xtensa-relocs.elf >/dev/null 2>"$TMP/rc.err"
+expect_eq "refcheck: another link's relocations exit 2" "$?" 2
 
 # --- why ------------------------------------------------------------------------------
 for a in thumb:Reset_Handler xtensa:_start xtensa-lc:_start x86_64:_start; do
