@@ -35,6 +35,8 @@ static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err
     if (rc < 0)
         return -1;
     a->has_romuse = true;
+    if (fs_romuse_set_owners(&a->romuse, &a->owner_rules) < 0)
+        return fs_fail(err, "out of memory");
     if (fs_romuse_findings(&a->romuse, &a->rep) < 0)
         return fs_fail(err, "out of memory");
     return 0;
@@ -50,15 +52,18 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
         if (a->frozen.present && fs_frozen_findings(&a->frozen, &a->rep) < 0)
             return fs_fail(err, "out of memory");
     }
-    if (o->map) {
-        if (fs_mapfile_load(o->map, &a->map, err) < 0)
-            return -1;
-        a->has_map = true;
-        if (fs_mapfile_reconcile(&a->map, &a->img, &a->rep, err) < 0)
-            return -1;
-    }
+    if (a->has_map && fs_mapfile_reconcile(&a->map, &a->img, &a->rep, err) < 0)
+        return -1;
     if (analysis_rom(o, a, err) < 0)
         return -1;
+    const fs_frozen *fz = a->has_frozen ? &a->frozen : NULL;
+    if (a->has_map) {
+        if (fs_owners_build(&a->owner_rules, &a->map, fz, &a->owners, err) < 0)
+            return -1;
+        a->has_owners = true;
+    }
+    if (fs_owners_amend_findings(a->has_owners ? &a->owners : NULL, fz, &a->rep) < 0)
+        return fs_fail(err, "out of memory");
     if (o->romfs) {
         if (fs_romfs_load(o->romfs, &a->romfs, err) < 0)
             return -1;
@@ -80,6 +85,33 @@ static int analysis_retained(const fs_analysis_opts *o, fs_analysis *a, fs_error
         return -1;
     a->has_retained = true;
     return 0;
+}
+
+/* The link's map: --map, else firmware.map in the ELF's directory (the
+ * name MicroPython's makefiles give it).  A map found that way but not
+ * readable as one is left alone: it was not asked for. */
+static int analysis_map(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    if (o->map) {
+        if (fs_mapfile_load(o->map, &a->map, err) < 0)
+            return -1;
+        a->has_map = true;
+        return (a->map_path = strdup(o->map)) ? 0 : fs_fail(err, "out of memory");
+    }
+    if (o->elf_data || !o->elf)
+        return 0;
+    const char *slash = strrchr(o->elf, '/');
+    char path[4096];
+    snprintf(path, sizeof path, "%.*sfirmware.map", slash ? (int)(slash - o->elf + 1) : 0, o->elf);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    fclose(f);
+    fs_error ignored;
+    if (fs_mapfile_load(path, &a->map, &ignored) < 0)
+        return 0;
+    a->has_map = true;
+    return (a->map_path = strdup(path)) ? 0 : fs_fail(err, "out of memory");
 }
 
 int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
@@ -108,7 +140,10 @@ int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
     }
     if (fs_elf_load_mem(o->elf, a->data, a->len, &a->img, err) < 0)
         return -1;
-    fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct};
+    if (fs_owner_rules_load(a->rules_dir, &a->owner_rules, err) < 0 || analysis_map(o, a, err) < 0)
+        return -1;
+    fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct,
+                          a->has_map ? &a->map.map : NULL, a->map_path};
     if (fs_analyze(&a->img, &ao, &a->rep, err) < 0)
         return -1;
     a->has_report = true;
@@ -131,6 +166,10 @@ void fs_analysis_free(fs_analysis *a)
         fs_romtable_free(&a->romtable);
     if (a->has_map)
         fs_mapfile_free(&a->map);
+    if (a->has_owners)
+        fs_owners_free(&a->owners);
+    fs_owner_rules_free(&a->owner_rules);
+    free(a->map_path);
     if (a->has_frozen)
         fs_frozen_free(&a->frozen);
     if (a->has_report)
@@ -154,6 +193,7 @@ fs_output_opts fs_analysis_output_opts(const fs_analysis *a, size_t top)
     oo.romfs = a->has_romfs ? &a->romfs : NULL;
     oo.romfs_occ = a->has_romfs ? &a->romfs_occ : NULL;
     oo.retained = a->has_retained ? &a->retained : NULL;
+    oo.owners = a->has_owners ? &a->owners : NULL;
     return oo;
 }
 

@@ -31,6 +31,7 @@ const char *fs_region_source_name(fs_region_source s)
     case FS_REGIONS_LD: return "ld";
     case FS_REGIONS_BOARD: return "board";
     case FS_REGIONS_ELF: return "elf";
+    case FS_REGIONS_MAP: return "map";
     default: return "none";
     }
 }
@@ -105,6 +106,13 @@ static int analyze_choose_regions(fs_image *img, const fs_analyze_opts *o, fs_re
             return fs_fail(err, "out of memory");
         rep->region_source = FS_REGIONS_BOARD;
         detail = o->board->name;
+    } else if (o->map_regions && o->map_regions->nregions) {
+        /* the regions ld itself used, named as the linker script names them */
+        if (fs_memmap_copy(&rep->map, o->map_regions) < 0)
+            return fs_fail(err, "out of memory");
+        rep->region_source = FS_REGIONS_MAP;
+        snprintf(buf, sizeof buf, "map file %s", o->map_path ? o->map_path : "");
+        detail = buf;
     } else if (rep->esp.detected) {
         if (fs_esp8266_infer_regions(img, &rep->map) < 0)
             return fs_fail(err, "%s: inconsistent ESP8266 linker symbols (_heap_end, _firmware_size)", img->path);
@@ -158,7 +166,7 @@ static int analyze_region_findings(fs_report *rep)
             if (a->origin >= b_end || b->origin >= a_end)
                 continue;
             /* One region inside another is a deliberate umbrella (stm32's
-             * FLASH over FLASH_ISR/FLASH_FS/FLASH_TEXT), not a mistake. */
+             * FLASH over FLASH_START/FLASH_FS/FLASH_TEXT), not a mistake. */
             if ((a->origin <= b->origin && a_end >= b_end) || (b->origin <= a->origin && b_end >= a_end))
                 continue;
             uint64_t lo = a->origin > b->origin ? a->origin : b->origin;

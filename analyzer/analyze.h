@@ -28,7 +28,7 @@ typedef struct fs_finding {
 } fs_finding;
 
 /* Where the memory regions came from. */
-typedef enum { FS_REGIONS_NONE = 0, FS_REGIONS_LD, FS_REGIONS_BOARD, FS_REGIONS_ELF } fs_region_source;
+typedef enum { FS_REGIONS_NONE = 0, FS_REGIONS_LD, FS_REGIONS_BOARD, FS_REGIONS_ELF, FS_REGIONS_MAP } fs_region_source;
 
 /* ESP8266 facts (MicroPython's esp8266 port; see docs/esp8266.md). */
 #define FS_ESP8266_WINDOW_START 0x40200000u  /* flash offset 0 as the CPU maps it */
@@ -70,6 +70,9 @@ typedef struct fs_analyze_opts {
     const char *ld_path;
     const fs_board *board;     /* --board, or NULL; borrowed */
     double headroom_pct;       /* region-headroom threshold; 0 = board's or 90 */
+    const fs_memmap *map_regions; /* the link map's Memory Configuration, or NULL; borrowed;
+                                     used when neither ld_map nor board is given */
+    const char *map_path;
 } fs_analyze_opts;
 
 typedef struct fs_report {

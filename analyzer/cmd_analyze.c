@@ -6,6 +6,7 @@
 #include "ldscript.h"
 #include "mapfile.h"
 #include "output.h"
+#include "owners.h"
 
 /* The light `flashsize` binary (FS_CORE_ONLY) links neither SQLite nor
  * Capstone: recording (--db) and retained sizes (--retained) are done by
@@ -188,6 +189,7 @@ typedef struct map_only_job {
     const analyze_args *a;
     const fs_mapfile *m;
     const fs_report *rep;
+    const fs_owners *owners;
 } map_only_job;
 
 static int analyze_write_map_only(FILE *out, const void *ctx)
@@ -196,9 +198,16 @@ static int analyze_write_map_only(FILE *out, const void *ctx)
     if (strcmp(j->a->format, "json") == 0)
         return cli_write_json(out, fs_mapfile_json(j->m, j->a->top));
     int rc = fs_mapfile_print(out, j->m, j->a->top ? j->a->top : 20);
-    for (size_t i = 0; rc == 0 && i < j->rep->nfindings; i++)
+    if (rc == 0 && j->owners) {
+        fputc('\n', out);
+        rc = fs_owners_print(out, j->owners);
+    }
+    for (size_t i = 0; rc == 0 && i < j->rep->nfindings; i++) {
         fprintf(out, "%s %s: %s\n", j->rep->findings[i].severity == FS_SEV_ERROR ? "ERROR" : "warning",
                 j->rep->findings[i].id, j->rep->findings[i].message);
+        if (j->rep->findings[i].remedy)
+            fprintf(out, "  fix: %s\n", j->rep->findings[i].remedy);
+    }
     return rc;
 }
 
@@ -218,10 +227,25 @@ static int analyze_map_only(const analyze_args *a)
         cli_error("%s", err.msg);
         goto done;
     }
-    map_only_job job = {a, &m, &rep};
+    /* who fills each region, and the frozen content's share in the remedy */
+    fs_owner_rules rules = {0};
+    fs_owners owners = {0};
+    char *rules_dir = a->rules_dir ? strdup(a->rules_dir) : fs_rules_dir();
+    int orc = fs_owner_rules_load(rules_dir, &rules, &err);
+    free(rules_dir);
+    if (orc < 0 || fs_owners_build(&rules, &m, NULL, &owners, &err) < 0 ||
+        fs_owners_amend_findings(&owners, NULL, &rep) < 0) {
+        cli_error("%s", err.msg[0] ? err.msg : "out of memory");
+        fs_owner_rules_free(&rules);
+        fs_owners_free(&owners);
+        goto done;
+    }
+    fs_owner_rules_free(&rules);
+    map_only_job job = {a, &m, &rep, &owners};
     if (cli_write_output(a->output, analyze_write_map_only, &job) < 0)
         goto done;
     status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
+    fs_owners_free(&owners);
 done:
     fs_report_free(&rep);
     fs_mapfile_free(&m);

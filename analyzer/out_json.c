@@ -16,6 +16,7 @@
 #include "jsonw.h"
 #include "retained.h"
 #include "mapfile.h"
+#include "owners.h"
 #include "romfs.h"
 #include "romuse.h"
 
@@ -314,6 +315,8 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "rom", rom ? rom : json_null());
     json_t *map = o->map ? fs_mapfile_json(o->map, o->top) : NULL;
     k->member(k, "map", map ? map : json_null());
+    json_t *owners = o->owners ? fs_owners_json(o->owners) : NULL;
+    k->member(k, "owners", owners ? owners : json_null());
     json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;
     k->member(k, "romfs", romfs ? romfs : json_null());
     size_t errors = 0, warnings = 0;

@@ -10,6 +10,7 @@
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
+#include "owners.h"
 #include "retained.h"
 #include "romfs.h"
 #include "romuse.h"
@@ -231,6 +232,10 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
     if (o->map) {
         fputc('\n', out);
         fs_mapfile_print(out, o->map, o->top ? o->top : 20);
+    }
+    if (o->owners) {
+        fputc('\n', out);
+        fs_owners_print(out, o->owners);
     }
     if (o->romfs) {
         fputc('\n', out);

@@ -13,6 +13,8 @@ run 1 "map of a failed link: exit 1" analyze --map $S/esp8266-irom0-overflow.map
 over=$(sed -n 's/.*overflowed by \([0-9]*\) bytes.*/\1/p' $S/esp8266-irom0-overflow.ldlog)
 expect_out "map alone: ld's overflow figure ($over)" "overflowed by $over bytes"
 expect_out "map alone: largest contributor named" "frozen_content.o"
+expect_out "map alone: irom0 overflow has the ELF's id" "ERROR irom0-overflow: .irom0.text is"
+expect_out "map alone: the remedy names the frozen content" "frozen_content.o ("
 run 1 "map alone, JSON" analyze --map $S/esp8266-irom0-overflow.map --format json
 check "map alone, JSON: flashsize-map document" jq -e '.schema == "flashsize-map"' "$OUT"
 run 0 "map of a good link alone: exit 0" analyze --map $S/esp8266-fits.map
@@ -40,9 +42,40 @@ check "frozen null without frozen content" jq -e '.frozen == null' "$OUT"
 run 0 "ROM use on an ESP8266 firmware" analyze --format json $F/esp8266-rom.elf
 check "rom section uses the project's ESP8266 table" jq -e '.rom.schema == "flashsize-rom"' "$OUT"
 memcpy_nm=$(xtensa-lx106-elf-nm -S $F/esp8266-rom.elf | awk '$4 == "memcpy" { print $2 }')
+strlen_nm=$(xtensa-lx106-elf-nm -S $F/esp8266-rom.elf | awk '$4 == "strlen" { print $2 }')
 expect_eq "rom-duplicate memcpy bytes equal nm -S" \
-  "$(jq '[.findings[] | select(.id == "rom-duplicate" and .subject == "memcpy") | .numbers.bytes] | .[0]' "$OUT")" \
-  "$((0x$memcpy_nm))"
+  "$(jq '.rom.duplicates[] | select(.name == "memcpy") | .size' "$OUT")" "$((0x$memcpy_nm))"
+expect_eq "no map: one info finding of unknown origin, memcpy + strlen" \
+  "$(jq -c '[.findings[] | select(.id == "rom-duplicate") | [.severity, .numbers.bytes, .numbers.copies]]' "$OUT")" \
+  "[[\"info\",$((0x$memcpy_nm + 0x$strlen_nm)),2]]"
+
+# --- rom-duplicate by owner: an SDK-named archive is info, a user C module a
+# warning; the map is found beside the ELF as firmware.map
+mkdir -p "$TMP/sdkdup"
+cp $F/esp8266-sdkdup.elf "$TMP/sdkdup/firmware.elf"
+cp $F/esp8266-sdkdup.map "$TMP/sdkdup/firmware.map"
+run 0 "SDK and user copies of ROM functions" analyze --format json "$TMP/sdkdup/firmware.elf"
+sd_memcpy=$(xtensa-lx106-elf-nm -S $F/esp8266-sdkdup.elf | awk '$4 == "memcpy" { print $2 }')
+sd_strlen=$(xtensa-lx106-elf-nm -S $F/esp8266-sdkdup.elf | awk '$4 == "strlen" { print $2 }')
+expect_eq "map beside the ELF gives the regions" "$(jq -r .regions_source.kind "$OUT")" "map"
+expect_eq "SDK archive libmain.a: one info finding with memcpy's bytes" \
+  "$(jq -r '[.findings[] | select(.id == "rom-duplicate" and .severity == "info") | "\(.subject) \(.numbers.bytes) \(.numbers.copies)"] | join(",")' "$OUT")" \
+  "build/sdk/libmain.a $((0x$sd_memcpy)) 1"
+expect_eq "user C module: a warning with strlen's bytes" \
+  "$(jq -r '[.findings[] | select(.id == "rom-duplicate" and .severity == "warning") | "\(.subject) \(.numbers.bytes)"] | join(",")' "$OUT")" \
+  "build/obj/esp8266-sdkdup/../usermod/strlen.o $((0x$sd_strlen))"
+expect_eq "owners: libmain.a is the SDK's" \
+  "$(jq -r '[.owners[] | .rows[] | select(.group == "libmain.a") | .owner] | unique | join(",")' "$OUT")" "sdk"
+
+# --- an ARM image with its map and no board: the map's regions, ld's figures
+mkdir -p "$TMP/arm"
+cp $S/cortex-m4.elf "$TMP/arm/firmware.elf"
+cp $S/cortex-m4.map "$TMP/arm/firmware.map"
+run 0 "ARM image, map beside, no board" analyze --format json "$TMP/arm/firmware.elf"
+expect_eq "ARM: regions named as in the map's Memory Configuration" "$(jq -r '[.regions[].name] | join(" ")' "$OUT")" \
+  "$(awk '/^Memory Configuration/ { on = 1; next } /^Linker script/ { on = 0 } on && $2 ~ /^0x/ && $1 != "*default*" { printf "%s%s", sep, $1; sep = " " }' $S/cortex-m4.map)"
+expect_eq "ARM: used bytes = ld --print-memory-usage" "$(jq -r '[.regions[] | "\(.name) \(.used)"] | join(",")' "$OUT")" \
+  "$(awk '$1 ~ /:$/ { sub(":", "", $1); printf "%s%s %s", sep, $1, $2; sep = "," }' $S/cortex-m4.memusage)"
 run 0 "no ROM table for Cortex-M without --rom" analyze --format json --ld samples/ld/cortex_m4.ld $S/cortex-m4.elf
 check "rom null without a table" jq -e '.rom == null' "$OUT"
 run 2 "--rom with a missing table" analyze --rom "$TMP/none.ld" $S/esp8266-fits.elf
