@@ -64,6 +64,9 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
     }
     if (fs_owners_amend_findings(a->has_owners ? &a->owners : NULL, fz, &a->rep) < 0)
         return fs_fail(err, "out of memory");
+    if (fs_accounting_build(&a->img, a->has_map ? &a->map : NULL, &a->accounting, err) < 0)
+        return -1;
+    a->has_accounting = true;
     if (o->romfs) {
         if (fs_romfs_load(o->romfs, &a->romfs, err) < 0)
             return -1;
@@ -72,6 +75,9 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
                              &a->rep, err) < 0)
             return -1;
     }
+    if (a->has_frozen && a->frozen.present &&
+        fs_frozen_data_findings(&a->frozen, a->has_romfs ? a->romfs_occ.free : UINT64_MAX, &a->rep) < 0)
+        return fs_fail(err, "out of memory");
     return 0;
 }
 
@@ -142,10 +148,24 @@ int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
         return -1;
     if (fs_owner_rules_load(a->rules_dir, &a->owner_rules, err) < 0 || analysis_map(o, a, err) < 0)
         return -1;
-    fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct,
-                          a->has_map ? &a->map.map : NULL, a->map_path};
+    fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct};
+    /* Without --ld or --board, the regions ld itself used: the map's Memory
+     * Configuration, named as the linker script names them. */
+    bool map_regions = !o->ld && !a->has_board && a->has_map && a->map.map.nregions > 0;
+    if (map_regions) {
+        ao.ld_map = &a->map.map;
+        ao.ld_path = a->map_path;
+    }
     if (fs_analyze(&a->img, &ao, &a->rep, err) < 0)
         return -1;
+    if (map_regions) {
+        char *detail = NULL;
+        if (asprintf(&detail, "map file %s", a->map_path) < 0)
+            return fs_fail(err, "out of memory");
+        free(a->rep.region_source_detail);
+        a->rep.region_source_detail = detail;
+        a->rep.region_source = FS_REGIONS_MAP;
+    }
     a->has_report = true;
     if (analysis_parts(o, a, err) < 0)
         return -1;
@@ -168,6 +188,8 @@ void fs_analysis_free(fs_analysis *a)
         fs_mapfile_free(&a->map);
     if (a->has_owners)
         fs_owners_free(&a->owners);
+    if (a->has_accounting)
+        fs_accounting_free(&a->accounting);
     fs_owner_rules_free(&a->owner_rules);
     free(a->map_path);
     if (a->has_frozen)
@@ -194,6 +216,7 @@ fs_output_opts fs_analysis_output_opts(const fs_analysis *a, size_t top)
     oo.romfs_occ = a->has_romfs ? &a->romfs_occ : NULL;
     oo.retained = a->has_retained ? &a->retained : NULL;
     oo.owners = a->has_owners ? &a->owners : NULL;
+    oo.accounting = a->has_accounting ? &a->accounting : NULL;
     return oo;
 }
 

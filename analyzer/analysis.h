@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "accounting.h"
 #include "analyze.h"
 #include "board.h"
 #include "frozen.h"
@@ -63,7 +64,8 @@ typedef struct fs_analysis {
     fs_owner_rules owner_rules;      /* rules/owners/archives.txt */
     fs_owners owners;                /* who fills each region (with a map) */
     char *map_path;                  /* the map read: --map or the one beside the ELF */
-    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained, has_owners;
+    fs_accounting accounting;        /* every byte of each section */
+    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained, has_owners, has_accounting;
     char *rules_dir;
     const uint8_t *data;             /* the ELF file's bytes (mapped, or the caller's elf_data) */
     size_t len;

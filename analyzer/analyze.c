@@ -106,13 +106,6 @@ static int analyze_choose_regions(fs_image *img, const fs_analyze_opts *o, fs_re
             return fs_fail(err, "out of memory");
         rep->region_source = FS_REGIONS_BOARD;
         detail = o->board->name;
-    } else if (o->map_regions && o->map_regions->nregions) {
-        /* the regions ld itself used, named as the linker script names them */
-        if (fs_memmap_copy(&rep->map, o->map_regions) < 0)
-            return fs_fail(err, "out of memory");
-        rep->region_source = FS_REGIONS_MAP;
-        snprintf(buf, sizeof buf, "map file %s", o->map_path ? o->map_path : "");
-        detail = buf;
     } else if (rep->esp.detected) {
         if (fs_esp8266_infer_regions(img, &rep->map) < 0)
             return fs_fail(err, "%s: inconsistent ESP8266 linker symbols (_heap_end, _firmware_size)", img->path);

@@ -70,9 +70,6 @@ typedef struct fs_analyze_opts {
     const char *ld_path;
     const fs_board *board;     /* --board, or NULL; borrowed */
     double headroom_pct;       /* region-headroom threshold; 0 = board's or 90 */
-    const fs_memmap *map_regions; /* the link map's Memory Configuration, or NULL; borrowed;
-                                     used when neither ld_map nor board is given */
-    const char *map_path;
 } fs_analyze_opts;
 
 typedef struct fs_report {

@@ -143,7 +143,7 @@ static int cut_run(const cut_args *a, fs_image *img, const fs_refgraph *g, FILE 
         goto fail;
     if (cut_sources(a, img, &fz, &map, &src, &err) < 0)
         goto fail;
-    fs_analyze_opts ao = {a->ld ? &ld : NULL, a->ld, have_board ? &board : NULL, 0, NULL, NULL};
+    fs_analyze_opts ao = {a->ld ? &ld : NULL, a->ld, have_board ? &board : NULL, 0};
     if (fs_analyze(img, &ao, &rep, &err) < 0)
         goto fail;
     have_rep = 1;

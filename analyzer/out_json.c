@@ -16,6 +16,7 @@
 #include "jsonw.h"
 #include "retained.h"
 #include "mapfile.h"
+#include "accounting.h"
 #include "owners.h"
 #include "romfs.h"
 #include "romuse.h"
@@ -304,6 +305,8 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "regions", json_regions(rep));
     k->member(k, "sections", json_sections(rep));
     k->member(k, "segments", json_segments(rep->image));
+    json_t *acct = o->accounting ? fs_accounting_json(o->accounting) : NULL;
+    k->member(k, "accounting", acct ? acct : json_null());
     k->member(k, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
     k->member(k, "symbols_total", json_integer((json_int_t)rep->nby_size));
     k->symbols(k, rep, o->top);

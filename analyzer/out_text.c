@@ -7,6 +7,7 @@
  */
 #include "output.h"
 
+#include "accounting.h"
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
@@ -217,6 +218,10 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
     if (rep->esp.detected)
         text_esp8266(out, rep);
     text_sections(out, rep);
+    if (o->accounting) {
+        fputc('\n', out);
+        fs_accounting_print(out, o->accounting);
+    }
     if (text_symbols(out, rep, o->top ? o->top : 20) < 0)
         return -1;
     if (o->retained && (o->retained->computed || rep->image->has_symtab))

@@ -119,4 +119,46 @@ check "stored diff: irom0 delta equals size -A" jq -e --argjson d "$((b - a))" '
 run 2 "--db without --commit" analyze --db "$DB" --project mpy --board esp8266-2m $S/esp8266-fits.elf
 expect_err "says what recording needs" "needs --project, --commit and --board"
 expect_eq "nothing stored by the refused run" "$(sqlite3 "$DB" 'SELECT count(*) FROM builds')" 2
+# --- a frozen module of bytes constants on a ROMFS board (frozen-data-module)
+FR=$F/esp8266-frozen-romfs
+run 0 "frozen font on a ROMFS board" analyze --format json $FR.elf
+fd_data=$(awk '$1 == "data" && $2 == "font.py" { print $3 }' $FR.sizes)
+fd_bytes=$(awk '$1 == "module" && $2 == "font.py" { print $3 }' $FR.sizes)
+fd_romfs=$(xtensa-lx106-elf-nm $FR.elf | awk '$3 == "_micropy_hw_romfs_part0_size" { print $1 }')
+expect_eq "frozen-data-module: font.py only, with the generator's data bytes and the partition's size" \
+  "$(jq -c '[.findings[] | select(.id == "frozen-data-module") | [.severity, .subject, .numbers.bytes, .numbers.data, .numbers.irom0_freed, .numbers.window_freed, .numbers.romfs_size]]' "$OUT")" \
+  "[[\"info\",\"font.py\",$fd_bytes,$fd_data,$fd_data,0,$((0x$fd_romfs))]]"
+expect_eq "frozen data per module = the generator's" \
+  "$(jq -r '[.frozen.modules[] | "\(.name) \(.data)"] | sort | join(",")' "$OUT")" \
+  "$(awk '$1 == "data" { print $2, $3 }' $FR.sizes | sort | paste -sd, -)"
+run 0 "frozen font: text says where the data could live" analyze $FR.elf
+expect_out "text names the ROMFS partition" "could live in this board's ROMFS partition ($((0x$fd_romfs)) bytes"
+
+# --- every byte accounted for: on every sample, with and without its map
+bad=""
+for elf in $S/*.elf $F/*.elf; do
+  for withmap in no yes; do
+    map=${elf%.elf}.map
+    if [ $withmap = yes ]; then [ -f "$map" ] || continue; set -- --map "$map"; else set --; fi
+    "$FLASHSIZE" analyze --format json "$@" "$elf" >"$TMP/acct.json" 2>/dev/null
+    jq -e '(.accounting | length) == ([.sections[] | select((.flags | contains("A")) and .size > 0 and (.flags | contains("T") | not))] | length)
+           and (.accounting | all(.symbols + .literal_pools + .string_literals + .object_data + .padding + .unattributed == .size))
+           and ([.accounting[] | {(.section): .size}] | add // {}) == ([.sections[] | select((.flags | contains("A")) and .size > 0 and (.flags | contains("T") | not)) | {(.name): .size}] | add // {})' \
+      "$TMP/acct.json" >/dev/null 2>&1 || bad="$bad $elf($withmap)"
+  done
+done
+expect_eq "accounting: the labels add up to each section's size on every sample" "$bad" ""
+# symbols = the union of nm -S's ranges inside .irom0.text (aliases once)
+run 0 "accounting of the frozen ROMFS sample" analyze --format json $FR.elf
+irom=$(xtensa-lx106-elf-readelf -SW $FR.elf | awk '$2 == ".irom0.text" { print $4, $6 }')
+lo=$((0x${irom% *})); hi=$((lo + 0x${irom#* }))
+union=$(xtensa-lx106-elf-nm -S --defined-only $FR.elf | while read -r a z _t _n; do
+  [ -n "$_n" ] || continue
+  a=$((0x$a)); e=$((a + 0x$z)); [ $a -lt $lo ] && a=$lo; [ $e -gt $hi ] && e=$hi; [ $a -lt $e ] && echo "$a $e"
+done | sort -n | awk '{ if ($1 > cur) cur = $1; if ($2 > cur) { n += $2 - cur; cur = $2 } } END { print n + 0 }')
+expect_eq "accounting: .irom0.text symbols = union of nm -S ranges" \
+  "$(jq '.accounting[] | select(.section == ".irom0.text") | .symbols' "$OUT")" "$union"
+run 0 "accounting with the map: strings from the map's .rodata.str input sections" analyze --format json --map $FR.map $FR.elf
+check "with the map nothing in .irom0.text is unattributed" jq -e '.accounting[] | select(.section == ".irom0.text") | .unattributed == 0' "$OUT"
+
 finish
