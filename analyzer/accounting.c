@@ -12,17 +12,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A sized symbol's range, keyed by section index (high bits) and start
+ * offset in the section (the low `shift` bits, enough for the largest
+ * section): one integer order, sorted by radix. */
 typedef struct acct_iv {
-    uint32_t sec;
-    uint64_t start, end;
+    uint64_t key;
+    uint64_t len;
 } acct_iv;
 
-static int acct_iv_cmp(const void *a, const void *b)
+#define ACCT_DIGIT 13
+
+/* LSD radix sort on key, ACCT_DIGIT bits a pass; digits that are the same
+ * in every key are skipped.  Stable. */
+static int acct_radix(acct_iv *v, acct_iv *tmp, size_t n)
 {
-    const acct_iv *x = a, *y = b;
-    if (x->sec != y->sec)
-        return x->sec < y->sec ? -1 : 1;
-    return x->start < y->start ? -1 : x->start > y->start;
+    uint64_t any = 0, all = ~0ull; /* the bits that differ between keys */
+    for (size_t i = 0; i < n; i++) {
+        any |= v[i].key;
+        all &= v[i].key;
+    }
+    size_t *count = NULL;
+    for (unsigned shift = 0; shift < 64; shift += ACCT_DIGIT) {
+        const uint64_t mask = (1u << ACCT_DIGIT) - 1;
+        if ((((any ^ all) >> shift) & mask) == 0)
+            continue;
+        if (!count && !(count = malloc(((size_t)mask + 2) * sizeof *count)))
+            return -1;
+        memset(count, 0, ((size_t)mask + 2) * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((v[i].key >> shift) & mask) + 1]++;
+        for (size_t b = 1; b <= mask + 1; b++)
+            count[b] += count[b - 1];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i].key >> shift) & mask]++] = v[i];
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    free(count);
+    return 0;
 }
 
 static int acct_input_cmp(const void *a, const void *b, void *ctx)
@@ -123,7 +149,11 @@ static int acct_inputs_of(const fs_mapfile *m, const fs_section *sec, acct_input
     for (size_t i = 0; i < ms->ninputs; i++)
         ins->idx[i] = ms->first_input + i;
     ins->n = ms->ninputs;
-    qsort_r(ins->idx, ins->n, sizeof *ins->idx, acct_input_cmp, m->inputs);
+    bool sorted = true; /* the map lists inputs in address order, unless a script reorders */
+    for (size_t i = 1; i < ins->n && sorted; i++)
+        sorted = m->inputs[ins->idx[i - 1]].addr <= m->inputs[ins->idx[i]].addr;
+    if (!sorted)
+        qsort_r(ins->idx, ins->n, sizeof *ins->idx, acct_input_cmp, m->inputs);
     return 0;
 }
 
@@ -136,13 +166,19 @@ int fs_accounting_build(const fs_image *img, const fs_mapfile *map, fs_accountin
 {
     memset(out, 0, sizeof *out);
     out->with_map = map != NULL;
-    acct_iv *iv = malloc((img->nsymbols + 1) * sizeof *iv);
+    acct_iv *iv = malloc((img->nsymbols + 1) * sizeof *iv), *tmp = malloc((img->nsymbols + 1) * sizeof *tmp);
     out->secs = calloc(img->nsections + 1, sizeof *out->secs);
-    if (!iv || !out->secs) {
+    if (!iv || !tmp || !out->secs) {
         free(iv);
+        free(tmp);
         fs_accounting_free(out);
         return fs_fail(err, "%s: out of memory", img->path);
     }
+    /* offsets need `shift` bits: the largest section's size */
+    unsigned shift = 1;
+    for (size_t i = 0; i < img->nsections; i++)
+        while (shift < 48 && img->sections[i].size >> shift)
+            shift++;
     size_t n = 0;
     for (size_t i = 0; i < img->nsymbols; i++) {
         const fs_symbol *s = &img->symbols[i];
@@ -156,15 +192,24 @@ int fs_accounting_build(const fs_image *img, const fs_mapfile *map, fs_accountin
         uint64_t e = s->size > UINT64_MAX - v ? UINT64_MAX : v + s->size;
         if (e < hi)
             hi = e;
-        if (lo < hi)
-            iv[n++] = (acct_iv){(uint32_t)s->section, lo, hi};
+        /* (sections past 2^48 bytes, no real firmware, lose what lies beyond) */
+        uint64_t off = lo - sec->addr, len = hi - lo;
+        if (lo < hi && off >> shift == 0 && (uint64_t)s->section < (1ull << (64 - shift)))
+            iv[n++] = (acct_iv){(uint64_t)s->section << shift | off, len};
     }
-    qsort(iv, n, sizeof *iv, acct_iv_cmp);
+    int sorted = acct_radix(iv, tmp, n);
+    free(tmp);
+    if (sorted < 0) {
+        free(iv);
+        fs_accounting_free(out);
+        return fs_fail(err, "%s: out of memory", img->path);
+    }
+    const uint64_t off_mask = (1ull << shift) - 1;
     size_t k = 0;
     int rc = 0;
     for (size_t i = 0; i < img->nsections && rc == 0; i++) {
         const fs_section *sec = &img->sections[i];
-        while (k < n && iv[k].sec < i)
+        while (k < n && iv[k].key >> shift < i)
             k++;
         if (!acct_section_counts(sec))
             continue;
@@ -177,14 +222,15 @@ int fs_accounting_build(const fs_image *img, const fs_mapfile *map, fs_accountin
         }
         ins.xtensa_code = ins.xtensa_code && img->machine == EM_XTENSA;
         uint64_t cur = sec->addr, end = sec->addr + sec->size;
-        for (; k < n && iv[k].sec == i; k++) {
-            if (iv[k].start > cur) {
-                acct_gap(a, &ins, cur, iv[k].start);
-                cur = iv[k].start;
+        for (; k < n && iv[k].key >> shift == i; k++) {
+            uint64_t start = sec->addr + (iv[k].key & off_mask), stop = start + iv[k].len;
+            if (start > cur) {
+                acct_gap(a, &ins, cur, start);
+                cur = start;
             }
-            if (iv[k].end > cur) {
-                a->symbols += iv[k].end - cur;
-                cur = iv[k].end;
+            if (stop > cur) {
+                a->symbols += stop - cur;
+                cur = stop;
             }
         }
         acct_gap(a, &ins, cur, end);

@@ -161,4 +161,24 @@ expect_eq "accounting: .irom0.text symbols = union of nm -S ranges" \
 run 0 "accounting with the map: strings from the map's .rodata.str input sections" analyze --format json --map $FR.map $FR.elf
 check "with the map nothing in .irom0.text is unattributed" jq -e '.accounting[] | select(.section == ".irom0.text") | .unattributed == 0' "$OUT"
 
+# --- a port's regions from its linker symbols (stm32's _ram_start/_ram_end
+# and FLASH_FS bounds, as ports/stm32/boards/stm32f405.ld defines them): no
+# map, no board.  Ground truth: ld --print-memory-usage of the same link.
+mkdir -p "$TMP/stm"
+printf 'int counter;\nint table[64] = {1};\nvoid Reset_Handler(void) { for (;;) counter += table[counter & 63]; }\n' >"$TMP/stm/main.c"
+arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os -nostdlib -T samples/ld/cortex_m4.ld \
+  -Wl,--defsym,_ram_start=0x20000000 -Wl,--defsym,_ram_end=0x20020000 \
+  -Wl,--defsym,_micropy_hw_internal_flash_storage_start=0x08004000 \
+  -Wl,--defsym,_micropy_hw_internal_flash_storage_end=0x08020000 \
+  -Wl,--print-memory-usage "$TMP/stm/main.c" -o "$TMP/stm/fw.elf" >"$TMP/stm/memusage" 2>&1
+run 0 "stm32 symbols, no map, no board" analyze --format json "$TMP/stm/fw.elf"
+expect_eq "stm32 symbols: RAM and FLASH_FS, named as stm32f405.ld names them" \
+  "$(jq -r '[.regions[] | "\(.name) \(.origin) \(.length)"] | join(",")' "$OUT")" \
+  "RAM $((0x20000000)) $((0x20000)),FLASH_FS $((0x08004000)) $((0x1c000))"
+expect_eq "stm32 symbols: RAM used = ld --print-memory-usage" \
+  "$(jq '.regions[] | select(.name == "RAM") | .used' "$OUT")" \
+  "$(awk '$1 == "RAM:" { print $2 }' "$TMP/stm/memusage")"
+check "stm32 symbols: no section-unplaced for the flash text (not pinned)" \
+  jq -e '[.findings[] | select(.id == "section-unplaced")] | length == 0' "$OUT"
+
 finish
