@@ -197,8 +197,13 @@ typedef struct map_only_job {
 static int analyze_write_map_only(FILE *out, const void *ctx)
 {
     const map_only_job *j = ctx;
-    if (strcmp(j->a->format, "json") == 0)
-        return cli_write_json(out, fs_mapfile_json(j->m, j->a->top));
+    if (strcmp(j->a->format, "json") == 0) {
+        json_t *doc = fs_mapfile_json(j->m, j->a->top);
+        json_t *owners = doc && j->owners ? fs_owners_json(j->owners) : NULL;
+        if (owners)
+            json_object_set_new(doc, "owners", owners); /* who fills each region, as analyze's "owners" */
+        return cli_write_json(out, doc);
+    }
     int rc = fs_mapfile_print(out, j->m, j->a->top ? j->a->top : 20);
     if (rc == 0 && j->owners) {
         fputc('\n', out);

@@ -17,6 +17,11 @@ expect_out "map alone: irom0 overflow has the ELF's id" "ERROR irom0-overflow: .
 expect_out "map alone: the remedy names the frozen content" "frozen_content.o ("
 run 1 "map alone, JSON" analyze --map $S/esp8266-irom0-overflow.map --format json
 check "map alone, JSON: flashsize-map document" jq -e '.schema == "flashsize-map"' "$OUT"
+check "map alone, JSON: owners' rows + other = each region's used" \
+  jq -e '[.owners[] | ([.rows[].bytes] | add) + .other == .used] | all' "$OUT"
+expect_eq "map alone, JSON: frozen_content.o is the frozen owner's row" \
+  "$(jq -r '[.owners[] | select(.region == "irom0_0_seg") | .rows[] | select(.owner == "frozen") | .group] | join(",")' "$OUT")" \
+  "frozen_content.o"
 run 0 "map of a good link alone: exit 0" analyze --map $S/esp8266-fits.map
 run 2 "map alone with --romfs is a usage error" analyze --map $S/esp8266-fits.map --romfs x.img
 run 2 "missing map" analyze --map "$TMP/none.map"
