@@ -328,6 +328,11 @@ static char *owner_remedy(owner_cand *c, size_t n, uint64_t over, const char *ol
     } else if (total < over) {
         fprintf(f, "Your frozen modules take only %" PRIu64 " bytes here, less than the %" PRIu64
                 " over: drop C modules or MicroPython features (see \"Who fills it\") as well. ", total, over);
+    } else if (n == 1 && !strcmp(c[0].name, "frozen_content.o")) {
+        /* the map alone: the frozen content as one object */
+        fprintf(f, "Your frozen modules (frozen_content.o, %" PRIu64 " bytes) are more than the %" PRIu64
+                " over: dropping enough of them from the manifest makes it fit (the ELF names them one by one). "
+                "Otherwise: ", total, over);
     } else {
         uint64_t sum = 0;
         size_t k = 0;
