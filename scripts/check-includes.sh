@@ -28,22 +28,23 @@ for f in analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h; do
     [ "$to" = "$from" ] || echo "$from $to"
   done
 done | sort -u >"$edges"
-# layer MODULE: where a module sits in the flow (docs: the architecture's
-# layers): read 0, then analyze and store 1 (side by side: neither includes
-# the other), report 2, cli and server 3.  A header may include headers of
-# its own layer or of a lower one only.
+# layer MODULE: where a module sits in the flow, from the folder its files
+# are in (docs: the architecture's layers): analyzer/read 0, analyzer/analyze
+# and analyzer/store 1 (side by side: neither includes the other),
+# analyzer/report 2, analyzer/cli and server 3.  A header may include headers
+# of its own layer or of a lower one only.
 layer() {
   case "$1" in
-    model | util | fmt | elfread | ldscript | mpy | archive | romsyms | board | document | docparse | symtab)
-      echo "0 read" ;;
-    # mapfile and romfs read a file and add findings to a report (overflows,
-    # ROMFS occupancy): their headers sit with the analyses.
-    mapfile | romfs | analyze | findings | regions | esp8266 | frozen | romuse | natmod | refgraph | dominators | \
-      retained | budget | diff | forecast)
-      echo "1 analyze" ;;
-    store | symset) echo "1 store" ;;
-    output | out_text | out_json | out_csv | bot | natmod_out | analysis) echo "2 report" ;;
-    main | cli | cli_refgraph | cmd_*) echo "3 cli" ;;
+    store) f=analyzer/store/store.h ;;
+    server) f=server/server.h ;;
+    *) f=$(ls analyzer/*/"$1".h analyzer/*/"$1".c server/"$1".h server/"$1".c 2>/dev/null | head -n 1) ;;
+  esac
+  case "$f" in
+    analyzer/read/*) echo "0 read" ;;
+    analyzer/analyze/*) echo "1 analyze" ;;
+    analyzer/store/*) echo "1 store" ;;
+    analyzer/report/*) echo "2 report" ;;
+    analyzer/cli/*) echo "3 cli" ;;
     *) echo "3 server" ;;
   esac
 }

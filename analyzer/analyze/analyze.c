@@ -22,6 +22,7 @@ const char *fs_region_source_name(fs_region_source s)
     case FS_REGIONS_LD: return "ld";
     case FS_REGIONS_BOARD: return "board";
     case FS_REGIONS_ELF: return "elf";
+    case FS_REGIONS_MAP: return "map";
     default: return "none";
     }
 }
@@ -56,6 +57,13 @@ static int analyze_choose_regions(fs_image *img, const fs_analyze_opts *o, fs_re
         snprintf(buf, sizeof buf, "MicroPython ESP8266 layout from the ELF's linker symbols%s",
                  fs_image_symbol(img, "_firmware_size") ? "" : " (no _firmware_size: irom0 assumed to end at 0x40300000)");
         detail = buf;
+    } else {
+        if (fs_ports_infer_regions(img, &rep->map) < 0)
+            return fs_fail(err, "out of memory");
+        if (rep->map.nregions) {
+            rep->region_source = FS_REGIONS_ELF;
+            detail = "MicroPython port regions from the ELF's linker symbols (partial: only the regions they pin)";
+        }
     }
     if (detail && !(rep->region_source_detail = strdup(detail)))
         return fs_fail(err, "out of memory");
@@ -102,7 +110,7 @@ static int analyze_region_findings(fs_report *rep)
             if (a->origin >= b_end || b->origin >= a_end)
                 continue;
             /* One region inside another is a deliberate umbrella (stm32's
-             * FLASH over FLASH_ISR/FLASH_FS/FLASH_TEXT), not a mistake. */
+             * FLASH over FLASH_START/FLASH_FS/FLASH_TEXT), not a mistake. */
             if ((a->origin <= b->origin && a_end >= b_end) || (b->origin <= a->origin && b_end >= a_end))
                 continue;
             uint64_t lo = a->origin > b->origin ? a->origin : b->origin;
@@ -123,6 +131,9 @@ static int analyze_region_findings(fs_report *rep)
 static int analyze_unplaced(const fs_image *img, fs_report *rep)
 {
     if (rep->map.nregions == 0 || img->elf_type == ET_REL)
+        return 0;
+    /* a port's regions from its symbols (ports.c) describe part of memory only */
+    if (rep->region_source == FS_REGIONS_ELF && !rep->esp.detected)
         return 0;
     for (size_t i = 0; i < img->nsections; i++) {
         const fs_section *s = &img->sections[i];

@@ -28,7 +28,7 @@ typedef struct fs_finding {
 } fs_finding;
 
 /* Where the memory regions came from. */
-typedef enum { FS_REGIONS_NONE = 0, FS_REGIONS_LD, FS_REGIONS_BOARD, FS_REGIONS_ELF } fs_region_source;
+typedef enum { FS_REGIONS_NONE = 0, FS_REGIONS_LD, FS_REGIONS_BOARD, FS_REGIONS_ELF, FS_REGIONS_MAP } fs_region_source;
 
 /* ESP8266 facts (MicroPython's esp8266 port; see docs/esp8266.md). */
 #define FS_ESP8266_WINDOW_START 0x40200000u  /* flash offset 0 as the CPU maps it */
@@ -112,6 +112,10 @@ bool fs_esp8266_detect(const fs_image *img, const fs_board *board);
 /* Regions of MicroPython's ESP8266 layout inferred from the ELF's linker
  * symbols (_firmware_size, _irom0_text_start, _heap_end, romfs symbols). */
 int fs_esp8266_infer_regions(const fs_image *img, fs_memmap *map);
+/* Regions of MicroPython's other ports (stm32, nrf, rp2, mimxrt, samd)
+ * whose bounds the ELF's linker symbols pin (ports.c); adds none when no
+ * rule applies.  Returns 0, -1 on out of memory. */
+int fs_ports_infer_regions(const fs_image *img, fs_memmap *map);
 /* Fill rep->esp (boot image, irom0, romfs, window). */
 void fs_esp8266_analyze(const fs_image *img, fs_report *rep);
 /* Add the ESP8266 findings (irom0-overflow, window-exhausted, ...). */

@@ -371,7 +371,12 @@ static int fz_walk_obj(fz_ctx *c, uint64_t v, int k, int depth)
             return fz_fail(c, "%s: cannot read the string object", s->sym->name);
         if (a >= UINT32_MAX)
             return fz_fail(c, "%s: string length %" PRIu64 " is implausible", s->sym->name, a);
-        return fz_charge_bytes(c, b, a + 1, k, CAT_OBJECTS);
+        uint64_t before = k >= 0 ? c->fz->modules[k].objects : 0;
+        if (fz_charge_bytes(c, b, a + 1, k, CAT_OBJECTS) < 0)
+            return -1;
+        if (k >= 0)
+            c->fz->modules[k].data += c->fz->modules[k].objects - before;
+        return 0;
     }
     if (strcmp(type, "mp_type_tuple") == 0) {
         if (fz_word(c, v + P, &a) < 0 || a > FZ_MAX_TUPLE || (2 + a) * P > s->sym->size)
@@ -835,6 +840,8 @@ static void fz_totals(fz_ctx *c)
     for (size_t k = 0; k < fz->nmodules; k++) {
         fs_frozen_module *m = &fz->modules[k];
         m->bytes = m->code + m->raw_code + m->tables + m->objects + m->qstrs + m->entries + m->source;
+        if (m->data > m->objects) /* data later found to be qstr strings moved to qstrs */
+            m->data = m->objects;
         fz->modules_bytes += m->bytes;
     }
     for (size_t i = 0; i < fz->nshared; i++)
@@ -976,6 +983,52 @@ int fs_frozen_findings(const fs_frozen *fz, fs_report *rep)
     return 0;
 }
 
+int fs_frozen_data_findings(const fs_frozen *fz, uint64_t romfs_free, fs_report *rep)
+{
+    const fs_esp8266 *esp = &rep->esp;
+    bool romfs = esp->has_romfs || (rep->board && rep->board->has_romfs);
+    uint64_t romfs_size = esp->has_romfs ? esp->romfs_size : romfs ? rep->board->romfs_size : 0;
+    for (size_t k = 0; k < fz->nmodules; k++) {
+        const fs_frozen_module *m = &fz->modules[k];
+        if (m->data < FS_FROZEN_DATA_MIN || m->data * 2 < m->bytes)
+            continue;
+        /* irom0 shrinks by the data; the window too unless a ROMFS partition
+         * (inside the window) ends it anyway or the data go into it */
+        uint64_t irom0 = esp->detected ? m->data : 0;
+        uint64_t window = esp->detected && !esp->has_romfs ? irom0 : 0;
+        char where[256];
+        if (romfs && romfs_free != UINT64_MAX)
+            snprintf(where, sizeof where, "this board's ROMFS partition (%" PRIu64 " bytes, %" PRIu64 " free%s)",
+                     romfs_size, romfs_free, romfs_free < m->data ? ": not enough" : "");
+        else if (romfs)
+            snprintf(where, sizeof where, "this board's ROMFS partition (%" PRIu64 " bytes; give --romfs IMAGE for its "
+                     "free space)", romfs_size);
+        else
+            snprintf(where, sizeof where, "the filesystem (this board has no ROMFS partition)");
+        char frees[200] = "";
+        if (esp->detected)
+            snprintf(frees, sizeof frees, "; moving them frees %" PRIu64 " bytes of irom0 and %" PRIu64
+                     " of the 1 MiB window%s", irom0, window,
+                     esp->has_romfs ? " (the ROMFS partition already ends the window)" : "");
+        if (fs_report_add(rep, "frozen-data-module", FS_SEV_INFO, m->name,
+                          "Keep the data as a raw file (no module overhead) and read it from there: "
+                          "mpremote romfs deploy for the ROMFS partition, mpremote cp for the filesystem.",
+                          "frozen module %s is %" PRIu64 " bytes, %" PRIu64 " of them str/bytes constants: they "
+                          "could live in %s%s", m->name, m->bytes, m->data, where, frees) < 0)
+            return -1;
+        fs_finding_num(rep, "bytes", m->bytes);
+        fs_finding_num(rep, "data", m->data);
+        fs_finding_num(rep, "irom0_freed", irom0);
+        fs_finding_num(rep, "window_freed", window);
+        if (romfs) {
+            fs_finding_num(rep, "romfs_size", romfs_size);
+            if (romfs_free != UINT64_MAX)
+                fs_finding_num(rep, "romfs_free", romfs_free);
+        }
+    }
+    return 0;
+}
+
 /* ---- output: JSON and text (format only) --------------------------------- */
 
 static json_t *fz_module_json(const fs_frozen *fz, const fs_frozen_module *m)
@@ -994,6 +1047,7 @@ static json_t *fz_module_json(const fs_frozen *fz, const fs_frozen_module *m)
     json_object_set_new(o, "raw_code", fs_json_from_u64(m->raw_code));
     json_object_set_new(o, "tables", fs_json_from_u64(m->tables));
     json_object_set_new(o, "objects", fs_json_from_u64(m->objects));
+    json_object_set_new(o, "data", fs_json_from_u64(m->data));
     json_object_set_new(o, "qstrs", fs_json_from_u64(m->qstrs));
     json_object_set_new(o, "entries", fs_json_from_u64(m->entries));
     json_object_set_new(o, "source", fs_json_from_u64(m->source));

@@ -49,6 +49,7 @@ typedef struct fs_frozen_module {
     uint64_t raw_code;   /* proto_fun_* / raw_code_* structs, children_* arrays */
     uint64_t tables;     /* frozen_module_*, const_qstr_table_data_*, const_obj_table_data_* */
     uint64_t objects;    /* const_obj_* and the data they point at */
+    uint64_t data;       /* of objects: the bytes of its str/bytes constants' data */
     uint64_t qstrs;      /* pool entries only this module uses (pointer, hash, length, string) */
     uint64_t entries;    /* its mp_frozen_names entry, mp_frozen_mpy_content pointer / str size word */
     uint64_t source;     /* str modules: source text + NUL */
@@ -99,5 +100,15 @@ json_t *fs_frozen_json(const fs_frozen *fz, const char *path);
 int fs_frozen_print_text(FILE *out, const fs_frozen *fz, const char *path);
 /* Add the findings (frozen-in-iram, warning, per module) to rep. */
 int fs_frozen_findings(const fs_frozen *fz, fs_report *rep);
+
+/* A module whose bytes are mostly str/bytes constants (data >= half its
+ * bytes and at least FS_FROZEN_DATA_MIN): an info finding
+ * "frozen-data-module" saying where the data could live instead (the ROMFS
+ * partition of rep's image or board, with its free space when romfs_free
+ * is not UINT64_MAX; else the filesystem) and what moving it frees in
+ * irom0 and in the 1 MiB window (ESP8266).  nums: bytes, data, irom0_freed,
+ * window_freed, and romfs_size / romfs_free when known. */
+#define FS_FROZEN_DATA_MIN 1024u
+int fs_frozen_data_findings(const fs_frozen *fz, uint64_t romfs_free, fs_report *rep);
 
 #endif

@@ -867,6 +867,21 @@ int fs_mapfile_findings(const fs_mapfile *m, fs_report *rep, fs_error *err)
                                      c[k].name, (unsigned long long)c[k].bytes);
         free(c);
         uint64_t over = r->used - r->length;
+        /* ESP8266's irom0: the same id and numbers as from the ELF (esp8266.c) */
+        const fs_map_section *irom = fs_mapfile_section(m, ".irom0.text");
+        if (strcmp(r->name, "irom0_0_seg") == 0 && irom && irom->vma_region == (int)i) {
+            if (fs_report_add(rep, "irom0-overflow", FS_SEV_ERROR, ".irom0.text",
+                              "Drop frozen modules or C modules (see `flashsize frozen`), or use a layout with a "
+                              "larger irom0 (esp8266-2m); do not raise LENGTH(irom0_0_seg) past the 1 MiB window.",
+                              ".irom0.text is %llu bytes but irom0_0_seg holds %llu: over by %llu bytes (per the map "
+                              "file)%s", (unsigned long long)r->used, (unsigned long long)r->length,
+                              (unsigned long long)over, top) < 0)
+                return fs_fail(err, "%s: out of memory", m->path);
+            fs_finding_num(rep, "size", r->used);
+            fs_finding_num(rep, "limit", r->length);
+            fs_finding_num(rep, "over", over);
+            continue;
+        }
         if (fs_report_add(rep, "region-overflow", FS_SEV_ERROR, r->name,
                           "Remove or shrink the largest objects placed in this region, or give it more room "
                           "in the linker script.",

@@ -24,7 +24,7 @@
 #define REGION_FOLLOW_SLACK 64
 
 /* The region holding addr.  Among overlapping regions (an umbrella FLASH
- * over FLASH_ISR and FLASH_TEXT, say) the most specific: the one whose
+ * over FLASH_START and FLASH_TEXT, say) the most specific: the one whose
  * origin is closest below addr, then the shortest. */
 static int region_containing(const fs_memmap *map, uint64_t addr)
 {

@@ -126,7 +126,8 @@ static int ru_add_dup(fs_romuse *ru, const fs_image *img, const fs_symbol *s, co
     const char *obj = ru_object(map, addr);
     const char *sec = img->sections[s->section].name;
     fs_romuse_dup *d = &g[ru->ndups++];
-    *d = (fs_romuse_dup){strdup(s->name), addr, s->size, r->addr, strdup(sec ? sec : ""), obj ? strdup(obj) : NULL};
+    *d = (fs_romuse_dup){strdup(s->name), addr, s->size, r->addr, strdup(sec ? sec : ""), obj ? strdup(obj) : NULL,
+                         NULL, FS_OWNER_KINDS};
     ru->dup_bytes += s->size;
     return d->name && d->section && (!obj || d->object) ? 0 : -1;
 }
@@ -190,6 +191,10 @@ int fs_romuse_analyze(const fs_image *img, const uint8_t *data, size_t len, cons
         qsort(out->used, out->nused, sizeof *out->used, ru_used_cmp);
     if (out->ndups)
         qsort(out->dups, out->ndups, sizeof *out->dups, ru_dup_cmp);
+    if (fs_romuse_set_owners(out, NULL) < 0) { /* owners from paths; the caller may refine with its rules */
+        fs_romuse_free(out);
+        return fs_fail(err, "%s: out of memory", img->path);
+    }
     return 0;
 }
 
@@ -216,6 +221,7 @@ void fs_romuse_free(fs_romuse *ru)
         free(ru->dups[i].name);
         free(ru->dups[i].section);
         free(ru->dups[i].object);
+        free(ru->dups[i].origin);
     }
     free(ru->used);
     free(ru->dups);
@@ -244,20 +250,128 @@ int fs_romuse_table_path(const char *rom, const fs_image *img, const fs_board *b
     return asprintf(path, "%s/%s", rules_dir, rel) < 0 ? (*path = NULL, -1) : 0;
 }
 
-int fs_romuse_findings(const fs_romuse *ru, fs_report *rep)
+int fs_romuse_set_owners(fs_romuse *ru, const fs_owner_rules *rules)
 {
     for (size_t i = 0; i < ru->ndups; i++) {
-        const fs_romuse_dup *d = &ru->dups[i];
-        if (fs_report_add(rep, "rom-duplicate", FS_SEV_WARNING, d->name,
-                          "use the ROM's copy: drop the local definition (or the library that brings it)",
-                          "%s: the firmware carries its own %" PRIu64 "-byte copy of a ROM function (ROM 0x%08" PRIx64
-                          ")%s%s", d->name, d->size, d->rom_addr, d->object ? ", from " : "",
-                          d->object ? d->object : "") < 0)
+        fs_romuse_dup *d = &ru->dups[i];
+        free(d->origin);
+        d->origin = NULL;
+        d->owner = FS_OWNER_KINDS;
+        if (!d->object)
+            continue;
+        char group[256];
+        d->owner = fs_owner_classify(rules, d->object, group, sizeof group);
+        size_t n = strlen(d->object);
+        const char *paren = n && d->object[n - 1] == ')' ? strrchr(d->object, '(') : NULL;
+        d->origin = paren ? strndup(d->object, (size_t)(paren - d->object)) : strdup(d->object);
+        if (!d->origin)
             return -1;
-        fs_finding_num(rep, "bytes", d->size);
-        fs_finding_num(rep, "rom_addr", d->rom_addr);
     }
     return 0;
+}
+
+fs_severity fs_romuse_severity(fs_owner_kind k)
+{
+    return k == FS_OWNER_USER ? FS_SEV_WARNING : FS_SEV_INFO;
+}
+
+static const char *ru_origin(const fs_romuse_dup *d)
+{
+    return d->origin ? d->origin : "origin unknown";
+}
+
+static const char *ru_remedy(fs_owner_kind k)
+{
+    switch (k) {
+    case FS_OWNER_USER:
+        return "Use the ROM's copy: drop the local definition from your module (the ROM table in the linker script "
+               "provides the symbol).";
+    case FS_OWNER_SDK:
+        return "Nothing to change in your tree: the vendor's SDK library links its own copy.";
+    case FS_OWNER_TOOLCHAIN:
+        return "Nothing to change in your tree: the toolchain's library brings it; a port could PROVIDE the ROM's "
+               "address in its linker script instead.";
+    case FS_OWNER_MICROPYTHON:
+    case FS_OWNER_FROZEN:
+        return "MicroPython's own copy (a port could use the ROM's through its linker script); nothing to change in "
+               "your code.";
+    default:
+        return "Give the link's map (--map firmware.map) to learn which objects bring them.";
+    }
+}
+
+typedef struct ru_group {
+    const char *origin;
+    fs_owner_kind owner;
+    uint64_t bytes;
+    size_t count, first;
+} ru_group;
+
+static int ru_group_cmp(const void *a, const void *b)
+{
+    const ru_group *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return strcmp(x->origin, y->origin);
+}
+
+int fs_romuse_findings(const fs_romuse *ru, fs_report *rep)
+{
+    ru_group *g = calloc(ru->ndups + 1, sizeof *g);
+    if (!g)
+        return -1;
+    size_t ng = 0;
+    for (size_t i = 0; i < ru->ndups; i++) {
+        const fs_romuse_dup *d = &ru->dups[i];
+        size_t k = 0;
+        while (k < ng && strcmp(g[k].origin, ru_origin(d)))
+            k++;
+        if (k == ng)
+            g[ng++] = (ru_group){ru_origin(d), d->owner, 0, 0, i};
+        if (d->owner < g[k].owner) /* the most changeable owner of the group decides */
+            g[k].owner = d->owner;
+        g[k].bytes += d->size;
+        g[k].count++;
+    }
+    qsort(g, ng, sizeof *g, ru_group_cmp);
+    int rc = 0;
+    for (size_t k = 0; k < ng && rc == 0; k++) {
+        char *list = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&list, &len);
+        if (!f) {
+            rc = -1;
+            break;
+        }
+        size_t shown = 0;
+        for (size_t i = g[k].first; i < ru->ndups; i++) {
+            const fs_romuse_dup *d = &ru->dups[i];
+            if (strcmp(ru_origin(d), g[k].origin))
+                continue;
+            if (shown++ < 8)
+                fprintf(f, "%s%s %" PRIu64, shown > 1 ? ", " : "", d->name, d->size);
+        }
+        if (shown > 8)
+            fprintf(f, ", %zu more", shown - 8);
+        if (fclose(f) != 0) {
+            free(list);
+            rc = -1;
+            break;
+        }
+        rc = fs_report_add(rep, "rom-duplicate", fs_romuse_severity(g[k].owner), g[k].origin, ru_remedy(g[k].owner),
+                           "%s%s%s%s: %zu cop%s of ROM functions, %" PRIu64 " bytes (%s)", g[k].origin,
+                           g[k].owner < FS_OWNER_KINDS ? " (" : "",
+                           g[k].owner < FS_OWNER_KINDS ? fs_owner_kind_name(g[k].owner) : "",
+                           g[k].owner < FS_OWNER_KINDS ? ")" : "", g[k].count,
+                           g[k].count == 1 ? "y" : "ies", g[k].bytes, list);
+        free(list);
+        if (rc == 0) {
+            fs_finding_num(rep, "bytes", g[k].bytes);
+            fs_finding_num(rep, "copies", g[k].count);
+        }
+    }
+    free(g);
+    return rc;
 }
 
 /* ---- output (format only) ------------------------------------------------ */
@@ -297,14 +411,24 @@ json_t *fs_romuse_json(const fs_romuse *ru, const char *path)
         json_object_set_new(o, "rom_address", json_integer((json_int_t)d->rom_addr));
         json_object_set_new(o, "section", json_string(d->section));
         json_object_set_new(o, "object", d->object ? json_string(d->object) : json_null());
+        json_object_set_new(o, "origin", d->origin ? json_string(d->origin) : json_null());
+        json_object_set_new(o, "owner", d->owner < FS_OWNER_KINDS ? json_string(fs_owner_kind_name(d->owner))
+                                                                 : json_null());
         json_array_append_new(dups, o);
-        json_t *f = json_object();
-        json_object_set_new(f, "id", json_string("rom-duplicate"));
-        json_object_set_new(f, "severity", json_string("warning"));
-        json_object_set_new(f, "subject", json_string(d->name));
-        json_object_set_new(f, "bytes", json_integer((json_int_t)d->size));
-        json_array_append_new(finds, f);
     }
+    fs_report rep = {0};
+    if (fs_romuse_findings(ru, &rep) == 0)
+        for (size_t i = 0; i < rep.nfindings; i++) {
+            const fs_finding *fd = &rep.findings[i];
+            json_t *f = json_object();
+            json_object_set_new(f, "id", json_string(fd->id));
+            json_object_set_new(f, "severity", json_string(fs_severity_name(fd->severity)));
+            json_object_set_new(f, "subject", json_string(fd->subject));
+            json_object_set_new(f, "bytes", json_integer((json_int_t)fd->nums[0].value));
+            json_object_set_new(f, "copies", json_integer((json_int_t)fd->nums[1].value));
+            json_array_append_new(finds, f);
+        }
+    fs_report_free(&rep);
     json_object_set_new(root, "used", used);
     json_object_set_new(root, "unreferenced_strong", json_integer((json_int_t)ru->unreferenced));
     json_object_set_new(root, "duplicates", dups);
@@ -328,8 +452,9 @@ int fs_romuse_print_text(FILE *out, const fs_romuse *ru, const char *path)
             ru->dup_bytes);
     for (size_t i = 0; i < ru->ndups; i++) {
         const fs_romuse_dup *d = &ru->dups[i];
-        fprintf(out, "    warning [rom-duplicate] %-20s %6" PRIu64 " bytes in %s (ROM 0x%08" PRIx64 ")%s%s\n", d->name,
-                d->size, d->section, d->rom_addr, d->object ? " from " : "", d->object ? d->object : "");
+        fprintf(out, "    %s [rom-duplicate] %-20s %6" PRIu64 " bytes in %s (ROM 0x%08" PRIx64 ")%s%s\n",
+                fs_severity_name(fs_romuse_severity(d->owner)), d->name, d->size, d->section, d->rom_addr,
+                d->object ? " from " : "", d->object ? d->object : "");
     }
     return ferror(out) ? -1 : 0;
 }

@@ -28,10 +28,11 @@
 #include "analyze.h"
 #include "mapfile.h"
 #include "model.h"
+#include "owners.h"
 #include "romsyms.h"
 
 /* Version of the JSON document fs_romuse_json writes (docs/frozen.md). */
-#define FS_ROMUSE_SCHEMA_VERSION 1
+#define FS_ROMUSE_SCHEMA_VERSION 2
 
 typedef struct fs_romuse_used {
     char *name;
@@ -47,6 +48,8 @@ typedef struct fs_romuse_dup {
     uint64_t rom_addr;    /* where the ROM has it */
     char *section;        /* ELF section holding the copy */
     char *object;         /* object / archive member from the map, or NULL */
+    char *origin;         /* the archive of a member, else the object; NULL without a map */
+    fs_owner_kind owner;  /* who built it (fs_romuse_set_owners); FS_OWNER_KINDS: unknown */
 } fs_romuse_dup;
 
 typedef struct fs_romuse {
@@ -85,7 +88,16 @@ int fs_romuse_table_path(const char *rom, const fs_image *img, const fs_board *b
 /* The JSON document (schema "flashsize-rom"); NULL on out of memory. */
 json_t *fs_romuse_json(const fs_romuse *ru, const char *path);
 int fs_romuse_print_text(FILE *out, const fs_romuse *ru, const char *path);
-/* Add a rom-duplicate warning per copy (nums: bytes, rom_addr) to rep. */
+/* Set each copy's origin and owner from its object (owners.h); rules may
+ * be NULL (owners from paths alone).  -1 on out of memory. */
+int fs_romuse_set_owners(fs_romuse *ru, const fs_owner_rules *rules);
+/* The severity of a copy made by owner k: warning only for the user's own
+ * objects (user C modules), info for MicroPython's, the SDK's, the
+ * toolchain's and unknown ones. */
+fs_severity fs_romuse_severity(fs_owner_kind k);
+/* Add one rom-duplicate finding per origin (archive, or object; one for
+ * copies of unknown origin), largest total first: subject the origin,
+ * nums bytes and copies, the symbols and their sizes in the message. */
 int fs_romuse_findings(const fs_romuse *ru, fs_report *rep);
 
 #endif

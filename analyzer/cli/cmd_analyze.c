@@ -6,6 +6,7 @@
 #include "ldscript.h"
 #include "mapfile.h"
 #include "output.h"
+#include "owners.h"
 
 /* The light `flashsize` binary (FS_CORE_ONLY) links neither SQLite nor
  * Capstone: recording (--db) and retained sizes (--retained) are done by
@@ -28,7 +29,8 @@ static const char analyze_usage[] =
     "Report how full each memory region is, every allocated section, the largest\n"
     "symbols and findings (for ESP8266: irom0, the 1 MiB flash window, the boot image,\n"
     "ROMFS), frozen modules when the firmware has them. Regions come from --ld, else\n"
-    "--board, else the ELF's own linker symbols.\n"
+    "--board, else the link's map (--map, or firmware.map beside the ELF), else the\n"
+    "ELF's own linker symbols.\n"
     "\n"
     "  -f, --format FMT     text (default), json or csv\n"
     "  -b, --board NAME     board layout from the rules directory (or a path to a .ini)\n"
@@ -37,7 +39,8 @@ static const char analyze_usage[] =
     "      --defsym N=EXPR  define a linker-script symbol (repeatable)\n"
     "      --headroom PCT   warn when a region is at least PCT%% full (default 90)\n"
     "      --top N          symbols to list (text: 20; json/csv: all)\n"
-    "      --map FILE       the link's GNU ld map: bytes per archive/object/section, IRAM objects\n"
+    "      --map FILE       the link's GNU ld map: bytes per archive/object/section, IRAM objects,\n"
+    "                       who fills each region (default: firmware.map beside the ELF)\n"
     "      --romfs IMAGE    a ROMFS image: its occupancy of the firmware's ROMFS partition\n"
     "      --rom FILE       ROM symbol table (default for ESP8266: rules/rom/esp8266.ld): ROM\n"
     "                       functions used, and copies the firmware carries of ROM functions\n"
@@ -166,17 +169,30 @@ typedef struct map_only_job {
     const analyze_args *a;
     const fs_mapfile *m;
     const fs_report *rep;
+    const fs_owners *owners;
 } map_only_job;
 
 static int analyze_write_map_only(FILE *out, const void *ctx)
 {
     const map_only_job *j = ctx;
-    if (strcmp(j->a->format, "json") == 0)
-        return cli_write_json(out, fs_mapfile_json(j->m, j->a->top));
+    if (strcmp(j->a->format, "json") == 0) {
+        json_t *doc = fs_mapfile_json(j->m, j->a->top);
+        json_t *owners = doc && j->owners ? fs_owners_json(j->owners) : NULL;
+        if (owners)
+            json_object_set_new(doc, "owners", owners); /* who fills each region, as analyze's "owners" */
+        return cli_write_json(out, doc);
+    }
     int rc = fs_mapfile_print(out, j->m, j->a->top ? j->a->top : 20);
-    for (size_t i = 0; rc == 0 && i < j->rep->nfindings; i++)
+    if (rc == 0 && j->owners) {
+        fputc('\n', out);
+        rc = fs_owners_print(out, j->owners);
+    }
+    for (size_t i = 0; rc == 0 && i < j->rep->nfindings; i++) {
         fprintf(out, "%s %s: %s\n", j->rep->findings[i].severity == FS_SEV_ERROR ? "ERROR" : "warning",
                 j->rep->findings[i].id, j->rep->findings[i].message);
+        if (j->rep->findings[i].remedy)
+            fprintf(out, "  fix: %s\n", j->rep->findings[i].remedy);
+    }
     return rc;
 }
 
@@ -195,10 +211,25 @@ static int analyze_map_only(const analyze_args *a)
         cli_error("%s", err.msg);
         goto done;
     }
-    map_only_job job = {a, &m, &rep};
+    /* who fills each region, and the frozen content's share in the remedy */
+    fs_owner_rules rules = {0};
+    fs_owners owners = {0};
+    char *rules_dir = a->rules_dir ? strdup(a->rules_dir) : fs_rules_dir();
+    int orc = fs_owner_rules_load(rules_dir, &rules, &err);
+    free(rules_dir);
+    if (orc < 0 || fs_owners_build(&rules, &m, NULL, &owners, &err) < 0 ||
+        fs_owners_amend_findings(&owners, NULL, &rep) < 0) {
+        cli_error("%s", err.msg[0] ? err.msg : "out of memory");
+        fs_owner_rules_free(&rules);
+        fs_owners_free(&owners);
+        goto done;
+    }
+    fs_owner_rules_free(&rules);
+    map_only_job job = {a, &m, &rep, &owners};
     if (cli_write_output(a->output, analyze_write_map_only, &job) < 0)
         goto done;
     status = fs_report_worst(&rep) == FS_SEV_ERROR ? FS_EXIT_FINDINGS : FS_EXIT_OK;
+    fs_owners_free(&owners);
 done:
     fs_report_free(&rep);
     fs_mapfile_free(&m);

@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
 {
@@ -38,6 +39,8 @@ static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err
     if (rc < 0)
         return -1;
     a->has_romuse = true;
+    if (fs_romuse_set_owners(&a->romuse, &a->owner_rules) < 0)
+        return fs_fail(err, "out of memory");
     if (fs_romuse_findings(&a->romuse, &a->rep) < 0)
         return fs_fail(err, "out of memory");
     return 0;
@@ -53,15 +56,21 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
         if (a->frozen.present && fs_frozen_findings(&a->frozen, &a->rep) < 0)
             return fs_fail(err, "out of memory");
     }
-    if (o->map) {
-        if (fs_mapfile_load(o->map, &a->map, err) < 0)
-            return -1;
-        a->has_map = true;
-        if (fs_mapfile_reconcile(&a->map, &a->img, &a->rep, err) < 0)
-            return -1;
-    }
+    if (a->has_map && fs_mapfile_reconcile(&a->map, &a->img, &a->rep, err) < 0)
+        return -1;
     if (analysis_rom(o, a, err) < 0)
         return -1;
+    const fs_frozen *fz = a->has_frozen ? &a->frozen : NULL;
+    if (a->has_map) {
+        if (fs_owners_build(&a->owner_rules, &a->map, fz, &a->owners, err) < 0)
+            return -1;
+        a->has_owners = true;
+    }
+    if (fs_owners_amend_findings(a->has_owners ? &a->owners : NULL, fz, &a->rep) < 0)
+        return fs_fail(err, "out of memory");
+    if (fs_accounting_build(&a->img, a->has_map ? &a->map : NULL, &a->accounting, err) < 0)
+        return -1;
+    a->has_accounting = true;
     if (o->romfs) {
         if (fs_romfs_load(o->romfs, &a->romfs, err) < 0)
             return -1;
@@ -70,6 +79,9 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
                              &a->rep, err) < 0)
             return -1;
     }
+    if (a->has_frozen && a->frozen.present &&
+        fs_frozen_data_findings(&a->frozen, a->has_romfs ? a->romfs_occ.free : UINT64_MAX, &a->rep) < 0)
+        return fs_fail(err, "out of memory");
     return 0;
 }
 
@@ -82,6 +94,36 @@ static int analysis_retained(const fs_analysis_opts *o, fs_analysis *a, fs_error
     if (o->retained(&a->img, a->data, a->len, a->rules_dir, o->board, &a->retained, err) < 0)
         return -1;
     a->has_retained = true;
+    return 0;
+}
+
+/* The link's map: --map, else firmware.map in the ELF's directory (the
+ * name MicroPython's makefiles give it) when nothing else gives the regions:
+ * no --ld, no --board, and no ESP8266 linker symbols (which give the exact
+ * layout without the map's cost: parsing a real ESP8266 map takes five times
+ * the rest of the analysis).  A map found that way but not readable as one
+ * (damaged, or not a regular file) is left alone: it was not asked for. */
+static int analysis_map(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    if (o->map) {
+        if (fs_mapfile_load(o->map, &a->map, err) < 0)
+            return -1;
+        a->has_map = true;
+        return (a->map_path = strdup(o->map)) ? 0 : fs_fail(err, "out of memory");
+    }
+    if (o->elf_data || !o->elf || o->ld || a->has_board || fs_esp8266_detect(&a->img, NULL))
+        return 0;
+    const char *slash = strrchr(o->elf, '/');
+    char *path = NULL;
+    if (asprintf(&path, "%.*sfirmware.map", slash ? (int)(slash - o->elf + 1) : 0, o->elf) < 0)
+        return fs_fail(err, "out of memory");
+    fs_error ignored = {0};
+    if (access(path, F_OK) != 0 || fs_mapfile_load(path, &a->map, &ignored) < 0) {
+        free(path);
+        return 0;
+    }
+    a->has_map = true;
+    a->map_path = path;
     return 0;
 }
 
@@ -121,9 +163,26 @@ int fs_analysis_run(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
                            " + LENGTH 0x%" PRIx64 ")",
                            o->ld, r->name, o->elf, r->origin, r->length);
     }
+    if (fs_owner_rules_load(a->rules_dir, &a->owner_rules, err) < 0 || analysis_map(o, a, err) < 0)
+        return -1;
     fs_analyze_opts ao = {o->ld ? &a->ld : NULL, o->ld, a->has_board ? &a->board : NULL, o->headroom_pct};
+    /* Without --ld or --board, the regions ld itself used: the map's Memory
+     * Configuration, named as the linker script names them. */
+    bool map_regions = !o->ld && !a->has_board && a->has_map && a->map.map.nregions > 0;
+    if (map_regions) {
+        ao.ld_map = &a->map.map;
+        ao.ld_path = a->map_path;
+    }
     if (fs_analyze(&a->img, &ao, &a->rep, err) < 0)
         return -1;
+    if (map_regions) {
+        char *detail = NULL;
+        if (asprintf(&detail, "map file %s", a->map_path) < 0)
+            return fs_fail(err, "out of memory");
+        free(a->rep.region_source_detail);
+        a->rep.region_source_detail = detail;
+        a->rep.region_source = FS_REGIONS_MAP;
+    }
     a->has_report = true;
     if (analysis_parts(o, a, err) < 0)
         return -1;
@@ -144,6 +203,12 @@ void fs_analysis_free(fs_analysis *a)
         fs_romtable_free(&a->romtable);
     if (a->has_map)
         fs_mapfile_free(&a->map);
+    if (a->has_owners)
+        fs_owners_free(&a->owners);
+    if (a->has_accounting)
+        fs_accounting_free(&a->accounting);
+    fs_owner_rules_free(&a->owner_rules);
+    free(a->map_path);
     if (a->has_frozen)
         fs_frozen_free(&a->frozen);
     if (a->has_report)
@@ -167,6 +232,8 @@ fs_output_opts fs_analysis_output_opts(const fs_analysis *a, size_t top)
     oo.romfs = a->has_romfs ? &a->romfs : NULL;
     oo.romfs_occ = a->has_romfs ? &a->romfs_occ : NULL;
     oo.retained = a->has_retained ? &a->retained : NULL;
+    oo.owners = a->has_owners ? &a->owners : NULL;
+    oo.accounting = a->has_accounting ? &a->accounting : NULL;
     return oo;
 }
 

@@ -18,12 +18,14 @@
 
 #include <jansson.h>
 
+#include "accounting.h"
 #include "analyze.h"
 #include "board.h"
 #include "frozen.h"
 #include "mapfile.h"
 #include "model.h"
 #include "output.h"
+#include "owners.h"
 #include "retained.h"
 #include "romfs.h"
 #include "romsyms.h"
@@ -40,7 +42,7 @@ typedef struct fs_analysis_opts {
     size_t nsearch_dirs;
     const fs_ldsym *defsyms;         /* --defsym */
     size_t ndefsyms;
-    const char *map;                 /* --map, or NULL */
+    const char *map;                 /* --map, or NULL: firmware.map beside the ELF when there is one */
     const char *romfs;               /* --romfs image, or NULL */
     const char *rom;                 /* --rom table, or NULL for the chip's own */
     double headroom_pct;             /* 0: the board's or 90 */
@@ -59,7 +61,11 @@ typedef struct fs_analysis {
     fs_romfs romfs;
     fs_romfs_occupancy romfs_occ;
     fs_retained retained;            /* largest retained sizes (refgraph.h) */
-    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained;
+    fs_owner_rules owner_rules;      /* rules/owners/archives.txt */
+    fs_owners owners;                /* who fills each region (with a map) */
+    char *map_path;                  /* the map read: --map or the one beside the ELF */
+    fs_accounting accounting;        /* every byte of each section */
+    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained, has_owners, has_accounting;
     char *rules_dir;
     const uint8_t *data;             /* the ELF file's bytes (mapped, or the caller's elf_data) */
     size_t len;

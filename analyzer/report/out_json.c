@@ -17,6 +17,8 @@
 #include "jsonw.h"
 #include "retained.h"
 #include "mapfile.h"
+#include "accounting.h"
+#include "owners.h"
 #include "romfs.h"
 #include "romuse.h"
 
@@ -294,6 +296,8 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "regions", json_regions(rep));
     k->member(k, "sections", json_sections(rep));
     k->member(k, "segments", json_segments(rep->image));
+    json_t *acct = o->accounting ? fs_accounting_json(o->accounting) : NULL;
+    k->member(k, "accounting", acct ? acct : json_null());
     k->member(k, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
     k->member(k, "symbols_total", json_integer((json_int_t)rep->nby_size));
     k->symbols(k, rep, o->top);
@@ -305,6 +309,8 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "rom", rom ? rom : json_null());
     json_t *map = o->map ? fs_mapfile_json(o->map, o->top) : NULL;
     k->member(k, "map", map ? map : json_null());
+    json_t *owners = o->owners ? fs_owners_json(o->owners) : NULL;
+    k->member(k, "owners", owners ? owners : json_null());
     json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;
     k->member(k, "romfs", romfs ? romfs : json_null());
     size_t errors = 0, warnings = 0;

@@ -7,9 +7,11 @@
  */
 #include "output.h"
 
+#include "accounting.h"
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
+#include "owners.h"
 #include "retained.h"
 #include "romfs.h"
 #include "romuse.h"
@@ -216,6 +218,10 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
     if (rep->esp.detected)
         text_esp8266(out, rep);
     text_sections(out, rep);
+    if (o->accounting) {
+        fputc('\n', out);
+        fs_accounting_print(out, o->accounting);
+    }
     if (text_symbols(out, rep, o->top ? o->top : 20) < 0)
         return -1;
     if (o->retained && (o->retained->computed || rep->image->has_symtab))
@@ -231,6 +237,10 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
     if (o->map) {
         fputc('\n', out);
         fs_mapfile_print(out, o->map, o->top ? o->top : 20);
+    }
+    if (o->owners) {
+        fputc('\n', out);
+        fs_owners_print(out, o->owners);
     }
     if (o->romfs) {
         fputc('\n', out);

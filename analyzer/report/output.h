@@ -18,6 +18,8 @@ struct fs_romfs_occupancy;
 struct fs_frozen;
 struct fs_romuse;
 struct fs_retained;
+struct fs_owners;
+struct fs_accounting;
 
 typedef struct fs_output_opts {
     size_t top;          /* symbols to list: text default 20; JSON/CSV 0 = all sized symbols */
@@ -28,6 +30,8 @@ typedef struct fs_output_opts {
     const struct fs_romfs *romfs;             /* --romfs, with its occupancy */
     const struct fs_romfs_occupancy *romfs_occ;
     const struct fs_retained *retained;       /* largest retained sizes (refgraph.h) */
+    const struct fs_owners *owners;           /* who fills each region (owners.h), with a map */
+    const struct fs_accounting *accounting;   /* every byte of each section (accounting.h) */
 } fs_output_opts;
 
 int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o);

@@ -1,7 +1,8 @@
 /*
  * romfuncs.c - a firmware's own copies of routines the ESP8266 mask ROM
  * already has (memcpy, strlen): the case `flashsize rom` reports as
- * rom-duplicate.
+ * rom-duplicate.  -DNO_MEMCPY / -DNO_STRLEN leave one out (the sdkdup
+ * sample puts each in an object of a different owner).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 void *memcpy(void *dst, const void *src, size_t n);
 size_t strlen(const char *s);
 
+#ifndef NO_MEMCPY
 NO_LIBCALLS void *memcpy(void *dst, const void *src, size_t n)
 {
     uint8_t *d = dst;
@@ -19,7 +21,9 @@ NO_LIBCALLS void *memcpy(void *dst, const void *src, size_t n)
         *d++ = *s++;
     return dst;
 }
+#endif
 
+#ifndef NO_STRLEN
 NO_LIBCALLS size_t strlen(const char *s)
 {
     const char *p = s;
@@ -27,3 +31,4 @@ NO_LIBCALLS size_t strlen(const char *s)
         p++;
     return (size_t)(p - s);
 }
+#endif

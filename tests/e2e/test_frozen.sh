@@ -67,7 +67,7 @@ expect_eq "rom: used = the ABS symbols the code calls" "$(jq -r '[.used[].name] 
   "$(xtensa-lx106-elf-nm $F/esp8266-rom.elf | awk '$2 == "A" && ($3 == "memset" || $3 ~ /^__u(div|mod)si3$/) { print $3 }' | sort | tr '\n' ' ' | sed 's/ $//')"
 want=$(xtensa-lx106-elf-nm -S $F/esp8266-rom.elf | awk '$4 == "memcpy" || $4 == "strlen" { print $4, $2 }' | sort |
        while read -r n s; do echo "$n $((0x$s))"; done)
-expect_eq "rom-duplicate sizes = nm -S" "$(jq -r '.findings[] | "\(.subject) \(.bytes)"' "$OUT" | sort)" "$want"
+expect_eq "rom-duplicate sizes = nm -S" "$(jq -r '.duplicates[] | "\(.name) \(.size)"' "$OUT" | sort)" "$want"
 run 2 "rom: no table known for ARM" rom samples/frozen/build/cortex-m0-romdup.elf
 expect_err "rom: asks for --rom" "give one with --rom FILE"
 run 0 "rom: --rom and --map on a Cortex-M0" rom --format json --rom rules/rom/esp8266.ld --map $F/cortex-m0-romdup.map $F/cortex-m0-romdup.elf
@@ -76,7 +76,7 @@ expect_eq "libgcc __udivsi3 size = nm -S" "$(jq '.duplicates[] | select(.name ==
 expect_eq "libgcc __udivsi3 object from the map" \
   "$(jq -r '.duplicates[] | select(.name == "__udivsi3") | .object' "$OUT" | sed 's|.*/||')" "libgcc.a(_udivsi3.o)"
 run 0 "rom: text output" rom $F/esp8266-rom.elf
-expect_out "rom text shows the duplicate" "warning [rom-duplicate] memcpy"
+expect_out "rom text shows the duplicate (origin unknown: info)" "info [rom-duplicate] memcpy"
 run 2 "rom: missing table" rom --rom "$TMP/none.ld" $F/esp8266-rom.elf
 expect_err "rom: missing table is named" "$TMP/none.ld"
 printf 'PROVIDE ( memcpy = 0x4000df48 );\nthis is not ld\n' >"$TMP/bad.ld"

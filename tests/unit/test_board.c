@@ -72,7 +72,7 @@ static void test_stm32(void **state)
     load("stm32-pybv10", &b);
     assert_int_equal(b.chip, FS_CHIP_GENERIC);
     expect_region(&b, "FLASH", 0x08000000, 1024 * 1024);
-    expect_region(&b, "FLASH_ISR", 0x08000000, 16 * 1024);
+    expect_region(&b, "FLASH_START", 0x08000000, 16 * 1024);
     expect_region(&b, "FLASH_FS", 0x08004000, 112 * 1024);
     expect_region(&b, "FLASH_TEXT", 0x08020000, 896 * 1024);
     expect_region(&b, "RAM", 0x20000000, 128 * 1024);

@@ -19,9 +19,11 @@
 
 #define FDIR "samples/frozen/build/"
 
+#define SIDECAR_MAX 64
+
 typedef struct sidecar {
-    char kind[40][16], name[40][64];
-    uint64_t bytes[40];
+    char kind[SIDECAR_MAX][16], name[SIDECAR_MAX][64];
+    uint64_t bytes[SIDECAR_MAX];
     size_t n;
     uint64_t total;
 } sidecar;
@@ -36,7 +38,7 @@ static void read_sidecar(const char *sample, sidecar *sc)
     char k[16], n[64];
     unsigned long long b;
     while (fscanf(f, "%15s %63s %llu", k, n, &b) == 3) {
-        assert_true(sc->n < 40);
+        assert_true(sc->n < SIDECAR_MAX);
         strcpy(sc->kind[sc->n], k);
         strcpy(sc->name[sc->n], n);
         sc->bytes[sc->n++] = b;
@@ -109,6 +111,9 @@ static void check_walk_n(const char *sample, const char *naming, size_t nmodules
             assert_int_equal(m->is_str, !strcmp(sc.kind[i], "str"));
             assert_int_equal(m->bytes, sc.bytes[i]);
             seen++;
+        } else if (!strcmp(sc.kind[i], "data")) {
+            /* the str/bytes constants' data the generator emitted */
+            assert_int_equal(find_module(&fz, sc.name[i])->data, sc.bytes[i]);
         } else if (!strcmp(sc.kind[i], "shared")) {
             bool found = false;
             for (size_t j = 0; j < fz.nshared; j++)

@@ -1,0 +1,289 @@
+/*
+ * accounting.c - every byte of every allocated section: symbols, literal
+ * pools, string literals, object data, padding and the unattributed rest
+ * (accounting.h).  One sort of the sized symbols by section and address,
+ * then one walk per section over its gaps and (with a map) its input
+ * sections in address order.
+ */
+#include "accounting.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A sized symbol's range, keyed by section index (high bits) and start
+ * offset in the section (the low `shift` bits, enough for the largest
+ * section): one integer order, sorted by radix. */
+typedef struct acct_iv {
+    uint64_t key;
+    uint64_t len;
+} acct_iv;
+
+#define ACCT_DIGIT 13
+
+/* LSD radix sort on key, ACCT_DIGIT bits a pass; digits that are the same
+ * in every key are skipped.  Stable. */
+static int acct_radix(acct_iv *v, acct_iv *tmp, size_t n)
+{
+    uint64_t any = 0, all = ~0ull; /* the bits that differ between keys */
+    for (size_t i = 0; i < n; i++) {
+        any |= v[i].key;
+        all &= v[i].key;
+    }
+    size_t *count = NULL;
+    for (unsigned shift = 0; shift < 64; shift += ACCT_DIGIT) {
+        const uint64_t mask = (1u << ACCT_DIGIT) - 1;
+        if ((((any ^ all) >> shift) & mask) == 0)
+            continue;
+        if (!count && !(count = malloc(((size_t)mask + 2) * sizeof *count)))
+            return -1;
+        memset(count, 0, ((size_t)mask + 2) * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((v[i].key >> shift) & mask) + 1]++;
+        for (size_t b = 1; b <= mask + 1; b++)
+            count[b] += count[b - 1];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i].key >> shift) & mask]++] = v[i];
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    free(count);
+    return 0;
+}
+
+static int acct_input_cmp(const void *a, const void *b, void *ctx)
+{
+    const fs_map_input *in = ctx;
+    const fs_map_input *x = &in[*(const size_t *)a], *y = &in[*(const size_t *)b];
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static bool acct_has(const char *name, const char *part)
+{
+    return strstr(name, part) != NULL;
+}
+
+/* The map's view of one section: its input sections sorted by address. */
+typedef struct acct_inputs {
+    const fs_mapfile *m;
+    size_t *idx, n, next;
+    bool xtensa_code;  /* an Xtensa code section: gcc's -mtext-section-literals puts each
+                          function's literal pool in its own .text.* input section, before
+                          the function's symbol */
+} acct_inputs;
+
+static bool acct_code_input(const char *name)
+{
+    return !strncmp(name, ".text", 5) || !strncmp(name, ".irom0.text", 11) || !strncmp(name, ".iram", 5) ||
+           !strncmp(name, ".irom.text", 10);
+}
+
+static void acct_label(fs_acct_section *s, const acct_inputs *ins, const fs_map_input *in, uint64_t n)
+{
+    if (in->fill)
+        s->padding += n;
+    else if (acct_has(in->name, ".literal") || acct_has(in->name, ".lit4") ||
+             (ins->xtensa_code && acct_code_input(in->name)))
+        s->literal_pools += n;
+    else if (acct_has(in->name, ".rodata.str") || acct_has(in->name, ".str1"))
+        s->string_literals += n;
+    else
+        s->object_data += n;
+}
+
+/* Bytes [a, b) that no symbol covers. */
+static void acct_gap(fs_acct_section *s, acct_inputs *ins, uint64_t a, uint64_t b)
+{
+    if (a >= b)
+        return;
+    if (!ins->m) {
+        /* alignment padding: shorter than the alignment of where it ends */
+        uint64_t align = b & (~b + 1);
+        if (align == 0 || align > 16)
+            align = 16;
+        if (b - a < align)
+            s->padding += b - a;
+        else
+            s->unattributed += b - a;
+        return;
+    }
+    const fs_map_input *in = ins->m->inputs;
+    while (ins->next < ins->n && in[ins->idx[ins->next]].addr + in[ins->idx[ins->next]].size <= a)
+        ins->next++;
+    uint64_t cur = a;
+    for (size_t j = ins->next; j < ins->n && cur < b; j++) {
+        const fs_map_input *x = &in[ins->idx[j]];
+        if (x->addr >= b)
+            break;
+        uint64_t e = x->addr + x->size;
+        if (e <= cur || x->size == 0)
+            continue;
+        if (x->addr > cur) {
+            s->unattributed += x->addr - cur;
+            cur = x->addr;
+        }
+        uint64_t take = (e < b ? e : b) - cur;
+        acct_label(s, ins, x, take);
+        cur += take;
+    }
+    s->unattributed += b - cur;
+}
+
+static int acct_inputs_of(const fs_mapfile *m, const fs_section *sec, acct_inputs *ins)
+{
+    memset(ins, 0, sizeof *ins);
+    if (!m)
+        return 0;
+    const fs_map_section *ms = NULL;
+    for (size_t i = 0; i < m->nsections && !ms; i++)
+        if (m->sections[i].vma == sec->addr && !strcmp(m->sections[i].name, sec->name))
+            ms = &m->sections[i];
+    ins->m = m;
+    ins->xtensa_code = (sec->flags & SHF_EXECINSTR) != 0;
+    if (!ms || ms->ninputs == 0)
+        return 0;
+    if (!(ins->idx = malloc(ms->ninputs * sizeof *ins->idx)))
+        return -1;
+    for (size_t i = 0; i < ms->ninputs; i++)
+        ins->idx[i] = ms->first_input + i;
+    ins->n = ms->ninputs;
+    bool sorted = true; /* the map lists inputs in address order, unless a script reorders */
+    for (size_t i = 1; i < ins->n && sorted; i++)
+        sorted = m->inputs[ins->idx[i - 1]].addr <= m->inputs[ins->idx[i]].addr;
+    if (!sorted)
+        qsort_r(ins->idx, ins->n, sizeof *ins->idx, acct_input_cmp, m->inputs);
+    return 0;
+}
+
+static bool acct_section_counts(const fs_section *s)
+{
+    return (s->flags & SHF_ALLOC) && s->size > 0 && !((s->flags & SHF_TLS) && s->type == SHT_NOBITS);
+}
+
+int fs_accounting_build(const fs_image *img, const fs_mapfile *map, fs_accounting *out, fs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->with_map = map != NULL;
+    acct_iv *iv = malloc((img->nsymbols + 1) * sizeof *iv), *tmp = malloc((img->nsymbols + 1) * sizeof *tmp);
+    out->secs = calloc(img->nsections + 1, sizeof *out->secs);
+    if (!iv || !tmp || !out->secs) {
+        free(iv);
+        free(tmp);
+        fs_accounting_free(out);
+        return fs_fail(err, "%s: out of memory", img->path);
+    }
+    /* offsets need `shift` bits: the largest section's size */
+    unsigned shift = 1;
+    for (size_t i = 0; i < img->nsections; i++)
+        while (shift < 48 && img->sections[i].size >> shift)
+            shift++;
+    size_t n = 0;
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const fs_symbol *s = &img->symbols[i];
+        if (s->size == 0 || s->section < 0 || (size_t)s->section >= img->nsections)
+            continue;
+        const fs_section *sec = &img->sections[s->section];
+        uint64_t v = s->value;
+        if (img->machine == EM_ARM && s->type == STT_FUNC)
+            v &= ~1ull; /* the Thumb bit */
+        uint64_t lo = v > sec->addr ? v : sec->addr, hi = sec->addr + sec->size;
+        uint64_t e = s->size > UINT64_MAX - v ? UINT64_MAX : v + s->size;
+        if (e < hi)
+            hi = e;
+        /* (sections past 2^48 bytes, no real firmware, lose what lies beyond) */
+        uint64_t off = lo - sec->addr, len = hi - lo;
+        if (lo < hi && off >> shift == 0 && (uint64_t)s->section < (1ull << (64 - shift)))
+            iv[n++] = (acct_iv){(uint64_t)s->section << shift | off, len};
+    }
+    int sorted = acct_radix(iv, tmp, n);
+    free(tmp);
+    if (sorted < 0) {
+        free(iv);
+        fs_accounting_free(out);
+        return fs_fail(err, "%s: out of memory", img->path);
+    }
+    const uint64_t off_mask = (1ull << shift) - 1;
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < img->nsections && rc == 0; i++) {
+        const fs_section *sec = &img->sections[i];
+        while (k < n && iv[k].key >> shift < i)
+            k++;
+        if (!acct_section_counts(sec))
+            continue;
+        fs_acct_section *a = &out->secs[out->nsecs++];
+        *a = (fs_acct_section){.name = sec->name, .size = sec->size};
+        acct_inputs ins;
+        if (acct_inputs_of(map, sec, &ins) < 0) {
+            rc = -1;
+            break;
+        }
+        ins.xtensa_code = ins.xtensa_code && img->machine == EM_XTENSA;
+        uint64_t cur = sec->addr, end = sec->addr + sec->size;
+        for (; k < n && iv[k].key >> shift == i; k++) {
+            uint64_t start = sec->addr + (iv[k].key & off_mask), stop = start + iv[k].len;
+            if (start > cur) {
+                acct_gap(a, &ins, cur, start);
+                cur = start;
+            }
+            if (stop > cur) {
+                a->symbols += stop - cur;
+                cur = stop;
+            }
+        }
+        acct_gap(a, &ins, cur, end);
+        free(ins.idx);
+    }
+    free(iv);
+    if (rc < 0) {
+        fs_accounting_free(out);
+        return fs_fail(err, "%s: out of memory", img->path);
+    }
+    return 0;
+}
+
+void fs_accounting_free(fs_accounting *a)
+{
+    if (!a)
+        return;
+    free(a->secs);
+    memset(a, 0, sizeof *a);
+}
+
+int fs_accounting_print(FILE *out, const fs_accounting *a)
+{
+    fprintf(out, "Every byte (symbols + literal pools + strings + object data + padding + unattributed = size%s)\n",
+            a->with_map ? "; between symbols, from the map" : "; no map: gaps are padding or unattributed");
+    fprintf(out, "  %-16s %10s %10s %9s %9s %9s %8s %9s\n", "section", "size", "symbols", "literals", "strings",
+            "obj.data", "padding", "unattrib");
+    for (size_t i = 0; i < a->nsecs; i++) {
+        const fs_acct_section *s = &a->secs[i];
+        fprintf(out, "  %-16s %10" PRIu64 " %10" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8" PRIu64
+                " %9" PRIu64 "\n", s->name, s->size, s->symbols, s->literal_pools, s->string_literals,
+                s->object_data, s->padding, s->unattributed);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+json_t *fs_accounting_json(const fs_accounting *a)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < a->nsecs; i++) {
+        const fs_acct_section *s = &a->secs[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "section", json_string(s->name));
+        json_object_set_new(o, "size", json_integer((json_int_t)s->size));
+        json_object_set_new(o, "symbols", json_integer((json_int_t)s->symbols));
+        json_object_set_new(o, "literal_pools", json_integer((json_int_t)s->literal_pools));
+        json_object_set_new(o, "string_literals", json_integer((json_int_t)s->string_literals));
+        json_object_set_new(o, "object_data", json_integer((json_int_t)s->object_data));
+        json_object_set_new(o, "padding", json_integer((json_int_t)s->padding));
+        json_object_set_new(o, "unattributed", json_integer((json_int_t)s->unattributed));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
