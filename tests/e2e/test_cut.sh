@@ -119,7 +119,7 @@ run 2 "cut: bad --rank" cut $ELF --to-fit irom0_0_seg --rank many
 # A script whose irom0 length is a --defsym symbol and whose INCLUDE is only
 # found through -L: the limit is the symbol's value.
 sed 's/len = 1M - 36K/len = IROM_LEN/' samples/ld/esp8266_2MiB.ld >"$TMP/defsym.ld"
-run 1 "cut --ld -L --defsym (no proposal fits 320 KiB)" cut $ELF --ld "$TMP/defsym.ld" -L samples/ld --defsym IROM_LEN=0x50000 \
+run 0 "cut --ld -L --defsym (a proposal fits in 320 KiB)" cut $ELF --ld "$TMP/defsym.ld" -L samples/ld --defsym IROM_LEN=0x50000 \
   --to-fit irom0_0_seg --format json
 expect_eq "cut: --defsym IROM_LEN=0x50000 is the limit" "$(jq -r .limit "$OUT")" 327680
 expect_eq "cut: used is size -A's .irom0.text" "$(jq -r .used "$OUT")" \
