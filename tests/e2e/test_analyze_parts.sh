@@ -55,14 +55,21 @@ expect_eq "no map: one info finding of unknown origin, memcpy + strlen" \
   "[[\"info\",$((0x$memcpy_nm + 0x$strlen_nm)),2]]"
 
 # --- rom-duplicate by owner: an SDK-named archive is info, a user C module a
-# warning; the map is found beside the ELF as firmware.map
+# warning, known from the link's map.  Beside an ESP8266 ELF, firmware.map is
+# not parsed (the ELF's linker symbols give the regions): --map is needed.
 mkdir -p "$TMP/sdkdup"
 cp $F/esp8266-sdkdup.elf "$TMP/sdkdup/firmware.elf"
 cp $F/esp8266-sdkdup.map "$TMP/sdkdup/firmware.map"
-run 0 "SDK and user copies of ROM functions" analyze --format json "$TMP/sdkdup/firmware.elf"
 sd_memcpy=$(xtensa-lx106-elf-nm -S $F/esp8266-sdkdup.elf | awk '$4 == "memcpy" { print $2 }')
 sd_strlen=$(xtensa-lx106-elf-nm -S $F/esp8266-sdkdup.elf | awk '$4 == "strlen" { print $2 }')
-expect_eq "map beside the ELF gives the regions" "$(jq -r .regions_source.kind "$OUT")" "map"
+run 0 "ESP8266 with firmware.map beside: not read" analyze --format json "$TMP/sdkdup/firmware.elf"
+expect_eq "the ELF's linker symbols give the regions" "$(jq -r .regions_source.kind "$OUT")" "elf"
+expect_eq "without the map: one info finding of unknown origin, memcpy + strlen" \
+  "$(jq -c '[.findings[] | select(.id == "rom-duplicate") | [.severity, .subject, .numbers.bytes]]' "$OUT")" \
+  "[[\"info\",\"origin unknown\",$((0x$sd_memcpy + 0x$sd_strlen))]]"
+run 0 "SDK and user copies of ROM functions, with --map" analyze --format json --map "$TMP/sdkdup/firmware.map" \
+  "$TMP/sdkdup/firmware.elf"
+expect_eq "--map gives the regions" "$(jq -r .regions_source.kind "$OUT")" "map"
 expect_eq "SDK archive libmain.a: one info finding with memcpy's bytes" \
   "$(jq -r '[.findings[] | select(.id == "rom-duplicate" and .severity == "info") | "\(.subject) \(.numbers.bytes) \(.numbers.copies)"] | join(",")' "$OUT")" \
   "build/sdk/libmain.a $((0x$sd_memcpy)) 1"
