@@ -941,12 +941,12 @@ int fs_frozen_analyze(const fs_image *img, const uint8_t *data, size_t len, fs_f
 int fs_frozen_analyze_file(const fs_image *img, fs_frozen *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    unsigned char *buf;
+    const unsigned char *buf;
     size_t n;
     if (fs_elf_reread(img, &buf, &n, err) < 0)
         return -1;
     int rc = fs_frozen_analyze(img, buf, n, out, err);
-    free(buf);
+    fs_unmap_file(buf, n);
     return rc;
 }
 

@@ -202,12 +202,12 @@ int fs_romuse_analyze_file(const fs_image *img, const fs_romtable *rom, const fs
                            fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    unsigned char *buf;
+    const unsigned char *buf;
     size_t n;
     if (fs_elf_reread(img, &buf, &n, err) < 0)
         return -1;
     int rc = fs_romuse_analyze(img, buf, n, rom, map, out, err);
-    free(buf);
+    fs_unmap_file(buf, n);
     return rc;
 }
 

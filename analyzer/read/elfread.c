@@ -393,21 +393,21 @@ int fs_elf_load_mem(const char *name, const void *data, size_t len, fs_image *im
 int fs_elf_load(const char *path, fs_image *img, fs_error *err)
 {
     memset(img, 0, sizeof *img);
-    unsigned char *buf;
+    const unsigned char *buf;
     size_t len;
-    if (fs_read_file(path, FS_ELF_MAX_FILE_BYTES, "ELF file", &buf, &len, err) < 0)
+    if (fs_map_file(path, FS_ELF_MAX_FILE_BYTES, "ELF file", &buf, &len, err) < 0)
         return -1;
     int rc = fs_elf_load_mem(path, buf, len, img, err);
-    free(buf);
+    fs_unmap_file(buf, len);
     return rc;
 }
 
-int fs_elf_reread(const fs_image *img, unsigned char **data, size_t *len, fs_error *err)
+int fs_elf_reread(const fs_image *img, const unsigned char **data, size_t *len, fs_error *err)
 {
-    if (fs_read_file(img->path, FS_ELF_MAX_FILE_BYTES, "ELF file", data, len, err) < 0)
+    if (fs_map_file(img->path, FS_ELF_MAX_FILE_BYTES, "ELF file", data, len, err) < 0)
         return -1;
     if (*len != img->file_size) {
-        free(*data);
+        fs_unmap_file(*data, *len);
         *data = NULL;
         *len = 0;
         return fs_fail(err, "%s: file changed since it was read", img->path);

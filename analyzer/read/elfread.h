@@ -20,11 +20,11 @@ int fs_elf_load(const char *path, fs_image *img, fs_error *err);
  * duration of the call only. */
 int fs_elf_load_mem(const char *name, const void *data, size_t len, fs_image *img, fs_error *err);
 
-/* Read again the bytes of the file img was loaded from, for analyses that
- * look into section contents (*data is malloc'd, NUL after the last byte).
+/* Map again the file img was loaded from, for analyses that look into
+ * section contents (read-only, no copy: give it back with fs_unmap_file).
  * Fails with "file changed since it was read" if its size is no longer
  * img->file_size. */
-int fs_elf_reread(const fs_image *img, unsigned char **data, size_t *len, fs_error *err);
+int fs_elf_reread(const fs_image *img, const unsigned char **data, size_t *len, fs_error *err);
 
 /* "Xtensa", "ARM", "RISC-V", "x86-64", ... or "machine N" written into buf. */
 const char *fs_elf_machine_name(uint16_t machine, char *buf, size_t len);
