@@ -168,17 +168,23 @@ int fs_romuse_analyze(const fs_image *img, const uint8_t *data, size_t len, cons
     int rc = 0;
     for (size_t i = 0; i < img->nsymbols && rc == 0; i++) {
         const fs_symbol *s = &img->symbols[i];
+        /* Only an absolute symbol (a use of the ROM's copy) or a global
+         * function with code (a copy of its own) can matter: the name is
+         * looked up for those alone. */
+        bool abs = s->shndx == RU_SHN_ABS;
+        if (!abs && !(s->type == RU_STT_FUNC && s->size > 0 && s->section >= 0 && s->bind != RU_STB_LOCAL))
+            continue;
         const fs_romsym *r = fs_romtable_find(rom, s->name);
         if (!r)
             continue;
-        if (s->shndx == RU_SHN_ABS) {
+        if (abs) {
             ru_addr *a = ru_find_addr(addrs, rom->nsyms, s->value);
             size_t refs = a ? a->refs : 0;
             if (r->weak || refs > 0)
                 rc = ru_add_used(out, s, r, refs);
             else
                 out->unreferenced++;
-        } else if (s->type == RU_STT_FUNC && s->size > 0 && s->section >= 0 && s->bind != RU_STB_LOCAL) {
+        } else {
             rc = ru_add_dup(out, img, s, r, map);
         }
     }
