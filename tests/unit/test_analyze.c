@@ -422,6 +422,8 @@ static void test_findings(void **state)
         {"esp8266-romfs-overlap", "romfs-overlap,region-headroom,region-overlap"},
         {"esp8266-512k", ""},
         {"esp8266-full", "region-headroom"},
+        {"esp8266-boot-limit", ""},
+        {"esp8266-boot-limit-over", "boot-segments-overflow"},
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         sample s;
