@@ -18,6 +18,13 @@ for m in xtensa-ownmem xtensa-libs armv7m-libs; do
   expect_eq "$m: file_size = sidecar" "$(jq .file_size "$OUT")" "$(side $m file_size)"
   expect_eq "$m: relocations = sidecar" "$(jq -r '.relocations[] | "reloc 0 \(.word) \(.count) \(.kind)"' "$OUT")" \
     "$(grep '^reloc' $S/$m.sidecar)"
+  # words patched per destination: the sidecar's runs summed by kind (kind <
+  # 6: text, rodata, bss by kind / 2; 6, 7, 8: qstr, obj and fun tables; 9
+  # and up: a fun_table entry; docs/natmod.md)
+  expect_eq "$m: reloc_words = the sidecar's run lengths per destination" \
+    "$(jq -c '.reloc_words | [.text, .rodata, .bss, .qstr_table, .obj_table, .fun_table, .fun_table_entry]' "$OUT")" \
+    "$(awk '$1 == "reloc" { k = $5; d = k < 6 ? int(k / 2) : k < 9 ? k - 3 : 6; w[d] += $4 }
+      END { printf "[%d,%d,%d,%d,%d,%d,%d]\n", w[0], w[1], w[2], w[3], w[4], w[5], w[6] }' $S/$m.sidecar)"
   expect_eq "$m: ROM references = sidecar" \
     "$(jq -r '.rom_references.items[] | "rom \(.word) \(.address) \(.name)"' "$OUT")" \
     "$(grep '^rom ' $S/$m.sidecar | while read -r r w a n; do printf 'rom %s %d %s\n' "$w" "$a" "$n"; done)"
