@@ -11,11 +11,11 @@
 # tracked files as they are in the work tree, plus build/ so that only the
 # mutated file is recompiled; the sample firmware in samples/*/build is
 # symlinked, not rebuilt), the exact text `old` replaced by `new` in `file`
-# (it must occur exactly once, else the list has rotted and the run stops
-# with status 2), a rebuild, then the test programs named in `tests`.  If
+# (it must occur exactly once, else the list has rotted: the mutant is an
+# ERROR and the run ends with status 2), a rebuild, then the test programs named in `tests`.  If
 # one of them fails the mutant is killed; if all pass, the whole plain suite
 # (tests/run.sh) runs, and a failure there kills it too.  A mutant that does
-# not compile is an error in the list (status 2), never a kill.  Before the
+# not compile is an error in the list (ERROR, status 2), never a kill.  Before the
 # mutants, the named tests run once on the unmutated copy: they must pass,
 # or a kill would mean nothing.
 #
@@ -170,15 +170,21 @@ echo "mutants: baseline: $(echo $alltests | wc -w) test programs on the unmutate
   done
 ) || exit 2
 
-killed=0; survived=0; surv_ids=""
+killed=0; survived=0; surv_ids=""; errors=""
 for m in $sel; do
   id=$(cat "$m.id"); file=$(cat "$m.file")
   dir="$WORK/mut"
   rm -rf "$dir"; cp -a "$WORK/base" "$dir"
-  [ -f "$dir/$file" ] || die "$id: $file does not exist (moved? update $LIST)"
-  apply_mutant "$m" "$dir/$file" || die "$id: the text of \"old\" in $file: $(cat "$WORK/apply.err")"
-  (cd "$dir" && make --no-print-directory -j"$JOBS" test-build) >"$WORK/build.log" 2>&1 ||
-    { tail -n 20 "$WORK/build.log"; die "$id: the mutated tree does not build"; }
+  if [ ! -f "$dir/$file" ]; then
+    echo "ERROR    $id  $file does not exist (moved? update $LIST)"; errors="$errors $id"; continue
+  fi
+  if ! apply_mutant "$m" "$dir/$file"; then
+    echo "ERROR    $id  the text of \"old\" in $file: $(cat "$WORK/apply.err")"; errors="$errors $id"; continue
+  fi
+  if ! (cd "$dir" && make --no-print-directory -j"$JOBS" test-build) >"$WORK/build.log" 2>&1; then
+    grep -m3 -E 'error|Error' "$WORK/build.log" | sed 's/^/#   /'
+    echo "ERROR    $id  the mutated tree does not build (a list error, not a kill)"; errors="$errors $id"; continue
+  fi
   by=""
   for t in $(cat "$m.tests"); do
     if ! (cd "$dir" && run_test "$t" "$WORK/log"); then by=$t; break; fi
@@ -194,5 +200,6 @@ for m in $sel; do
   fi
   rm -rf "$dir"
 done
-echo "mutants: $((killed + survived)) run, $killed killed, $survived survived${surv_ids:+:$surv_ids}"
+echo "mutants: $((killed + survived)) run, $killed killed, $survived survived${surv_ids:+:$surv_ids}${errors:+; errors in the list:$errors}"
+[ -z "$errors" ] || exit 2
 [ "$survived" -eq 0 ]
