@@ -407,6 +407,35 @@ static void test_rerecord_and_delete_bases(void **state)
 }
 
 /* Equal tables share one set, whatever the base would have been. */
+/* A build on a branch: its symbol set is a delta against its parent
+ * commit's build, not against the newest build of the board. */
+static void test_delta_base_is_parent(void **state)
+{
+    (void)state;
+    json_t *docs[5];
+    make_history(docs, 4, 7);
+    char *db = st_tmp_db();
+    fs_store *s = open_store(db);
+    for (int i = 1; i <= 3; i++)
+        record_build(s, docs[i], i, i - 1);
+    assert_int_equal(record_build(s, docs[4], 4, 2), 4);
+    assert_int_equal(base_of(db, set_of(db, 4)), set_of(db, 2));
+    assert_true(set_of(db, 2) != set_of(db, 3));
+    assert_reads_back(s, 4, docs[4]);
+    /* without a parent: the newest build's */
+    char *db2 = st_tmp_db();
+    fs_store *t = open_store(db2);
+    for (int i = 1; i <= 3; i++)
+        record_build(t, docs[i], i, i - 1);
+    assert_int_equal(record_build(t, docs[4], 4, 0), 4);
+    assert_int_equal(base_of(db2, set_of(db2, 4)), set_of(db2, 3));
+    fs_store_close(t);
+    st_remove_db(db2);
+    fs_store_close(s);
+    st_remove_db(db);
+    free_history(docs, 4);
+}
+
 static void test_equal_tables_shared(void **state)
 {
     (void)state;
@@ -633,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_delta_exact_bytes),    cmocka_unit_test(test_codec_history),
         cmocka_unit_test(test_codec_fuzz),           cmocka_unit_test(test_chain_round_trip),
         cmocka_unit_test(test_rerecord_and_delete_bases), cmocka_unit_test(test_equal_tables_shared),
+        cmocka_unit_test(test_delta_base_is_parent),
         cmocka_unit_test(test_migrate_v1),           cmocka_unit_test(test_memo_shared),           cmocka_unit_test(test_damaged_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
