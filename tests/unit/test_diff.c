@@ -106,6 +106,52 @@ static const fs_delta *find_delta(const fs_delta *v, size_t n, const char *name)
     return NULL;
 }
 
+/* Every symbol change of d (ea -> eb) against nm -S of both: before, after,
+ * kind of change, and the net. */
+static void check_symbol_changes(const char *ea, const char *eb, const fs_diff *d)
+{
+    size_t na, nb;
+    nmsym *va = nm_sizes(ea, &na), *vb = nm_sizes(eb, &nb);
+    size_t changed = 0, added = 0;
+    int64_t net = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const nmsym *x = nm_find(va, na, vb[i].name);
+        if (x && x->size == vb[i].size)
+            continue;
+        changed++;
+        added += !x;
+        net += (int64_t)(vb[i].size - (x ? x->size : 0));
+        const fs_delta *e = find_delta(d->symbols, d->nsymbols, vb[i].name);
+        if (!e)
+            fail_msg("symbol %s changed per nm but not in the diff", vb[i].name);
+        assert_int_equal(e->a, x ? x->size : 0);
+        assert_int_equal(e->b, vb[i].size);
+        assert_int_equal(e->change, x ? (vb[i].size > x->size ? FS_CHANGE_GROWN : FS_CHANGE_SHRUNK) : FS_CHANGE_ADDED);
+    }
+    for (size_t i = 0; i < na; i++)
+        if (!nm_find(vb, nb, va[i].name)) {
+            changed++;
+            net -= (int64_t)va[i].size;
+            const fs_delta *e = find_delta(d->symbols, d->nsymbols, va[i].name);
+            assert_non_null(e);
+            assert_int_equal(e->change, FS_CHANGE_REMOVED);
+            assert_int_equal(e->a, va[i].size);
+            assert_int_equal(e->b, 0);
+            assert_int_equal(e->delta, -(int64_t)va[i].size);
+        }
+    assert_int_equal(d->nsymbols, changed);
+    assert_int_equal(d->added, added);
+    assert_int_equal(d->symbols_net, net);
+    assert_true(changed > 10);
+    /* sorted by |delta|, then name */
+    for (size_t i = 1; i < d->nsymbols; i++) {
+        uint64_t p = (uint64_t)llabs(d->symbols[i - 1].delta), q = (uint64_t)llabs(d->symbols[i].delta);
+        assert_true(p > q || (p == q && strcmp(d->symbols[i - 1].name, d->symbols[i].name) < 0));
+    }
+    free(va);
+    free(vb);
+}
+
 static void test_fits_to_nearfull(void **state)
 {
     (void)state;
@@ -124,44 +170,7 @@ static void test_fits_to_nearfull(void **state)
     assert_int_equal(sec->b, ib);
     assert_int_equal(d.nsections, 1); /* nothing else allocated changed */
 
-    /* every symbol change against nm -S */
-    size_t na, nb;
-    nmsym *va = nm_sizes(S "esp8266-fits.elf", &na), *vb = nm_sizes(S "esp8266-nearfull.elf", &nb);
-    size_t changed = 0, added = 0;
-    int64_t net = 0;
-    for (size_t i = 0; i < nb; i++) {
-        const nmsym *x = nm_find(va, na, vb[i].name);
-        if (x && x->size == vb[i].size)
-            continue;
-        changed++;
-        added += !x;
-        net += (int64_t)(vb[i].size - (x ? x->size : 0));
-        const fs_delta *e = find_delta(d.symbols, d.nsymbols, vb[i].name);
-        if (!e)
-            fail_msg("symbol %s changed per nm but not in the diff", vb[i].name);
-        assert_int_equal(e->a, x ? x->size : 0);
-        assert_int_equal(e->b, vb[i].size);
-        assert_int_equal(e->change, x ? (vb[i].size > x->size ? FS_CHANGE_GROWN : FS_CHANGE_SHRUNK) : FS_CHANGE_ADDED);
-    }
-    for (size_t i = 0; i < na; i++)
-        if (!nm_find(vb, nb, va[i].name)) {
-            changed++;
-            net -= (int64_t)va[i].size;
-            const fs_delta *e = find_delta(d.symbols, d.nsymbols, va[i].name);
-            assert_non_null(e);
-            assert_int_equal(e->change, FS_CHANGE_REMOVED);
-        }
-    assert_int_equal(d.nsymbols, changed);
-    assert_int_equal(d.added, added);
-    assert_int_equal(d.symbols_net, net);
-    assert_true(changed > 10);
-    /* sorted by |delta|, then name */
-    for (size_t i = 1; i < d.nsymbols; i++) {
-        uint64_t p = (uint64_t)llabs(d.symbols[i - 1].delta), q = (uint64_t)llabs(d.symbols[i].delta);
-        assert_true(p > q || (p == q && strcmp(d.symbols[i - 1].name, d.symbols[i].name) < 0));
-    }
-    free(va);
-    free(vb);
+    check_symbol_changes(S "esp8266-fits.elf", S "esp8266-nearfull.elf", &d);
 
     /* the headroom warning appeared, nothing cleared, still a pass */
     assert_int_equal(d.nappeared, 1);
@@ -194,6 +203,30 @@ static void test_fits_to_nearfull(void **state)
     free(md);
     free(md2);
     fs_diff_free(&d);
+}
+
+/* The other way round: what grew shrinks, what was added is removed, the
+ * net is negative (nm -S again), and the deltas are the first diff's
+ * negated, name by name. */
+static void test_nearfull_to_fits(void **state)
+{
+    (void)state;
+    fs_diff d, r;
+    diff_files(S "esp8266-nearfull.elf", S "esp8266-fits.elf", &d);
+    diff_files(S "esp8266-fits.elf", S "esp8266-nearfull.elf", &r);
+    check_symbol_changes(S "esp8266-nearfull.elf", S "esp8266-fits.elf", &d);
+    assert_true(d.symbols_net < 0);
+    assert_int_equal(d.symbols_net, -r.symbols_net);
+    assert_int_equal(d.removed, r.added);
+    assert_true(d.removed > 0 && d.shrunk > 0);
+    assert_int_equal(d.nsymbols, r.nsymbols);
+    for (size_t i = 0; i < d.nsymbols; i++) {
+        const fs_delta *e = find_delta(r.symbols, r.nsymbols, d.symbols[i].name);
+        assert_non_null(e);
+        assert_int_equal(d.symbols[i].delta, -e->delta);
+    }
+    fs_diff_free(&d);
+    fs_diff_free(&r);
 }
 
 static void test_findings_and_fail(void **state)
@@ -330,7 +363,8 @@ static void test_format_numbers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fits_to_nearfull), cmocka_unit_test(test_findings_and_fail),
+        cmocka_unit_test(test_fits_to_nearfull), cmocka_unit_test(test_nearfull_to_fits),
+        cmocka_unit_test(test_findings_and_fail),
         cmocka_unit_test(test_frozen),           cmocka_unit_test(test_inputs_agree),
         cmocka_unit_test(test_format_numbers),
     };
