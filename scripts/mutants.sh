@@ -47,7 +47,8 @@ die() { echo "mutants: $*" >&2; exit 2; }
 command -v perl >/dev/null || die "perl is needed to parse $LIST"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flashsize-mutants.XXXXXX") || die "mktemp failed"
-[ -n "${MUTANT_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT INT TERM
+[ -n "${MUTANT_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
 
 # The list, split into WORK/m/NNN.{id,file,old,new,tests,breaks}.
 mkdir -p "$WORK/m"
