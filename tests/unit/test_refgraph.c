@@ -68,6 +68,32 @@ static void unload(loaded *l)
     fs_image_free(&l->img);
 }
 
+/* A node's alignment padding (the gap up to the next node, counted with
+ * it) belongs to it: an address there, such as a one-past-the-end pointer,
+ * finds the node; the next node starts where the padding ends. */
+static void test_node_padding(void **state)
+{
+    (void)state;
+    const char *names[] = {"xtensa", "xtensa-lc"};
+    for (size_t k = 0; k < 2; k++) {
+        loaded l;
+        load(names[k], &l, NULL);
+        size_t padded = 0;
+        for (size_t i = 0; i < l.g.nnodes; i++) {
+            const fs_rnode *n = &l.g.nodes[i];
+            if (!n->pad || !n->size)
+                continue;
+            padded++;
+            assert_int_equal(fs_refgraph_node_at(&l.g, n->addr + n->size), i);
+            assert_int_equal(fs_refgraph_node_at(&l.g, n->addr + n->size + n->pad - 1), i);
+            if (i + 1 < l.g.nnodes && l.g.nodes[i + 1].addr == n->addr + n->size + n->pad)
+                assert_int_equal(fs_refgraph_node_at(&l.g, n->addr + n->size + n->pad), i + 1);
+        }
+        assert_true(padded > 0);
+        unload(&l);
+    }
+}
+
 static uint64_t retained(const loaded *l, const char *sym)
 {
     uint32_t v = fs_refgraph_find(&l->g, sym);
@@ -447,7 +473,7 @@ int main(void)
         cmocka_unit_test(test_node_sizes_match_nm), cmocka_unit_test(test_why_chains),
         cmocka_unit_test(test_why_kinds_and_roots), cmocka_unit_test(test_cut),
         cmocka_unit_test(test_top_json),            cmocka_unit_test(test_truncated_data),
-        cmocka_unit_test(test_board_roots_file),
+        cmocka_unit_test(test_board_roots_file),    cmocka_unit_test(test_node_padding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
