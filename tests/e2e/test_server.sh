@@ -75,6 +75,7 @@ http POST /api/v1/builds -H "$J" -H "Authorization: Bearer fst_1_$(printf '%064d
 expect_eq "wrong secret for a real id: 401" "$CODE" 401
 http POST /api/v1/builds -H "$J" -H "Authorization: Bearer xyz_${TOK#fst_}" --data-binary @"$TMP/up1.json"
 expect_eq "the real token with another prefix than fst_: 401" "$CODE" 401
+expect_eq "... as a malformed token" "$(jq -r .error "$TMP/body")" "invalid token (malformed)"
 http POST /api/v1/builds -H "$J" -H "Authorization: Bearer $TOK_REVOKED" --data-binary @"$TMP/up1.json"
 expect_eq "revoked token: 401" "$CODE" 401
 check "revoked token: says so" jq -e '.error | test("revoked")' "$TMP/body"
