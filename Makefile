@@ -120,7 +120,7 @@ test-asan:
 # `make mutants` runs them all (MUTANTS="id ..." picks some); mutants-ci
 # runs a fixed handful of fast ones (.ci/run).
 MUTANTS_CI := regions-start-at-end esp-stripped-irom0-short budget-warn-at-threshold \
-              frozen-iram-dropped auth-token-prefix
+              frozen-iram-dropped diff-removed-size
 .PHONY: mutants mutants-ci
 mutants: samples
 	@sh scripts/mutants.sh
