@@ -245,7 +245,7 @@ static void true_edges(const char *path, const fs_refgraph *g, pairs *out, size_
 {
     fs_image img;
     fs_error err = {{0}};
-    unsigned char *data;
+    const unsigned char *data;
     size_t len;
     if (fs_elf_load(path, &img, &err) < 0 || fs_elf_reread(&img, &data, &len, &err) < 0)
         die(err.msg, path);
@@ -321,7 +321,7 @@ static void true_edges(const char *path, const fs_refgraph *g, pairs *out, size_
         }
     }
     elf_end(elf);
-    free(data);
+    fs_unmap_file(data, len);
     fs_image_free(&img);
 }
 
