@@ -4,8 +4,11 @@
  * Routes (location.hash):
  *   #/                          projects
  *   #/p/PROJECT                 boards of a project: gauges and flags of each
- *   #/p/PROJECT/b/BOARD         a board: gauges, flags, history charts, frozen modules, builds
- *   #/build/ID                  one build: findings, sections, top symbols
+ *   #/p/PROJECT/b/BOARD         a board: its state (the newest build of the project's
+ *                               default branch): verdict, gauges, flags with messages;
+ *                               pull requests against their bases; history charts;
+ *                               frozen modules; builds (deltas per branch)
+ *   #/build/ID                  one build: verdict, findings, sections, top symbols
  *   #/compare/A/B               two builds side by side (a PR against its base)
  *
  * Rules the code keeps:
@@ -77,6 +80,11 @@
     for (const [canvas, config] of todo) charts.push(new window.Chart(canvas, config));
   }
 
+  /* The tab's title names the page. */
+  function title(...parts) {
+    document.title = parts.concat(['flashsize']).join(' · ');
+  }
+
   function setCrumbs(parts) {
     const items = [link('#/', 'projects')];
     for (const [href, text] of parts) items.push(el('span', { class: 'sep' }, '/'), href ? link(href, text) : el('span', {}, text));
@@ -142,6 +150,10 @@
     }
     const esp = doc.esp8266;
     const names = { irom0_0_seg: 'irom0 (flash code)', iram1_0_seg: 'IRAM', dram0_0_seg: 'DRAM' };
+    /* The boot image (what the ROM loader copies to RAM at reset) and its
+     * 0x8FFC limit: over it, the board will not boot. */
+    const boot = esp && esp.boot_image;
+    if (boot && boot.limit) out.push({ key: 'boot', label: 'boot image', used: boot.size, limit: boot.limit, budget: null });
     for (const r of regions) {
       if (!r.length) continue;
       if (esp && !names[r.name]) continue;
@@ -182,6 +194,34 @@
       (g.budget !== null && g.budget !== undefined ? ' · budget ' + bytes(g.budget) : '')));
   }
 
+  /* Words for a build's verdict: the worst thing its analysis says. */
+  function verdictWords(doc) {
+    const errs = (doc.findings || []).filter((f) => f.severity === 'error').map((f) => f.id);
+    if (doc.esp8266 && doc.esp8266.boots === false) return ['fail', 'will not boot'];
+    if (errs.includes('romfs-overlap')) return ['fail', 'writing a ROMFS image will overwrite its code'];
+    if (errs.length) return ['fail', 'does not fit'];
+    if (!(doc.regions || []).some((r) => r.length)) return ['unknown', 'limits unknown: no region has a length'];
+    if ((doc.findings || []).some((f) => f.severity === 'warning')) return ['warn', 'fits, with warnings'];
+    return ['ok', 'fits'];
+  }
+
+  function verdict(doc) {
+    const [cls, words] = verdictWords(doc);
+    return el('p', { class: 'verdict ' + cls, 'data-verdict': cls }, words);
+  }
+
+  /* Every error finding with its message, numbers and remedy. */
+  function flagDetails(findings) {
+    const errs = (findings || []).filter((f) => f.severity === 'error');
+    if (!errs.length) return el('div', { class: 'flags ok', 'data-flags': '' }, el('span', { class: 'flag-ok' }, 'no errors'));
+    return el('ul', { class: 'flags detailed', 'data-flags': errs.map((f) => f.id).join(' ') }, errs.map((f) =>
+      el('li', { class: 'flag-item', 'data-flag': f.id },
+        el('span', { class: 'flag' + (FLAGS.includes(f.id) ? ' major' : '') }, f.id), ' ', f.message || '',
+        f.numbers && Object.keys(f.numbers).length ? el('div', { class: 'numbers' },
+          Object.entries(f.numbers).map(([k, v]) => k + ' ' + (typeof v === 'number' ? Number(v).toLocaleString('en-US') : String(v))).join(' · ')) : null,
+        f.remedy ? el('div', { class: 'remedy' }, f.remedy) : null)));
+  }
+
   function flags(errorIds) {
     const ids = Array.from(new Set(errorIds || []));
     if (!ids.length) return el('div', { class: 'flags ok', 'data-flags': '' }, el('span', { class: 'flag-ok' }, 'no errors'));
@@ -193,6 +233,7 @@
 
   async function pageProjects() {
     setCrumbs([]);
+    title('projects');
     const data = await api('projects');
     if (!data.projects.length) {
       return show(el('h1', {}, 'Projects'), state('empty', 'No builds yet. Create a token with `flashsize token create --project NAME` and upload an analysis to POST /api/v1/builds.'));
@@ -208,17 +249,22 @@
 
   async function pageProject(project) {
     setCrumbs([[null, project]]);
+    title(project);
     const data = await api('projects/' + enc(project) + '/boards');
     if (!data.boards.length) return show(el('h1', {}, project), state('empty', 'No boards have builds yet.'));
-    const cards = data.boards.map((b) => {
+    /* Boards with errors first, then by name (the API's order). */
+    const boards = data.boards.slice().sort((x, y) => (y.latest.errors.length > 0) - (x.latest.errors.length > 0));
+    const cards = boards.map((b) => {
       const doc = { regions: Object.entries(b.latest.regions).map(([name, r]) => ({ name: name, used: r.used, length: r.length })) };
       const gs = gaugeList(doc, null, null).filter((g) => g.key === b.latest.main_region);
-      return el('li', { class: 'card board-card', 'data-board': b.name },
+      const known = doc.regions.some((r) => r.length);
+      return el('li', { class: 'card board-card' + (b.latest.errors.length ? ' failing' : ''), 'data-board': b.name, 'data-build': b.latest.id },
         link('#/p/' + enc(project) + '/b/' + enc(b.name), b.name, { class: 'card-title' }),
-        flags(b.latest.errors),
+        known ? flags(b.latest.errors) : el('p', { class: 'verdict unknown', 'data-verdict': 'unknown' }, 'limits unknown'),
         gs.map(gauge),
-        el('p', { class: 'muted' }, b.builds + ' builds · latest ' + b.latest.commit.slice(0, 12) +
-          (b.latest.branch ? ' on ' + b.latest.branch : '') + ' · ' + when(b.latest.timestamp)));
+        el('p', { class: 'muted' }, b.builds + ' builds · ' + (b.latest.on_default_branch ? data.default_branch + ' at ' : 'no ' +
+          data.default_branch + ' build yet; newest ') + b.latest.commit.slice(0, 12) +
+          (b.latest.branch && !b.latest.on_default_branch ? ' on ' + b.latest.branch : '') + ' · ' + when(b.latest.timestamp)));
     });
     show(el('h1', {}, project), el('ul', { class: 'cards' }, cards));
   }
@@ -290,39 +336,77 @@
           el('td', { class: 'name' }, s.dominator === null || s.dominator === undefined ? '(root)' : String(s.dominator))))))));
   }
 
+  /* The builds table: each row's delta against the previous build of its
+   * own branch (the API's prev and delta); a pull request's build compares
+   * with its base, any other with the build before it on its branch. */
+  function buildsTable(project, board, builds) {
+    const rows = builds.map((h) => {
+      const other = h.base || h.prev;
+      return el('tr', { 'data-build': h.id, 'data-branch': h.branch || '', 'data-delta': h.delta === null ? '' : h.delta },
+        el('td', {}, link('#/build/' + h.id, h.commit.slice(0, 12))), el('td', {}, (h.branch || '') + (h.pr ? ' (#' + h.pr + ')' : '')),
+        el('td', {}, when(h.timestamp)), el('td', { class: 'num' }, bytes(h.used)),
+        el('td', { class: 'num' }, h.delta === null ? '' : delta(h.delta)),
+        el('td', {}, flags(h.errors)),
+        el('td', {}, other ? link('#/compare/' + other + '/' + h.id, h.base ? 'vs base' : 'compare') : ''));
+    });
+    return el('div', { class: 'scroll' }, el('table', { class: 'builds' },
+      el('thead', {}, el('tr', {}, ['commit', 'branch', 'time', 'main region', 'delta (same branch)', 'errors', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, rows)));
+  }
+
+  /* Pull requests: the newest build of each, against its base. */
+  function pullRequests(builds, dfl) {
+    const byId = new Map(builds.map((h) => [h.id, h]));
+    const seen = new Set();
+    const heads = [];
+    for (const h of builds) {
+      if (h.branch === dfl) continue;
+      const key = h.pr ? 'pr ' + h.pr : 'branch ' + h.branch;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      heads.push(h);
+    }
+    if (!heads.length) return state('empty', 'No pull requests or other branches.');
+    return el('ul', { class: 'pulls' }, heads.map((h) => {
+      const base = h.base ? byId.get(h.base) : null;
+      const d = base && base.main_region === h.main_region ? h.used - base.used : null;
+      return el('li', { class: 'pull' + (h.errors.length ? ' failing' : ''), 'data-build': h.id, 'data-base': h.base || '', 'data-delta': d === null ? '' : d },
+        el('strong', {}, h.pr ? 'PR #' + h.pr : h.branch || '(no branch)'), ' ', (h.branch || '') + ' @ ',
+        link('#/build/' + h.id, h.commit.slice(0, 12)), ' ', flags(h.errors),
+        h.base ? el('span', {}, ' against ', link('#/build/' + h.base, base ? base.commit.slice(0, 12) : 'build ' + h.base),
+          d === null ? '' : ': main region ' + delta(d) + ' B', ' · ', link('#/compare/' + h.base + '/' + h.id, 'diff'))
+          : el('span', { class: 'muted' }, ' (no base build)'));
+    }));
+  }
+
   async function pageBoard(project, board) {
     setCrumbs([['#/p/' + enc(project), project], [null, board]]);
+    title(board, project);
     const hist = await api('projects/' + enc(project) + '/boards/' + enc(board) + '/history?limit=200');
     if (!hist.builds.length) return show(el('h1', {}, board), state('empty', 'No builds of this board yet.'));
-    const latest = hist.builds[0];
+    const dfl = hist.default_branch;
+    /* The board's state is its newest default-branch build; a pull request
+     * never changes it. */
+    const trunk = hist.builds.filter((h) => h.branch === dfl);
+    const latest = trunk.length ? trunk[0] : hist.builds[0];
     const b = await api('builds/' + latest.id + '?top=20');
     const doc = b.analysis;
-    /* The charts follow the latest build's branch; the table lists every branch. */
     const points = hist.builds.filter((h) => h.branch === latest.branch).reverse();
     const limits = (hist.budget && hist.budget.limits) || {};
     const regionNames = Object.keys(latest.regions).filter((n) => latest.regions[n].length >= 256);
     const chartsEl = regionNames.map((n) => historyChart(n, points, latest.regions[n].length,
       limits[n] !== undefined ? limits[n] : n === latest.main_region ? limits['(main)'] : null));
-    const rows = hist.builds.map((h, i) => {
-      const prev = hist.builds[i + 1];
-      return el('tr', { 'data-build': h.id },
-        el('td', {}, link('#/build/' + h.id, h.commit.slice(0, 12))), el('td', {}, h.branch || ''),
-        el('td', {}, when(h.timestamp)), el('td', { class: 'num' }, bytes(h.used)),
-        el('td', { class: 'num' }, prev ? delta(h.used - prev.used) : ''),
-        el('td', {}, flags(h.errors)),
-        el('td', {}, prev ? link('#/compare/' + prev.id + '/' + h.id, 'compare') : ''));
-    });
     show(el('h1', {}, board),
-      el('p', { class: 'muted' }, 'latest: ', link('#/build/' + latest.id, latest.commit.slice(0, 12)),
-        (latest.branch ? ' on ' + latest.branch : '') + ' · ' + when(latest.timestamp)),
-      flags(latest.errors),
+      el('p', { class: 'muted state-of', 'data-build': latest.id }, (trunk.length ? 'state: ' + dfl + ' at ' : 'no ' + dfl + ' build yet; newest: '),
+        link('#/build/' + latest.id, latest.commit.slice(0, 12)),
+        (latest.branch && !trunk.length ? ' on ' + latest.branch : '') + ' · ' + when(latest.timestamp)),
+      verdict(doc),
+      flagDetails(doc.findings),
       el('section', { class: 'gauges' }, gaugeList(doc, b.budget, b.main_region).map(gauge)),
-      el('h2', {}, 'History'), el('div', { class: 'charts' }, chartsEl),
+      el('h2', {}, 'Pull requests'), pullRequests(hist.builds, dfl),
+      el('h2', {}, 'History (' + (latest.branch || 'no branch') + ')'), el('div', { class: 'charts' }, chartsEl),
       el('h2', {}, 'Frozen modules'), frozenTable(doc),
-      el('h2', {}, 'Builds'),
-      el('div', { class: 'scroll' }, el('table', { class: 'builds' },
-        el('thead', {}, el('tr', {}, ['commit', 'branch', 'time', 'main region', 'delta', 'errors', ''].map((h) => el('th', {}, h)))),
-        el('tbody', {}, rows))));
+      el('h2', {}, 'Builds'), buildsTable(project, board, hist.builds));
   }
 
   function findingsList(findings) {
@@ -337,12 +421,13 @@
     const info = b.build, doc = b.analysis;
     setCrumbs([['#/p/' + enc(info.project), info.project], ['#/p/' + enc(info.project) + '/b/' + enc(info.board), info.board],
       [null, info.commit.slice(0, 12)]]);
-    const errors = (doc.findings || []).filter((f) => f.severity === 'error').map((f) => f.id);
+    title('build ' + info.commit.slice(0, 12), info.board);
     const sections = (doc.sections || []).filter((s) => s.size > 0);
     show(el('h1', {}, 'Build ' + info.id + ' · ' + info.commit),
       el('p', { class: 'muted' }, info.board + (info.branch ? ' · ' + info.branch : '') + (info.pr ? ' · PR #' + info.pr : '') +
         ' · ' + when(info.timestamp) + ' · verdict ' + (doc.summary ? doc.summary.verdict : '?')),
-      flags(errors),
+      verdict(doc),
+      flagDetails(doc.findings),
       el('section', { class: 'gauges' }, gaugeList(doc, b.budget, b.main_region).map(gauge)),
       el('h2', {}, 'Findings'), findingsList(doc.findings),
       el('h2', {}, 'Frozen modules'), frozenTable(doc),
@@ -361,9 +446,12 @@
           el('td', {}, s.type || ''), el('td', {}, s.section || '')))))));
   }
 
+  /* rows: a list of {name, before, after, delta}, or the diff's symbols
+   * object, whose list is its "changes". */
   function deltaTable(title, rows, lengths) {
+    if (rows && !Array.isArray(rows)) rows = Array.isArray(rows.changes) ? rows.changes : [];
     if (!rows || !rows.length) return [el('h3', {}, title), state('empty', 'No changes.')];
-    return [el('h3', {}, title), el('div', { class: 'scroll' }, el('table', { class: 'delta' },
+    return [el('h3', {}, title), el('div', { class: 'scroll' }, el('table', { class: 'delta', 'data-table': title.toLowerCase() },
       el('thead', {}, el('tr', {}, ['name', 'before', 'after', 'delta'].concat(lengths ? ['limit'] : []).map((h) => el('th', {}, h)))),
       el('tbody', {}, rows.map((r) => el('tr', { 'data-name': r.name, 'data-delta': r.delta, class: r.delta > 0 ? 'grew' : r.delta < 0 ? 'shrank' : '' },
         el('td', { class: 'name' }, r.name), el('td', { class: 'num' }, bytes(r.before)), el('td', { class: 'num' }, bytes(r.after)),
@@ -375,6 +463,7 @@
     const one = d.diff && d.diff.boards ? d.diff.boards[0] : null;
     setCrumbs([['#/p/' + enc(d.b.project), d.b.project], ['#/p/' + enc(d.b.project) + '/b/' + enc(d.b.board), d.b.board],
       [null, 'compare']]);
+    title('compare ' + d.a.commit.slice(0, 8) + '…' + d.b.commit.slice(0, 8), d.b.board);
     if (!one) return show(state('error', 'The server sent no diff.'));
     show(el('h1', {}, 'Compare'),
       el('div', { class: 'compare-head' },
@@ -412,6 +501,7 @@
       }
     } catch (err) {
       page = 'error';
+      title('error');
       failure(err);
     }
     document.body.setAttribute('data-page', page);

@@ -82,6 +82,18 @@ async function main() {
       ok(byBoard['esp8266-1m'].includes('irom0-overflow'), 'esp8266-1m card shows irom0-overflow', byBoard['esp8266-1m']);
       ok(byBoard['esp8266-2m-romfs'].includes('romfs-overlap'), 'esp8266-2m-romfs card shows romfs-overlap', byBoard['esp8266-2m-romfs']);
       eq(byBoard['esp8266-frozen'], [], 'esp8266-frozen card has no flag');
+      /* The failing PR 43 (boot-segments-overflow) is the newest build of
+       * esp8266-2m: the card still shows main's state. */
+      const api = await b.eval(s, `fetch('/api/v1/projects/micropython/boards').then(r => r.json())`);
+      const a2m = api.boards.find((x) => x.name === 'esp8266-2m');
+      eq([a2m.latest.id, a2m.latest.branch, a2m.latest.on_default_branch], [expect.boot.main, 'main', true],
+        'API: the board\'s state is main\'s newest build, not the newer failing PR');
+      eq(byBoard['esp8266-2m'], a2m.latest.errors, 'esp8266-2m card flags = the API\'s (main\'s) errors');
+      ok(!byBoard['esp8266-2m'].includes('boot-segments-overflow'), 'esp8266-2m card: the failing PR does not turn it', byBoard['esp8266-2m']);
+      eq(await b.eval(s, `document.querySelector('.board-card[data-board="esp8266-2m"]').dataset.build`), String(expect.boot.main), 'esp8266-2m card is main\'s build');
+      const order = await b.eval(s, `Array.from(document.querySelectorAll('.board-card')).map(c => c.classList.contains('failing'))`);
+      eq(order, order.slice().sort((x, y) => y - x), 'boards with errors come first');
+      eq(await b.eval(s, 'document.title'), 'micropython · flashsize', 'project page title');
       const major = await b.eval(s, `getComputedStyle(document.querySelector('.board-card[data-board="esp8266-2m"] .flag.major')).backgroundColor`);
       eq(major, 'rgb(220, 38, 38)', 'a major flag is red');
       await shot(b, s, 'project.png');
@@ -103,7 +115,23 @@ async function main() {
     if (await open(b, s, '#/p/micropython/b/esp8266-2m', 'board')) {
       const g = await b.eval(s, `Object.fromEntries(Array.from(document.querySelectorAll('.gauges .gauge')).map(e =>
         [e.dataset.region, {used: +e.dataset.used, limit: +e.dataset.limit, budget: e.dataset.budget === '' ? null : +e.dataset.budget}]))`);
-      eq(Object.keys(g), ['dram0_0_seg', 'iram1_0_seg', 'irom0_0_seg', 'window'], 'board page: gauges irom0, IRAM, DRAM, window');
+      eq(Object.keys(g).sort(), ['boot', 'dram0_0_seg', 'iram1_0_seg', 'irom0_0_seg', 'window'], 'board page: gauges boot image, irom0, IRAM, DRAM, window');
+      eq(await b.eval(s, `document.querySelector('.state-of').dataset.build`), String(expect.boot.main), 'board page: state is main\'s newest build');
+      const hist = await b.eval(s, `fetch('/api/v1/projects/micropython/boards/esp8266-2m/history?limit=200').then(r => r.json())`);
+      eq(hist.default_branch, 'main', 'history API: default branch');
+      const rowsShown = await b.eval(s, `Array.from(document.querySelectorAll('table.builds tbody tr')).map(r => [+r.dataset.build, r.dataset.delta === '' ? null : +r.dataset.delta])`);
+      eq(rowsShown, hist.builds.map((h) => [h.id, h.delta]), 'builds table: deltas = the API\'s');
+      const byCommit = Object.fromEntries(hist.builds.map((h) => [h.commit, h]));
+      eq(byCommit['3333333cccc'].delta, expect.irom0.window - expect.irom0.nearfull, 'delta of main\'s 3333333 is against main\'s 2222222 (size -A), not a PR build');
+      eq([byCommit['9999999cccc'].delta, byCommit['abcdef01234'].delta], [null, null], 'a PR\'s first build has no same-branch delta');
+      const pull = await b.eval(s, `(() => { const p = document.querySelector('.pull[data-build="${expect.boot.build}"]');
+        return p ? {base: +p.dataset.base, delta: +p.dataset.delta} : null; })()`);
+      eq(pull, {base: expect.boot.main, delta: expect.boot.irom0 - expect.irom0.window}, 'PR 43 shown against its parent\'s build, with the irom0 delta (size -A)');
+      eq(g.boot.used < g.boot.limit, true, 'board page: main\'s boot image fits (the PR\'s does not)');
+      const bflags = await b.eval(s, `Array.from(document.querySelectorAll('main > .flags [data-flag]')).map(f => f.dataset.flag)`);
+      ok(!bflags.includes('boot-segments-overflow'), 'board page: the failing PR\'s flag is not the board\'s', bflags);
+      ok(await b.eval(s, `!!document.querySelector('main > .flags .flag-item[data-flag="window-exhausted"] .remedy')`), 'board page: a flag shows its remedy');
+      eq(await b.eval(s, 'document.title'), 'esp8266-2m · micropython · flashsize', 'board page title');
       eq(g.irom0_0_seg.used, expect.irom0.window, 'irom0 gauge used = size -A .irom0.text of the latest build');
       eq(g.irom0_0_seg.budget, expect.budget_main, 'irom0 gauge budget line = rules/budgets/esp8266-2m.ini max (1M - 36K - 32K)');
       eq(g.iram1_0_seg.budget, 32768, 'IRAM gauge budget = 32K');
@@ -162,8 +190,25 @@ async function main() {
       eq(await b.eval(s, 'document.querySelectorAll("main img").length'), 0, 'retained table: no <img> element was created');
     }
 
+    /* --- the failing PR's build: the boot image over its limit -------------------- */
+    if (await open(b, s, '#/build/' + expect.boot.build, 'build')) {
+      const bg = await b.eval(s, `(() => { const e = document.querySelector('.gauge[data-region="boot"]');
+        return e ? {used: +e.dataset.used, limit: +e.dataset.limit, pct: +e.dataset.percent, over: e.classList.contains('over')} : null; })()`);
+      eq(bg && [bg.used, bg.limit], [expect.boot.size, expect.boot.limit], 'boot-image gauge = header + segments of size -A, limit 0x8FFC');
+      ok(bg && bg.pct > 100 && bg.over, 'boot-image gauge is over 100%', JSON.stringify(bg));
+      eq(await b.eval(s, `document.querySelector('main .verdict').textContent`), 'will not boot', 'verdict in words: will not boot');
+      const msg = await b.eval(s, `document.querySelector('.flag-item[data-flag="boot-segments-overflow"]').textContent`);
+      ok(msg.includes(String(expect.boot.size)), 'the flag shows its message with the numbers', msg);
+      await shot(b, s, 'boot-overflow.png');
+    }
+
     /* --- compare ------------------------------------------------------------------- */
     if (await open(b, s, '#/compare/1/2', 'compare')) {
+      const apiDiff = await b.eval(s, `fetch('/api/v1/diff?a=1&b=2').then(r => r.json())`);
+      const want = apiDiff.diff.boards[0].symbols.changes.map((c) => [c.name, c.delta]);
+      const got = await b.eval(s, `Array.from(document.querySelectorAll('table.delta[data-table="symbols"] tbody tr')).map(r => [r.dataset.name, +r.dataset.delta])`);
+      ok(want.length > 0, 'compare: the API lists changed symbols', want.length);
+      eq(got, want, 'compare: the Symbols table lists the API\'s changed symbols with their deltas');
       const d = await b.eval(s, `+document.querySelector('table.delta tr[data-name="irom0_0_seg"]').dataset.delta`);
       eq(d, expect.irom0.nearfull - expect.irom0.fits, 'compare: irom0 delta = size -A difference');
       ok(await b.eval(s, 'document.querySelector("pre.markdown").textContent.startsWith("<!-- flashsize-report -->")'), 'compare: PR Markdown shown as text');
