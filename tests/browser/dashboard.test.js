@@ -215,6 +215,91 @@ async function main() {
       await shot(b, s, 'compare.png');
     }
 
+    /* --- the flash map, to scale: its segments = the analysis's numbers ------------- */
+    if (await open(b, s, '#/p/micropython/b/esp8266-2m-romfs', 'board')) {
+      const m = await b.eval(s, `(() => { const o = {}; for (const e of document.querySelectorAll('.flash-map .map-box [data-seg]'))
+        o[e.dataset.seg] = {start: +e.dataset.start, size: +e.dataset.size, left: parseFloat(e.style.left || '0'), width: parseFloat(e.style.width)};
+        return {segs: o, total: +document.querySelector('.flash-map').dataset.total}; })()`);
+      const an = (await b.eval(s, `fetch('/api/v1/builds/${expect.romfs_map.build}').then(r => r.json())`)).analysis;
+      const rm = expect.romfs_map;
+      eq([m.segs.irom0.start, m.segs.irom0.size], [rm.irom0_start, rm.irom0], 'flash map: irom0 at its flash offset, size -A size');
+      eq([m.segs.romfs.start, m.segs.romfs.size], [rm.romfs_start, rm.romfs_size], 'flash map: ROMFS partition = _micropy_hw_romfs_part0_start/_size (nm)');
+      eq([m.segs.irom0.size, m.segs.romfs.size, m.segs.boot.size], [an.esp8266.irom0.size, an.esp8266.romfs.size, an.esp8266.boot_image.size],
+        'flash map: segment sizes = the analysis\'s numbers');
+      ok(m.segs.irom0.start + m.segs.irom0.size > m.segs.romfs.start, 'flash map: irom0 drawn running into the ROMFS partition (romfs-overlap)');
+      eq(m.segs.window.size, 1048576, 'flash map: the 1 MiB window marked');
+      eq(m.total, 2097152, 'flash map: the whole 2 MiB flash (the board\'s layout)');
+      eq([m.segs.sdk.start, m.segs.sdk.size], [2097152 - 20480, 20480], 'flash map: SDK parameter sectors, the last 20 KiB');
+      /* flashbdev.py: firmware end + the ROMFS partition, in sectors */
+      let sec = Math.floor((rm.firmware_size + rm.romfs_size) / 4096);
+      if (sec < 256) sec += 1;
+      eq([m.segs.filesystem.start, m.segs.filesystem.size], [sec * 4096, 2097152 - 20480 - sec * 4096], 'flash map: the filesystem from _firmware_size (nm)');
+      ok(Math.abs(m.segs.romfs.width - (100 * rm.romfs_size) / m.total) < 0.01, 'flash map: drawn to scale', JSON.stringify(m.segs.romfs));
+      const rg = await b.eval(s, `(() => { const e = document.querySelector('.gauge[data-region="romfs"]'); return e ? [+e.dataset.limit] : null; })()`);
+      eq(rg, [rm.romfs_size], 'ROMFS partition gauge beside irom0');
+      await shot(b, s, 'romfs-map.png');
+    }
+    /* a board whose limits are unknown says so */
+    if (await open(b, s, '#/p/micropython', 'project')) {
+      const boards = (await b.eval(s, `fetch('/api/v1/projects/micropython/boards').then(r => r.json())`)).boards;
+      const unknown = boards.filter((x) => !Object.values(x.latest.regions).some((r) => r.length)).map((x) => x.name);
+      const said = await b.eval(s, `Array.from(document.querySelectorAll('.board-card')).filter(c => c.querySelector('[data-verdict="unknown"]')).map(c => c.dataset.board)`);
+      eq(said.sort(), unknown.sort(), 'cards that say "limits unknown" = boards whose regions have no length (API)');
+    }
+
+    /* --- compare any two builds: the picker, sorting, filtering, the PR comment ---- */
+    if (await open(b, s, '#/p/micropython/b/esp8266-2m', 'board')) {
+      await b.eval(s, `(() => { document.getElementById('cmp-a').value = '1'; document.getElementById('cmp-b').value = '${expect.xss_build}';
+        document.querySelector('.compare-picker button').click(); return true; })()`);
+      let hash = '';
+      for (let i = 0; i < 100 && hash !== '#/compare/1/' + expect.xss_build; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        hash = await b.eval(s, 'location.hash');
+      }
+      eq(hash, '#/compare/1/' + expect.xss_build, 'compare picker: any two builds');
+    }
+    if (await open(b, s, '#/compare/1/' + expect.xss_build, 'compare')) {
+      const names = await b.eval(s, `Array.from(document.querySelectorAll('.md td, .md li, .md summary')).map(e => e.textContent).join('\\n')`);
+      ok(names.includes('<img src=x onerror=alert(1)>'), 'PR comment rendered: the HTML-named symbol as text', names.slice(0, 300));
+      eq(await b.eval(s, 'document.querySelectorAll("main img").length'), 0, 'PR comment rendered: no <img> element');
+      eq(await b.eval(s, 'window.__xss === true'), false, 'PR comment rendered: no script ran');
+      ok(await b.eval(s, '!!document.querySelector(".md table td") && document.querySelector(".md h4").textContent === "Firmware size report"'), 'PR comment rendered: heading and table');
+      eq(await b.eval(s, 'document.title'), 'compare 1111111a…9999999c · esp8266-2m · flashsize', 'compare page title');
+    }
+    if (await open(b, s, '#/compare/1/2', 'compare')) {
+      const sorted = await b.eval(s, `(() => { const t = document.querySelector('table.delta[data-table="symbols"]');
+        t.querySelectorAll('th')[3].click(); t.querySelectorAll('th')[3].click();
+        return Array.from(t.querySelectorAll('tbody tr')).map(r => +r.dataset.delta); })()`);
+      eq(sorted, sorted.slice().sort((x, y) => x - y), 'symbols table sorts by delta (ascending on the second click)');
+      const filtered = await b.eval(s, `(() => { const box = document.querySelector('table.delta[data-table="symbols"]').closest('.table-box');
+        const f = box.querySelector('input.filter'); f.value = 'ntptime'; f.dispatchEvent(new Event('input'));
+        return Array.from(box.querySelectorAll('tbody tr')).filter(r => !r.hidden).map(r => r.dataset.name); })()`);
+      const apiDiff = await b.eval(s, `fetch('/api/v1/diff?a=1&b=2').then(r => r.json())`);
+      eq(filtered.sort(), apiDiff.diff.boards[0].symbols.changes.map((c) => c.name).filter((n) => n.includes('ntptime')).sort(), 'symbols table filters by name');
+    }
+
+    /* --- drill-down: symbol search, a symbol's history, a frozen module's history -- */
+    if (await open(b, s, '#/build/1/symbols/frozen', 'search')) {
+      const got = await b.eval(s, `Array.from(document.querySelectorAll('.search-results tbody tr')).map(r => [r.dataset.symbol, +r.dataset.size])`);
+      const r = await b.eval(s, `fetch('/api/v1/builds/1/symbols?limit=200&q=frozen').then(r => r.json())`);
+      ok(r.symbols.length > 0, 'symbol search: the API finds symbols', r.matches);
+      eq(got, r.symbols.map((x) => [x.name, x.size]), 'symbol search page = the API answer');
+      eq(await b.eval(s, 'document.getElementById("sym-q").value'), 'frozen', 'symbol search: the text is in the URL and the box');
+    }
+    const sym = await b.eval(s, `fetch('/api/v1/builds/3?top=1').then(r => r.json()).then(j => j.top_symbols[0].name)`);
+    if (await open(b, s, '#/p/micropython/b/esp8266-2m/symbol/' + encodeURIComponent(sym), 'symbol-history', '#/p/micropython/b/esp8266-2m/symbol/' + encodeURIComponent(sym))) {
+      const got = await b.eval(s, `Array.from(document.querySelectorAll('table.size-history tbody tr')).map(r => [+r.dataset.build, r.dataset.size === '' ? null : +r.dataset.size])`);
+      const r = await b.eval(s, `fetch('/api/v1/projects/micropython/boards/esp8266-2m/symbol-history?name=' + encodeURIComponent(${JSON.stringify(sym)})).then(r => r.json())`);
+      eq(got, r.builds.map((x) => [x.id, x.size]), 'symbol history page = the API answer');
+      eq(r.builds.map((x) => x.commit), ['3333333cccc', '2222222bbbb', '1111111aaaa'], 'symbol history: main\'s builds');
+    }
+    const mod = Object.keys(expect.frozen)[0];
+    if (await open(b, s, '#/p/micropython/b/esp8266-frozen/frozen/' + encodeURIComponent(mod), 'frozen-history', '#/p/micropython/b/esp8266-frozen/frozen/' + encodeURIComponent(mod))) {
+      const got = await b.eval(s, `Array.from(document.querySelectorAll('table.size-history tbody tr')).map(r => +r.dataset.size)`);
+      eq(got, [expect.frozen[mod]], 'frozen module history = the generator\'s .sizes sidecar');
+      eq(await b.eval(s, 'document.title'), 'frozen ' + mod + ' · esp8266-frozen · flashsize', 'module history title');
+    }
+
     /* --- errors and empty states ---------------------------------------------------- */
     if (await open(b, s, '#/build/99999', 'error')) ok(true, 'unknown build: error state');
     eq(await b.eval(s, 'document.querySelector(".state.error").textContent'), 'Could not load: no build 99999', 'error state says why');
