@@ -13,7 +13,8 @@
 #     esp8266-1m        irom0-overflow
 #     esp8266-2m-romfs  romfs -> romfs-overlap
 #     esp8266-frozen    a firmware with frozen modules (samples/frozen)
-#     cortex-m4         the Cortex-M sample (regions from its own ELF)
+#     cortex-m4         the Cortex-M sample (regions from its own ELF: limits unknown)
+#     cortex-m4-ld      the same with samples/ld/cortex_m4.ld's regions and lengths
 # The HTML-named symbol: the largest symbol of esp8266-fits renamed by
 # objcopy to <img src=x onerror=alert(1)> (must show as text, never run).
 set -eu
@@ -42,6 +43,10 @@ rec $S/esp8266-romfs.elf esp8266-2m-romfs 5555555eeee 0
 rec $S/esp8266-romfs-overlap.elf esp8266-2m-romfs 6666666ffff 2
 rec $F/esp8266-frozen.elf esp8266-frozen 7777777aaaa 1
 rec $S/cortex-m4.elf cortex-m4 8888888bbbb 1
+# The same image with its linker script's regions (FLASH, RAM with lengths).
+"$fs" analyze --ld samples/ld/cortex_m4.ld --format json $S/cortex-m4.elf >"$db.cortex.json" 2>/dev/null || true
+rec "$db.cortex.json" cortex-m4-ld 8888888cccc 1
+rm -f "$db.cortex.json"
 
 # The PR build with an HTML-named symbol (after the main builds: not the board's latest).
 tmp=$(mktemp -d)

@@ -302,17 +302,18 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
             return -1;
         branch = dfl;
     }
-    /* ?3 the parent commit: its build first (ORDER BY puts it first), else
-     * the branch's newest build at or before ?6. */
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b"
-                                         " WHERE b.project_id = (SELECT id FROM projects WHERE name = ?1)"
-                                         " AND b.board_id = (SELECT id FROM boards WHERE name = ?2) AND b.id <> ?5"
-                                         " AND b.id = coalesce("
-                                         "  (SELECT y.id FROM builds y WHERE y.project_id = b.project_id"
-                                         "   AND y.board_id = b.board_id AND y.commit_sha = ?3 AND y.id <> ?5),"
-                                         "  (SELECT y.id FROM builds y WHERE y.project_id = b.project_id"
-                                         "   AND y.board_id = b.board_id AND y.branch = ?4 AND y.id <> ?5"
-                                         "   AND (?6 = 0 OR y.timestamp <= ?6)"
+    /* ?3 the parent commit: its build first, else the branch's newest
+     * build at or before ?6; two seeks (the unique (project, board,
+     * commit) index, builds_branch_time), then one row by id. */
+    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b WHERE b.id = coalesce("
+                                         "  (SELECT y.id FROM builds y"
+                                         "   WHERE y.project_id = (SELECT id FROM projects WHERE name = ?1)"
+                                         "   AND y.board_id = (SELECT id FROM boards WHERE name = ?2)"
+                                         "   AND y.commit_sha = ?3 AND y.id <> ?5),"
+                                         "  (SELECT y.id FROM builds y"
+                                         "   WHERE y.project_id = (SELECT id FROM projects WHERE name = ?1)"
+                                         "   AND y.board_id = (SELECT id FROM boards WHERE name = ?2)"
+                                         "   AND y.branch = ?4 AND y.timestamp <= ?6 AND y.id <> ?5"
                                          "   ORDER BY y.timestamp DESC, y.id DESC LIMIT 1))");
     if (!st)
         return fs_sqlite_fail(s, err, "finding the base build");
@@ -322,7 +323,7 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
         sqlite3_bind_text(st, 3, parent, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, branch, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, exclude);
-    sqlite3_bind_int64(st, 6, before);
+    sqlite3_bind_int64(st, 6, before > 0 ? before : INT64_MAX);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);

@@ -77,7 +77,7 @@ async function main() {
       const cards = await b.eval(s, `Array.from(document.querySelectorAll('.board-card')).map(c => [c.dataset.board,
         Array.from(c.querySelectorAll('[data-flag]')).map(f => f.dataset.flag)])`);
       const byBoard = Object.fromEntries(cards);
-      eq(Object.keys(byBoard).sort(), ['cortex-m4', 'esp8266-1m', 'esp8266-2m', 'esp8266-2m-romfs', 'esp8266-frozen'], 'project page: one card per board');
+      eq(Object.keys(byBoard).sort(), ['cortex-m4', 'cortex-m4-ld', 'esp8266-1m', 'esp8266-2m', 'esp8266-2m-romfs', 'esp8266-frozen'], 'project page: one card per board');
       ok(byBoard['esp8266-2m'].includes('window-exhausted'), 'esp8266-2m card shows window-exhausted', byBoard['esp8266-2m']);
       ok(byBoard['esp8266-1m'].includes('irom0-overflow'), 'esp8266-1m card shows irom0-overflow', byBoard['esp8266-1m']);
       ok(byBoard['esp8266-2m-romfs'].includes('romfs-overlap'), 'esp8266-2m-romfs card shows romfs-overlap', byBoard['esp8266-2m-romfs']);
@@ -238,6 +238,20 @@ async function main() {
       const rg = await b.eval(s, `(() => { const e = document.querySelector('.gauge[data-region="romfs"]'); return e ? [+e.dataset.limit] : null; })()`);
       eq(rg, [rm.romfs_size], 'ROMFS partition gauge beside irom0');
       await shot(b, s, 'romfs-map.png');
+    }
+    /* other chips: their regions, each with its used part, to one scale */
+    if (await open(b, s, '#/p/micropython/b/cortex-m4-ld', 'board')) {
+      const hist = await b.eval(s, `fetch('/api/v1/projects/micropython/boards/cortex-m4-ld/history').then(r => r.json())`);
+      const regs = Object.entries(hist.builds[0].regions).filter(([, r]) => r.length).map(([n, r]) => [n, r.length, r.used]);
+      const drawn = await b.eval(s, `Array.from(document.querySelectorAll('.flash-map.regions .region-bar')).map(e =>
+        [e.dataset.region, +e.dataset.length, +e.querySelector('[data-seg]').dataset.size])`);
+      ok(regs.length > 0, 'cortex-m4: regions with lengths', JSON.stringify(regs));
+      eq(drawn, regs, 'region map: every region with its length and used bytes (API)');
+    }
+    if (await open(b, s, '#/p/micropython/b/cortex-m4', 'board')) {
+      eq(await b.eval(s, `document.querySelector('main .verdict').textContent`), 'limits unknown: no region has a length', 'a board without limits says so');
+      ok(await b.eval(s, `!document.querySelector('.flash-map') && !!Array.from(document.querySelectorAll('.state.empty')).find(e => e.textContent.includes('limits of this build are unknown'))`),
+        'no memory map drawn, and why');
     }
     /* a board whose limits are unknown says so */
     if (await open(b, s, '#/p/micropython', 'project')) {
