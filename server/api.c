@@ -1,11 +1,16 @@
 /*
  * api.c - the JSON REST API under /api/v1, and /healthz (docs/server.md).
  *
- *   POST /api/v1/builds                         upload (token), -> 201, diff, budgets
+ *   POST /api/v1/builds                         upload (token), -> 201, diff against its base, budgets
  *   GET  /api/v1/projects                       projects with build and board counts
- *   GET  /api/v1/projects/P/boards              boards of P with their latest build
- *   GET  /api/v1/projects/P/boards/B/history    a board's builds (branch, since, until, limit)
+ *   PUT  /api/v1/projects/P                     its default branch (token of P)
+ *   GET  /api/v1/projects/P/boards              boards of P with their state (newest default-branch build)
+ *   GET  /api/v1/projects/P/boards/B/history    a board's builds (branch, since, until, limit), with
+ *                                               prev/delta per branch and each PR build's base
+ *   GET  /api/v1/projects/P/boards/B/symbol-history?name=S, .../frozen-history?module=M
+ *                                               a size along the default branch (or branch=)
  *   GET  /api/v1/builds/ID                      one build: regions, sections, findings, top symbols
+ *   GET  /api/v1/builds/ID/symbols?q=TEXT       symbol search within a build
  *   GET  /api/v1/diff?a=ID&b=ID                 flashsize diff of two stored builds
  *   GET  /healthz                               the database answers
  *
