@@ -1,11 +1,16 @@
 /*
  * api.c - the JSON REST API under /api/v1, and /healthz (docs/server.md).
  *
- *   POST /api/v1/builds                         upload (token), -> 201, diff, budgets
+ *   POST /api/v1/builds                         upload (token), -> 201, diff against its base, budgets
  *   GET  /api/v1/projects                       projects with build and board counts
- *   GET  /api/v1/projects/P/boards              boards of P with their latest build
- *   GET  /api/v1/projects/P/boards/B/history    a board's builds (branch, since, until, limit)
+ *   PUT  /api/v1/projects/P                     its default branch (token of P)
+ *   GET  /api/v1/projects/P/boards              boards of P with their state (newest default-branch build)
+ *   GET  /api/v1/projects/P/boards/B/history    a board's builds (branch, since, until, limit), with
+ *                                               prev/delta per branch and each PR build's base
+ *   GET  /api/v1/projects/P/boards/B/symbol-history?name=S, .../frozen-history?module=M
+ *                                               a size along the default branch (or branch=)
  *   GET  /api/v1/builds/ID                      one build: regions, sections, findings, top symbols
+ *   GET  /api/v1/builds/ID/symbols?q=TEXT       symbol search within a build
  *   GET  /api/v1/diff?a=ID&b=ID                 flashsize diff of two stored builds
  *   GET  /healthz                               the database answers
  *
@@ -44,7 +49,8 @@
 #define API_MAX_SEGS    8
 #define API_TOP_DEFAULT 50
 #define API_DIFF_TOP    20
-#define API_BASE_BRANCH "main"
+#define API_DRILL_DEFAULT 50  /* builds in a symbol or module history */
+#define API_DRILL_MAX     200
 
 typedef struct api_call {
     srv_ctx *ctx;
@@ -350,7 +356,8 @@ static int api_load(api_call *c, int64_t id, json_t **doc, fs_build_info *info)
 
 typedef struct api_upload {
     fs_build_meta meta;
-    const char *base;          /* branch to compare against */
+    const char *base;          /* branch to compare against; NULL: the parent commit's
+                                  build, else the project's default branch */
     json_t *body;              /* the parsed JSON body (owns the strings meta points at) */
     json_t *analysis;          /* borrowed from body, or owned when from an ELF */
     bool own_analysis;
@@ -394,7 +401,7 @@ static int api_upload_meta(api_call *c, api_upload *u, bool from_json)
     u->meta.commit = vals[2];
     u->meta.branch = vals[3];
     u->meta.parent = vals[4];
-    u->base = vals[5] ? vals[5] : API_BASE_BRANCH;
+    u->base = vals[5];
     int64_t pr = 0, ts = 0;
     if (from_json) {
         json_t *p = json_object_get(u->body, "pr"), *t = json_object_get(u->body, "timestamp");
@@ -482,14 +489,16 @@ done:
     return rc;
 }
 
-/* The newest build of base branch on the same project and board, other
- * than id: its id (0 when there is none), symbol set and document hash. */
+/* The upload's base on the same project and board, other than id: with
+ * "base", the newest build of that branch; else the build of the parent
+ * commit, else the default branch's newest build at or before the upload's
+ * time.  Its id (0 when there is none), symbol set and document hash. */
 static int api_find_base(api_call *c, const api_upload *u, int64_t id, int64_t *base, int64_t *symset,
                          uint64_t *hash)
 {
     fs_error err;
-    if (fs_store_find_base(c->conn->store, u->meta.project, u->meta.board, u->base, id, sbc_hash, base, symset, hash,
-                           &err) < 0) {
+    if (fs_store_find_base(c->conn->store, u->meta.project, u->meta.board, u->base ? NULL : u->meta.parent, u->base,
+                           u->base ? 0 : u->meta.timestamp, id, sbc_hash, base, symset, hash, &err) < 0) {
         api_store_error(c, &err);
         return -1;
     }
@@ -528,8 +537,14 @@ static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
     json_object_set_new(o, "project", json_string(u->meta.project));
     json_object_set_new(o, "board", json_string(u->meta.board));
     json_object_set_new(o, "commit", json_string(u->meta.commit));
-    json_object_set_new(o, "base_branch", json_string(u->base));
     fs_error err;
+    char dfl[SRV_MAX_FIELD + 1];
+    if (!u->base && fs_store_default_branch(c->conn->store, u->meta.project, dfl, sizeof dfl, &err) < 0) {
+        json_decref(o);
+        api_store_error(c, &err);
+        return;
+    }
+    json_object_set_new(o, "base_branch", json_string(u->base ? u->base : dfl));
     sbc_base *base = NULL;
     if (base_id && !(base = api_base(c, base_id, symset, hash, &err))) {
         json_decref(o);
@@ -665,6 +680,7 @@ static int api_board_row(void *ctx, const fs_board_row *r)
     json_object_set_new(latest, "main_region", api_str_or_null(b->main_region));
     json_object_set_new(latest, "used", json_integer(b->used));
     json_object_set_new(latest, "length", json_integer(b->length));
+    json_object_set_new(latest, "on_default_branch", json_boolean(r->on_default));
     json_t *errors = json_array(), *regions = json_object();
     fs_store_build_errors(s, b->id, api_error_id, errors);
     fs_store_build_regions(s, b->id, api_region, regions);
@@ -689,7 +705,13 @@ static void api_boards(api_call *c, const char *project)
         srv_reply_error(c->resp, 404, "no project '%s'", project);
         return;
     }
-    srv_reply_json(c->resp, 200, json_pack("{s:s,s:o}", "project", project, "boards", bc.arr));
+    char dfl[SRV_MAX_FIELD + 1];
+    if (fs_store_default_branch(c->conn->store, project, dfl, sizeof dfl, &err) < 0) {
+        json_decref(bc.arr);
+        api_store_error(c, &err);
+        return;
+    }
+    srv_reply_json(c->resp, 200, json_pack("{s:s,s:s,s:o}", "project", project, "default_branch", dfl, "boards", bc.arr));
 }
 
 /* ---- the history, written out directly ---------------------------------------- */
@@ -801,6 +823,21 @@ static void api_history_row(api_buf *b, const fs_build_row *r)
     api_buf_puts(b, r->errors_json ? r->errors_json : "[]");
     api_buf_puts(b, ",\"regions\":");
     api_buf_puts(b, r->regions_json ? r->regions_json : "{}");
+    api_buf_put(b, ",", 1);
+    if (r->prev_id)
+        api_buf_int(b, "prev", r->prev_id);
+    else
+        api_buf_puts(b, "\"prev\":null");
+    api_buf_put(b, ",", 1);
+    if (r->has_delta)
+        api_buf_int(b, "delta", r->delta);
+    else
+        api_buf_puts(b, "\"delta\":null");
+    api_buf_put(b, ",", 1);
+    if (r->base_id)
+        api_buf_int(b, "base", r->base_id);
+    else
+        api_buf_puts(b, "\"base\":null");
     api_buf_put(b, "}", 1);
 }
 
@@ -851,12 +888,20 @@ static srv_body *api_history_body(api_call *c, const api_hist_q *q)
     api_buf_str(&b, (const unsigned char *)q->board);
     api_buf_puts(&b, ",\"branch\":");
     api_buf_str(&b, (const unsigned char *)q->branch);
+    char dfl[SRV_MAX_FIELD + 1];
+    fs_error err;
+    if (fs_store_default_branch(c->conn->store, q->project, dfl, sizeof dfl, &err) < 0) {
+        free(b.p);
+        api_store_error(c, &err);
+        return NULL;
+    }
+    api_buf_puts(&b, ",\"default_branch\":");
+    api_buf_str(&b, (const unsigned char *)dfl);
     api_buf_put(&b, ",", 1);
     api_buf_int(&b, "limit", q->limit);
     api_buf_puts(&b, q->capped ? ",\"limit_capped\":true,\"builds\":[" : ",\"limit_capped\":false,\"builds\":[");
     fs_history_range range = {q->project, q->board, q->branch, q->t0, q->t1, q->limit};
     api_rows_ctx rows = {&b, true};
-    fs_error err;
     if (fs_store_history_each(c->conn->store, &range, api_history_each, &rows, &err) < 0) {
         free(b.p);
         api_store_error(c, &err);
@@ -999,6 +1044,26 @@ static int api_symbol_size_cmp(const void *x, const void *y)
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
+/* The board's flash size from its layout in the rules directory
+ * (boards/BOARD.ini, flash_size), for the flash map; null when there is
+ * no such file or it gives none. */
+static json_t *api_flash_size(const srv_ctx *ctx, const char *board)
+{
+    char path[4200];
+    struct stat st;
+    if (!ctx->cfg->rules_dir || !api_file_name_ok(board) ||
+        (size_t)snprintf(path, sizeof path, "%s/boards/%s.ini", ctx->cfg->rules_dir, board) >= sizeof path ||
+        stat(path, &st) != 0)
+        return json_null();
+    fs_board b;
+    fs_error err;
+    if (fs_board_load(ctx->cfg->rules_dir, board, &b, &err) < 0)
+        return json_null();
+    json_t *v = b.flash_size ? json_integer((json_int_t)b.flash_size) : json_null();
+    fs_board_free(&b);
+    return v;
+}
+
 static void api_build(api_call *c, int64_t id)
 {
     const char *top_s = srv_arg(c->req, "top");
@@ -1032,6 +1097,7 @@ static void api_build(api_call *c, int64_t id)
     json_t *main_name = json_object_get(main_region, "name");
     json_object_set_new(o, "main_region", main_name ? json_incref(main_name) : json_null());
     json_object_set_new(o, "top_symbols", top_arr);
+    json_object_set_new(o, "flash_size", api_flash_size(c->ctx, info.board));
     fs_symtab none = {0}; /* no base: the budget's new-symbol rule is skipped */
     json_object_set_new(o, "budget", api_budget_json(c->ctx, info.board, doc, &none, NULL, NULL));
     json_object_set_new(o, "analysis", doc);
@@ -1069,6 +1135,169 @@ static void api_diff(api_call *c)
     json_decref(db);
     fs_build_info_free(&ia);
     fs_build_info_free(&ib);
+}
+
+/* ---- PUT /api/v1/projects/{p}: the project's default branch ---------------------- */
+
+static void api_project_put(api_call *c, const char *project)
+{
+    if (c->ctx->pool.readonly) {
+        srv_reply_error(c->resp, 503, "writes are disabled: %s", c->ctx->pool.readonly_why);
+        return;
+    }
+    char tok_project[SRV_MAX_FIELD + 1], why[160];
+    if (api_authenticate(c, tok_project, sizeof tok_project) < 0)
+        return;
+    if (strcmp(tok_project, project) != 0) {
+        srv_reply_error(c->resp, 403, "this token may only change project '%s'", tok_project);
+        return;
+    }
+    json_error_t jerr;
+    json_t *body = json_loadb((const char *)c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *v = json_object_get(body, "default_branch");
+    const char *branch = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!json_is_object(body) || !branch || !api_field_check("default_branch", branch, true, why, sizeof why)) {
+        srv_reply_error(c->resp, 400, "%s", !json_is_object(body) ? "expected a JSON object {\"default_branch\": NAME}"
+                                          : !branch ? "'default_branch' is required (a string)" : why);
+        json_decref(body);
+        return;
+    }
+    fs_error err;
+    sdb_write_begin(&c->ctx->pool);
+    int rc = fs_store_set_default_branch(c->conn->store, project, branch, &err);
+    sdb_write_end(&c->ctx->pool);
+    if (rc < 0)
+        api_store_error(c, &err);
+    else
+        srv_reply_json(c->resp, 200, json_pack("{s:s,s:s}", "project", project, "default_branch", branch));
+    json_decref(body);
+}
+
+/* ---- drill-down ------------------------------------------------------------------ */
+
+static int api_limit_arg(api_call *c, int64_t def, int64_t max, int64_t *limit)
+{
+    const char *l = srv_arg(c->req, "limit");
+    *limit = def;
+    if (l && (api_uint_arg(l, limit) < 0 || *limit == 0)) {
+        srv_reply_error(c->resp, 400, "'limit' must be a whole number above 0");
+        return -1;
+    }
+    if (*limit > max)
+        *limit = max;
+    return 0;
+}
+
+/* Does haystack contain needle, ignoring ASCII case? */
+static bool api_contains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return n == 0;
+}
+
+/* GET /api/v1/builds/{id}/symbols?q=TEXT&limit=N: the build's symbols whose
+ * name contains TEXT (any case), largest first. */
+static void api_symbol_search(api_call *c, int64_t id)
+{
+    const char *q = srv_arg(c->req, "q");
+    int64_t limit;
+    if (api_limit_arg(c, API_TOP_DEFAULT, SRV_MAX_RESULTS, &limit) < 0)
+        return;
+    json_t *doc;
+    fs_build_info info = {0};
+    if (api_load(c, id, &doc, &info) < 0)
+        return;
+    json_t *syms = json_object_get(doc, "symbols");
+    size_t n = json_array_size(syms), found = 0;
+    json_t **v = n ? malloc(n * sizeof *v) : NULL;
+    json_t *arr = json_array();
+    if (v) {
+        for (size_t i = 0; i < n; i++) {
+            json_t *sym = json_array_get(syms, i);
+            const char *name = json_string_value(json_object_get(sym, "name"));
+            if (name && api_contains(name, q ? q : ""))
+                v[found++] = sym;
+        }
+        qsort(v, found, sizeof *v, api_symbol_size_cmp);
+        for (size_t i = 0; i < found && (int64_t)i < limit; i++)
+            json_array_append(arr, v[i]);
+        free(v);
+    }
+    srv_reply_json(c->resp, 200, json_pack("{s:o,s:s,s:I,s:o}", "build", api_info_json(&info), "q", q ? q : "",
+                                           "matches", (json_int_t)found, "symbols", arr));
+    json_decref(doc);
+    fs_build_info_free(&info);
+}
+
+typedef struct api_points_ctx {
+    json_t *arr;
+} api_points_ctx;
+
+static int api_size_point(void *ctx, const fs_size_point *p)
+{
+    api_points_ctx *pc = ctx;
+    return json_array_append_new(pc->arr, json_pack("{s:I,s:s?,s:I,s:o}", "id", (json_int_t)p->id, "commit", p->commit,
+                                                    "timestamp", (json_int_t)p->timestamp, "size",
+                                                    p->present ? json_integer(p->size) : json_null()));
+}
+
+/* GET .../boards/{b}/frozen-history?module=M and .../symbol-history?name=S
+ * (branch=NAME, default the project's default branch; limit=N): the size
+ * along the branch's builds, newest first, null where it is absent. */
+static void api_drill_history(api_call *c, const char *project, const char *board, bool symbol)
+{
+    const char *what = srv_arg(c->req, symbol ? "name" : "module"), *branch = srv_arg(c->req, "branch");
+    int64_t limit;
+    if (!what || !*what) {
+        srv_reply_error(c->resp, 400, "'%s' is required", symbol ? "name" : "module");
+        return;
+    }
+    if (api_limit_arg(c, API_DRILL_DEFAULT, API_DRILL_MAX, &limit) < 0)
+        return;
+    api_points_ctx pc = {json_array()};
+    fs_error err;
+    int rc = symbol ? fs_store_branch_builds(c->conn->store, project, board, branch, limit, api_size_point, &pc, &err)
+                    : fs_store_frozen_history(c->conn->store, project, board, branch, what, limit, api_size_point,
+                                              &pc, &err);
+    if (rc < 0) {
+        json_decref(pc.arr);
+        api_store_error(c, &err);
+        return;
+    }
+    /* a symbol's size: each build's symbols, read one build at a time */
+    size_t i;
+    json_t *pt;
+    json_array_foreach(pc.arr, i, pt) {
+        if (!symbol)
+            break;
+        json_t *doc;
+        if (fs_store_load(c->conn->store, json_integer_value(json_object_get(pt, "id")), &doc, NULL, &err) < 0) {
+            json_decref(pc.arr);
+            api_store_error(c, &err);
+            return;
+        }
+        size_t j;
+        json_t *sym;
+        json_array_foreach(json_object_get(doc, "symbols"), j, sym) {
+            const char *name = json_string_value(json_object_get(sym, "name"));
+            if (name && strcmp(name, what) == 0) {
+                json_object_set(pt, "size", json_object_get(sym, "size"));
+                break;
+            }
+        }
+        json_decref(doc);
+    }
+    char dfl[SRV_MAX_FIELD + 1];
+    if (!branch && fs_store_default_branch(c->conn->store, project, dfl, sizeof dfl, &err) < 0) {
+        json_decref(pc.arr);
+        api_store_error(c, &err);
+        return;
+    }
+    srv_reply_json(c->resp, 200, json_pack("{s:s,s:s,s:s,s:s,s:o}", "project", project, "board", board, "branch",
+                                           branch ? branch : dfl, symbol ? "symbol" : "module", what, "builds", pc.arr));
 }
 
 static void api_healthz(api_call *c)
@@ -1120,6 +1349,10 @@ static void api_route(api_call *c)
         strcmp(r->method, "POST") == 0 ? api_upload_build(c) : srv_reply_error(c->resp, 405, "use POST to upload");
         return;
     }
+    if (n == 2 && strcmp(s[0], "projects") == 0 && strcmp(r->method, "PUT") == 0) {
+        api_project_put(c, s[1]);
+        return;
+    }
     if (!get) {
         srv_reply_error(c->resp, 405, "method %s not allowed here", r->method);
         return;
@@ -1138,7 +1371,15 @@ static void api_route(api_call *c)
         api_boards(c, s[1]);
     else if (n == 5 && strcmp(s[0], "projects") == 0 && strcmp(s[2], "boards") == 0 && strcmp(s[4], "history") == 0)
         api_history(c, s[1], s[3]);
-    else if (n == 2 && strcmp(s[0], "builds") == 0) {
+    else if (n == 5 && strcmp(s[0], "projects") == 0 && strcmp(s[2], "boards") == 0 &&
+             (strcmp(s[4], "symbol-history") == 0 || strcmp(s[4], "frozen-history") == 0))
+        api_drill_history(c, s[1], s[3], s[4][0] == 's');
+    else if (n == 3 && strcmp(s[0], "builds") == 0 && strcmp(s[2], "symbols") == 0) {
+        if (api_uint_arg(s[1], &id) < 0)
+            srv_reply_error(c->resp, 400, "a build id is a whole number");
+        else
+            api_symbol_search(c, id);
+    } else if (n == 2 && strcmp(s[0], "builds") == 0) {
         if (api_uint_arg(s[1], &id) < 0)
             srv_reply_error(c->resp, 400, "a build id is a whole number");
         else

@@ -1,7 +1,7 @@
 /*
  * cmd_history.c - `flashsize history --board NAME`: a board's last builds
  * from the size database, with the main region's used bytes and the change
- * from the build before, then the forecast of those builds: per region the
+ * from the previous build of the same branch, then the forecast of those builds: per region the
  * trend (fs_forecast_load over the same builds) and when it runs out.
  */
 #include "cli.h"
@@ -20,7 +20,8 @@ static const char history_usage[] =
     "\n"
     "The last builds of a board in the size database, newest first: the main region's\n"
     "used bytes (irom0_0_seg on ESP8266, else the largest flash region) and the change\n"
-    "from the build before; then the forecast over the same builds: per region the\n"
+    "from the previous build of the same branch (a pull request's build is never measured\n"
+    "against main's, nor main's against a pull request's); then the forecast over the same builds: per region the\n"
     "bytes per build and per day (least squares) and when, at that trend, it runs out.\n"    "\n"
     "  -b, --board NAME     board (required)\n"
     "  -p, --project P      only this project\n"
@@ -126,6 +127,7 @@ static int history_json(const char *board, const fs_history_row *rows, size_t n,
         json_object_set_new(o, "region", r->region ? json_string(r->region) : json_null());
         json_object_set_new(o, "used", json_integer((json_int_t)r->used));
         json_object_set_new(o, "length", json_integer((json_int_t)r->length));
+        json_object_set_new(o, "prev", r->has_prev ? json_integer(r->prev_id) : json_null());
         json_object_set_new(o, "delta", r->has_prev ? json_integer(r->delta) : json_null());
         json_array_append_new(arr, o);
     }

@@ -48,6 +48,7 @@ static const struct {
     {"forecast", FULL(cmd_forecast), "each region's trend over a board's last builds and when it runs out"},
     {"import", FULL(cmd_import), "load a folder of ELFs or JSON analyses (with a CSV of commits) into the database"},
     {"serve", FULL(cmd_serve), "the size-budget service: JSON API, uploads with tokens, web dashboard"},
+    {"project", FULL(cmd_project), "show or set a project's default branch in the size database"},
     {"token", FULL(cmd_token), "create, revoke and list the upload tokens of `flashsize serve`"},
 };
 

@@ -216,6 +216,17 @@ static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
     "  UPDATE store_generation SET gen = gen + 1; END;"
     "CREATE TRIGGER builds_gen_delete AFTER DELETE ON builds BEGIN"
     "  UPDATE store_generation SET gen = gen + 1; END;",
+    /* v5: a project's default branch (its trunk: a board's state is its
+     * newest build there, a pull request is measured against it), 'main'
+     * unless set; changing it changes history answers, so it counts in the
+     * generation.  builds_branch_time also covers the main region's name and
+     * used bytes: "the previous build of the same branch" of a history row
+     * is read from the index alone. */
+    "ALTER TABLE projects ADD COLUMN default_branch TEXT NOT NULL DEFAULT 'main';"
+    "CREATE TRIGGER projects_gen_update AFTER UPDATE ON projects BEGIN"
+    "  UPDATE store_generation SET gen = gen + 1; END;"
+    "DROP INDEX builds_branch_time;"
+    "CREATE INDEX builds_branch_time ON builds(project_id, board_id, branch, timestamp, id, main_region, main_used);",
 };
 
 /* ---- opening ---------------------------------------------------------------- */
@@ -1525,43 +1536,46 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
     *rows = NULL;
     *n = 0;
     size_t limit = q->limit ? q->limit : 20;
-    char sql[768];
+    /* Each row's delta is against the previous build of its own branch
+     * (FS_STORE_PREV_SQL: from the builds_branch_time index), not against
+     * the row below it, which may be another branch's. */
+    char sql[1400];
     snprintf(sql, sizeof sql,
-             "%s, b.main_region, b.main_used, b.main_length%s WHERE bo.name = ?1 AND (?2 IS NULL OR p.name = ?2)"
+             "%s, b.main_region, b.main_used, b.main_length, pv.id, pv.main_region, pv.main_used%s"
+             " LEFT JOIN builds pv ON pv.id = " FS_STORE_PREV_SQL
+             " WHERE bo.name = ?1 AND (?2 IS NULL OR p.name = ?2)"
              " AND (?3 IS NULL OR b.branch = ?3) ORDER BY b.timestamp DESC, b.id DESC LIMIT ?4",
              build_cols, build_from);
-    sqlite3_stmt *st = store_prep(s, err, sql, "sssi", q->board, q->project, q->branch, (int64_t)limit + 1);
+    sqlite3_stmt *st = store_prep(s, err, sql, "sssi", q->board, q->project, q->branch, (int64_t)limit);
     if (!st)
         return -1;
-    fs_history_row *r = calloc(limit + 1, sizeof *r);
+    fs_history_row *r = calloc(limit, sizeof *r);
     if (!r) {
         store_done(s, st);
         return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
     }
     size_t got = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && got <= limit) {
+    while (got < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         load_info(st, &r[got].build);
         r[got].region = dupcol(st, 9);
         r[got].used = (uint64_t)sqlite3_column_int64(st, 10);
         r[got].length = (uint64_t)sqlite3_column_int64(st, 11);
+        const char *pregion = (const char *)sqlite3_column_text(st, 13);
+        if (sqlite3_column_type(st, 12) != SQLITE_NULL && r[got].region && pregion &&
+            strcmp(r[got].region, pregion) == 0) {
+            r[got].has_prev = true;
+            r[got].prev_id = sqlite3_column_int64(st, 12);
+            r[got].delta = (int64_t)(r[got].used - (uint64_t)sqlite3_column_int64(st, 14));
+        }
         got++;
     }
+    if (got == limit)
+        rc = SQLITE_DONE;
     store_done(s, st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    if (rc != SQLITE_DONE) {
         fs_history_free(r, got);
         return store_fail(s, err, "reading the history");
-    }
-    for (size_t i = 0; i + 1 < got; i++) {
-        if (r[i].region && r[i + 1].region && strcmp(r[i].region, r[i + 1].region) == 0) {
-            r[i].has_prev = true;
-            r[i].delta = (int64_t)(r[i].used - r[i + 1].used);
-        }
-    }
-    if (got > limit) {
-        fs_build_info_free(&r[limit].build);
-        free(r[limit].region);
-        got = limit;
     }
     *rows = r;
     *n = got;
@@ -1606,6 +1620,11 @@ int fs_sqlite_fail(fs_store *s, fs_error *err, const char *what)
 const char *fs_sqlite_path(const fs_store *s)
 {
     return s->path;
+}
+
+int64_t fs_sqlite_version(const fs_store *s)
+{
+    return s->version;
 }
 
 sqlite3 *fs_sqlite_db(fs_store *s)

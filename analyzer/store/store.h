@@ -42,7 +42,8 @@
 
 #include <jansson.h>
 
-#define FS_STORE_SCHEMA_VERSION 4
+#define FS_STORE_SCHEMA_VERSION 5
+#define FS_STORE_DEFAULT_BRANCH "main" /* a project's default branch unless set (schema 5) */
 /* The store's generation (schema 4): one more after every write to the
  * builds table, by any process; a one-row query.  Fails to prepare on an
  * older file opened read-only (no such table). */
@@ -132,7 +133,8 @@ typedef struct fs_history_row {
     fs_build_info build;
     char *region;          /* main region name, NULL if the build has none */
     uint64_t used, length;
-    bool has_prev;         /* the older build in the same list had the same region */
+    bool has_prev;         /* there is a previous build of the same branch, with the same main region */
+    int64_t prev_id;       /* its id (when has_prev) */
     int64_t delta;         /* used - used of that previous build */
 } fs_history_row;
 
@@ -184,6 +186,14 @@ typedef struct fs_build_row {
     const char *commit, *branch, *parent, *main_region;
     int64_t pr, timestamp, used, length;
     const char *errors_json, *regions_json;
+    /* History rows only (0 / false elsewhere): the previous build of the
+     * same branch (prev_id 0 = none) and the main region's change since it
+     * (has_delta when both have the same main region); for a build off the
+     * project's default branch, its base (base_id 0 = none): the build of
+     * its parent commit, else the default branch's newest build at or
+     * before its time. */
+    int64_t prev_id, delta, base_id;
+    bool has_delta;
 } fs_build_row;
 
 /* One board of a project and its newest build; the callback reads that
@@ -193,12 +203,16 @@ typedef struct fs_board_row {
     const char *name;
     int64_t builds;
     fs_build_row latest;       /* errors_json and regions_json are NULL here */
+    bool on_default;           /* latest is the newest build of the project's default
+                                  branch (false: the board has none there, latest is
+                                  its newest build of any branch) */
 } fs_board_row;
 typedef int (*fs_board_fn)(void *ctx, const fs_board_row *row);
 typedef int (*fs_error_id_fn)(void *ctx, const char *finding_id);
 typedef int (*fs_region_fn)(void *ctx, const char *name, int64_t used, int64_t length);
 
-/* The boards of project by name, at most limit; *project_exists tells an
+/* The boards of project by name, at most limit; each with its state: the
+ * newest build of the project's default branch (else its newest build); *project_exists tells an
  * unknown project from one without builds when there is no row. */
 int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn, void *ctx, bool *project_exists,
                     fs_error *err);
@@ -215,12 +229,38 @@ typedef struct fs_history_range {
 typedef void (*fs_build_row_fn)(void *ctx, const fs_build_row *row);
 int fs_store_history_each(fs_store *s, const fs_history_range *q, fs_build_row_fn fn, void *ctx, fs_error *err);
 
-/* The newest build of branch on project and board other than exclude: its
- * id (*id = 0 when there is none), symbol set and the hash (by hash_fn) of
- * its stored document text. */
-int fs_store_find_base(fs_store *s, const char *project, const char *board, const char *branch, int64_t exclude,
-                       uint64_t (*hash_fn)(const unsigned char *, size_t), int64_t *id, int64_t *symset,
-                       uint64_t *hash, fs_error *err);
+/* An upload's base, other than build exclude, on project and board: the
+ * build of commit parent (when parent is not NULL and recorded), else the
+ * newest build of branch (NULL = the project's default branch) with a
+ * timestamp at or before before (0 = any).  Its id (*id = 0 when there is
+ * none), symbol set and the hash (by hash_fn) of its stored document text. */
+int fs_store_find_base(fs_store *s, const char *project, const char *board, const char *parent, const char *branch,
+                       int64_t before, int64_t exclude, uint64_t (*hash_fn)(const unsigned char *, size_t),
+                       int64_t *id, int64_t *symset, uint64_t *hash, fs_error *err);
+
+/* A project's default branch into buf (FS_STORE_DEFAULT_BRANCH for an
+ * unknown project or a file older than schema 5). */
+int fs_store_default_branch(fs_store *s, const char *project, char *buf, size_t len, fs_error *err);
+/* Set it, creating the project when it is new (a handle opened for writing). */
+int fs_store_set_default_branch(fs_store *s, const char *project, const char *branch, fs_error *err);
+
+/* ---- drill-down ---------------------------------------------------------------
+ * A symbol's or a frozen module's size along a board's builds of one
+ * branch (NULL = the project's default branch), newest first, at most
+ * limit: present false when the build has no such symbol or module. */
+typedef struct fs_size_point {
+    int64_t id, timestamp;
+    const char *commit;
+    bool present;
+    int64_t size;
+} fs_size_point;
+typedef int (*fs_size_point_fn)(void *ctx, const fs_size_point *p);
+int fs_store_frozen_history(fs_store *s, const char *project, const char *board, const char *branch,
+                            const char *module, int64_t limit, fs_size_point_fn fn, void *ctx, fs_error *err);
+/* The builds of the same walk (ids, times, commits), for a caller that
+ * reads each build's symbols (fs_store_load) itself. */
+int fs_store_branch_builds(fs_store *s, const char *project, const char *board, const char *branch, int64_t limit,
+                           fs_size_point_fn fn, void *ctx, fs_error *err);
 
 /* ---- upload tokens (store_tokens.c) -----------------------------------------------
  * The server's table server_tokens(id, project, hash BLOB(32), created,

@@ -139,16 +139,32 @@ static bool project_exists(fs_store *s, const char *project)
     return found;
 }
 
+/* The project's default branch as SQL over projects p: the column from
+ * schema 5, 'main' in an older file (opened read-only). */
+static const char *dfl_sql(fs_store *s)
+{
+    return fs_sqlite_version(s) >= 5 ? "p.default_branch" : "'" FS_STORE_DEFAULT_BRANCH "'";
+}
+
 int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn, void *ctx, bool *exists,
                     fs_error *err)
 {
     *exists = true;
-    sqlite3_stmt *st =
-        fs_sqlite_stmt(s, "SELECT o.name, (SELECT count(*) FROM builds x WHERE x.project_id = p.id AND x.board_id = o.id), "
-                          ROW_COLS " FROM projects p JOIN boards o JOIN builds b ON b.id = ("
-                          "   SELECT y.id FROM builds y WHERE y.project_id = p.id AND y.board_id = o.id"
-                          "   ORDER BY y.timestamp DESC, y.id DESC LIMIT 1)"
-                          " WHERE p.name = ?1 ORDER BY o.name LIMIT ?2");
+    /* A board's state is its newest default-branch build (else, when it
+     * has none, its newest build): both seeks in builds_branch_time /
+     * builds_history. */
+    char sql[1400];
+    const char *dfl = dfl_sql(s);
+    snprintf(sql, sizeof sql,
+             "SELECT o.name, (SELECT count(*) FROM builds x WHERE x.project_id = p.id AND x.board_id = o.id), "
+             ROW_COLS ", b.branch IS %s FROM projects p JOIN boards o JOIN builds b ON b.id = coalesce("
+             "   (SELECT y.id FROM builds y WHERE y.project_id = p.id AND y.board_id = o.id AND y.branch = %s"
+             "    ORDER BY y.timestamp DESC, y.id DESC LIMIT 1),"
+             "   (SELECT y.id FROM builds y WHERE y.project_id = p.id AND y.board_id = o.id"
+             "    ORDER BY y.timestamp DESC, y.id DESC LIMIT 1))"
+             " WHERE p.name = ?1 ORDER BY o.name LIMIT ?2",
+             dfl, dfl);
+    sqlite3_stmt *st = fs_sqlite_stmt(s, sql);
     if (!st)
         return fs_sqlite_fail(s, err, "listing boards");
     sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
@@ -156,7 +172,7 @@ int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn,
     int rc;
     size_t rows = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fs_board_row row = {col_text(st, 0), sqlite3_column_int64(st, 1), {0}};
+        fs_board_row row = {col_text(st, 0), sqlite3_column_int64(st, 1), {0}, sqlite3_column_int(st, 11) != 0};
         build_row(st, 2, &row.latest);
         rows++;
         if (fn(ctx, &row) < 0) {
@@ -182,15 +198,29 @@ static const char hist_v2[] =
     " (SELECT json_group_object(name, json_object('used', used, 'length', length)) FROM"
     "   (SELECT name, used, length FROM regions r WHERE r.build_id = b.id ORDER BY r.seq))";
 
+/* The base of a build b off the default branch (dfl: SQL of the default
+ * branch's name): the build of its parent commit, else the default
+ * branch's newest build at or before it; NULL on the default branch. */
+#define BASE_SQL(dfl)                                                                                            \
+    "(CASE WHEN b.branch IS NOT " dfl " THEN coalesce("                                                          \
+    " (SELECT z.id FROM builds z WHERE z.project_id = b.project_id AND z.board_id = b.board_id"                  \
+    "  AND z.commit_sha = b.parent_sha AND z.id <> b.id),"                                                       \
+    " (SELECT z.id FROM builds z WHERE z.project_id = b.project_id AND z.board_id = b.board_id"                  \
+    "  AND z.branch = " dfl " AND z.timestamp <= b.timestamp AND z.id <> b.id"                                   \
+    "  ORDER BY z.timestamp DESC, z.id DESC LIMIT 1)) END)"
+
 static sqlite3_stmt *history_stmt(fs_store *s, const char *summary)
 {
-    char sql[1400];
+    char sql[3000];
     snprintf(sql, sizeof sql,
-             "SELECT %s, %s FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards o ON o.id = b.board_id"
+             "SELECT %s, %s, pv.id, pv.main_region, pv.main_used, %s"
+             " FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards o ON o.id = b.board_id"
+             " LEFT JOIN builds pv ON pv.id = " FS_STORE_PREV_SQL
              " WHERE p.name = ?1 AND o.name = ?2 AND (?3 IS NULL OR b.branch = ?3)"
              " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
              " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
-             ROW_COLS, summary);
+             ROW_COLS, summary,
+             fs_sqlite_version(s) >= 5 ? BASE_SQL("p.default_branch") : BASE_SQL("'" FS_STORE_DEFAULT_BRANCH "'"));
     return fs_sqlite_stmt(s, sql);
 }
 
@@ -212,6 +242,11 @@ int fs_store_history_each(fs_store *s, const fs_history_range *q, fs_build_row_f
         build_row(st, 0, &row);
         row.errors_json = col_text(st, 9);
         row.regions_json = col_text(st, 10);
+        row.prev_id = sqlite3_column_int64(st, 11);
+        const char *pregion = col_text(st, 12);
+        row.has_delta = row.prev_id && row.main_region && pregion && strcmp(row.main_region, pregion) == 0;
+        row.delta = row.has_delta ? row.used - sqlite3_column_int64(st, 13) : 0;
+        row.base_id = sqlite3_column_int64(st, 14);
         fn(ctx, &row);
     }
     if (rc != SQLITE_DONE)
@@ -220,21 +255,75 @@ int fs_store_history_each(fs_store *s, const fs_history_range *q, fs_build_row_f
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int fs_store_find_base(fs_store *s, const char *project, const char *board, const char *branch, int64_t exclude,
-                       uint64_t (*hash_fn)(const unsigned char *, size_t), int64_t *id, int64_t *symset,
-                       uint64_t *hash, fs_error *err)
+int fs_store_default_branch(fs_store *s, const char *project, char *buf, size_t len, fs_error *err)
+{
+    snprintf(buf, len, "%s", FS_STORE_DEFAULT_BRANCH);
+    if (fs_sqlite_version(s) < 5)
+        return 0;
+    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT default_branch FROM projects WHERE name = ?1");
+    if (!st)
+        return fs_sqlite_fail(s, err, "reading the default branch");
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && col_text(st, 0))
+        snprintf(buf, len, "%s", col_text(st, 0));
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        fs_sqlite_fail(s, err, "reading the default branch");
+    fs_sqlite_done(s, st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int fs_store_set_default_branch(fs_store *s, const char *project, const char *branch, fs_error *err)
+{
+    if (fs_sqlite_version(s) < 5)
+        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", fs_sqlite_path(s));
+    sqlite3_stmt *st = fs_sqlite_stmt(s, "INSERT INTO projects(name, default_branch) VALUES (?1, ?2)"
+                                         " ON CONFLICT(name) DO UPDATE SET default_branch = excluded.default_branch"
+                                         " WHERE default_branch IS NOT excluded.default_branch");
+    if (!st)
+        return fs_sqlite_fail(s, err, "setting the default branch");
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        fs_sqlite_fail(s, err, "setting the default branch");
+    fs_sqlite_done(s, st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int fs_store_find_base(fs_store *s, const char *project, const char *board, const char *parent, const char *branch,
+                       int64_t before, int64_t exclude, uint64_t (*hash_fn)(const unsigned char *, size_t),
+                       int64_t *id, int64_t *symset, uint64_t *hash, fs_error *err)
 {
     *id = 0;
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b JOIN projects p ON p.id = b.project_id"
-                                         " JOIN boards o ON o.id = b.board_id"
-                                         " WHERE p.name = ?1 AND o.name = ?2 AND b.branch = ?3 AND b.id <> ?4"
-                                         " ORDER BY b.timestamp DESC, b.id DESC LIMIT 1");
+    char dfl[300];
+    if (!branch) {
+        if (fs_store_default_branch(s, project, dfl, sizeof dfl, err) < 0)
+            return -1;
+        branch = dfl;
+    }
+    /* ?3 the parent commit: its build first, else the branch's newest
+     * build at or before ?6; two seeks (the unique (project, board,
+     * commit) index, builds_branch_time), then one row by id. */
+    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b WHERE b.id = coalesce("
+                                         "  (SELECT y.id FROM builds y"
+                                         "   WHERE y.project_id = (SELECT id FROM projects WHERE name = ?1)"
+                                         "   AND y.board_id = (SELECT id FROM boards WHERE name = ?2)"
+                                         "   AND y.commit_sha = ?3 AND y.id <> ?5),"
+                                         "  (SELECT y.id FROM builds y"
+                                         "   WHERE y.project_id = (SELECT id FROM projects WHERE name = ?1)"
+                                         "   AND y.board_id = (SELECT id FROM boards WHERE name = ?2)"
+                                         "   AND y.branch = ?4 AND y.timestamp <= ?6 AND y.id <> ?5"
+                                         "   ORDER BY y.timestamp DESC, y.id DESC LIMIT 1))");
     if (!st)
         return fs_sqlite_fail(s, err, "finding the base build");
     sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, board, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, branch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, exclude);
+    if (parent)
+        sqlite3_bind_text(st, 3, parent, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, branch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, exclude);
+    sqlite3_bind_int64(st, 6, before > 0 ? before : INT64_MAX);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
@@ -246,4 +335,63 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
         fs_sqlite_fail(s, err, "finding the base build");
     fs_sqlite_done(s, st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The builds of a board on one branch (NULL: the default one), newest
+ * first: a seek in builds_branch_time. */
+static sqlite3_stmt *branch_stmt(fs_store *s, const char *extra_cols, const char *extra_join)
+{
+    char sql[1200];
+    snprintf(sql, sizeof sql,
+             "SELECT b.id, b.timestamp, b.commit_sha%s FROM builds b JOIN projects p ON p.id = b.project_id%s"
+             " WHERE p.name = ?1 AND b.board_id = (SELECT id FROM boards WHERE name = ?2)"
+             " AND b.branch = coalesce(?3, %s) ORDER BY b.timestamp DESC, b.id DESC LIMIT ?4",
+             extra_cols, extra_join, dfl_sql(s));
+    return fs_sqlite_stmt(s, sql);
+}
+
+static int branch_walk(fs_store *s, sqlite3_stmt *st, const char *project, const char *board, const char *branch,
+                       const char *module, int64_t limit, bool sized, fs_size_point_fn fn, void *ctx, fs_error *err)
+{
+    if (!st)
+        return fs_sqlite_fail(s, err, "reading a board's builds");
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, board, -1, SQLITE_STATIC);
+    if (branch)
+        sqlite3_bind_text(st, 3, branch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, limit);
+    if (module)
+        sqlite3_bind_text(st, 5, module, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fs_size_point pt = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), col_text(st, 2), false, 0};
+        if (sized && sqlite3_column_type(st, 3) != SQLITE_NULL) {
+            pt.present = true;
+            pt.size = sqlite3_column_int64(st, 3);
+        }
+        if (fn(ctx, &pt) < 0) {
+            fs_sqlite_done(s, st);
+            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading a board's builds", fs_sqlite_path(s));
+        }
+    }
+    if (rc != SQLITE_DONE)
+        fs_sqlite_fail(s, err, "reading a board's builds");
+    fs_sqlite_done(s, st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int fs_store_branch_builds(fs_store *s, const char *project, const char *board, const char *branch, int64_t limit,
+                           fs_size_point_fn fn, void *ctx, fs_error *err)
+{
+    return branch_walk(s, branch_stmt(s, "", ""), project, board, branch, NULL, limit, false, fn, ctx, err);
+}
+
+int fs_store_frozen_history(fs_store *s, const char *project, const char *board, const char *branch,
+                            const char *module, int64_t limit, fs_size_point_fn fn, void *ctx, fs_error *err)
+{
+    /* frozen's primary key (build_id, seq) finds a build's few modules */
+    return branch_walk(s,
+                       branch_stmt(s, ", (SELECT f.size FROM frozen f WHERE f.build_id = b.id AND f.name = ?5 LIMIT 1)",
+                                   ""),
+                       project, board, branch, module, limit, true, fn, ctx, err);
 }

@@ -25,4 +25,16 @@ sqlite3 *fs_sqlite_db(fs_store *s);
 /* The database file's path (borrowed), for messages. */
 const char *fs_sqlite_path(const fs_store *s);
 
+/* The schema version of the open file (older ones only when read-only). */
+int64_t fs_sqlite_version(const fs_store *s);
+
+/* The id of the build before build b (a builds row named b in the query)
+ * on b's own branch (a NULL branch is its own), by time then id: NULL when
+ * there is none.  A seek in builds_branch_time (the row value makes it a
+ * range of the index, not a walk down the branch). */
+#define FS_STORE_PREV_SQL                                                                                    \
+    "(SELECT y.id FROM builds y WHERE y.project_id = b.project_id AND y.board_id = b.board_id"              \
+    " AND y.branch IS b.branch AND (y.timestamp, y.id) < (b.timestamp, b.id)"                               \
+    " ORDER BY y.timestamp DESC, y.id DESC LIMIT 1)"
+
 #endif

@@ -35,8 +35,24 @@ irom_end=$(xtensa-lx106-elf-size -A -x $S/esp8266-window.elf | awk '$1 == ".irom
 window_used=$(( $(echo "$irom_end" | awk '{print $1}') + $(echo "$irom_end" | awk '{print $2}') - 0x40200000 ))
 big=$(xtensa-lx106-elf-nm -S --size-sort $S/esp8266-fits.elf | tail -n 1 | awk '{print $2}')
 frozen=$(awk '$1 == "module" || $1 == "str" {printf "%s\"%s\": %s", sep, $2, $3; sep = ", "}' samples/frozen/build/esp8266-frozen.sizes)
+# The boot image of the boot-overflow sample (the failing PR 43): the ROM
+# loader's image of .text+.lit4 and .data+.rodata: an 8-byte header, 8 bytes
+# per segment, a checksum byte, padded to 16 bytes.
+boot_secs=$(xtensa-lx106-elf-size -A $S/esp8266-boot-overflow.elf | awk '$1 == ".text" || $1 == ".lit4" || $1 == ".data" || $1 == ".rodata" {s += $2} END {print s}')
+boot_size=$(( (8 + 16 + boot_secs + 1 + 15) / 16 * 16 ))
+# The ROMFS board's newest main build (romfs-overlap): its flash map from nm and size -A.
+nmv() { xtensa-lx106-elf-nm "$1" | awk -v n="$2" '$3 == n {print $1}'; }
+RO=$S/esp8266-romfs-overlap.elf
 cat >"$TMP/expect.json" <<EOF
 {
+  "romfs_map": {"build": $(sqlite3 "$DB" "SELECT id FROM builds WHERE commit_sha = '6666666ffff'"),
+    "irom0": $(irom $RO), "irom0_start": $(( $(xtensa-lx106-elf-size -A $RO | awk '$1 == ".irom0.text" {print $3}') - 0x40200000 )),
+    "romfs_size": $((0x$(nmv $RO _micropy_hw_romfs_part0_size))),
+    "romfs_start": $((0x$(nmv $RO _micropy_hw_romfs_part0_start) - 0x40200000)),
+    "firmware_size": $((0x$(nmv $RO _firmware_size)))},
+  "boot": {"size": $boot_size, "limit": 36860, "irom0": $(irom $S/esp8266-boot-overflow.elf),
+           "build": $(sqlite3 "$DB" "SELECT id FROM builds WHERE commit_sha = 'abcdef01234'"),
+           "main": $(sqlite3 "$DB" "SELECT id FROM builds WHERE commit_sha = '3333333cccc'")},
   "irom0": {"fits": $(irom $S/esp8266-fits.elf), "nearfull": $(irom $S/esp8266-nearfull.elf), "window": $(irom $S/esp8266-window.elf)},
   "window_used": $window_used,
   "budget_main": $((1048576 - 36 * 1024 - 32 * 1024)),

@@ -87,7 +87,7 @@ expect_eq "not migrated by reading" "$(sqlite3 "$TMP/v1.db" 'PRAGMA user_version
 run 0 "v1 builds diff" diff --db "$TMP/v1.db" --format json build:1 build:2
 expect_eq "sym_07 grew by 4" "$(jq -c '.boards[0].symbols.changes | map([.name, .delta])' "$OUT")" '[["sym_07",4]]'
 run 0 "recording migrates it" record --db "$TMP/v1.db" -p fixture -b board -c 00000004 --timestamp $((T0 + 5 * 86400)) tests/data/store/v1-2.json
-expect_eq "schema version 4 (the current one)" "$(sqlite3 "$TMP/v1.db" 'PRAGMA user_version')" 4
+expect_eq "schema version 5 (the current one)" "$(sqlite3 "$TMP/v1.db" 'PRAGMA user_version')" 5
 expect_eq "the new build shares build 2's symbols" "$(sqlite3 "$TMP/v1.db" 'SELECT count(DISTINCT symset_id) FROM builds')" 2
 
 sqlite3 "$DB" "UPDATE symsets SET data = x'ff' WHERE id = (SELECT symset_id FROM builds WHERE id = 5)"

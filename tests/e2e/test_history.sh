@@ -28,7 +28,7 @@ expect_eq "still two builds" "$(sqlite3 "$DB" 'SELECT count(*) FROM builds')" 2
 run 0 "record a JSON analysis" record --db "$TMP/json.db" -p mpy -b esp8266-2m -c 2222bbbb "$TMP/near.json"
 run 0 "it reads back as recorded" diff --db "$TMP/json.db" --format json "$TMP/near.json" build:1
 expect_eq "no change against its own file" "$(jq -c '.boards[0] | [.symbols.changed, (.sections | length), (.findings.appeared | length)]' "$OUT")" "[0,0,0]"
-FLASHSIZE_DB="$DB" "$FLASHSIZE" record -p mpy -b esp8266-2m -c 1111aaaa --timestamp 1700000000 $S/esp8266-fits.elf >/dev/null 2>&1
+FLASHSIZE_DB="$DB" "$FLASHSIZE" record -p mpy -b esp8266-2m -c 1111aaaa --branch main --timestamp 1700000000 $S/esp8266-fits.elf >/dev/null 2>&1
 expect_eq "\$FLASHSIZE_DB is used" "$(sqlite3 "$DB" 'SELECT count(*) FROM builds')" 2
 
 # --- history ----------------------------------------------------------------

@@ -84,7 +84,7 @@ stop_server "$PID"
 # --- a v2 file, served read-only ------------------------------------------------------
 curl -s "$URL/api/v1/projects/mpy/boards/esp8266-2m/history" >/dev/null 2>&1
 cp "$DB" "$TMP/v2.db"
-sqlite3 "$TMP/v2.db" "DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update; DROP TRIGGER builds_gen_delete;
+sqlite3 "$TMP/v2.db" "DROP TRIGGER projects_gen_update; ALTER TABLE projects DROP COLUMN default_branch; DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update; DROP TRIGGER builds_gen_delete;
   DROP TABLE store_generation; DROP INDEX builds_branch_time; DROP INDEX builds_history;
   CREATE INDEX builds_board_time ON builds(board_id, timestamp, id);
   ALTER TABLE builds DROP COLUMN errors_json; ALTER TABLE builds DROP COLUMN regions_json;

@@ -449,27 +449,31 @@ static void test_history(void **state)
     char *db = st_tmp_db();
     fs_store *s = open_store(db, 0);
     fs_error err;
-    int64_t id;
-    const json_t *docs[] = {fits, near, fits, near};
-    for (int i = 0; i < 4; i++) {
+    const json_t *docs[] = {fits, near, fits, near, fits};
+    int64_t ids[5];
+    for (int i = 0; i < 5; i++) {
         char sha[32];
         snprintf(sha, sizeof sha, "ffff000%d", i);
-        fs_build_meta m = {"mpy", "esp8266-2m", sha, i == 3 ? "dev" : "main", NULL, 0, 1700000000 + i * 60};
-        assert_int_equal(fs_store_record(s, docs[i], &m, &id, &err), 0);
+        fs_build_meta m = {"mpy", "esp8266-2m", sha, i >= 3 ? "dev" : "main", NULL, 0, 1700000000 + i * 60};
+        assert_int_equal(fs_store_record(s, docs[i], &m, &ids[i], &err), 0);
     }
     fs_history_row *rows;
     size_t n;
     fs_history_query q = {"esp8266-2m", NULL, NULL, 3};
     assert_int_equal(fs_store_history(s, &q, &rows, &n, &err), 0);
     assert_int_equal(n, 3);
-    assert_string_equal(rows[0].build.commit, "ffff0003");
+    /* Deltas are against the previous build of the same branch. */
+    assert_string_equal(rows[0].build.commit, "ffff0004");
     assert_string_equal(rows[0].region, "irom0_0_seg");
-    assert_int_equal(rows[0].used, 966184);
-    assert_true(rows[0].has_prev);
-    assert_int_equal(rows[0].delta, 966184 - 614400);
-    assert_int_equal(rows[1].delta, 614400 - 966184);
-    assert_true(rows[2].has_prev); /* the build before the window counts */
-    assert_int_equal(rows[2].delta, 966184 - 614400);
+    assert_int_equal(rows[0].used, 614400);
+    assert_true(rows[0].has_prev); /* dev's ffff0003, not anything of main */
+    assert_int_equal(rows[0].prev_id, ids[3]);
+    assert_int_equal(rows[0].delta, 614400 - 966184);
+    assert_false(rows[1].has_prev); /* dev's first build: main's ffff0002 is not its previous */
+    assert_string_equal(rows[2].build.commit, "ffff0002");
+    assert_true(rows[2].has_prev); /* main's ffff0001, beyond the rows shown, counts */
+    assert_int_equal(rows[2].prev_id, ids[1]);
+    assert_int_equal(rows[2].delta, 614400 - 966184);
     fs_history_free(rows, n);
     q = (fs_history_query){"esp8266-2m", "mpy", "main", 0};
     assert_int_equal(fs_store_history(s, &q, &rows, &n, &err), 0);
@@ -488,12 +492,164 @@ static void test_history(void **state)
     json_decref(near);
 }
 
+/* Collectors for the server's reads. */
+typedef struct trunk_rows {
+    fs_build_row rows[8];
+    char commits[8][32];
+    size_t n;
+} trunk_rows;
+
+static void collect_row(void *ctx, const fs_build_row *r)
+{
+    trunk_rows *t = ctx;
+    if (t->n < 8) {
+        t->rows[t->n] = *r;
+        snprintf(t->commits[t->n], sizeof t->commits[0], "%s", r->commit);
+        t->rows[t->n].commit = t->commits[t->n];
+        t->rows[t->n].branch = t->rows[t->n].parent = t->rows[t->n].main_region = NULL;
+        t->rows[t->n].errors_json = t->rows[t->n].regions_json = NULL;
+        t->n++;
+    }
+}
+
+typedef struct trunk_board {
+    int64_t latest;
+    bool on_default;
+    int boards;
+} trunk_board;
+
+static int collect_board(void *ctx, const fs_board_row *r)
+{
+    trunk_board *b = ctx;
+    b->latest = r->latest.id;
+    b->on_default = r->on_default;
+    b->boards++;
+    return 0;
+}
+
+static int64_t irom0_used(const json_t *doc)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(doc, "regions"), i, r) {
+        if (strcmp(json_string_value(json_object_get(r, "name")), "irom0_0_seg") == 0)
+            return json_integer_value(json_object_get(r, "used"));
+    }
+    return -1;
+}
+
+static uint64_t zero_hash(const unsigned char *p, size_t n)
+{
+    (void)p;
+    return n;
+}
+
+/* A project's default branch: a board's state is its newest build there,
+ * a pull request's build is measured against its parent's build (else the
+ * default branch's newest build before it), and the default branch can be
+ * set before the first build and changed later (schema 5). */
+static void test_trunk(void **state)
+{
+    (void)state;
+    json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull"),
+           *over = analyze_sample("esp8266-irom0-overflow");
+    char *db = st_tmp_db();
+    fs_store *s = open_store(db, 0);
+    fs_error err;
+    char dfl[64];
+    assert_int_equal(fs_store_default_branch(s, "mpy", dfl, sizeof dfl, &err), 0);
+    assert_string_equal(dfl, "main"); /* unknown project: the default */
+    int64_t a, b, pr1, pr2, c;
+    fs_build_meta m = {"mpy", "board", "aaaa0001", "main", NULL, 0, 1000};
+    assert_int_equal(fs_store_record(s, fits, &m, &a, &err), 0);
+    m = (fs_build_meta){"mpy", "board", "aaaa0002", "main", "aaaa0001", 0, 2000};
+    assert_int_equal(fs_store_record(s, near, &m, &b, &err), 0);
+    /* a failing PR, parent aaaa0001, newer than every main build */
+    m = (fs_build_meta){"mpy", "board", "bbbb0001", "pr-7", "aaaa0001", 7, 3000};
+    assert_int_equal(fs_store_record(s, over, &m, &pr1, &err), 0);
+    /* the PR's second build, no parent sent: the newest main build before it */
+    m = (fs_build_meta){"mpy", "board", "bbbb0002", "pr-7", NULL, 7, 4000};
+    assert_int_equal(fs_store_record(s, fits, &m, &pr2, &err), 0);
+
+    trunk_board tb = {0};
+    bool exists;
+    assert_int_equal(fs_store_boards(s, "mpy", 10, collect_board, &tb, &exists, &err), 0);
+    assert_int_equal(tb.boards, 1);
+    assert_int_equal(tb.latest, b); /* main's newest, not the newer failing PR */
+    assert_true(tb.on_default);
+
+    trunk_rows t = {0};
+    fs_history_range r = {"mpy", "board", NULL, 0, INT64_MAX, 100};
+    assert_int_equal(fs_store_history_each(s, &r, collect_row, &t, &err), 0);
+    assert_int_equal(t.n, 4);
+    assert_string_equal(t.commits[0], "bbbb0002");
+    assert_int_equal(t.rows[0].prev_id, pr1); /* same branch */
+    assert_true(t.rows[0].has_delta);
+    assert_int_equal(t.rows[1].used, irom0_used(over)); /* what the analysis says */
+    assert_int_equal(t.rows[0].delta, 614400 - irom0_used(over));
+    assert_int_equal(t.rows[0].base_id, b); /* no parent: main's newest at or before it */
+    assert_string_equal(t.commits[1], "bbbb0001");
+    assert_int_equal(t.rows[1].prev_id, 0); /* the PR's first build */
+    assert_false(t.rows[1].has_delta);
+    assert_int_equal(t.rows[1].base_id, a); /* its parent's build */
+    assert_string_equal(t.commits[2], "aaaa0002");
+    assert_int_equal(t.rows[2].prev_id, a);
+    assert_int_equal(t.rows[2].delta, 966184 - 614400);
+    assert_int_equal(t.rows[2].base_id, 0); /* on the default branch: no base */
+    assert_int_equal(t.rows[3].prev_id, 0);
+
+    /* an upload's base: the parent's build, else main's newest before it */
+    int64_t id, symset;
+    uint64_t hash;
+    assert_int_equal(fs_store_find_base(s, "mpy", "board", "aaaa0001", NULL, 3000, pr1, zero_hash, &id, &symset, &hash, &err), 0);
+    assert_int_equal(id, a);
+    assert_int_equal(fs_store_find_base(s, "mpy", "board", "ffff", NULL, 1500, pr1, zero_hash, &id, &symset, &hash, &err), 0);
+    assert_int_equal(id, a); /* unknown parent: main before t=1500 */
+    assert_int_equal(fs_store_find_base(s, "mpy", "board", NULL, NULL, 0, pr1, zero_hash, &id, &symset, &hash, &err), 0);
+    assert_int_equal(id, b);
+    assert_int_equal(fs_store_find_base(s, "mpy", "board", NULL, "pr-7", 0, pr2, zero_hash, &id, &symset, &hash, &err), 0);
+    assert_int_equal(id, pr1); /* a branch named by the caller */
+
+    /* another default branch: set, read back, counted in the generation */
+    int64_t gen0, gen1;
+    fs_store_generation(s, &gen0);
+    assert_int_equal(fs_store_set_default_branch(s, "mpy", "pr-7", &err), 0);
+    fs_store_generation(s, &gen1);
+    assert_int_equal(gen1, gen0 + 1);
+    assert_int_equal(fs_store_default_branch(s, "mpy", dfl, sizeof dfl, &err), 0);
+    assert_string_equal(dfl, "pr-7");
+    tb = (trunk_board){0};
+    assert_int_equal(fs_store_boards(s, "mpy", 10, collect_board, &tb, &exists, &err), 0);
+    assert_int_equal(tb.latest, pr2);
+    /* a project that has no build yet gets one, with its branch */
+    assert_int_equal(fs_store_set_default_branch(s, "new", "trunk", &err), 0);
+    assert_int_equal(fs_store_default_branch(s, "new", dfl, sizeof dfl, &err), 0);
+    assert_string_equal(dfl, "trunk");
+    tb = (trunk_board){0};
+    assert_int_equal(fs_store_boards(s, "new", 10, collect_board, &tb, &exists, &err), 0);
+    assert_int_equal(tb.boards, 0);
+    assert_true(exists);
+    /* a board with no build on the default branch: its newest, flagged */
+    m = (fs_build_meta){"new", "board", "cccc0001", "feature", NULL, 0, 5000};
+    assert_int_equal(fs_store_record(s, fits, &m, &c, &err), 0);
+    tb = (trunk_board){0};
+    assert_int_equal(fs_store_boards(s, "new", 10, collect_board, &tb, &exists, &err), 0);
+    assert_int_equal(tb.latest, c);
+    assert_false(tb.on_default);
+    fs_store_close(s);
+    st_remove_db(db);
+    json_decref(fits);
+    json_decref(near);
+    json_decref(over);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_hostile_documents),
         cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_history),
+        cmocka_unit_test(test_trunk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,7 +210,8 @@ static void test_summary_columns(void **state)
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     assert_int_equal(sqlite3_exec(h,
-                                  "DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update;"
+                                  "DROP TRIGGER projects_gen_update; ALTER TABLE projects DROP COLUMN default_branch;"
+                                  " DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update;"
                                   " DROP TRIGGER builds_gen_delete; DROP TABLE store_generation;"
                                   " DROP INDEX builds_branch_time; DROP INDEX builds_history;"
                                   " CREATE INDEX builds_board_time ON builds(board_id, timestamp, id);"
@@ -282,7 +283,7 @@ static void test_generation(void **state)
     json_t *fits = analyze_sample("esp8266-fits"), *over = analyze_sample("esp8266-irom0-overflow");
     fs_store *s = open_store(db);
     fs_error err;
-    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
     assert_int_equal(st_sql_int(db, GEN_SQL), 0);
     assert_int_equal(st_sql_int(db, GEN_TRIGGERS), 3);
     assert_int_equal(record(s, fits, "eeee0001", &err), 1);
@@ -316,7 +317,8 @@ static void test_generation(void **state)
     fs_store_close(s);
 
     /* Make it a v3 file again, as schema v3 wrote it. */
-    exec_ok(db, "DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update; DROP TRIGGER builds_gen_delete;"
+    exec_ok(db, "DROP TRIGGER projects_gen_update; ALTER TABLE projects DROP COLUMN default_branch;"
+                " DROP TRIGGER builds_gen_insert; DROP TRIGGER builds_gen_update; DROP TRIGGER builds_gen_delete;"
                 " DROP TABLE store_generation; PRAGMA user_version = 3");
     assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 3);
     /* Read-only: read as it is, not migrated, no generation to read. */
@@ -331,9 +333,10 @@ static void test_generation(void **state)
     assert_int_not_equal(sqlite3_prepare_v2(h, FS_STORE_GENERATION_SQL, -1, &st, NULL), SQLITE_OK);
     assert_null(st);
     sqlite3_close(h);
-    /* Opened for writing: migrated to v4, generation 0, counting again. */
+    /* Opened for writing: migrated to the current version, generation 0,
+     * counting again. */
     s = open_store(db);
-    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(st_sql_int(db, "PRAGMA user_version"), FS_STORE_SCHEMA_VERSION);
     assert_int_equal(st_sql_int(db, FS_STORE_GENERATION_SQL), 0);
     assert_int_equal(st_sql_int(db, GEN_TRIGGERS), 3);
     assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 2);
