@@ -163,6 +163,7 @@ typedef struct rsc_entry {
     uint32_t khash;           /* CRC-32 of key */
     int64_t gen;              /* the store's generation the answer was read at */
     int64_t born;             /* ms, on the caller's clock */
+    int64_t refreshing;       /* ms a request began reading it again after the TTL; 0 none */
     uint64_t used;            /* tick of the last use (least recently used goes first) */
     srv_body *plain, *gz;     /* one reference each; gz NULL until asked for */
     char etag[RSC_ETAG_MAX];  /* of plain */

@@ -278,15 +278,22 @@ static void test_ttl(void **state)
     rsc_hit_release(&h);
     assert_true(get(&c, "k", 7, 5999, &h)); /* 4,999 ms old */
     rsc_hit_release(&h);
-    assert_false(get(&c, "k", 7, 6000, &h)); /* 5,000 ms: expired, dropped */
+    assert_false(get(&c, "k", 7, 6000, &h)); /* 5,000 ms: this caller reads it again */
+    assert_true(get(&c, "k", 7, 6001, &h));  /* the others get the entry meanwhile */
+    assert_ptr_equal(h.plain, a);
+    rsc_hit_release(&h);
+    assert_false(get(&c, "k", 7, 11000, &h)); /* no new answer a TTL later: read again */
+    assert_true(get(&c, "k", 7, 11001, &h));
+    rsc_hit_release(&h);
+    assert_false(get(&c, "k", 8, 11002, &h)); /* a new generation: dropped at once */
     assert_int_equal(c.bytes, 0);
     assert_int_equal(refs(a), 1);
-    assert_false(get(&c, "k", 7, 6001, &h));
+    assert_false(get(&c, "k", 8, 11003, &h));
     /* filled again, it counts from then */
-    put(&c, "k", 7, 6001, a);
-    assert_true(get(&c, "k", 7, 11000, &h));
+    put(&c, "k", 8, 11003, a);
+    assert_true(get(&c, "k", 8, 16002, &h));
     rsc_hit_release(&h);
-    assert_false(get(&c, "k", 7, 11001, &h));
+    assert_false(get(&c, "k", 8, 16003, &h));
     rsc_free(&c);
     srv_body_unref(a);
 }
