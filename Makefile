@@ -50,7 +50,7 @@ FULL     := $(BUILD)/flashsize-full
 # and hands the others to flashsize-full, so that `flashsize analyze` does
 # not pay for loading SQLite, Capstone, libcurl and libmicrohttpd.
 CORE_VARIANT := analyzer/cli/main.c analyzer/cli/cmd_analyze.c
-CORE_CMDS    := analyzer/cli/cli.c $(addprefix analyzer/cli/cmd_,boards.c map.c romfs.c natmod.c frozen.c rom.c)
+CORE_CMDS    := analyzer/cli/cli.c analyzer/cli/parseopt.c $(addprefix analyzer/cli/cmd_,boards.c map.c romfs.c natmod.c frozen.c rom.c)
 CORE_OBJ     := $(CORE_VARIANT:analyzer/%.c=$(BUILD)/core/%.o) $(CORE_CMDS:%.c=$(BUILD)/%.o)
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -111,38 +111,6 @@ int cli_parse_size(const char *opt, const char *text, size_t *out)
     return 0;
 }
 
-int cli_check_format(const char *format, ...)
-{
-    const char *names[8];
-    size_t n = 0;
-    bool known = false;
-    va_list ap;
-    va_start(ap, format);
-    for (const char *name; n < 8 && (name = va_arg(ap, const char *)) != NULL;) {
-        names[n++] = name;
-        known = known || strcmp(format, name) == 0;
-    }
-    va_end(ap);
-    if (known)
-        return 0;
-    char list[256] = "";
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%s",
-                                i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
-    cli_error("--format: unknown format '%s' (%s)", format, list);
-    return -1;
-}
-
-const char *cli_operand(char **args, int first, int n, const char *cmd, const char *what, const char *usage)
-{
-    if (first + 1 == n)
-        return args[first];
-    cli_error(first >= n ? "%s: no %s given" : "%s: more than one %s given", cmd, what);
-    fputs(usage, stderr);
-    return NULL;
-}
-
 FILE *cli_open_output(const char *path, char **tmp_path)
 {
     *tmp_path = NULL;

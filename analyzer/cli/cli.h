@@ -1,8 +1,9 @@
 /*
  * cli.h - what the subcommands of the flashsize tool share.
  *
- * Each subcommand lives in cmd_NAME.c, parses its own options and calls the
- * library; main.c holds the table that maps names to them.
+ * Each subcommand lives in cmd_NAME.c, declares its options in a table
+ * that parseopt.c parses and prints the help from, and calls the library;
+ * main.c holds the table that maps names to them.
  */
 #ifndef FS_CLI_H
 #define FS_CLI_H
@@ -38,15 +39,6 @@ int cli_parse_defsym(char *text, fs_ldsym *v, size_t *n, size_t max);
 /* Append arg to v (*n of max used) for a repeatable option; 0, or -1 with
  * the error printed when opt was given more than max times. */
 int cli_push_arg(const char *opt, const char *arg, const char **v, size_t *n, size_t max);
-
-/* 0 if format is one of the names that follow (up to 8, then NULL); else
- * prints "--format: unknown format 'F' (text, json or csv)" and returns -1. */
-int cli_check_format(const char *format, ...) __attribute__((sentinel));
-
-/* The one operand left after the options (args[first] of n); NULL after
- * printing "CMD: no WHAT given" or "CMD: more than one WHAT given" and the
- * usage to stderr when there is none or more than one. */
-const char *cli_operand(char **args, int first, int n, const char *cmd, const char *what, const char *usage);
 
 /* Open the output: stdout for NULL or "-", else a temporary file beside
  * path that cli_close_output renames into place only on success, so a

@@ -3,6 +3,7 @@
  */
 #include "analysis.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "ldscript.h"
 #include "mapfile.h"
 #include "output.h"
@@ -16,46 +17,10 @@
 #include "store.h"
 #endif
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_LIST_OPTS CLI_MAX_LIST_OPTS
-
-static const char analyze_usage[] =
-    "usage: flashsize analyze FIRMWARE.elf [options]\n"
-    "       flashsize analyze --map FIRMWARE.map [options]   (a failed link: no ELF)\n"
-    "\n"
-    "Report how full each memory region is, every allocated section, the largest\n"
-    "symbols and findings (for ESP8266: irom0, the 1 MiB flash window, the boot image,\n"
-    "ROMFS), frozen modules when the firmware has them. Regions come from --ld, else\n"
-    "--board, else the link's map (--map, or firmware.map beside the ELF), else the\n"
-    "ELF's own linker symbols.\n"
-    "\n"
-    "  -f, --format FMT     text (default), json or csv\n"
-    "  -b, --board NAME     board layout from the rules directory (or a path to a .ini)\n"
-    "      --ld FILE        GNU ld linker script to take MEMORY regions from\n"
-    "  -L DIR               extra directory for the script's INCLUDEs (repeatable)\n"
-    "      --defsym N=EXPR  define a linker-script symbol (repeatable)\n"
-    "      --headroom PCT   warn when a region is at least PCT%% full (default 90)\n"
-    "      --top N          symbols to list (text: 20; json/csv: all)\n"
-    "      --map FILE       the link's GNU ld map: bytes per archive/object/section, IRAM objects,\n"
-    "                       who fills each region (default: firmware.map beside the ELF)\n"
-    "      --romfs IMAGE    a ROMFS image: its occupancy of the firmware's ROMFS partition\n"
-    "      --rom FILE       ROM symbol table (default for ESP8266: rules/rom/esp8266.ld): ROM\n"
-    "                       functions used, and copies the firmware carries of ROM functions\n"
-    "      --retained       add the largest retained sizes (reference graph: what each\n"
-    "                       symbol alone keeps linked; also done whenever --db records)\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "  -o, --output FILE    write the report to FILE instead of standard output\n"
-    "\n"
-    "Record the build in the size history as well (see `flashsize history`):\n"
-    "      --db FILE        SQLite store (default $FLASHSIZE_DB, else ./flashsize.db)\n"
-    "      --project P      project name (required with --db)\n"
-    "      --commit SHA     commit (required with --db); --board names the board\n"
-    "      --branch B, --parent SHA, --pr N, --timestamp SECONDS   more about the build\n"
-    "\n"
-    "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct analyze_args {
     const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs, *rom;
@@ -72,73 +37,51 @@ typedef struct analyze_args {
 
 static int analyze_parse(int argc, char **argv, analyze_args *a)
 {
-    enum { OPT_LD = 256, OPT_DEFSYM, OPT_HEADROOM, OPT_TOP, OPT_RULES, OPT_MAP, OPT_ROMFS, OPT_ROM, OPT_DB, OPT_PROJECT,
-           OPT_COMMIT, OPT_BRANCH, OPT_PARENT, OPT_PR, OPT_TIMESTAMP, OPT_RETAINED };
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},   {"board", required_argument, NULL, 'b'},
-        {"ld", required_argument, NULL, OPT_LD},    {"defsym", required_argument, NULL, OPT_DEFSYM},
-        {"headroom", required_argument, NULL, OPT_HEADROOM}, {"top", required_argument, NULL, OPT_TOP},
-        {"rules-dir", required_argument, NULL, OPT_RULES},   {"output", required_argument, NULL, 'o'},
-        {"map", required_argument, NULL, OPT_MAP},  {"romfs", required_argument, NULL, OPT_ROMFS},
-        {"rom", required_argument, NULL, OPT_ROM},
-        {"db", required_argument, NULL, OPT_DB},    {"project", required_argument, NULL, OPT_PROJECT},
-        {"commit", required_argument, NULL, OPT_COMMIT}, {"branch", required_argument, NULL, OPT_BRANCH},
-        {"parent", required_argument, NULL, OPT_PARENT}, {"pr", required_argument, NULL, OPT_PR},
-        {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
-        {"retained", no_argument, NULL, OPT_RETAINED},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const cli_option opts[] = {
+        CLI_OPT_FORMAT(&a->format, NULL, "text", "json", "csv"),
+        CLI_OPT_BOARD(&a->board, "board layout from the rules directory (or a path to a .ini)"),
+        CLI_OPT_LD(&a->ld),
+        CLI_OPT_SEARCH_DIRS(a->search_dirs, &a->nsearch_dirs, MAX_LIST_OPTS),
+        CLI_OPT_DEFSYM(a->defsyms, &a->ndefsyms, MAX_LIST_OPTS),
+        CLI_OPT_DOUBLE(0, "headroom", &a->headroom, "PCT", 1, 100, "warn when a region is at least PCT% full (default 90)"),
+        CLI_OPT_TOP(&a->top, "symbols to list (text: 20; json/csv: all)"),
+        CLI_OPT_STRING(0, "map", &a->map, "FILE", "the link's GNU ld map: bytes per archive/object/section, IRAM objects,\n"
+                       "who fills each region (default: firmware.map beside a non-ESP8266 ELF)"),
+        CLI_OPT_STRING(0, "romfs", &a->romfs, "IMAGE", "a ROMFS image: its occupancy of the firmware's ROMFS partition"),
+        CLI_OPT_STRING(0, "rom", &a->rom, "FILE",
+                       "ROM symbol table (default for ESP8266: rules/rom/esp8266.ld): ROM\n"
+                       "functions used, and copies the firmware carries of ROM functions"),
+        CLI_OPT_FLAG(0, "retained", &a->retained,
+                     "add the largest retained sizes (reference graph: what each\n"
+                     "symbol alone keeps linked; also done whenever --db records)"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_OUTPUT(&a->output, "write the report to FILE instead of standard output"),
+        CLI_OPT_GROUP("Record the build in the size history as well (see `flashsize history`):"),
+        CLI_OPT_DB(&a->db, "SQLite store (default $FLASHSIZE_DB, else ./flashsize.db)"),
+        CLI_OPT_STRING(0, "project", &a->project, "P", "project name (required with --db)"),
+        CLI_OPT_STRING(0, "commit", &a->commit, "SHA", "commit (required with --db); --board names the board"),
+        CLI_OPT_BRANCH(&a->branch, "branch of the build"),
+        CLI_OPT_STRING(0, "parent", &a->parent, "SHA", "parent commit of the build"),
+        CLI_OPT_INT64(0, "pr", &a->pr, "N", "pull request of the build"),
+        CLI_OPT_INT64(0, "timestamp", &a->timestamp, "SECONDS", "time of the build, in seconds since 1970"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "analyze",
+        .synopsis = "flashsize analyze FIRMWARE.elf [options]\n"
+                    "       flashsize analyze --map FIRMWARE.map [options]   (a failed link: no ELF)",
+        .about = "Report how full each memory region is, every allocated section, the largest\n"
+                 "symbols and findings (for ESP8266: irom0, the 1 MiB flash window, the boot image,\n"
+                 "ROMFS), frozen modules when the firmware has them. Regions come from --ld, else\n"
+                 "--board, else the link's map (--map, or firmware.map beside a non-ESP8266 ELF),\n"
+                 "else the ELF's own linker symbols.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n",
+    };
     a->format = "text";
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "f:b:L:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': a->format = optarg; break;
-        case 'b': a->board = optarg; break;
-        case 'o': a->output = optarg; break;
-        case OPT_LD: a->ld = optarg; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case OPT_MAP: a->map = optarg; break;
-        case OPT_ROMFS: a->romfs = optarg; break;
-        case OPT_ROM: a->rom = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case OPT_RETAINED: a->retained = true; break;
-        case OPT_PROJECT: a->project = optarg; break;
-        case OPT_COMMIT: a->commit = optarg; break;
-        case OPT_BRANCH: a->branch = optarg; break;
-        case OPT_PARENT: a->parent = optarg; break;
-        case OPT_PR:
-        case OPT_TIMESTAMP: {
-            size_t v;
-            if (cli_parse_size(c == OPT_PR ? "--pr" : "--timestamp", optarg, &v) < 0)
-                return -1;
-            *(c == OPT_PR ? &a->pr : &a->timestamp) = (int64_t)v;
-            break;
-        }
-        case 'L':
-            if (a->nsearch_dirs == MAX_LIST_OPTS) {
-                cli_error("-L: more than %d given", MAX_LIST_OPTS);
-                return -1;
-            }
-            a->search_dirs[a->nsearch_dirs++] = optarg;
-            break;
-        case OPT_DEFSYM:
-            if (cli_parse_defsym(optarg, a->defsyms, &a->ndefsyms, MAX_LIST_OPTS) < 0)
-                return -1;
-            break;
-        case OPT_HEADROOM:
-            if (cli_parse_double("--headroom", optarg, 1, 100, &a->headroom) < 0)
-                return -1;
-            break;
-        case OPT_TOP:
-            if (cli_parse_size("--top", optarg, &a->top) < 0)
-                return -1;
-            break;
-        case 'h': fputs(analyze_usage, stdout); return 1;
-        default: fputs(analyze_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", "csv", (char *)NULL) < 0)
-        return -1;
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
     bool recording = a->db || a->project || a->commit || a->branch || a->parent || a->pr || a->timestamp;
     if (recording && !(a->project && a->commit && a->board)) {
         cli_error("analyze: recording a build needs --project, --commit and --board");
@@ -149,7 +92,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
     if (recording && !a->db)
         a->db = fs_store_path(NULL);
 #endif
-    if (optind == argc && a->map) {
+    if (first == argc && a->map) {
         if (recording) {
             cli_error("analyze: a map without an ELF cannot be recorded");
             return -1;
@@ -160,7 +103,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         }
         return 0; /* a failed link: the map alone */
     }
-    if (!(a->elf = cli_operand(argv, optind, argc, "analyze", "firmware ELF", analyze_usage)))
+    if (!(a->elf = cli_operand_of(&cmd, argv, first, argc, "firmware ELF")))
         return -1;
     return 0;
 }

@@ -3,6 +3,7 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +11,20 @@
 int cmd_boards(int argc, char **argv)
 {
     const char *dir_opt = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts("usage: flashsize boards [--rules-dir DIR]\n\nList the boards of the rules directory with their "
-                 "chip, regions and description.");
-            return FS_EXIT_OK;
-        }
-        if (strcmp(argv[i], "--rules-dir") == 0 && i + 1 < argc) {
-            dir_opt = argv[++i];
-            continue;
-        }
-        cli_error("boards: unknown argument '%s'", argv[i]);
+    const cli_option opts[] = {CLI_OPT_RULES_DIR(&dir_opt), CLI_OPT_END};
+    const cli_command cmd = {
+        .name = "boards",
+        .synopsis = "flashsize boards [--rules-dir DIR]",
+        .about = "List the boards of the rules directory with their chip, regions and description.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 listed, 2 bad usage or a board that cannot be read.\n",
+        .plain_errors = true,
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
+    if (first < argc) {
+        cli_error("boards: unknown argument '%s'", argv[first]);
         return FS_EXIT_INPUT;
     }
     char *dir = dir_opt ? strdup(dir_opt) : fs_rules_dir();

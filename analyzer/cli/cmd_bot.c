@@ -15,52 +15,16 @@
 #include "bot.h"
 #include "budget.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "diff.h"
 #include "forecast.h"
 #include "store.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BOT_MAX_PAIRS 64
-
-static const char bot_usage[] =
-    "usage: flashsize bot --pr N --repo OWNER/NAME --sha SHA (--diff DIFF.json | BASE HEAD [BASE2 HEAD2 ...])\n"
-    "                     [options]\n"
-    "\n"
-    "Post the size report as a comment on pull request N (editing the previous\n"
-    "report, found by its hidden marker) and set the commit status \"flashsize\" on SHA.\n"
-    "The report is `flashsize diff --format markdown` of the inputs (ELFs, analysis JSON\n"
-    "or stored builds), or of DIFF.json (`flashsize diff --format json`).\n"
-    "\n"
-    "  -n, --pr N           pull request number (required)\n"
-    "  -R, --repo O/N       repository (default $GITHUB_REPOSITORY)\n"
-    "  -s, --sha SHA        commit to set the status on (required unless --no-status)\n"
-    "      --diff FILE      a flashsize-diff JSON file instead of BASE HEAD inputs\n"
-    "  -b, --board NAME     board layout for ELF inputs; also the board --forecast looks up\n"
-    "  -r, --rules FILE     budget file to check HEAD against (one BASE HEAD pair, or the\n"
-    "                       pair of the budget's board); a violated rule fails the status\n"
-    "      --forecast       add the regions near their limit, from the board's history in --db\n"
-    "      --db FILE        size database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "      --top N          symbols listed per board (default 20)\n"
-    "      --target-url URL link of the status (default: the Actions run, when known)\n"
-    "      --no-status      do not set a commit status\n"
-    "      --dry-run        print the comment and the status instead of posting them\n"
-    "  -v, --verbose        log each HTTP request (method, URL, status) to stderr\n"
-    "\n"
-    "Environment: GITHUB_TOKEN or FLASHSIZE_GITHUB_TOKEN (the token), GITHUB_API_URL\n"
-    "(default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).\n"
-    "\n"
-    "The report is also appended to $GITHUB_STEP_SUMMARY (the job summary) when set.\n"
-    "When GitHub refuses the comment or status (403 or 404: the read-only token of a\n"
-    "pull request from a fork), the bot says so in one line and keeps the report in the\n"
-    "job summary (stdout without one); the exit status is still the verdict.\n"
-    "\n"
-    "Exit status: 0 passing, 1 failing (error findings or a violated budget), whether\n"
-    "posted or refused; 2 bad input, usage or another GitHub or network error.\n";
 
 typedef struct bot_args {
     long pr;
@@ -71,8 +35,10 @@ typedef struct bot_args {
     size_t ninputs;
 } bot_args;
 
-static int bot_parse_pr(const char *text, long *out)
+/* --pr N: a pull request number (1 or more). */
+static int bot_opt_pr(const cli_option *o, char *text)
 {
+    long *out = o->value;
     char *end;
     errno = 0;
     long v = strtol(text, &end, 10);
@@ -111,49 +77,53 @@ static int bot_check_args(bot_args *a)
 
 static int bot_parse(int argc, char **argv, bot_args *a)
 {
-    enum { OPT_DIFF = 256, OPT_FORECAST, OPT_DB, OPT_RULES_DIR, OPT_TOP, OPT_URL, OPT_NOSTATUS, OPT_DRY };
-    static const struct option longopts[] = {
-        {"pr", required_argument, NULL, 'n'},          {"repo", required_argument, NULL, 'R'},
-        {"sha", required_argument, NULL, 's'},         {"diff", required_argument, NULL, OPT_DIFF},
-        {"board", required_argument, NULL, 'b'},       {"rules", required_argument, NULL, 'r'},
-        {"forecast", no_argument, NULL, OPT_FORECAST}, {"db", required_argument, NULL, OPT_DB},
-        {"rules-dir", required_argument, NULL, OPT_RULES_DIR}, {"top", required_argument, NULL, OPT_TOP},
-        {"target-url", required_argument, NULL, OPT_URL}, {"no-status", no_argument, NULL, OPT_NOSTATUS},
-        {"dry-run", no_argument, NULL, OPT_DRY},       {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     a->top = 20;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "n:R:s:b:r:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if (bot_parse_pr(optarg, &a->pr) < 0)
-                return -1;
-            break;
-        case 'R': a->repo = optarg; break;
-        case 's': a->sha = optarg; break;
-        case 'b': a->board = optarg; break;
-        case 'r': a->rules = optarg; break;
-        case 'v': a->verbose = true; break;
-        case OPT_DIFF: a->diff = optarg; break;
-        case OPT_FORECAST: a->forecast = true; break;
-        case OPT_DB: a->db = optarg; break;
-        case OPT_RULES_DIR: a->rules_dir = optarg; break;
-        case OPT_URL: a->target_url = optarg; break;
-        case OPT_NOSTATUS: a->no_status = true; break;
-        case OPT_DRY: a->dry_run = true; break;
-        case OPT_TOP:
-            if (cli_parse_size("--top", optarg, &a->top) < 0)
-                return -1;
-            break;
-        case 'h': fputs(bot_usage, stdout); return 1;
-        default: fputs(bot_usage, stderr); return -1;
-        }
-    }
-    a->inputs = argv + optind;
-    a->ninputs = (size_t)(argc - optind);
+    const cli_option opts[] = {
+        CLI_OPT_CALLBACK('n', "pr", &a->pr, bot_opt_pr, "N", "pull request number (required)"),
+        CLI_OPT_STRING('R', "repo", &a->repo, "O/N", "repository (default $GITHUB_REPOSITORY)"),
+        CLI_OPT_STRING('s', "sha", &a->sha, "SHA", "commit to set the status on (required unless --no-status)"),
+        CLI_OPT_STRING(0, "diff", &a->diff, "FILE", "a flashsize-diff JSON file instead of BASE HEAD inputs"),
+        CLI_OPT_BOARD(&a->board, "board layout for ELF inputs; also the board --forecast looks up"),
+        CLI_OPT_STRING('r', "rules", &a->rules, "FILE",
+                       "budget file to check HEAD against (one BASE HEAD pair, or the\n"
+                       "pair of the budget's board); a violated rule fails the status"),
+        CLI_OPT_FLAG(0, "forecast", &a->forecast, "add the regions near their limit, from the board's history in --db"),
+        CLI_OPT_DB(&a->db, "size database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_TOP(&a->top, "symbols listed per board (default 20)"),
+        CLI_OPT_STRING(0, "target-url", &a->target_url, "URL", "link of the status (default: the Actions run, when known)"),
+        CLI_OPT_FLAG(0, "no-status", &a->no_status, "do not set a commit status"),
+        CLI_OPT_FLAG(0, "dry-run", &a->dry_run, "print the comment and the status instead of posting them"),
+        CLI_OPT_FLAG('v', "verbose", &a->verbose, "log each HTTP request (method, URL, status) to stderr"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "bot",
+        .synopsis = "flashsize bot --pr N --repo OWNER/NAME --sha SHA (--diff DIFF.json | BASE HEAD [BASE2 HEAD2 ...])\n"
+                    "                     [options]",
+        .about = "Post the size report as a comment on pull request N (editing the previous\n"
+                 "report, found by its hidden marker) and set the commit status \"flashsize\" on SHA.\n"
+                 "The report is `flashsize diff --format markdown` of the inputs (ELFs, analysis JSON\n"
+                 "or stored builds), or of DIFF.json (`flashsize diff --format json`).\n",
+        .options = opts,
+        .epilogue = "Environment: GITHUB_TOKEN or FLASHSIZE_GITHUB_TOKEN (the token), GITHUB_API_URL\n"
+                    "(default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).\n"
+                    "\n"
+                    "The report is also appended to $GITHUB_STEP_SUMMARY (the job summary) when set.\n"
+                    "When GitHub refuses the comment or status (403 or 404: the read-only token of a\n"
+                    "pull request from a fork), the bot says so in one line and keeps the report in the\n"
+                    "job summary (stdout without one); the exit status is still the verdict.\n"
+                    "\n"
+                    "Exit status: 0 passing, 1 failing (error findings or a violated budget), whether\n"
+                    "posted or refused; 2 bad input, usage or another GitHub or network error.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    a->inputs = argv + first;
+    a->ninputs = (size_t)(argc - first);
     if (bot_check_args(a) < 0) {
-        fputs(bot_usage, stderr);
+        cli_usage(&cmd, stderr);
         return -1;
     }
     return 0;

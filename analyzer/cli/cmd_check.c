@@ -8,31 +8,11 @@
 #include "board.h"
 #include "budget.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "diff.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char check_usage[] =
-    "usage: flashsize check FIRMWARE --rules FILE [--base BASE] [options]\n"
-    "\n"
-    "Check size budgets (rules/budgets/*.ini): region maximums and warning levels,\n"
-    "growth per change, frozen totals and per-module maximums, new large symbols.\n"
-    "FIRMWARE and BASE are ELFs, analysis JSON files or stored builds (build:ID,\n"
-    "commit:SHA[@BOARD]). Growth and new-symbol rules need --base; without it they\n"
-    "are skipped and said so. An ELF is analyzed with the budget's board layout when\n"
-    "the rules directory has one of that name. The analysis's error findings (a region\n"
-    "overflow, a firmware that will not boot: window-exhausted, boot-segments-overflow,\n"
-    "irom0-overflow, romfs-overlap) fail the check whatever the budget allows.\n"
-    "\n"
-    "  -r, --rules FILE     the budget file (required)\n"
-    "      --base BASE      the build to measure growth against\n"
-    "      --db FILE        size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "\n"
-    "Exit status: 0 every budget holds and no error finding, 1 a budget is violated or\n"
-    "the analysis has an error finding, 2 bad input or usage (a bad budget file: FILE:LINE).\n";
 
 typedef struct check_args {
     const char *input, *rules, *base, *db, *rules_dir;
@@ -40,29 +20,37 @@ typedef struct check_args {
 
 static int check_parse(int argc, char **argv, check_args *a)
 {
-    enum { OPT_BASE = 256, OPT_DB, OPT_RULES_DIR };
-    static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'},          {"base", required_argument, NULL, OPT_BASE},
-        {"db", required_argument, NULL, OPT_DB},          {"rules-dir", required_argument, NULL, OPT_RULES_DIR},
-        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r': a->rules = optarg; break;
-        case OPT_BASE: a->base = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case OPT_RULES_DIR: a->rules_dir = optarg; break;
-        case 'h': fputs(check_usage, stdout); return 1;
-        default: fputs(check_usage, stderr); return -1;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_OPT_STRING('r', "rules", &a->rules, "FILE", "the budget file (required)"),
+        CLI_OPT_STRING(0, "base", &a->base, "BASE", "the build to measure growth against"),
+        CLI_OPT_DB(&a->db, "size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "check",
+        .synopsis = "flashsize check FIRMWARE --rules FILE [--base BASE] [options]",
+        .about = "Check size budgets (rules/budgets/*.ini): region maximums and warning levels,\n"
+                 "growth per change, frozen totals and per-module maximums, new large symbols.\n"
+                 "FIRMWARE and BASE are ELFs, analysis JSON files or stored builds (build:ID,\n"
+                 "commit:SHA[@BOARD]). Growth and new-symbol rules need --base; without it they\n"
+                 "are skipped and said so. An ELF is analyzed with the budget's board layout when\n"
+                 "the rules directory has one of that name. The analysis's error findings (a region\n"
+                 "overflow, a firmware that will not boot: window-exhausted, boot-segments-overflow,\n"
+                 "irom0-overflow, romfs-overlap) fail the check whatever the budget allows.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 every budget holds and no error finding, 1 a budget is violated or\n"
+                    "the analysis has an error finding, 2 bad input or usage (a bad budget file: FILE:LINE).\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
     if (!a->rules) {
         cli_error("check: --rules FILE is required");
-        fputs(check_usage, stderr);
+        cli_usage(&cmd, stderr);
         return -1;
     }
-    if (!(a->input = cli_operand(argv, optind, argc, "check", "firmware", check_usage)))
+    if (!(a->input = cli_operand_of(&cmd, argv, first, argc, "firmware")))
         return -1;
     return 0;
 }

@@ -8,36 +8,11 @@
  */
 #include "analysis.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "refgraph.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char cut_usage[] =
-    "usage: flashsize cut FIRMWARE.elf --to-fit REGION [options]\n"
-    "\n"
-    "Propose symbols, frozen modules and (with --map) object files to remove so\n"
-    "that REGION gets under its limit (its length, or --limit): each saves its\n"
-    "retained bytes in the region, everything only it keeps. Never a root, never\n"
-    "one proposal inside another's retained set.\n"
-    "Regions come from --ld, else --board, else the ELF. See docs/refgraph.md.\n"
-    "\n"
-    "      --to-fit REGION  the memory region to fit (required)\n"
-    "      --limit BYTES    budget for the region instead of its length\n"
-    "      --ld FILE        GNU ld linker script to take MEMORY regions from\n"
-    "  -L DIR               extra directory for the script's INCLUDEs (repeatable)\n"
-    "      --defsym N=EXPR  define a linker-script symbol (repeatable)\n"
-    "      --map FILE       ld map file of the same link: object files become candidates\n"
-    "      --rank N         also list the N largest candidates of every kind (default 10, 0 = all)\n"
-    "  -b, --board NAME     board layout (and its roots/NAME.txt) from the rules directory\n"
-    "      --root NAME      also a root (repeatable)\n"
-    "  -f, --format FMT     text (default) or json\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "  -o, --output FILE    write to FILE instead of standard output\n"
-    "\n"
-    "Exit status: 0 fits (already, or after the proposed removals), 1 no proposal\n"
-    "fits, 2 bad input or usage.\n";
 
 typedef struct cut_args {
     const char *elf, *region, *ld, *map, *board, *rules_dir, *format, *output;
@@ -48,71 +23,50 @@ typedef struct cut_args {
     fs_ldsym defsyms[CLI_MAX_LIST_OPTS];
     size_t ndefsyms;
     size_t limit, rank;
-    int have_limit;
+    bool have_limit;
 } cut_args;
 
 static int cut_parse(int argc, char **argv, cut_args *a)
 {
-    enum { OPT_FIT = 256, OPT_LIMIT, OPT_LD, OPT_DEFSYM, OPT_MAP, OPT_RANK, OPT_ROOT, OPT_RULES };
-    static const struct option longopts[] = {
-        {"to-fit", required_argument, NULL, OPT_FIT}, {"limit", required_argument, NULL, OPT_LIMIT},
-        {"ld", required_argument, NULL, OPT_LD}, {"defsym", required_argument, NULL, OPT_DEFSYM},
-        {"map", required_argument, NULL, OPT_MAP},
-        {"rank", required_argument, NULL, OPT_RANK},
-        {"board", required_argument, NULL, 'b'},
-        {"root", required_argument, NULL, OPT_ROOT},  {"format", required_argument, NULL, 'f'},
-        {"rules-dir", required_argument, NULL, OPT_RULES}, {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     a->format = "text";
     a->rank = 10;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "f:b:o:L:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_FIT: a->region = optarg; break;
-        case OPT_LIMIT:
-            if (cli_parse_size("--limit", optarg, &a->limit) < 0)
-                return -1;
-            a->have_limit = 1;
-            break;
-        case OPT_LD: a->ld = optarg; break;
-        case 'L':
-            if (cli_push_arg("-L", optarg, a->search_dirs, &a->nsearch_dirs, CLI_MAX_LIST_OPTS) < 0)
-                return -1;
-            break;
-        case OPT_DEFSYM:
-            if (cli_parse_defsym(optarg, a->defsyms, &a->ndefsyms, CLI_MAX_LIST_OPTS) < 0)
-                return -1;
-            break;
-        case OPT_MAP: a->map = optarg; break;
-        case OPT_RANK:
-            if (cli_parse_size("--rank", optarg, &a->rank) < 0)
-                return -1;
-            break;
-        case 'b': a->board = optarg; break;
-        case 'f': a->format = optarg; break;
-        case 'o': a->output = optarg; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case OPT_ROOT:
-            if (cli_push_arg("--root", optarg, a->roots, &a->nroots, FS_REFGRAPH_MAX_ROOT_NAMES) < 0)
-                return -1;
-            break;
-        case 'h': fputs(cut_usage, stdout); return 1;
-        default: fputs(cut_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", NULL) < 0)
-        return -1;
+    const cli_option opts[] = {
+        CLI_OPT_STRING(0, "to-fit", &a->region, "REGION", "the memory region to fit (required)"),
+        {.kind = CLI_SIZE, .long_name = "limit", .value = &a->limit, .arg = "BYTES", .given = &a->have_limit,
+         .help = "budget for the region instead of its length"},
+        CLI_OPT_LD(&a->ld),
+        CLI_OPT_SEARCH_DIRS(a->search_dirs, &a->nsearch_dirs, CLI_MAX_LIST_OPTS),
+        CLI_OPT_DEFSYM(a->defsyms, &a->ndefsyms, CLI_MAX_LIST_OPTS),
+        CLI_OPT_STRING(0, "map", &a->map, "FILE", "ld map file of the same link: object files become candidates"),
+        CLI_OPT_SIZE(0, "rank", &a->rank, "N", "also list the N largest candidates of every kind (default 10, 0 = all)"),
+        CLI_OPT_BOARD(&a->board, "board layout (and its roots/NAME.txt) from the rules directory"),
+        CLI_OPT_ROOT(a->roots, &a->nroots, "also a root (repeatable)"),
+        CLI_OPT_FORMAT(&a->format, NULL, "text", "json"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_OUTPUT(&a->output, "write to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "cut",
+        .synopsis = "flashsize cut FIRMWARE.elf --to-fit REGION [options]",
+        .about = "Propose symbols, frozen modules and (with --map) object files to remove so\n"
+                 "that REGION gets under its limit (its length, or --limit): each saves its\n"
+                 "retained bytes in the region, everything only it keeps. Never a root, never\n"
+                 "one proposal inside another's retained set.\n"
+                 "Regions come from --ld, else --board, else the ELF. See docs/refgraph.md.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 fits (already, or after the proposed removals), 1 no proposal\n"
+                    "fits, 2 bad input or usage.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
     if (!a->region) {
         cli_error("cut: --to-fit REGION is required");
         return -1;
     }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "cut: no firmware ELF given" : "cut: more than one firmware ELF given");
-        fputs(cut_usage, stderr);
+    if (!(a->elf = cli_operand_of(&cmd, argv, first, argc, "firmware ELF")))
         return -1;
-    }
-    a->elf = argv[optind];
     return 0;
 }
 

@@ -6,33 +6,14 @@
  * commit:SHA[@BOARD]); see docs/store.md.
  */
 #include "cli.h"
+#include "parseopt.h"
 #include "diff.h"
 #include "forecast.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DIFF_MAX_PAIRS 64
-
-static const char diff_usage[] =
-    "usage: flashsize diff BASE HEAD [BASE2 HEAD2 ...] [options]\n"
-    "\n"
-    "What changed from BASE to HEAD: regions, sections, frozen modules, symbols\n"
-    "(added, removed, grown, shrunk; largest change first) and findings. BASE and HEAD\n"
-    "are firmware ELFs, analysis JSON files (`flashsize analyze --format json`) or stored\n"
-    "builds: build:ID or commit:SHA[@BOARD]. Each pair is one board of the report.\n"
-    "\n"
-    "  -f, --format FMT     text (default), json or markdown (the PR comment)\n"
-    "      --db FILE        size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "  -b, --board NAME     board layout for ELF inputs (default: from the ELF's symbols)\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "      --top N          symbols to list (text and markdown: 20; json: all; 0 = all)\n"
-    "      --forecast       markdown: add the regions near their limit (within 30 builds or\n"
-    "                       90 days at the trend of the board's history in --db)\n"
-    "  -o, --output FILE    write to FILE instead of standard output\n"
-    "\n"
-    "Exit status: 0 HEAD has no error findings, 1 it has some, 2 bad input or usage.\n";
 
 typedef struct diff_args {
     const char *format, *db, *board, *rules_dir, *output;
@@ -44,45 +25,42 @@ typedef struct diff_args {
 
 static int diff_parse(int argc, char **argv, diff_args *a)
 {
-    enum { OPT_DB = 256, OPT_RULES, OPT_TOP, OPT_FORECAST };
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'}, {"db", required_argument, NULL, OPT_DB},
-        {"board", required_argument, NULL, 'b'},  {"rules-dir", required_argument, NULL, OPT_RULES},
-        {"top", required_argument, NULL, OPT_TOP}, {"output", required_argument, NULL, 'o'},
-        {"forecast", no_argument, NULL, OPT_FORECAST},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     a->format = "text";
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "f:b:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': a->format = optarg; break;
-        case 'b': a->board = optarg; break;
-        case 'o': a->output = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case OPT_FORECAST: a->forecast = true; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case OPT_TOP:
-            if (cli_parse_size("--top", optarg, &a->top) < 0)
-                return -1;
-            a->top_set = true;
-            break;
-        case 'h': fputs(diff_usage, stdout); return 1;
-        default: fputs(diff_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", "markdown", NULL) < 0)
-        return -1;
+    const cli_option opts[] = {
+        CLI_OPT_FORMAT(&a->format, "text (default), json or markdown (the PR comment)", "text", "json", "markdown"),
+        CLI_OPT_DB(&a->db, "size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_BOARD(&a->board, "board layout for ELF inputs (default: from the ELF's symbols)"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        {.kind = CLI_SIZE, .long_name = "top", .value = &a->top, .arg = "N", .given = &a->top_set,
+         .help = "symbols to list (text and markdown: 20; json: all; 0 = all)"},
+        CLI_OPT_FLAG(0, "forecast", &a->forecast, "markdown: add the regions near their limit (within 30 builds or\n"
+                                                  "90 days at the trend of the board's history in --db)"),
+        CLI_OPT_OUTPUT(&a->output, "write to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "diff",
+        .synopsis = "flashsize diff BASE HEAD [BASE2 HEAD2 ...] [options]",
+        .about = "What changed from BASE to HEAD: regions, sections, frozen modules, symbols\n"
+                 "(added, removed, grown, shrunk; largest change first) and findings. BASE and HEAD\n"
+                 "are firmware ELFs, analysis JSON files (`flashsize analyze --format json`) or stored\n"
+                 "builds: build:ID or commit:SHA[@BOARD]. Each pair is one board of the report.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 HEAD has no error findings, 1 it has some, 2 bad input or usage.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
     if (a->forecast && strcmp(a->format, "markdown") != 0) {
         cli_error("--forecast: only with --format markdown");
         return -1;
     }
-    a->inputs = argv + optind;
-    a->ninputs = (size_t)(argc - optind);
+    a->inputs = argv + first;
+    a->ninputs = (size_t)(argc - first);
     if (a->ninputs < 2 || a->ninputs % 2 || a->ninputs > 2 * DIFF_MAX_PAIRS) {
         cli_error("diff: expected BASE HEAD pairs (1 to %d), got %zu input%s", DIFF_MAX_PAIRS, a->ninputs,
                   a->ninputs == 1 ? "" : "s");
-        fputs(diff_usage, stderr);
+        cli_usage(&cmd, stderr);
         return -1;
     }
     if (!a->top_set)

@@ -5,32 +5,13 @@
  */
 #include "budget.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "forecast.h"
 #include "store.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char forecast_usage[] =
-    "usage: flashsize forecast --board NAME [options]\n"
-    "\n"
-    "For each region of a board: the least-squares trend of its used bytes over the\n"
-    "last N builds in the size database (bytes per build and per day) and when, at that\n"
-    "trend, it reaches its length (or the budget's max with --rules).\n"
-    "\n"
-    "  -b, --board NAME     board (required)\n"
-    "  -p, --project P      only this project\n"
-    "      --branch NAME    only this branch\n"
-    "  -n, --builds N       builds to fit (default 20)\n"
-    "  -r, --rules FILE     budget file: its max replaces a region's length as the limit\n"
-    "      --near-builds N  a region is near when it runs out within N builds (default 30)\n"
-    "      --near-days N    ... or within N days (default 90)\n"
-    "  -f, --format FMT     text (default), json or markdown (the PR comment's lines)\n"
-    "      --db FILE        database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "\n"
-    "Exit status: 0 shown, 2 bad input, usage or a database error.\n";
 
 typedef struct forecast_args {
     const char *db, *format, *rules;
@@ -40,51 +21,37 @@ typedef struct forecast_args {
 
 static int forecast_parse(int argc, char **argv, forecast_args *a)
 {
-    enum { OPT_BRANCH = 256, OPT_DB, OPT_NEAR_B, OPT_NEAR_D };
-    static const struct option longopts[] = {
-        {"board", required_argument, NULL, 'b'},         {"project", required_argument, NULL, 'p'},
-        {"branch", required_argument, NULL, OPT_BRANCH}, {"builds", required_argument, NULL, 'n'},
-        {"rules", required_argument, NULL, 'r'},         {"near-builds", required_argument, NULL, OPT_NEAR_B},
-        {"near-days", required_argument, NULL, OPT_NEAR_D}, {"format", required_argument, NULL, 'f'},
-        {"db", required_argument, NULL, OPT_DB},         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     a->format = "text";
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "b:p:n:r:f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b': a->q.board = optarg; break;
-        case 'p': a->q.project = optarg; break;
-        case 'r': a->rules = optarg; break;
-        case 'f': a->format = optarg; break;
-        case OPT_BRANCH: a->q.branch = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case 'n':
-            if (cli_parse_size("--builds", optarg, &a->o.window) < 0)
-                return -1;
-            if (a->o.window < 2 || a->o.window > FS_FORECAST_MAX_WINDOW) {
-                cli_error("--builds: '%s' is not from 2 to %d", optarg, FS_FORECAST_MAX_WINDOW);
-                return -1;
-            }
-            break;
-        case OPT_NEAR_B:
-            if (cli_parse_double("--near-builds", optarg, 1, 1e9, &a->o.near_builds) < 0)
-                return -1;
-            break;
-        case OPT_NEAR_D:
-            if (cli_parse_double("--near-days", optarg, 1, 1e9, &a->o.near_days) < 0)
-                return -1;
-            break;
-        case 'h': fputs(forecast_usage, stdout); return 1;
-        default: fputs(forecast_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", "markdown", (char *)NULL) < 0)
-        return -1;
-    if (!a->q.board || optind != argc) {
+    const cli_option opts[] = {
+        CLI_OPT_BOARD(&a->q.board, "board (required)"),
+        CLI_OPT_PROJECT(&a->q.project, "only this project"),
+        CLI_OPT_BRANCH(&a->q.branch, "only this branch"),
+        CLI_OPT_SIZE_RANGE('n', "builds", &a->o.window, "N", 2, FS_FORECAST_MAX_WINDOW, "builds to fit (default 20)"),
+        CLI_OPT_STRING('r', "rules", &a->rules, "FILE", "budget file: its max replaces a region's length as the limit"),
+        CLI_OPT_DOUBLE(0, "near-builds", &a->o.near_builds, "N", 1, 1e9,
+                       "a region is near when it runs out within N builds (default 30)"),
+        CLI_OPT_DOUBLE(0, "near-days", &a->o.near_days, "N", 1, 1e9, "... or within N days (default 90)"),
+        CLI_OPT_FORMAT(&a->format, "text (default), json or markdown (the PR comment's lines)", "text", "json",
+                       "markdown"),
+        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "forecast",
+        .synopsis = "flashsize forecast --board NAME [options]",
+        .about = "For each region of a board: the least-squares trend of its used bytes over the\n"
+                 "last N builds in the size database (bytes per build and per day) and when, at that\n"
+                 "trend, it reaches its length (or the budget's max with --rules).\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 shown, 2 bad input, usage or a database error.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (!a->q.board || first != argc) {
         cli_error(!a->q.board ? "forecast: --board NAME is required" : "forecast: unexpected argument '%s'",
-                  argv[optind]);
-        fputs(forecast_usage, stderr);
+                  argv[first]);
+        cli_usage(&cmd, stderr);
         return -1;
     }
     return 0;

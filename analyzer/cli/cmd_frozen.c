@@ -3,24 +3,12 @@
  * costs (library: frozen.h).
  */
 #include "cli.h"
+#include "parseopt.h"
 #include "elfread.h"
 #include "frozen.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char frozen_usage[] =
-    "usage: flashsize frozen FIRMWARE.elf [options]\n"
-    "\n"
-    "List every frozen module (mp_frozen_names), .mpy and str, with the bytes each\n"
-    "costs, the parts the modules share (qstr pool, name and pointer tables) and\n"
-    "what nothing reached. See docs/frozen.md.\n"
-    "\n"
-    "  -f, --format FMT     text (default) or json\n"
-    "  -o, --output FILE    write the report to FILE instead of standard output\n"
-    "\n"
-    "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct frozen_job {
     const fs_frozen *fz;
@@ -36,24 +24,25 @@ static int frozen_write(FILE *out, const void *ctx)
 
 int cmd_frozen(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
-                                              {"output", required_argument, NULL, 'o'},
-                                              {"help", no_argument, NULL, 'h'},
-                                              {NULL, 0, NULL, 0}};
     const char *format = "text", *output = NULL;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': format = optarg; break;
-        case 'o': output = optarg; break;
-        case 'h': fputs(frozen_usage, stdout); return FS_EXIT_OK;
-        default: fputs(frozen_usage, stderr); return FS_EXIT_INPUT;
-        }
-    }
-    if (cli_check_format(format, "text", "json", (char *)NULL) < 0)
-        return FS_EXIT_INPUT;
-    const char *path = cli_operand(argv, optind, argc, "frozen", "firmware ELF", frozen_usage);
+    const cli_option opts[] = {
+        CLI_OPT_FORMAT(&format, NULL, "text", "json"),
+        CLI_OPT_OUTPUT(&output, "write the report to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "frozen",
+        .synopsis = "flashsize frozen FIRMWARE.elf [options]",
+        .about = "List every frozen module (mp_frozen_names), .mpy and str, with the bytes each\n"
+                 "costs, the parts the modules share (qstr pool, name and pointer tables) and\n"
+                 "what nothing reached. See docs/frozen.md.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
+    const char *path = cli_operand_of(&cmd, argv, first, argc, "firmware ELF");
     if (!path)
         return FS_EXIT_INPUT;
     fs_error err = {{0}};

@@ -5,32 +5,15 @@
  * trend (fs_forecast_load over the same builds) and when it runs out.
  */
 #include "cli.h"
+#include "parseopt.h"
 #include "diff.h"
 #include "forecast.h"
 #include "store.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static const char history_usage[] =
-    "usage: flashsize history --board NAME [options]\n"
-    "\n"
-    "The last builds of a board in the size database, newest first: the main region's\n"
-    "used bytes (irom0_0_seg on ESP8266, else the largest flash region) and the change\n"
-    "from the previous build of the same branch (a pull request's build is never measured\n"
-    "against main's, nor main's against a pull request's); then the forecast over the same builds: per region the\n"
-    "bytes per build and per day (least squares) and when, at that trend, it runs out.\n"    "\n"
-    "  -b, --board NAME     board (required)\n"
-    "  -p, --project P      only this project\n"
-    "      --branch NAME    only this branch\n"
-    "  -n, --limit N        builds to show (default 20)\n"
-    "  -f, --format FMT     text (default) or json\n"
-    "      --db FILE        database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "\n"
-    "Exit status: 0 shown, 2 bad input, usage or a database error.\n";
 
 typedef struct history_args {
     const char *db, *format;
@@ -39,40 +22,35 @@ typedef struct history_args {
 
 static int history_parse(int argc, char **argv, history_args *a)
 {
-    enum { OPT_BRANCH = 256, OPT_DB };
-    static const struct option longopts[] = {
-        {"board", required_argument, NULL, 'b'},   {"project", required_argument, NULL, 'p'},
-        {"branch", required_argument, NULL, OPT_BRANCH}, {"limit", required_argument, NULL, 'n'},
-        {"format", required_argument, NULL, 'f'},  {"db", required_argument, NULL, OPT_DB},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     a->format = "text";
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "b:p:n:f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b': a->q.board = optarg; break;
-        case 'p': a->q.project = optarg; break;
-        case 'f': a->format = optarg; break;
-        case OPT_BRANCH: a->q.branch = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case 'n':
-            if (cli_parse_size("--limit", optarg, &a->q.limit) < 0)
-                return -1;
-            if (a->q.limit == 0 || a->q.limit > 100000) {
-                cli_error("--limit: '%s' is not from 1 to 100000", optarg);
-                return -1;
-            }
-            break;
-        case 'h': fputs(history_usage, stdout); return 1;
-        default: fputs(history_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", NULL) < 0)
-        return -1;
-    if (!a->q.board || optind != argc) {
+    const cli_option opts[] = {
+        CLI_OPT_BOARD(&a->q.board, "board (required)"),
+        CLI_OPT_PROJECT(&a->q.project, "only this project"),
+        CLI_OPT_BRANCH(&a->q.branch, "only this branch"),
+        CLI_OPT_SIZE_RANGE('n', "limit", &a->q.limit, "N", 1, 100000, "builds to show (default 20)"),
+        CLI_OPT_FORMAT(&a->format, NULL, "text", "json"),
+        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "history",
+        .synopsis = "flashsize history --board NAME [options]",
+        .about = "The last builds of a board in the size database, newest first: the main region's\n"
+                 "used bytes (irom0_0_seg on ESP8266, else the largest flash region) and the change\n"
+                 "from the previous build of the same branch (a pull request's build is never\n"
+                 "measured against main's, nor main's against a pull request's); then the forecast\n"
+                 "over the same builds: per region the\n"
+                 "bytes per build and per day (least squares) and when, at that trend, it runs out.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 shown, 2 bad input, usage or a database error.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (!a->q.board || first != argc) {
         cli_error(!a->q.board ? "history: --board NAME is required" : "history: unexpected argument '%s'",
-                  argv[optind]);
-        fputs(history_usage, stderr);
+                  argv[first]);
+        cli_usage(&cmd, stderr);
         return -1;
     }
     return 0;

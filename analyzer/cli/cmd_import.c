@@ -16,12 +16,12 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "diff.h"
 #include "store.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,30 +31,6 @@
 #define IMPORT_MAX_CSV   (64u << 20)
 #define IMPORT_MAX_ROWS  1000000u
 #define IMPORT_MAX_COLS  16
-
-static const char import_usage[] =
-    "usage: flashsize import DIR [--csv META.csv] [options]\n"
-    "\n"
-    "Load many builds into the size database: the firmware ELFs and analysis JSON files\n"
-    "in DIR. With --csv, the CSV lists the builds (header row; columns file, commit,\n"
-    "branch, date, board, project, parent, pr; file and commit required); without it,\n"
-    "every *.elf and *.json in DIR is imported, its commit being the file name without\n"
-    "the extension and its date the file's modification time.\n"
-    "\n"
-    "      --csv FILE       the builds and their metadata\n"
-    "  -p, --project P      project (for rows or files without one)\n"
-    "  -b, --board B        board (for rows or files without one)\n"
-    "      --branch NAME    branch (for rows or files without one)\n"
-    "      --replace        re-record builds already in the database\n"
-    "      --db FILE        database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "  -q, --quiet          no progress bar\n"
-    "\n"
-    "Dates: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with Z or +HH:MM (git log --format=%cI),\n"
-    "or seconds since 1970.\n"
-    "\n"
-    "Exit status: 0 every build imported or already there, 1 some builds failed (the\n"
-    "others are imported), 2 bad usage, a bad CSV (nothing imported) or no database.\n";
 
 typedef struct import_args {
     const char *dir, *csv, *db, *rules_dir, *project, *board, *branch;
@@ -471,30 +447,36 @@ static int import_run(const import_args *a, import_list *l, fs_store *s)
 
 static int import_parse(int argc, char **argv, import_args *a)
 {
-    enum { OPT_CSV = 256, OPT_BRANCH, OPT_REPLACE, OPT_DB, OPT_RULES };
-    static const struct option longopts[] = {
-        {"csv", required_argument, NULL, OPT_CSV},       {"project", required_argument, NULL, 'p'},
-        {"board", required_argument, NULL, 'b'},         {"branch", required_argument, NULL, OPT_BRANCH},
-        {"replace", no_argument, NULL, OPT_REPLACE},     {"db", required_argument, NULL, OPT_DB},
-        {"rules-dir", required_argument, NULL, OPT_RULES}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "p:b:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': a->project = optarg; break;
-        case 'b': a->board = optarg; break;
-        case 'q': a->quiet = true; break;
-        case OPT_CSV: a->csv = optarg; break;
-        case OPT_BRANCH: a->branch = optarg; break;
-        case OPT_REPLACE: a->replace = true; break;
-        case OPT_DB: a->db = optarg; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case 'h': fputs(import_usage, stdout); return 1;
-        default: fputs(import_usage, stderr); return -1;
-        }
-    }
-    if (!(a->dir = cli_operand(argv, optind, argc, "import", "folder", import_usage)))
+    const cli_option opts[] = {
+        CLI_OPT_STRING(0, "csv", &a->csv, "FILE", "the builds and their metadata"),
+        CLI_OPT_PROJECT(&a->project, "project (for rows or files without one)"),
+        CLI_OPT_STRING('b', "board", &a->board, "B", "board (for rows or files without one)"),
+        CLI_OPT_BRANCH(&a->branch, "branch (for rows or files without one)"),
+        CLI_OPT_FLAG(0, "replace", &a->replace, "re-record builds already in the database"),
+        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_FLAG('q', "quiet", &a->quiet, "no progress bar"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "import",
+        .synopsis = "flashsize import DIR [--csv META.csv] [options]",
+        .about = "Load many builds into the size database: the firmware ELFs and analysis JSON files\n"
+                 "in DIR. With --csv, the CSV lists the builds (header row; columns file, commit,\n"
+                 "branch, date, board, project, parent, pr; file and commit required); without it,\n"
+                 "every *.elf and *.json in DIR is imported, its commit being the file name without\n"
+                 "the extension and its date the file's modification time.\n",
+        .options = opts,
+        .epilogue = "Dates: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with Z or +HH:MM (git log --format=%cI),\n"
+                    "or seconds since 1970.\n"
+                    "\n"
+                    "Exit status: 0 every build imported or already there, 1 some builds failed (the\n"
+                    "others are imported), 2 bad usage, a bad CSV (nothing imported) or no database.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (!(a->dir = cli_operand_of(&cmd, argv, first, argc, "folder")))
         return -1;
     return 0;
 }

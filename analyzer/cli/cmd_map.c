@@ -4,24 +4,11 @@
  * link, which leaves no usable ELF but still writes the map.
  */
 #include "cli.h"
+#include "parseopt.h"
 #include "mapfile.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char map_usage[] =
-    "usage: flashsize map FIRMWARE.map [options]\n"
-    "\n"
-    "Break a GNU ld map file (ld -Map=FILE) down by memory region, output section,\n"
-    "archive and object file, and report regions that overflowed with the numbers\n"
-    "ld computed and their largest contributors.  No ELF is needed.\n"
-    "\n"
-    "  -f, --format FMT   text (default) or json\n"
-    "      --top N        rows per table (text default 10; json default all)\n"
-    "  -o, --output FILE  write the report to FILE instead of standard output\n"
-    "\n"
-    "Exit status: 0 no region overflowed, 1 a region overflowed, 2 bad input or usage.\n";
 
 typedef struct map_args {
     const char *path, *format, *output;
@@ -30,29 +17,26 @@ typedef struct map_args {
 
 static int map_parse_args(int argc, char **argv, map_args *a)
 {
-    enum { OPT_TOP = 256 };
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'}, {"top", required_argument, NULL, OPT_TOP},
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const cli_option opts[] = {
+        CLI_OPT_FORMAT(&a->format, NULL, "text", "json"),
+        CLI_OPT_TOP(&a->top, "rows per table (text default 10; json default all)"),
+        CLI_OPT_OUTPUT(&a->output, "write the report to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "map",
+        .synopsis = "flashsize map FIRMWARE.map [options]",
+        .about = "Break a GNU ld map file (ld -Map=FILE) down by memory region, output section,\n"
+                 "archive and object file, and report regions that overflowed with the numbers\n"
+                 "ld computed and their largest contributors.  No ELF is needed.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 no region overflowed, 1 a region overflowed, 2 bad input or usage.\n",
+    };
     a->format = "text";
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': a->format = optarg; break;
-        case 'o': a->output = optarg; break;
-        case OPT_TOP:
-            if (cli_parse_size("--top", optarg, &a->top) < 0)
-                return -1;
-            break;
-        case 'h': fputs(map_usage, stdout); return 1;
-        default: fputs(map_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
-        return -1;
-    if (!(a->path = cli_operand(argv, optind, argc, "map", "map file", map_usage)))
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (!(a->path = cli_operand_of(&cmd, argv, first, argc, "map file")))
         return -1;
     return 0;
 }

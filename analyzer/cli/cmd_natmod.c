@@ -17,33 +17,12 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "natmod.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char natmod_usage[] =
-    "usage: flashsize natmod MODULE.mpy [options]\n"
-    "\n"
-    "Report a native module's architecture, text/rodata/bss sizes, relocations and\n"
-    "the ROM functions it calls (inferred: un-relocated words holding ROM addresses).\n"
-    "With --objs, re-run mpy_ld's symbol resolution and classify every name the\n"
-    "module needs: own code, library member, ROM or mp_fun_table; flag copies of\n"
-    "functions the ROM already has (natmod-redundant-copy).\n"
-    "\n"
-    "  -f, --format FMT     text (default) or json\n"
-    "      --objs A.o B.o   the module's object files (all following arguments up to\n"
-    "                       the next option or .mpy file)\n"
-    "      --obj FILE       one more object file (repeatable)\n"
-    "      --lib FILE.a     a library archive, searched in the order given (mpy_ld -l)\n"
-    "      --rom FILE       ROM symbol table (GNU ld assignments); default for xtensa:\n"
-    "                       rom/esp8266.ld in the rules directory\n"
-    "      --no-rom         no ROM table\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "\n"
-    "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct natmod_args {
     const char *mpy, *format, *rom, *rules_dir;
@@ -103,44 +82,55 @@ static int natmod_take_objs(int argc, char **argv, natmod_args *a)
     return 0;
 }
 
+static int natmod_opt_obj(const cli_option *o, char *arg)
+{
+    natmod_args *a = o->value;
+    return natmod_add(&a->objs, &a->nobjs, arg, "object files");
+}
+
+static int natmod_opt_lib(const cli_option *o, char *arg)
+{
+    natmod_args *a = o->value;
+    return natmod_add(&a->libs, &a->nlibs, arg, "libraries");
+}
+
 static int natmod_parse(int argc, char **argv, natmod_args *a)
 {
-    enum { OPT_ROM = 256, OPT_NO_ROM, OPT_RULES, OPT_OBJ, OPT_LIB };
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},  {"rom", required_argument, NULL, OPT_ROM},
-        {"no-rom", no_argument, NULL, OPT_NO_ROM}, {"rules-dir", required_argument, NULL, OPT_RULES},
-        {"obj", required_argument, NULL, OPT_OBJ}, {"lib", required_argument, NULL, OPT_LIB},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    const cli_option opts[] = {
+        CLI_OPT_FORMAT(&a->format, NULL, "text", "json"),
+        CLI_OPT_DOC("objs", "A.o B.o", "the module's object files (all following arguments up to\n"
+                                       "the next option or .mpy file)"),
+        CLI_OPT_CALLBACK(0, "obj", a, natmod_opt_obj, "FILE", "one more object file (repeatable)"),
+        CLI_OPT_CALLBACK(0, "lib", a, natmod_opt_lib, "FILE.a",
+                         "a library archive, searched in the order given (mpy_ld -l)"),
+        CLI_OPT_STRING(0, "rom", &a->rom, "FILE", "ROM symbol table (GNU ld assignments); default for xtensa:\n"
+                                                  "rom/esp8266.ld in the rules directory"),
+        CLI_OPT_FLAG(0, "no-rom", &a->no_rom, "no ROM table"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "natmod",
+        .synopsis = "flashsize natmod MODULE.mpy [options]",
+        .about = "Report a native module's architecture, text/rodata/bss sizes, relocations and\n"
+                 "the ROM functions it calls (inferred: un-relocated words holding ROM addresses).\n"
+                 "With --objs, re-run mpy_ld's symbol resolution and classify every name the\n"
+                 "module needs: own code, library member, ROM or mp_fun_table; flag copies of\n"
+                 "functions the ROM already has (natmod-redundant-copy).\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n",
+    };
     a->format = "text";
     if (natmod_take_objs(argc, argv, a) < 0)
         return -1;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(a->nrest, a->rest, "f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': a->format = optarg; break;
-        case OPT_ROM: a->rom = optarg; break;
-        case OPT_NO_ROM: a->no_rom = true; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case OPT_OBJ:
-            if (natmod_add(&a->objs, &a->nobjs, optarg, "object files") < 0)
-                return -1;
-            break;
-        case OPT_LIB:
-            if (natmod_add(&a->libs, &a->nlibs, optarg, "libraries") < 0)
-                return -1;
-            break;
-        case 'h': fputs(natmod_usage, stdout); return 1;
-        default: fputs(natmod_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
-        return -1;
+    int first = cli_parse(&cmd, a->nrest, a->rest);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
     if (a->nlibs && !a->nobjs) {
         cli_error("--lib needs the module's objects (--objs)");
         return -1;
     }
-    if (!(a->mpy = cli_operand(a->rest, optind, a->nrest, "natmod", ".mpy file", natmod_usage)))
+    if (!(a->mpy = cli_operand_of(&cmd, a->rest, first, a->nrest, ".mpy file")))
         return -1;
     return 0;
 }

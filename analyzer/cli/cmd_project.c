@@ -5,51 +5,37 @@
  * the base of pull-request builds.
  */
 #include "cli.h"
+#include "parseopt.h"
 #include "store.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char project_usage[] =
-    "usage: flashsize project NAME [--default-branch BRANCH] [--db FILE]\n"
-    "\n"
-    "Show a project's default branch, or set it with --default-branch (the project is\n"
-    "created when it is new, so it can be set before the first build is recorded).\n"
-    "A board's state on the dashboard is its newest build of this branch; a build of\n"
-    "another branch is compared with its parent commit's build, else with this\n"
-    "branch's newest build before it. The default is \"" FS_STORE_DEFAULT_BRANCH "\".\n"
-    "\n"
-    "      --default-branch B  set the default branch\n"
-    "      --db FILE           database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "\n"
-    "Exit status: 0 done, 2 bad usage or a database error.\n";
-
 int cmd_project(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_BRANCH };
-    static const struct option longopts[] = {{"default-branch", required_argument, NULL, OPT_BRANCH},
-                                             {"db", required_argument, NULL, OPT_DB},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
     const char *db = NULL, *branch = NULL;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DB: db = optarg; break;
-        case OPT_BRANCH: branch = optarg; break;
-        case 'h': fputs(project_usage, stdout); return FS_EXIT_OK;
-        default: fputs(project_usage, stderr); return FS_EXIT_INPUT;
-        }
-    }
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "project: NAME is required" : "project: unexpected argument '%s'",
-                  argv[optind + (optind < argc)]);
-        fputs(project_usage, stderr);
+    const cli_option opts[] = {
+        CLI_OPT_STRING(0, "default-branch", &branch, "B", "set the default branch"),
+        CLI_OPT_DB(&db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "project",
+        .synopsis = "flashsize project NAME [--default-branch BRANCH] [--db FILE]",
+        .about = "Show a project's default branch, or set it with --default-branch (the project is\n"
+                 "created when it is new, so it can be set before the first build is recorded).\n"
+                 "A board's state on the dashboard is its newest build of this branch; a build of\n"
+                 "another branch is compared with its parent commit's build, else with this\n"
+                 "branch's newest build before it. The default is \"" FS_STORE_DEFAULT_BRANCH "\".\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 done, 2 bad usage or a database error.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
+    const char *name = cli_operand_of(&cmd, argv, first, argc, "project NAME");
+    if (!name)
         return FS_EXIT_INPUT;
-    }
-    const char *name = argv[optind];
     if (!*name || (branch && (!*branch || strlen(branch) > 256))) {
         cli_error(!*name ? "project: NAME must not be empty" : "--default-branch: must be 1 to 256 bytes");
         return FS_EXIT_INPUT;

@@ -8,40 +8,24 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "diff.h"
 #include "store.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char record_usage[] =
-    "usage: flashsize record FIRMWARE --project P --board B --commit SHA [options]\n"
-    "\n"
-    "Store a build in the size database: FIRMWARE is an ELF (analyzed now, with the\n"
-    "board's layout when the rules directory has one called B) or an analysis JSON\n"
-    "file. Recording the same project, board and commit again replaces that build.\n"
-    "\n"
-    "  -p, --project P      project name (required)\n"
-    "  -b, --board B        board name (required)\n"
-    "  -c, --commit SHA     commit (required)\n"
-    "      --branch NAME    branch\n"
-    "      --parent SHA     parent commit\n"
-    "      --pr N           pull request number\n"
-    "      --timestamp T    seconds since 1970 (default: now)\n"
-    "      --db FILE        database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "\n"
-    "Exit status: 0 recorded, 2 bad input, usage or a database error.\n";
 
 typedef struct record_args {
     const char *input, *db, *rules_dir;
     fs_build_meta meta;
 } record_args;
 
-static int record_int(const char *opt, const char *text, int64_t *out)
+/* --pr N, --timestamp T: a whole number, not negative, into an int64_t. */
+static int record_opt_int(const cli_option *o, char *text)
 {
+    const char *opt = o->long_name[0] == 'p' ? "--pr" : "--timestamp";
+    int64_t *out = o->value;
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
@@ -55,43 +39,36 @@ static int record_int(const char *opt, const char *text, int64_t *out)
 
 static int record_parse(int argc, char **argv, record_args *a)
 {
-    enum { OPT_BRANCH = 256, OPT_PARENT, OPT_PR, OPT_TS, OPT_DB, OPT_RULES };
-    static const struct option longopts[] = {
-        {"project", required_argument, NULL, 'p'},      {"board", required_argument, NULL, 'b'},
-        {"commit", required_argument, NULL, 'c'},       {"branch", required_argument, NULL, OPT_BRANCH},
-        {"parent", required_argument, NULL, OPT_PARENT}, {"pr", required_argument, NULL, OPT_PR},
-        {"timestamp", required_argument, NULL, OPT_TS}, {"db", required_argument, NULL, OPT_DB},
-        {"rules-dir", required_argument, NULL, OPT_RULES}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "p:b:c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': a->meta.project = optarg; break;
-        case 'b': a->meta.board = optarg; break;
-        case 'c': a->meta.commit = optarg; break;
-        case OPT_BRANCH: a->meta.branch = optarg; break;
-        case OPT_PARENT: a->meta.parent = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case OPT_PR:
-            if (record_int("--pr", optarg, &a->meta.pr) < 0)
-                return -1;
-            break;
-        case OPT_TS:
-            if (record_int("--timestamp", optarg, &a->meta.timestamp) < 0)
-                return -1;
-            break;
-        case 'h': fputs(record_usage, stdout); return 1;
-        default: fputs(record_usage, stderr); return -1;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_OPT_PROJECT(&a->meta.project, "project name (required)"),
+        CLI_OPT_STRING('b', "board", &a->meta.board, "B", "board name (required)"),
+        CLI_OPT_STRING('c', "commit", &a->meta.commit, "SHA", "commit (required)"),
+        CLI_OPT_BRANCH(&a->meta.branch, "branch"),
+        CLI_OPT_STRING(0, "parent", &a->meta.parent, "SHA", "parent commit"),
+        CLI_OPT_CALLBACK(0, "pr", &a->meta.pr, record_opt_int, "N", "pull request number"),
+        CLI_OPT_CALLBACK(0, "timestamp", &a->meta.timestamp, record_opt_int, "T", "seconds since 1970 (default: now)"),
+        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "record",
+        .synopsis = "flashsize record FIRMWARE --project P --board B --commit SHA [options]",
+        .about = "Store a build in the size database: FIRMWARE is an ELF (analyzed now, with the\n"
+                 "board's layout when the rules directory has one called B) or an analysis JSON\n"
+                 "file. Recording the same project, board and commit again replaces that build.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 recorded, 2 bad input, usage or a database error.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
     if (!a->meta.project || !a->meta.board || !a->meta.commit) {
         cli_error("record: --project, --board and --commit are required");
-        fputs(record_usage, stderr);
+        cli_usage(&cmd, stderr);
         return -1;
     }
-    if (!(a->input = cli_operand(argv, optind, argc, "record", "firmware", record_usage)))
+    if (!(a->input = cli_operand_of(&cmd, argv, first, argc, "firmware")))
         return -1;
     return 0;
 }

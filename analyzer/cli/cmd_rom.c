@@ -4,28 +4,13 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "elfread.h"
 #include "mapfile.h"
 #include "romuse.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char rom_usage[] =
-    "usage: flashsize rom FIRMWARE.elf [options]\n"
-    "\n"
-    "List the mask-ROM functions the firmware calls and every function it carries\n"
-    "its own copy of although the ROM has it (rom-duplicate). See docs/frozen.md.\n"
-    "\n"
-    "  --rom FILE           ROM table (GNU ld assignments); default: the chip's own\n"
-    "                       (ESP8266: RULES/rom/esp8266.ld)\n"
-    "  --map FILE           GNU ld map of the same link: name the object of each copy\n"
-    "  -f, --format FMT     text (default) or json\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "  -o, --output FILE    write the report to FILE instead of standard output\n"
-    "\n"
-    "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct rom_args {
     const char *elf, *rom, *map, *format, *rules_dir, *output;
@@ -33,29 +18,28 @@ typedef struct rom_args {
 
 static int rom_parse(int argc, char **argv, rom_args *a)
 {
-    enum { OPT_ROM = 256, OPT_MAP, OPT_RULES };
-    static const struct option longopts[] = {
-        {"rom", required_argument, NULL, OPT_ROM},       {"map", required_argument, NULL, OPT_MAP},
-        {"format", required_argument, NULL, 'f'},        {"output", required_argument, NULL, 'o'},
-        {"rules-dir", required_argument, NULL, OPT_RULES}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const cli_option opts[] = {
+        CLI_OPT_STRING(0, "rom", &a->rom, "FILE", "ROM table (GNU ld assignments); default: the chip's own\n"
+                                                  "(ESP8266: RULES/rom/esp8266.ld)"),
+        CLI_OPT_STRING(0, "map", &a->map, "FILE", "GNU ld map of the same link: name the object of each copy"),
+        CLI_OPT_FORMAT(&a->format, NULL, "text", "json"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_OUTPUT(&a->output, "write the report to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "rom",
+        .synopsis = "flashsize rom FIRMWARE.elf [options]",
+        .about = "List the mask-ROM functions the firmware calls and every function it carries\n"
+                 "its own copy of although the ROM has it (rom-duplicate). See docs/frozen.md.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n",
+    };
     a->format = "text";
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': a->format = optarg; break;
-        case 'o': a->output = optarg; break;
-        case OPT_ROM: a->rom = optarg; break;
-        case OPT_MAP: a->map = optarg; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case 'h': fputs(rom_usage, stdout); return 1;
-        default: fputs(rom_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
-        return -1;
-    if (!(a->elf = cli_operand(argv, optind, argc, "rom", "firmware ELF", rom_usage)))
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (!(a->elf = cli_operand_of(&cmd, argv, first, argc, "firmware ELF")))
         return -1;
     return 0;
 }

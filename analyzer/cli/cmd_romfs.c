@@ -5,31 +5,13 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "elfread.h"
 #include "ldscript.h"
 #include "romfs.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char romfs_usage[] =
-    "usage: flashsize romfs IMAGE [options]\n"
-    "\n"
-    "Walk a MicroPython ROMFS image (vfs.VfsRom, built by `mpremote romfs build`): every\n"
-    "file and directory with its bytes and on-image overhead, .mpy files with their\n"
-    "architecture, totals that add up to the image size, and free space in the partition.\n"
-    "\n"
-    "  -b, --board NAME          board layout with a [romfs] partition (or a path to a .ini)\n"
-    "      --firmware ELF        firmware whose _micropy_hw_romfs_part0_start/_size give the\n"
-    "                            partition and whose machine gives the .mpy architecture\n"
-    "      --partition-size N    partition size in bytes (overrides --firmware and --board)\n"
-    "      --headroom PCT        warn when the image fills at least PCT%% (default 90)\n"
-    "  -f, --format FMT          text (default) or json\n"
-    "      --rules-dir DIR       rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "  -o, --output FILE         write the report to FILE instead of standard output\n"
-    "\n"
-    "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n";
 
 typedef struct romfs_args {
     const char *image, *board, *firmware, *format, *rules_dir, *output;
@@ -37,50 +19,52 @@ typedef struct romfs_args {
     double headroom;
 } romfs_args;
 
+/* --partition-size N: a size (an ld expression: 0x20000, 128K) up to 1 TiB. */
+static int romfs_opt_partition(const cli_option *o, char *arg)
+{
+    char why[256];
+    uint64_t v;
+    if (fs_expr_eval(arg, NULL, NULL, &v, why, sizeof why) < 0) {
+        cli_error("--partition-size: '%s': %s", arg, why);
+        return -1;
+    }
+    if (v == 0 || v > (1ull << 40)) {
+        cli_error("--partition-size: '%s' is not a size between 1 byte and 1 TiB", arg);
+        return -1;
+    }
+    *(uint64_t *)o->value = v;
+    return 0;
+}
+
 static int romfs_parse_args(int argc, char **argv, romfs_args *a)
 {
-    enum { OPT_FIRMWARE = 256, OPT_PART, OPT_HEADROOM, OPT_RULES };
-    static const struct option longopts[] = {
-        {"board", required_argument, NULL, 'b'},         {"firmware", required_argument, NULL, OPT_FIRMWARE},
-        {"partition-size", required_argument, NULL, OPT_PART}, {"headroom", required_argument, NULL, OPT_HEADROOM},
-        {"format", required_argument, NULL, 'f'},        {"rules-dir", required_argument, NULL, OPT_RULES},
-        {"output", required_argument, NULL, 'o'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const cli_option opts[] = {
+        CLI_OPT_BOARD(&a->board, "board layout with a [romfs] partition (or a path to a .ini)"),
+        CLI_OPT_STRING(0, "firmware", &a->firmware, "ELF",
+                       "firmware whose _micropy_hw_romfs_part0_start/_size give the\n"
+                       "partition and whose machine gives the .mpy architecture"),
+        CLI_OPT_CALLBACK(0, "partition-size", &a->partition_size, romfs_opt_partition, "N",
+                         "partition size in bytes (overrides --firmware and --board)"),
+        CLI_OPT_DOUBLE(0, "headroom", &a->headroom, "PCT", 1, 100, "warn when the image fills at least PCT% (default 90)"),
+        CLI_OPT_FORMAT(&a->format, NULL, "text", "json"),
+        CLI_OPT_RULES_DIR(&a->rules_dir),
+        CLI_OPT_OUTPUT(&a->output, "write the report to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "romfs",
+        .synopsis = "flashsize romfs IMAGE [options]",
+        .about = "Walk a MicroPython ROMFS image (vfs.VfsRom, built by `mpremote romfs build`): every\n"
+                 "file and directory with its bytes and on-image overhead, .mpy files with their\n"
+                 "architecture, totals that add up to the image size, and free space in the partition.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.\n",
+    };
     a->format = "text";
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "b:f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b': a->board = optarg; break;
-        case 'f': a->format = optarg; break;
-        case 'o': a->output = optarg; break;
-        case OPT_FIRMWARE: a->firmware = optarg; break;
-        case OPT_RULES: a->rules_dir = optarg; break;
-        case OPT_PART: {
-            char why[256];
-            uint64_t v;
-            if (fs_expr_eval(optarg, NULL, NULL, &v, why, sizeof why) < 0) {
-                cli_error("--partition-size: '%s': %s", optarg, why);
-                return -1;
-            }
-            if (v == 0 || v > (1ull << 40)) {
-                cli_error("--partition-size: '%s' is not a size between 1 byte and 1 TiB", optarg);
-                return -1;
-            }
-            a->partition_size = v;
-            break;
-        }
-        case OPT_HEADROOM:
-            if (cli_parse_double("--headroom", optarg, 1, 100, &a->headroom) < 0)
-                return -1;
-            break;
-        case 'h': fputs(romfs_usage, stdout); return 1;
-        default: fputs(romfs_usage, stderr); return -1;
-        }
-    }
-    if (cli_check_format(a->format, "text", "json", (char *)NULL) < 0)
-        return -1;
-    if (!(a->image = cli_operand(argv, optind, argc, "romfs", "image", romfs_usage)))
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (!(a->image = cli_operand_of(&cmd, argv, first, argc, "image")))
         return -1;
     return 0;
 }

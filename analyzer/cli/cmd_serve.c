@@ -4,38 +4,13 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "server.h"
 #include "store.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char serve_usage[] =
-    "usage: flashsize serve [--db FILE] [--listen HOST:PORT] [options]\n"
-    "\n"
-    "Serve the size database: the JSON API under /api/v1 (uploads need a token from\n"
-    "`flashsize token create`), the dashboard, and /healthz. Runs until SIGINT/SIGTERM.\n"
-    "\n"
-    "      --db FILE          database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "      --listen HOST:PORT numeric address to bind (default 127.0.0.1:8080; port 0 = any)\n"
-    "      --web DIR          dashboard files (default $FLASHSIZE_WEB or the installed web/)\n"
-    "      --rules-dir DIR    rules directory: boards/ for ELF uploads, budgets/ for budgets\n"
-    "      --private          reading the API needs a token too\n"
-    "      --log FILE         access log, one JSON line per request (default standard error)\n"
-    "      --threads N        handler threads (default 8)\n"
-    "      --max-connections N  simultaneous connections (default 256)\n"
-    "      --max-connections-per-ip N  simultaneous connections from one address\n"
-    "                         (default 32; 0 = no limit)\n"
-    "      --timeout SEC      close a connection idle this long (default 15)\n"
-    "      --header-timeout SEC  close a connection that has not sent a whole request head\n"
-    "                         this long after connecting or after its previous answer\n"
-    "                         (slow clients; default 10)\n"
-    "      --max-json BYTES   largest JSON upload (default 16 MiB)\n"
-    "      --max-elf BYTES    largest ELF upload (default 32 MiB)\n"
-    "\n"
-    "Exit status: 0 stopped by a signal, 2 bad usage or the server could not start.\n";
 
 static int serve_uint(const char *opt, const char *text, size_t min, size_t max, size_t *out)
 {
@@ -48,77 +23,84 @@ static int serve_uint(const char *opt, const char *text, size_t min, size_t max,
     return 0;
 }
 
+/* --listen HOST:PORT into the configuration (value). */
+static int serve_opt_listen(const cli_option *o, char *arg)
+{
+    fs_error err;
+    if (srv_parse_listen(arg, o->value, &err) < 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* A count (unsigned) or a number of bytes (size_t) from min to max, said
+ * as "--threads: 0 is out of range (1 to 256)". */
+static int serve_opt_range(const cli_option *o, const char *arg, size_t *v)
+{
+    char name[64];
+    snprintf(name, sizeof name, "--%s", o->long_name);
+    return serve_uint(name, arg, (size_t)o->min, (size_t)o->max, v);
+}
+
+static int serve_opt_count(const cli_option *o, char *arg)
+{
+    size_t v;
+    if (serve_opt_range(o, arg, &v) < 0)
+        return -1;
+    *(unsigned *)o->value = (unsigned)v;
+    return 0;
+}
+
+static int serve_opt_bytes(const cli_option *o, char *arg)
+{
+    return serve_opt_range(o, arg, o->value);
+}
+
+#define SERVE_OPT_UINT(l, v, a, lo, hi, h)                                                                        \
+    {.kind = CLI_CALLBACK, .long_name = (l), .value = (v), .fn = serve_opt_count, .arg = (a), .min = (lo),       \
+     .max = (hi), .help = (h)}
+#define SERVE_OPT_BYTES(l, v, h)                                                                                 \
+    {.kind = CLI_CALLBACK, .long_name = (l), .value = (v), .fn = serve_opt_bytes, .arg = "BYTES", .min = 1024,     \
+     .max = 1u << 30, .help = (h)}
+
 static int serve_parse(int argc, char **argv, srv_config *c, const char **web, const char **rules)
 {
-    enum { OPT_DB = 256, OPT_LISTEN, OPT_WEB, OPT_RULES, OPT_PRIVATE, OPT_LOG, OPT_THREADS, OPT_CONNS, OPT_TIMEOUT,
-           OPT_MAXJSON, OPT_MAXELF, OPT_PERIP, OPT_HEADTIMEOUT };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, OPT_DB},           {"listen", required_argument, NULL, OPT_LISTEN},
-        {"web", required_argument, NULL, OPT_WEB},         {"rules-dir", required_argument, NULL, OPT_RULES},
-        {"private", no_argument, NULL, OPT_PRIVATE},       {"log", required_argument, NULL, OPT_LOG},
-        {"threads", required_argument, NULL, OPT_THREADS}, {"max-connections", required_argument, NULL, OPT_CONNS},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT}, {"max-json", required_argument, NULL, OPT_MAXJSON},
-        {"max-elf", required_argument, NULL, OPT_MAXELF},  {"help", no_argument, NULL, 'h'},
-        {"max-connections-per-ip", required_argument, NULL, OPT_PERIP},
-        {"header-timeout", required_argument, NULL, OPT_HEADTIMEOUT},
-        {NULL, 0, NULL, 0}};
-    optind = 1;
-    int ch;
-    size_t v;
-    fs_error err;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case OPT_DB: c->db_path = optarg; break;
-        case OPT_WEB: *web = optarg; break;
-        case OPT_RULES: *rules = optarg; break;
-        case OPT_PRIVATE: c->private_reads = true; break;
-        case OPT_LOG: c->log_path = optarg; break;
-        case OPT_LISTEN:
-            if (srv_parse_listen(optarg, c, &err) < 0) {
-                cli_error("%s", err.msg);
-                return -1;
-            }
-            break;
-        case OPT_THREADS:
-            if (serve_uint("--threads", optarg, 1, 256, &v) < 0)
-                return -1;
-            c->threads = (unsigned)v;
-            break;
-        case OPT_CONNS:
-            if (serve_uint("--max-connections", optarg, 1, 100000, &v) < 0)
-                return -1;
-            c->conn_limit = (unsigned)v;
-            break;
-        case OPT_PERIP:
-            if (serve_uint("--max-connections-per-ip", optarg, 0, 100000, &v) < 0)
-                return -1;
-            c->per_ip_limit = (unsigned)v;
-            break;
-        case OPT_HEADTIMEOUT:
-            if (serve_uint("--header-timeout", optarg, 1, 3600, &v) < 0)
-                return -1;
-            c->head_timeout = (unsigned)v;
-            break;
-        case OPT_TIMEOUT:
-            if (serve_uint("--timeout", optarg, 1, 3600, &v) < 0)
-                return -1;
-            c->conn_timeout = (unsigned)v;
-            break;
-        case OPT_MAXJSON:
-            if (serve_uint("--max-json", optarg, 1024, 1u << 30, &c->max_json_bytes) < 0)
-                return -1;
-            break;
-        case OPT_MAXELF:
-            if (serve_uint("--max-elf", optarg, 1024, 1u << 30, &c->max_elf_bytes) < 0)
-                return -1;
-            break;
-        case 'h': fputs(serve_usage, stdout); return 1;
-        default: fputs(serve_usage, stderr); return -1;
-        }
-    }
-    if (optind != argc) {
-        cli_error("serve: unexpected argument '%s'", argv[optind]);
-        fputs(serve_usage, stderr);
+    const cli_option opts[] = {
+        CLI_OPT_DB(&c->db_path, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_CALLBACK(0, "listen", c, serve_opt_listen, "HOST:PORT",
+                         "numeric address to bind (default 127.0.0.1:8080; port 0 = any)"),
+        CLI_OPT_STRING(0, "web", web, "DIR", "dashboard files (default $FLASHSIZE_WEB or the installed web/)"),
+        CLI_OPT_STRING(0, "rules-dir", rules, "DIR", "rules directory: boards/ for ELF uploads, budgets/ for budgets"),
+        CLI_OPT_FLAG(0, "private", &c->private_reads, "reading the API needs a token too"),
+        CLI_OPT_STRING(0, "log", &c->log_path, "FILE", "access log, one JSON line per request (default standard error)"),
+        SERVE_OPT_UINT("threads", &c->threads, "N", 1, 256, "handler threads (default 8)"),
+        SERVE_OPT_UINT("max-connections", &c->conn_limit, "N", 1, 100000, "simultaneous connections (default 256)"),
+        SERVE_OPT_UINT("max-connections-per-ip", &c->per_ip_limit, "N", 0, 100000,
+                       "simultaneous connections from one address\n(default 32; 0 = no limit)"),
+        SERVE_OPT_UINT("timeout", &c->conn_timeout, "SEC", 1, 3600, "close a connection idle this long (default 15)"),
+        SERVE_OPT_UINT("header-timeout", &c->head_timeout, "SEC", 1, 3600,
+                       "close a connection that has not sent a whole request head\n"
+                       "this long after connecting or after its previous answer\n"
+                       "(slow clients; default 10)"),
+        SERVE_OPT_BYTES("max-json", &c->max_json_bytes, "largest JSON upload (default 16 MiB)"),
+        SERVE_OPT_BYTES("max-elf", &c->max_elf_bytes, "largest ELF upload (default 32 MiB)"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "serve",
+        .synopsis = "flashsize serve [--db FILE] [--listen HOST:PORT] [options]",
+        .about = "Serve the size database: the JSON API under /api/v1 (uploads need a token from\n"
+                 "`flashsize token create`), the dashboard, and /healthz. Runs until SIGINT/SIGTERM.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 stopped by a signal, 2 bad usage or the server could not start.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (first != argc) {
+        cli_error("serve: unexpected argument '%s'", argv[first]);
+        cli_usage(&cmd, stderr);
         return -1;
     }
     return 0;

@@ -7,28 +7,13 @@
  */
 #include "auth.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "store.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static const char token_usage[] =
-    "usage: flashsize token create --project P [--note TEXT] [--db FILE]\n"
-    "       flashsize token revoke ID [--db FILE]\n"
-    "       flashsize token list [--db FILE]\n"
-    "\n"
-    "Manage the bearer tokens `flashsize serve` accepts for uploads (one project each).\n"
-    "create prints the new token once: keep it in your CI's secrets. revoke makes a\n"
-    "token useless at once. list shows ids, projects and states, never the tokens.\n"
-    "\n"
-    "  -p, --project P   project the token may upload to (create)\n"
-    "      --note TEXT   what the token is for (create)\n"
-    "      --db FILE     database (default $FLASHSIZE_DB or ./flashsize.db)\n"
-    "\n"
-    "Exit status: 0 done, 2 bad usage, unknown id or a database error.\n";
 
 typedef struct token_args {
     const char *action, *project, *note, *db, *id;
@@ -36,29 +21,32 @@ typedef struct token_args {
 
 static int token_parse(int argc, char **argv, token_args *a)
 {
-    enum { OPT_DB = 256, OPT_NOTE };
-    static const struct option longopts[] = {{"project", required_argument, NULL, 'p'},
-                                              {"note", required_argument, NULL, OPT_NOTE},
-                                              {"db", required_argument, NULL, OPT_DB},
-                                              {"help", no_argument, NULL, 'h'},
-                                              {NULL, 0, NULL, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': a->project = optarg; break;
-        case OPT_NOTE: a->note = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case 'h': fputs(token_usage, stdout); return 1;
-        default: fputs(token_usage, stderr); return -1;
-        }
-    }
-    if (optind == argc) {
+    const cli_option opts[] = {
+        CLI_OPT_PROJECT(&a->project, "project the token may upload to (create)"),
+        CLI_OPT_STRING(0, "note", &a->note, "TEXT", "what the token is for (create)"),
+        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "token",
+        .synopsis = "flashsize token create --project P [--note TEXT] [--db FILE]\n"
+                    "       flashsize token revoke ID [--db FILE]\n"
+                    "       flashsize token list [--db FILE]",
+        .about = "Manage the bearer tokens `flashsize serve` accepts for uploads (one project each).\n"
+                 "create prints the new token once: keep it in your CI's secrets. revoke makes a\n"
+                 "token useless at once. list shows ids, projects and states, never the tokens.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 done, 2 bad usage, unknown id or a database error.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? 1 : -1;
+    if (first == argc) {
         cli_error("token: expected create, revoke or list");
-        fputs(token_usage, stderr);
+        cli_usage(&cmd, stderr);
         return -1;
     }
-    a->action = argv[optind++];
+    a->action = argv[first++];
     bool create = strcmp(a->action, "create") == 0, revoke = strcmp(a->action, "revoke") == 0,
          list = strcmp(a->action, "list") == 0;
     if (!create && !revoke && !list) {
@@ -66,14 +54,14 @@ static int token_parse(int argc, char **argv, token_args *a)
         return -1;
     }
     if (revoke) {
-        if (optind + 1 != argc) {
+        if (first + 1 != argc) {
             cli_error("token revoke: expected one token id");
             return -1;
         }
-        a->id = argv[optind++];
+        a->id = argv[first++];
     }
-    if (optind != argc) {
-        cli_error("token %s: unexpected argument '%s'", a->action, argv[optind]);
+    if (first != argc) {
+        cli_error("token %s: unexpected argument '%s'", a->action, argv[first]);
         return -1;
     }
     if (create && !a->project) {

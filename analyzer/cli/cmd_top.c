@@ -4,74 +4,49 @@
  */
 #include "board.h"
 #include "cli.h"
+#include "parseopt.h"
 #include "elfread.h"
 #include "refgraph.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char top_usage[] =
-    "usage: flashsize top FIRMWARE.elf --retained [options]\n"
-    "\n"
-    "List symbols by retained size: their own bytes plus every byte only they\n"
-    "keep in the image (the dominator tree of the reference graph from the entry\n"
-    "point, vector tables and named roots). See docs/refgraph.md.\n"
-    "\n"
-    "      --retained       order by retained size (the default, and only, order)\n"
-    "      --top N          symbols to list (text: 20; json: all; 0 = all)\n"
-    "  -f, --format FMT     text (default) or json\n"
-    "      --root NAME      also a root: a symbol kept for reasons outside the image (repeatable)\n"
-    "  -b, --board NAME     add the roots listed in the rules directory's roots/NAME.txt\n"
-    "      --rules-dir DIR  rules directory (default $FLASHSIZE_RULES or the installed one)\n"
-    "  -o, --output FILE    write to FILE instead of standard output\n"
-    "\n"
-    "Exit status: 0 done, 2 bad input or usage.\n";
-
 int cmd_top(int argc, char **argv)
 {
-    enum { OPT_RETAINED = 256, OPT_TOP, OPT_ROOT, OPT_RULES };
-    static const struct option longopts[] = {
-        {"retained", no_argument, NULL, OPT_RETAINED}, {"top", required_argument, NULL, OPT_TOP},
-        {"format", required_argument, NULL, 'f'},      {"root", required_argument, NULL, OPT_ROOT},
-        {"board", required_argument, NULL, 'b'},       {"rules-dir", required_argument, NULL, OPT_RULES},
-        {"output", required_argument, NULL, 'o'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *format = "text", *output = NULL, *board = NULL, *rules_dir = NULL;
     const char *roots[FS_REFGRAPH_MAX_ROOT_NAMES];
     size_t nroots = 0, top = 0;
-    int have_top = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:b:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_RETAINED: break;
-        case OPT_TOP:
-            if (cli_parse_size("--top", optarg, &top) < 0)
-                return FS_EXIT_INPUT;
-            have_top = 1;
-            break;
-        case 'f': format = optarg; break;
-        case 'b': board = optarg; break;
-        case 'o': output = optarg; break;
-        case OPT_RULES: rules_dir = optarg; break;
-        case OPT_ROOT:
-            if (cli_push_arg("--root", optarg, roots, &nroots, FS_REFGRAPH_MAX_ROOT_NAMES) < 0)
-                return FS_EXIT_INPUT;
-            break;
-        case 'h': fputs(top_usage, stdout); return FS_EXIT_OK;
-        default: fputs(top_usage, stderr); return FS_EXIT_INPUT;
-        }
-    }
-    if (cli_check_format(format, "text", "json", NULL) < 0)
+    bool have_top = false;
+    bool retained = false;
+    const cli_option opts[] = {
+        CLI_OPT_FLAG(0, "retained", &retained, "order by retained size (the default, and only, order)"),
+        {.kind = CLI_SIZE, .long_name = "top", .value = &top, .arg = "N", .given = &have_top,
+         .help = "symbols to list (text: 20; json: all; 0 = all)"},
+        CLI_OPT_FORMAT(&format, NULL, "text", "json"),
+        CLI_OPT_ROOT(roots, &nroots, "also a root: a symbol kept for reasons outside the image (repeatable)"),
+        CLI_OPT_BOARD(&board, "add the roots listed in the rules directory's roots/NAME.txt"),
+        CLI_OPT_RULES_DIR(&rules_dir),
+        CLI_OPT_OUTPUT(&output, "write to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "top",
+        .synopsis = "flashsize top FIRMWARE.elf --retained [options]",
+        .about = "List symbols by retained size: their own bytes plus every byte only they\n"
+                 "keep in the image (the dominator tree of the reference graph from the entry\n"
+                 "point, vector tables and named roots). See docs/refgraph.md.\n",
+        .options = opts,
+        .epilogue = "Exit status: 0 done, 2 bad input or usage.\n",
+    };
+    int first = cli_parse(&cmd, argc, argv);
+    if (first <= 0)
+        return first == 0 ? FS_EXIT_OK : FS_EXIT_INPUT;
+    const char *elf = cli_operand_of(&cmd, argv, first, argc, "firmware ELF");
+    if (!elf)
         return FS_EXIT_INPUT;
-    if (optind + 1 != argc) {
-        cli_error(optind == argc ? "top: no firmware ELF given" : "top: more than one firmware ELF given");
-        fputs(top_usage, stderr);
-        return FS_EXIT_INPUT;
-    }
     fs_image img = {0};
     fs_refgraph g;
-    int status = cli_refgraph_open(argv[optind], roots, nroots, board, rules_dir, &img, &g);
+    int status = cli_refgraph_open(elf, roots, nroots, board, rules_dir, &img, &g);
     if (status != FS_EXIT_OK)
         return status;
     char *tmp;

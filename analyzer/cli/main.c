@@ -1,7 +1,9 @@
 /*
  * main.c - the flashsize command: a table of subcommands.
  *
- * Adding a subcommand touches this table and one new cmd_NAME.c file.
+ * Adding a subcommand touches this table and one new cmd_NAME.c file,
+ * whose options are a cli_option table (parseopt.h): parsed and turned
+ * into the command's --help by parseopt.c.
  *
  * Built twice: as `flashsize-full` with every command, and (FS_CORE_ONLY) as
  * the light `flashsize`, which links only libelf, jansson and inih so that
