@@ -338,6 +338,7 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
      * decode, whatever size its header claims. */
     int has_bytes = s->type != SHT_NOBITS && s->offset <= b->len && s->size <= b->len - s->offset;
     if (xtensa_code && has_bytes) {
+        size_t before = g->nnodes;
         uint64_t head = (4 - start % 4) % 4;
         if (head > end - start)
             head = end - start;
@@ -352,8 +353,16 @@ static int rg_gap(rg_builder *b, size_t *cap, int si, uint64_t start, uint64_t e
         for (; end - start >= 4; start += 4)
             if (rg_push_node(b, cap, (fs_rnode){.addr = start, .size = 4, .section = si, .kind = FS_RNODE_LITERAL}) < 0)
                 return -1;
-        if (start < end)
-            g->nodes[g->nnodes - 1].pad += end - start; /* a node was pushed or head set above */
+        if (start == end)
+            return 0;
+        /* the last 1-3 bytes: padding of the node just pushed, else of prev,
+         * else a gap node of their own */
+        if (g->nnodes > before)
+            g->nodes[g->nnodes - 1].pad += end - start;
+        else if (prev >= 0)
+            g->nodes[prev].pad += end - start;
+        else
+            return rg_push_node(b, cap, (fs_rnode){.addr = start, .size = end - start, .section = si, .kind = FS_RNODE_GAP});
         return 0;
     }
     return rg_push_node(b, cap, (fs_rnode){.addr = start, .size = end - start, .section = si, .kind = FS_RNODE_GAP});
@@ -892,13 +901,15 @@ static int rg_xtensa(rg_builder *b)
 static void rg_scan_words(rg_builder *b, uint32_t v, const fs_section *s, const uint8_t *bytes, uint64_t lo, uint64_t hi)
 {
     unsigned w = b->img->elf_class == 64 ? 8 : 4;
-    const uint8_t *p = bytes - s->addr;
     for (uint64_t a = (lo + w - 1) / w * w; a + w <= hi; a += w) {
+        /* an offset into the section's bytes: bytes - s->addr may not be a
+         * valid pointer (a section's address can exceed the buffer's) */
+        const uint8_t *q = bytes + (a - s->addr);
         uint64_t word;
         if (w == 4 && !b->img->big_endian) /* the common case, without a loop per byte */
-            word = (uint32_t)p[a] | (uint32_t)p[a + 1] << 8 | (uint32_t)p[a + 2] << 16 | (uint32_t)p[a + 3] << 24;
+            word = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
         else
-            word = rg_get(b->img, p + a, w);
+            word = rg_get(b->img, q, w);
         uint32_t t = rg_code_target(b->g, word);
         if (t != FS_REFGRAPH_NONE)
             rg_add_edge(b, v, t, FS_REF_POINTER);
