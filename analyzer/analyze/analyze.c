@@ -156,18 +156,20 @@ static int analyze_unplaced(const fs_image *img, fs_report *rep)
 
 /* The order of the largest-symbols lists: size descending, then name, then
  * address, then table order.  The keys are copied next to the index so that the sort does
- * not chase pointers into the symbol table. */
+ * not chase pointers into the symbol table; prefix holds the name's first
+ * eight bytes, big-endian, so that most names compare as integers. */
 typedef struct largest_key {
-    uint64_t size, value;
+    uint64_t size, prefix, value;
     const char *name;
     size_t index;
 } largest_key;
 
-static int largest_cmp(const void *a, const void *b)
+static inline int largest_cmp_keys(const largest_key *x, const largest_key *y)
 {
-    const largest_key *x = a, *y = b;
     if (x->size != y->size)
         return x->size > y->size ? -1 : 1;
+    if (x->prefix != y->prefix) /* strcmp compares unsigned bytes, as this does */
+        return x->prefix < y->prefix ? -1 : 1;
     int c = strcmp(x->name, y->name);
     if (c)
         return c;
@@ -176,16 +178,57 @@ static int largest_cmp(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index; /* table order */
 }
 
-static int largest_pos_cmp(const void *a, const void *b, void *keys)
+static int largest_cmp(const void *a, const void *b)
 {
-    const largest_key *k = keys;
-    return largest_cmp(&k[*(const uint32_t *)a], &k[*(const uint32_t *)b]);
+    return largest_cmp_keys(a, b);
+}
+
+/* Sort pos[0..n) (positions into keys) by largest_cmp_keys: a bottom-up
+ * merge sort with the comparison inlined (qsort_r's indirect calls were
+ * most of the JSON report's sort).  tmp holds n positions. */
+static void largest_sort(uint32_t *pos, uint32_t *tmp, size_t n, const largest_key *k)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) /* runs of two */
+        if (largest_cmp_keys(&k[pos[i + 1]], &k[pos[i]]) < 0) {
+            uint32_t t = pos[i];
+            pos[i] = pos[i + 1];
+            pos[i + 1] = t;
+        }
+    uint32_t *src = pos, *dst = tmp;
+    for (size_t w = 2; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                dst[o++] = largest_cmp_keys(&k[src[j]], &k[src[i]]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[o++] = src[i++];
+            while (j < hi)
+                dst[o++] = src[j++];
+        }
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != pos)
+        memcpy(pos, src, n * sizeof *pos);
 }
 
 static largest_key largest_key_of(const fs_image *img, size_t index)
 {
     const fs_symbol *s = &img->symbols[index];
-    return (largest_key){s->size, s->value, s->name, index};
+    return (largest_key){s->size, 0, s->value, s->name, index};
+}
+
+/* The name's first eight bytes, big-endian, zero after its end. */
+static uint64_t largest_prefix(const char *name)
+{
+    uint64_t prefix = 0;
+    for (size_t i = 0, end = 0; i < 8; i++) {
+        end = end || !name[i];
+        prefix = prefix << 8 | (end ? 0 : (unsigned char)name[i]);
+    }
+    return prefix;
 }
 
 /* best[0..*nbest) is sorted and holds at most n keys: put k in its place
@@ -194,13 +237,13 @@ static void largest_offer(largest_key *best, size_t *nbest, size_t n, largest_ke
 {
     size_t i = *nbest;
     if (i == n) {
-        if (largest_cmp(&k, &best[n - 1]) >= 0)
+        if (largest_cmp_keys(&k, &best[n - 1]) >= 0)
             return;
         i--;
     } else {
         (*nbest)++;
     }
-    for (; i > 0 && largest_cmp(&k, &best[i - 1]) < 0; i--)
+    for (; i > 0 && largest_cmp_keys(&k, &best[i - 1]) < 0; i--)
         best[i] = best[i - 1];
     best[i] = k;
 }
@@ -220,15 +263,17 @@ size_t *fs_report_largest(const fs_report *rep, size_t n, size_t *count)
         return NULL;
     }
     if (n == total) {
-        for (size_t i = 0; i < total; i++)
+        for (size_t i = 0; i < total; i++) {
             keys[i] = largest_key_of(img, rep->by_size[i]);
+            keys[i].prefix = largest_prefix(keys[i].name);
+        }
         /* Sorted as positions into keys: moving 4-byte positions costs less
          * than moving the 32-byte keys. */
-        uint32_t *pos = total <= UINT32_MAX ? malloc((total + 1) * sizeof *pos) : NULL;
+        uint32_t *pos = total <= UINT32_MAX ? malloc((2 * total + 1) * sizeof *pos) : NULL;
         if (pos) {
             for (size_t i = 0; i < total; i++)
                 pos[i] = (uint32_t)i;
-            qsort_r(pos, total, sizeof *pos, largest_pos_cmp, keys);
+            largest_sort(pos, pos + total, total, keys);
             for (size_t i = 0; i < n; i++)
                 out[i] = keys[pos[i]].index;
             free(pos);

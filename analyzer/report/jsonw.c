@@ -59,43 +59,140 @@ static void jsonw_newline(fs_jsonw *w, unsigned depth)
     }
 }
 
-void fs_jsonw_string(fs_jsonw *w, const char *s, size_t n)
+/* What a byte needs in a JSON string: 0 nothing, 1 an escape (quote,
+ * backslash, control characters), 2 it is not ASCII (fs_jsonw_ascii stops). */
+static const unsigned char jsonw_class[256] = {
+    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+};
+
+/* The escape of c (jsonw_class 1) at o; the end of what was written. */
+static char *jsonw_escape(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789ABCDEF";
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    default:
+        memcpy(o, "u00", 3);
+        o[3] = hex[c >> 4];
+        o[4] = hex[c & 15];
+        o += 5;
+    }
+    return o;
+}
+
+/* How many bytes at the start of s[0..n) need nothing (class 0): eight at a
+ * time while no byte of the eight is below 0x20, a quote, a backslash or
+ * not ASCII (the usual bit tricks: a byte below k sets its top bit in
+ * (v - k*0x01..) & ~v, exactly so for the first such byte). */
+static size_t jsonw_plain(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, q, b;
+        memcpy(&v, s + i, 8);
+        q = v ^ (ones * '"');
+        b = v ^ (ones * '\\');
+        if (((v - ones * 0x20) | (q - ones) | (b - ones)) & ~v & high || (v & high))
+            break;
+    }
+    while (i < n && jsonw_class[(unsigned char)s[i]] == 0)
+        i++;
+    return i;
+}
+
+/* s[0..n) quoted and escaped into the buffer, which must have room for the
+ * worst case (6n + 2 bytes). */
+static void jsonw_string_in(fs_jsonw *w, const char *s, size_t n)
+{
+    char *o = w->buf + w->len;
+    *o++ = '"';
+    for (size_t i = 0;;) {
+        size_t k = jsonw_plain(s + i, n - i);
+        memcpy(o, s + i, k);
+        o += k;
+        i += k;
+        if (i == n)
+            break;
+        unsigned char c = (unsigned char)s[i++];
+        if (jsonw_class[c] == 1)
+            o = jsonw_escape(o, c);
+        else
+            *o++ = (char)c;
+    }
+    *o++ = '"';
+    w->len = (size_t)(o - w->buf);
+}
+
+void fs_jsonw_string(fs_jsonw *w, const char *s, size_t n)
+{
+    if (n <= (sizeof w->buf - 2) / 6 && 6 * n + 2 > sizeof w->buf - w->len)
+        jsonw_flush(w);
+    if (n <= (sizeof w->buf - 2) / 6) {
+        jsonw_string_in(w, s, n);
+        return;
+    }
+    /* a long string: escaped piece by piece through the buffer */
+    char esc[6];
     fs_jsonw_lit(w, "\"");
     size_t run = 0; /* s[run..i) waits to be copied */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (jsonw_class[c] != 1)
             continue;
         fs_jsonw_put(w, s + run, i - run);
         run = i + 1;
-        switch (c) {
-        case '"': fs_jsonw_lit(w, "\\\""); break;
-        case '\\': fs_jsonw_lit(w, "\\\\"); break;
-        case '\b': fs_jsonw_lit(w, "\\b"); break;
-        case '\f': fs_jsonw_lit(w, "\\f"); break;
-        case '\n': fs_jsonw_lit(w, "\\n"); break;
-        case '\r': fs_jsonw_lit(w, "\\r"); break;
-        case '\t': fs_jsonw_lit(w, "\\t"); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            fs_jsonw_put(w, u, sizeof u);
-        }
-        }
+        fs_jsonw_put(w, esc, (size_t)(jsonw_escape(esc, c) - esc));
     }
     fs_jsonw_put(w, s + run, n - run);
     fs_jsonw_lit(w, "\"");
 }
+
+bool fs_jsonw_ascii(fs_jsonw *w, const char *s)
+{
+    size_t n = strlen(s), k = jsonw_plain(s, n);
+    for (size_t i = k; i < n; i++)
+        if (jsonw_class[(unsigned char)s[i]] == 2)
+            return false;
+    if (k == n && n + 2 <= sizeof w->buf - w->len) { /* the usual name: nothing to escape */
+        char *o = w->buf + w->len;
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        w->len += n + 2;
+        return true;
+    }
+    fs_jsonw_string(w, s, n);
+    return true;
+}
+
+/* "00".."99": an integer is written two digits at a time. */
+static const char jsonw_digits[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
 
 void fs_jsonw_int(fs_jsonw *w, int64_t v)
 {
     char buf[24];
     char *p = buf + sizeof buf;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
+    for (; u >= 100; u /= 100) {
+        p -= 2;
+        memcpy(p, jsonw_digits + 2 * (u % 100), 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, jsonw_digits + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
     if (v < 0)
         *--p = '-';
     fs_jsonw_put(w, p, (size_t)(buf + sizeof buf - p));

@@ -53,6 +53,9 @@ static inline void fs_jsonw_put(fs_jsonw *w, const char *s, size_t n)
 void fs_jsonw_value(fs_jsonw *w, const json_t *value, unsigned depth);
 /* A JSON string of the n bytes at s (valid UTF-8), escaped as jansson does. */
 void fs_jsonw_string(fs_jsonw *w, const char *s, size_t n);
+/* The NUL-terminated s as a JSON string, when it is all ASCII (true);
+ * false, with nothing written, when it is not (the caller checks its UTF-8). */
+bool fs_jsonw_ascii(fs_jsonw *w, const char *s);
 /* An integer, as jansson writes a json_integer. */
 void fs_jsonw_int(fs_jsonw *w, int64_t v);
 

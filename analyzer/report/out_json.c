@@ -389,13 +389,8 @@ static void stream_member(json_sink *k, const char *key, json_t *value)
 /* A string as jstr makes it: bytes that are not UTF-8 become \xNN text. */
 static void stream_string(fs_jsonw *w, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p && *p < 0x80)
-        p++;
-    if (!*p) {
-        fs_jsonw_string(w, s, (size_t)(p - (const unsigned char *)s));
+    if (fs_jsonw_ascii(w, s))
         return;
-    }
     json_t *j = jstr(s);
     fs_jsonw_value(w, j, 2);
     json_decref(j);
