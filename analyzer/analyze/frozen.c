@@ -44,6 +44,10 @@ static const char *const fz_globals[] = {
     "mp_frozen_names",           "mp_frozen_mpy_content",       "mp_frozen_str_sizes",
     "mp_frozen_str_content"};
 
+/* The global candidates fz_by_name looks among: a few per name of
+ * fz_globals (a linked image defines each once). */
+#define FZ_MAX_GLOBALS 64
+
 /* One sized symbol, in address order. */
 typedef struct fz_sym {
     uint64_t value;   /* sym->value, the sort's key */
@@ -63,6 +67,7 @@ typedef struct fz_ctx {
     unsigned ptr;          /* pointer size */
     fz_sym *syms; size_t nsyms;
     uint64_t *max_end;     /* max_end[i]: the highest end of syms[0..i] */
+    fz_sym *globals[FZ_MAX_GLOBALS]; size_t nglobals; /* the global candidates (fz_globals), in address order */
     fz_anon *anon; size_t nanon, anon_cap; /* in address order */
     uint64_t anon_bytes;
     fs_frozen *fz;
@@ -144,6 +149,9 @@ static const char *fz_local_prefix(const char *name)
 
 static bool fz_is_global(const char *name)
 {
+    /* every global is mp_frozen_* or mp_qstr_frozen_*: most mp_ names are rejected by their fourth letter */
+    if (strncmp(name, "mp_", 3) != 0 || (name[3] != 'f' && name[3] != 'q'))
+        return false;
     for (size_t i = 0; i < sizeof fz_globals / sizeof *fz_globals; i++)
         if (strcmp(name, fz_globals[i]) == 0)
             return true;
@@ -223,6 +231,8 @@ static int fz_index(fz_ctx *c)
     uint64_t end = 0;
     for (size_t i = 0; i < c->nsyms; i++) {
         const fs_symbol *s = c->syms[i].sym;
+        if (c->syms[i].candidate && s->bind != 0 /* STB_LOCAL */ && c->nglobals < FZ_MAX_GLOBALS)
+            c->globals[c->nglobals++] = &c->syms[i];
         uint64_t e = s->value + s->size < s->value ? UINT64_MAX : s->value + s->size;
         c->max_end[i] = end = e > end ? e : end;
     }
@@ -253,11 +263,12 @@ static fz_sym *fz_containing(fz_ctx *c, uint64_t addr)
     return best;
 }
 
+/* The first symbol named name, one of fz_globals (so a candidate). */
 static fz_sym *fz_by_name(fz_ctx *c, const char *name)
 {
-    for (size_t i = 0; i < c->nsyms; i++)
-        if (c->syms[i].sym->name[0] == name[0] && strcmp(c->syms[i].sym->name, name) == 0)
-            return &c->syms[i];
+    for (size_t i = 0; i < c->nglobals; i++)
+        if (strcmp(c->globals[i]->sym->name, name) == 0)
+            return c->globals[i];
     return NULL;
 }
 

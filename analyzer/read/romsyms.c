@@ -12,7 +12,7 @@
  *
  * Values are hexadecimal with 0x, or decimal.  The file and the symbol count
  * are capped (FS_ROMSYMS_MAX_*) so that a hostile input cannot exhaust
- * memory.  Lookups are linear: real tables have a few hundred entries.
+ * memory.  Lookups go through libc's hash table, behind a bit filter.
  */
 #include "romsyms.h"
 
@@ -43,23 +43,20 @@ static int rs_skip_space(rs_cursor *c)
             c->p++;
         if (c->end - c->p >= 2 && c->p[0] == '/' && c->p[1] == '*') {
             unsigned start = c->line;
-            c->p += 2;
-            for (;;) {
-                if (c->p >= c->end)
-                    return fs_fail(c->err, "%s:%u: unterminated comment", c->path, start);
-                if (c->end - c->p >= 2 && c->p[0] == '*' && c->p[1] == '/') {
-                    c->p += 2;
-                    break;
-                }
-                if (*c->p == '\n')
-                    c->line++;
-                c->p++;
-            }
+            const char *q = c->p + 2, *close = NULL;
+            for (const char *star = q; (star = memchr(star, '*', (size_t)(c->end - star))) && !close; star++)
+                if (star + 1 < c->end && star[1] == '/')
+                    close = star;
+            if (!close)
+                return fs_fail(c->err, "%s:%u: unterminated comment", c->path, start);
+            for (; (q = memchr(q, '\n', (size_t)(close - q))); q++)
+                c->line++;
+            c->p = close + 2;
             continue;
         }
         if (c->end - c->p >= 2 && c->p[0] == '/' && c->p[1] == '/') {
-            while (c->p < c->end && *c->p != '\n')
-                c->p++;
+            const char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+            c->p = nl ? nl : c->end;
         }
         return 0;
     }
@@ -197,6 +194,24 @@ static int rs_parse(rs_cursor *c, fs_romtable *t)
     }
 }
 
+/* The filter's bit for a name of n bytes: its length, first and last two
+ * bytes.  Most of a firmware's names miss every bit a table of a few hundred
+ * names sets, and are answered without hashing the whole name. */
+static unsigned rs_filter_bit(const char *name, size_t n)
+{
+    uint32_t h = (uint32_t)n * 0x9e3779b1u;
+    h ^= (unsigned char)name[0] * 0x85ebca6bu;
+    h ^= (unsigned char)name[n - 1] * 0xc2b2ae35u;
+    h ^= (unsigned char)name[n > 1 ? n - 2 : 0] * 0x27d4eb2fu;
+    return (h ^ h >> 15) % (sizeof ((fs_romtable *)0)->filter * 8);
+}
+
+static bool rs_filter_has(const fs_romtable *t, const char *name, size_t n)
+{
+    unsigned b = rs_filter_bit(name, n);
+    return t->filter[b / 64] >> (b % 64) & 1;
+}
+
 /* Index the names for fs_romtable_find (a firmware has thousands of
  * symbols to look up) with libc's hash table; a name defined twice is an
  * error naming the second definition's line. */
@@ -209,6 +224,9 @@ static int rs_index(fs_romtable *t, fs_error *err)
         return fs_fail(err, "%s: out of memory", t->path);
     }
     for (size_t i = 0; i < t->nsyms; i++) {
+        size_t n = strlen(t->syms[i].name);
+        unsigned b = rs_filter_bit(t->syms[i].name, n);
+        t->filter[b / 64] |= 1ull << (b % 64);
         ENTRY e = {t->syms[i].name, &t->syms[i]}, *found;
         if (!hsearch_r(e, ENTER, &found, t->index))
             return fs_fail(err, "%s: out of memory", t->path);
@@ -261,6 +279,9 @@ void fs_romtable_free(fs_romtable *t)
 
 const fs_romsym *fs_romtable_find(const fs_romtable *t, const char *name)
 {
+    size_t n = strlen(name);
+    if (n == 0 || n > FS_ROMSYMS_MAX_NAME || !rs_filter_has(t, name, n))
+        return NULL;
     ENTRY e = {(char *)name, NULL}, *found;
     if (!t->index || !hsearch_r(e, FIND, &found, t->index))
         return NULL;

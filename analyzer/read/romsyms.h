@@ -23,6 +23,7 @@ typedef struct fs_romtable {
     fs_romsym *syms; /* in file order */
     size_t nsyms;
     struct hsearch_data *index; /* names -> syms, for fs_romtable_find (libc's hash table) */
+    uint64_t filter[64];        /* a bit per (length, first and last bytes) of a name in the table */
 } fs_romtable;
 
 int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err);
