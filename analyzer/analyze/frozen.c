@@ -100,6 +100,9 @@ static const uint8_t *fz_at(const fz_ctx *c, uint64_t addr, uint64_t n)
 
 static uint64_t fz_uint(const fz_ctx *c, const uint8_t *p, unsigned n)
 {
+    if (n == 4 && !c->img->big_endian) { /* a pointer or word of a little-endian 32-bit port */
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+    }
     uint64_t v = 0;
     for (unsigned i = 0; i < n; i++)
         v |= (uint64_t)p[c->img->big_endian ? n - 1 - i : i] << (8 * i);
@@ -168,11 +171,9 @@ static bool fz_is_candidate(const fs_symbol *s)
     return c0 == 'm' && fz_is_global(s->name);
 }
 
-/* Sort the index by address, a symbol not part of the frozen content
- * before one that is at the same address, table order otherwise: a stable
- * radix sort, least significant key first (the candidate flag, then each
- * byte of the address that is not the same in all of them). */
-static int fz_sort(fz_ctx *c)
+/* fz_sort for addresses more than 4 GiB apart: the same order, a byte a
+ * pass, on the symbols themselves. */
+static int fz_sort_wide(fz_ctx *c)
 {
     size_t n = c->nsyms;
     fz_sym *src = malloc((n ? n : 1) * sizeof *src), *dst = c->syms;
@@ -208,6 +209,56 @@ static int fz_sort(fz_ctx *c)
     } else {
         free(dst);
     }
+    return 0;
+}
+
+/* Sort the index by address, a symbol not part of the frozen content
+ * before one that is at the same address, table order otherwise: a stable
+ * radix sort, least significant key first (the candidate flag, then the
+ * address above the lowest one, eleven bits a pass), of 8-byte keys that
+ * name their symbol; the symbols are moved once, at the end. */
+static int fz_sort(fz_ctx *c)
+{
+    size_t n = c->nsyms;
+    if (n < 2)
+        return 0;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = c->syms[i].value < lo ? c->syms[i].value : lo;
+        hi = c->syms[i].value > hi ? c->syms[i].value : hi;
+    }
+    if (hi - lo > UINT32_MAX || n > UINT32_MAX)
+        return fz_sort_wide(c);
+    typedef struct { uint32_t key, index; } fz_key;
+    fz_key *src = malloc(2 * n * sizeof *src), *dst = src + n;
+    fz_sym *moved = malloc(n * sizeof *moved);
+    if (!src || !moved) {
+        free(src);
+        free(moved);
+        return -1;
+    }
+    size_t k = 0;
+    for (int cand = 0; cand < 2; cand++)
+        for (size_t i = 0; i < n; i++)
+            if (c->syms[i].candidate == cand)
+                src[k++] = (fz_key){(uint32_t)(c->syms[i].value - lo), (uint32_t)i};
+    for (unsigned shift = 0; shift < 32 && (hi - lo) >> shift; shift += 11) {
+        size_t start[2049] = {0};
+        for (size_t i = 0; i < n; i++)
+            start[((src[i].key >> shift) & 2047) + 1]++;
+        for (int d = 0; d < 2048; d++)
+            start[d + 1] += start[d];
+        for (size_t i = 0; i < n; i++)
+            dst[start[(src[i].key >> shift) & 2047]++] = src[i];
+        fz_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        moved[i] = c->syms[src[i].index];
+    memcpy(c->syms, moved, n * sizeof *moved);
+    free(moved);
+    free(src < dst ? src : dst);
     return 0;
 }
 

@@ -326,11 +326,31 @@ static int elf_read_symbols(elf_ctx *c)
     if (!c->img->symbols)
         return fs_fail(c->err, "%s: out of memory", c->name);
     size_t out = 0;
+    /* libelf hands the table over in the host's byte order (elf_getdata):
+     * each entry is read from it directly, which costs a tenth of a call to
+     * gelf_getsymshndx per symbol; memcpy, as d_buf may point into the file
+     * at any alignment. */
+    _Static_assert(sizeof(GElf_Sym) == sizeof(Elf64_Sym), "GElf_Sym is Elf64_Sym");
+    bool wide = c->img->elf_class == 64;
+    size_t nxndx = shndx_data && shndx_data->d_type == ELF_T_WORD ? shndx_data->d_size / sizeof(Elf32_Word) : 0;
+    if (data->d_type != ELF_T_SYM)
+        return fs_fail(c->err, "%s: cannot read symbol table: not a symbol table", c->name);
     for (size_t i = 1; i < nsyms; i++) {
         GElf_Sym sym;
         Elf32_Word xndx = 0;
-        if (!gelf_getsymshndx(data, shndx_data, (int)i, &sym, &xndx))
-            return fs_fail(c->err, "%s: cannot read symbol %zu: %s", c->name, i, elf_errmsg(-1));
+        if (wide) {
+            memcpy(&sym, (const char *)data->d_buf + i * sizeof(Elf64_Sym), sizeof sym);
+        } else {
+            Elf32_Sym s32;
+            memcpy(&s32, (const char *)data->d_buf + i * sizeof s32, sizeof s32);
+            sym = (GElf_Sym){s32.st_name, s32.st_info, s32.st_other, s32.st_shndx, s32.st_value, s32.st_size};
+        }
+        if (shndx_data) {
+            if (i >= nxndx)
+                return fs_fail(c->err, "%s: cannot read symbol %zu: its extended section index is missing", c->name,
+                               i);
+            memcpy(&xndx, (const char *)shndx_data->d_buf + i * sizeof xndx, sizeof xndx);
+        }
         uint8_t type = GELF_ST_TYPE(sym.st_info);
         if (type == STT_SECTION || type == STT_FILE)
             continue;
