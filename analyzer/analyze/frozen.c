@@ -256,8 +256,8 @@ static int fz_sort(fz_ctx *c)
     }
     for (size_t i = 0; i < n; i++)
         moved[i] = c->syms[src[i].index];
-    memcpy(c->syms, moved, n * sizeof *moved);
-    free(moved);
+    free(c->syms);
+    c->syms = moved;
     free(src < dst ? src : dst);
     return 0;
 }

@@ -34,12 +34,18 @@ typedef struct rs_cursor {
     fs_error *err;
 } rs_cursor;
 
+/* A space, tab, CR, FF or VT: one comparison for the usual space. */
+static inline bool rs_blank(char ch)
+{
+    return ch == ' ' || (ch >= '\t' && ch <= '\r' && ch != '\n');
+}
+
 /* Skip whitespace and comments; stays on the current line unless a block
  * comment spans lines.  Stops before '\n' so the caller sees line ends. */
 static int rs_skip_space(rs_cursor *c)
 {
     for (;;) {
-        while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\f' || *c->p == '\v'))
+        while (c->p < c->end && rs_blank(*c->p))
             c->p++;
         if (c->end - c->p >= 2 && c->p[0] == '/' && c->p[1] == '*') {
             unsigned start = c->line;
@@ -132,9 +138,12 @@ static int rs_add(rs_cursor *c, fs_romtable *t, size_t *cap, const char *name, s
         *cap = ncap;
     }
     fs_romsym *s = &t->syms[t->nsyms];
-    s->name = strndup(name, nlen);
-    if (!s->name)
-        return fs_fail(c->err, "%s: out of memory", c->path);
+    if (nlen + 1 > t->names_cap - t->names_used) /* cannot happen: each name is followed by '=' */
+        return fs_fail(c->err, "%s:%u: internal error: no room for the name", c->path, c->line);
+    s->name = t->names + t->names_used;
+    memcpy(s->name, name, nlen);
+    s->name[nlen] = '\0';
+    t->names_used += nlen + 1;
     s->addr = addr;
     s->weak = weak;
     s->line = c->line;
@@ -251,6 +260,15 @@ int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
         free(text);
         return fs_fail(err, "%s: out of memory", path);
     }
+    /* every name is a piece of the text followed by at least one byte that
+     * is not part of it, so len + 1 bytes hold them all */
+    out->names = malloc(len + 1);
+    out->names_cap = len + 1;
+    if (!out->names) {
+        free(text);
+        fs_romtable_free(out);
+        return fs_fail(err, "%s: out of memory", path);
+    }
     rs_cursor c = {path, text, text + len, 1, err};
     int rc = rs_parse(&c, out);
     free(text);
@@ -267,8 +285,7 @@ void fs_romtable_free(fs_romtable *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->nsyms; i++)
-        free(t->syms[i].name);
+    free(t->names);
     free(t->syms);
     if (t->index)
         hdestroy_r(t->index);

@@ -21,6 +21,8 @@ typedef struct fs_romsym {
 typedef struct fs_romtable {
     char *path;
     fs_romsym *syms; /* in file order */
+    char *names;     /* the names, one block (syms[i].name point into it) */
+    size_t names_used, names_cap;
     size_t nsyms;
     struct hsearch_data *index; /* names -> syms, for fs_romtable_find (libc's hash table) */
     uint64_t filter[64];        /* a bit per (length, first and last bytes) of a name in the table */
