@@ -214,6 +214,37 @@ static void largest_sort(uint32_t *pos, uint32_t *tmp, size_t n, const largest_k
         memcpy(pos, src, n * sizeof *pos);
 }
 
+/* The same order, sooner: a radix sort by size, largest first (eleven
+ * bits a pass; stable, so equal sizes stay in by_size's table order), then
+ * each run of equal sizes sorted by the rest of the comparison. */
+static void largest_sort_by_size(uint32_t *pos, uint32_t *tmp, size_t n, largest_key *k)
+{
+    uint64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        max |= k[pos[i]].size; /* its highest bit is the largest size's */
+    uint32_t *src = pos, *dst = tmp;
+    for (unsigned shift = 0; shift < 64 && max >> shift; shift += 11) {
+        size_t start[2049] = {0};
+        for (size_t i = 0; i < n; i++)
+            start[2047 - ((k[src[i]].size >> shift) & 2047) + 1]++; /* descending */
+        for (int d = 0; d < 2048; d++)
+            start[d + 1] += start[d];
+        for (size_t i = 0; i < n; i++)
+            dst[start[2047 - ((k[src[i]].size >> shift) & 2047)]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != pos)
+        memcpy(pos, src, n * sizeof *pos);
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && k[pos[hi]].size == k[pos[lo]].size;)
+            hi++;
+        if (hi - lo > 1)
+            largest_sort(pos + lo, tmp, hi - lo, k);
+    }
+}
+
 static largest_key largest_key_of(const fs_image *img, size_t index)
 {
     const fs_symbol *s = &img->symbols[index];
@@ -223,12 +254,10 @@ static largest_key largest_key_of(const fs_image *img, size_t index)
 /* The name's first eight bytes, big-endian, zero after its end. */
 static uint64_t largest_prefix(const char *name)
 {
-    uint64_t prefix = 0;
-    for (size_t i = 0, end = 0; i < 8; i++) {
-        end = end || !name[i];
-        prefix = prefix << 8 | (end ? 0 : (unsigned char)name[i]);
-    }
-    return prefix;
+    unsigned char b[8] = {0};
+    memcpy(b, name, strnlen(name, 8));
+    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
+           (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 | (uint64_t)b[6] << 8 | b[7];
 }
 
 /* best[0..*nbest) is sorted and holds at most n keys: put k in its place
@@ -273,7 +302,7 @@ size_t *fs_report_largest(const fs_report *rep, size_t n, size_t *count)
         if (pos) {
             for (size_t i = 0; i < total; i++)
                 pos[i] = (uint32_t)i;
-            largest_sort(pos, pos + total, total, keys);
+            largest_sort_by_size(pos, pos + total, total, keys);
             for (size_t i = 0; i < n; i++)
                 out[i] = keys[pos[i]].index;
             free(pos);

@@ -87,21 +87,29 @@ static char *jsonw_escape(char *o, unsigned char c)
     return o;
 }
 
-/* How many bytes at the start of s[0..n) need nothing (class 0): eight at a
- * time while no byte of the eight is below 0x20, a quote, a backslash or
- * not ASCII (the usual bit tricks: a byte below k sets its top bit in
- * (v - k*0x01..) & ~v, exactly so for the first such byte). */
-static size_t jsonw_plain(const char *s, size_t n)
+/* Do the eight bytes at p need nothing?  None below 0x20, a quote, a
+ * backslash or not ASCII (the usual bit tricks: a byte below k sets its top
+ * bit in (v - k*0x01..) & ~v, exactly so for the first such byte). */
+static inline bool jsonw_plain8(const char *p)
 {
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t v, q, b;
+    memcpy(&v, p, 8);
+    q = v ^ (ones * '"');
+    b = v ^ (ones * '\\');
+    return !((((v - ones * 0x20) | (q - ones) | (b - ones)) & ~v & high) | (v & high));
+}
+
+/* How many bytes at the start of s[0..n) need nothing (class 0): eight at a
+ * time, the last eight read again overlapping, the rest one by one. */
+static inline size_t jsonw_plain(const char *s, size_t n)
+{
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v, q, b;
-        memcpy(&v, s + i, 8);
-        q = v ^ (ones * '"');
-        b = v ^ (ones * '\\');
-        if (((v - ones * 0x20) | (q - ones) | (b - ones)) & ~v & high || (v & high))
-            break;
+    if (n >= 8) {
+        while (i + 8 <= n && jsonw_plain8(s + i))
+            i += 8;
+        if (i + 8 > n && (i == n || jsonw_plain8(s + n - 8)))
+            return n;
     }
     while (i < n && jsonw_class[(unsigned char)s[i]] == 0)
         i++;
