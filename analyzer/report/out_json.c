@@ -408,6 +408,36 @@ static void stream_num(fs_jsonw *w, uint64_t v)
     fs_jsonw_put(w, buf, (size_t)n);
 }
 
+/* A short name quoted for JSON ahead of time; n = 0 when it is not plain
+ * ASCII or too long (then it is written the long way each time). */
+typedef struct sym_quoted {
+    char q[30];
+    size_t n;
+} sym_quoted;
+
+static void sym_quote(sym_quoted *out, const char *name)
+{
+    size_t len = strlen(name);
+    out->n = 0;
+    if (len + 2 > sizeof out->q)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x80 || name[i] == '"' || name[i] == '\\')
+            return;
+    out->q[0] = '"';
+    memcpy(out->q + 1, name, len);
+    out->q[len + 1] = '"';
+    out->n = len + 2;
+}
+
+static void sym_put_quoted(fs_jsonw *w, const sym_quoted *q, const char *name)
+{
+    if (q && q->n)
+        fs_jsonw_put(w, q->q, q->n);
+    else
+        stream_string(w, name);
+}
+
 static void stream_symbols(json_sink *k, const fs_report *rep, size_t top)
 {
     json_stream *st = (json_stream *)k;
@@ -424,9 +454,15 @@ static void stream_symbols(json_sink *k, const fs_report *rep, size_t top)
         fs_jsonw_lit(w, "[\n");
     else
         fs_jsonw_lit(w, "[]");
+    /* A symbol's type and bind (four bits each in ELF) are one of a few
+     * short names: each is quoted once here, not once per symbol. */
+    sym_quoted types[16], binds[16];
+    for (unsigned v = 0; v < 16; v++) {
+        sym_quote(&types[v], fs_symbol_type_name((uint8_t)v));
+        sym_quote(&binds[v], fs_symbol_bind_name((uint8_t)v));
+    }
     for (size_t i = 0; i < n; i++) {
         const fs_symbol *s = &img->symbols[largest[i]];
-        const char *type = fs_symbol_type_name(s->type), *bind = fs_symbol_bind_name(s->bind);
         fs_jsonw_lit(w, "    {\n      \"name\": ");
         stream_string(w, s->name);
         fs_jsonw_lit(w, ",\n      \"address\": ");
@@ -434,9 +470,9 @@ static void stream_symbols(json_sink *k, const fs_report *rep, size_t top)
         fs_jsonw_lit(w, ",\n      \"size\": ");
         stream_num(w, s->size);
         fs_jsonw_lit(w, ",\n      \"type\": ");
-        fs_jsonw_string(w, type, strlen(type));
+        sym_put_quoted(w, s->type < 16 ? &types[s->type] : NULL, fs_symbol_type_name(s->type));
         fs_jsonw_lit(w, ",\n      \"bind\": ");
-        fs_jsonw_string(w, bind, strlen(bind));
+        sym_put_quoted(w, s->bind < 16 ? &binds[s->bind] : NULL, fs_symbol_bind_name(s->bind));
         fs_jsonw_lit(w, ",\n      \"section\": ");
         stream_string(w, img->sections[s->section].name);
         if (i + 1 < n)
