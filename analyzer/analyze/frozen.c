@@ -144,9 +144,12 @@ static bool fz_has_prefix(const char *name, const char *prefix)
 /* The local-object prefix name starts with, or NULL. */
 static const char *fz_local_prefix(const char *name)
 {
-    for (size_t i = 0; i < sizeof fz_local_prefixes / sizeof *fz_local_prefixes; i++)
-        if (fz_has_prefix(name, fz_local_prefixes[i]))
-            return fz_local_prefixes[i];
+    for (size_t i = 0; i < sizeof fz_local_prefixes / sizeof *fz_local_prefixes; i++) {
+        const char *p = fz_local_prefixes[i];
+        /* the first two letters before the call: most names differ there */
+        if (name[0] == p[0] && name[1] == p[1] && fz_has_prefix(name, p))
+            return p;
+    }
     return NULL;
 }
 
@@ -969,8 +972,11 @@ int fs_frozen_analyze(const fs_image *img, const uint8_t *data, size_t len, fs_f
     if (!img->has_symtab)
         return fs_fail(err, "%s: no symbol table (stripped?): frozen modules cannot be found", img->path);
     fz_ctx c = {.img = img, .data = data, .len = len, .ptr = img->elf_class == 64 ? 8 : 4, .fz = out};
-    if (fz_index(&c) < 0)
+    if (fz_index(&c) < 0) {
+        free(c.syms);
+        free(c.max_end);
         return fs_fail(err, "%s: out of memory", img->path);
+    }
     for (size_t i = 0; i < c.nsyms && !out->present; i++)
         out->present = c.syms[i].candidate;
     out->esp8266 = fs_esp8266_detect(img, NULL);
