@@ -85,12 +85,19 @@ static int rs_expect(rs_cursor *c, char ch, const char *what)
 }
 
 /* An identifier: [A-Za-z_.$][A-Za-z0-9_.$]*; returns its length, 0 if none. */
+static bool rs_ident_char(char ch, bool first)
+{
+    unsigned char u = (unsigned char)ch;
+    return ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || ch == '_' || ch == '.' || ch == '$' ||
+           (!first && u >= '0' && u <= '9');
+}
+
 static size_t rs_ident(const rs_cursor *c)
 {
     const char *q = c->p;
-    if (q >= c->end || !(isalpha((unsigned char)*q) || *q == '_' || *q == '.' || *q == '$'))
+    if (q >= c->end || !rs_ident_char(*q, true))
         return 0;
-    while (q < c->end && (isalnum((unsigned char)*q) || *q == '_' || *q == '.' || *q == '$'))
+    while (q < c->end && rs_ident_char(*q, false))
         q++;
     return (size_t)(q - c->p);
 }

@@ -7,6 +7,8 @@
  *     every control character, quotes, backslashes, UTF-8, integer limits
  *     and reals with both precisions the reports use;
  *   - 2,000 random documents from a fixed seed;
+ *   - 20,000 random strings (escapes and UTF-8 at every position of the
+ *     writer's eight-byte steps) and one longer than its buffer;
  *   - the whole analysis document of every sample (with its map where it has
  *     one), streamed by fs_output_json and dumped from fs_report_json.
  */
@@ -115,6 +117,97 @@ static void test_random(void **state)
     }
 }
 
+/* A random string of n bytes: mostly letters, now and then a byte that
+ * needs an escape (controls, quote, backslash) or a two-byte UTF-8
+ * character, so that every position within and across the writer's
+ * eight-byte steps gets one. */
+static size_t random_string(unsigned *seed, char *s, size_t n)
+{
+    static const char special[] = "\"\\\x01\x1f\n\t\x7f/";
+    size_t i = 0;
+    while (i < n) {
+        int r = rand_r(seed) % 16;
+        if (r == 0 && i + 2 <= n) {
+            s[i++] = '\xc3';
+            s[i++] = (char)(0xa0 + rand_r(seed) % 16);
+        } else if (r == 1) {
+            s[i++] = special[rand_r(seed) % (int)(sizeof special - 1)];
+        } else {
+            s[i++] = (char)('a' + rand_r(seed) % 26);
+        }
+    }
+    return i;
+}
+
+/* fs_jsonw_string and fs_jsonw_ascii against json_dumps on random strings
+ * of 0 to 40 bytes, and on strings longer than the writer's buffer. */
+static void test_strings(void **state)
+{
+    (void)state;
+    unsigned seed = 7;
+    for (int round = 0; round < 20000; round++) {
+        char s[41];
+        size_t n = random_string(&seed, s, (size_t)(rand_r(&seed) % 41));
+        s[n] = '\0';
+        json_t *v = json_stringn(s, n);
+        assert_non_null(v);
+        char *want = json_dumps(v, JSON_ENCODE_ANY);
+        json_decref(v);
+        char *got = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&got, &len);
+        fs_jsonw *w = malloc(sizeof *w);
+        assert_non_null(f);
+        assert_non_null(w);
+        fs_jsonw_init(w, f, 0);
+        fs_jsonw_string(w, s, n);
+        bool ascii = true;
+        for (size_t i = 0; i < n; i++)
+            ascii = ascii && (unsigned char)s[i] < 0x80;
+        size_t before = w->len;
+        assert_int_equal(fs_jsonw_ascii(w, s), ascii);
+        if (!ascii)
+            assert_int_equal(w->len, before); /* nothing written */
+        assert_int_equal(fs_jsonw_finish(w), 0);
+        free(w);
+        fclose(f);
+        size_t wl = strlen(want);
+        assert_int_equal(len, ascii ? 2 * wl : wl);
+        assert_memory_equal(got, want, wl);
+        if (ascii)
+            assert_memory_equal(got + wl, want, wl);
+        free(got);
+        free(want);
+    }
+    /* past the buffer: 100,000 bytes, every 7th one a quote */
+    size_t n = 100000;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = i % 7 ? 'x' : '"';
+    big[n] = '\0';
+    json_t *v = json_stringn(big, n);
+    expect_same(v, 0);
+    char *want = json_dumps(v, JSON_ENCODE_ANY);
+    char *got = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&got, &len);
+    fs_jsonw *w = malloc(sizeof *w);
+    assert_non_null(w);
+    fs_jsonw_init(w, f, 0);
+    fs_jsonw_lit(w, "[");
+    assert_true(fs_jsonw_ascii(w, big));
+    assert_int_equal(fs_jsonw_finish(w), 0);
+    fclose(f);
+    assert_int_equal(len, strlen(want) + 1);
+    assert_memory_equal(got + 1, want, strlen(want));
+    free(got);
+    free(want);
+    free(w);
+    free(big);
+    json_decref(v);
+}
+
 /* The document written for the sample NAME equals the dump of the same
  * document built as one jansson value. */
 static void expect_document(const char *name, bool with_map)
@@ -169,6 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_made),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_strings),
         cmocka_unit_test(test_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
