@@ -79,6 +79,39 @@ typedef struct map_parser {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* The parser's strings (names, paths) live in blocks owned by the
+ * fs_mapfile and freed together: a map has tens of thousands of them, and
+ * a malloc and a free each cost more than the parse of the line. */
+typedef struct map_block {
+    struct map_block *next;
+    size_t used, cap;
+    char data[];
+} map_block;
+
+/* A copy of s[0..n) with a NUL, in m's blocks; NULL when out of memory. */
+static char *map_str(fs_mapfile *m, const char *s, size_t n)
+{
+    map_block *b = m->strings;
+    if (!b || b->cap - b->used < n + 1) {
+        size_t cap = n + 1 > 65536 ? n + 1 : 65536;
+        map_block *nb = malloc(sizeof *nb + cap);
+        if (!nb)
+            return NULL;
+        *nb = (map_block){b, 0, cap};
+        m->strings = b = nb;
+    }
+    char *out = b->data + b->used;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    b->used += n + 1;
+    return out;
+}
+
+static char *map_strz(fs_mapfile *m, const char *s)
+{
+    return map_str(m, s, strlen(s));
+}
+
 static int map_oom(map_parser *p)
 {
     return fs_fail(p->err, "%s: out of memory", p->name);
@@ -99,23 +132,24 @@ static int map_grow(void **arr, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* One more than the value of a hex digit, 0 for anything else. */
+static const unsigned char map_hexval[256] = {
+    ['0'] = 1,   ['1'] = 2,   ['2'] = 3,   ['3'] = 4,   ['4'] = 5,   ['5'] = 6,   ['6'] = 7,   ['7'] = 8,
+    ['8'] = 9,   ['9'] = 10,  ['a'] = 11,  ['b'] = 12,  ['c'] = 13,  ['d'] = 14,  ['e'] = 15,  ['f'] = 16,
+    ['A'] = 11,  ['B'] = 12,  ['C'] = 13,  ['D'] = 14,  ['E'] = 15,  ['F'] = 16,
+};
+
 /* "0x" followed by 1..16 hex digits and nothing else. */
 static bool map_hex(const char *s, uint64_t *v)
 {
     if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
         return false;
     uint64_t x = 0;
-    size_t n = 0;
-    for (const char *c = s + 2; *c; c++, n++) {
-        int d;
-        if (*c >= '0' && *c <= '9') d = *c - '0';
-        else if (*c >= 'a' && *c <= 'f') d = *c - 'a' + 10;
-        else if (*c >= 'A' && *c <= 'F') d = *c - 'A' + 10;
-        else return false;
-        if (n == 16)
-            return false;
-        x = x << 4 | (uint64_t)d;
-    }
+    size_t n = 2;
+    for (unsigned d; (d = map_hexval[(unsigned char)s[n]]) != 0 && n < 18; n++)
+        x = x << 4 | (d - 1);
+    if (s[n])
+        return false;
     *v = x;
     return true;
 }
@@ -125,48 +159,67 @@ static bool map_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The first position at or after i (below n) that is not a space or tab. */
+static size_t map_blanks(const char *buf, size_t i, size_t n)
+{
+    const uint64_t spaces = 0x2020202020202020u;
+    while (i + 8 <= n) {
+        uint64_t v;
+        memcpy(&v, buf + i, 8);
+        if (v != spaces)
+            break;
+        i += 8;
+    }
+    while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+        i++;
+    return i;
+}
+
 static void map_split(map_line *l, char *buf)
 {
     memcpy(buf, l->raw, l->len);
     buf[l->len] = '\0';
     l->ntok = 0;
-    /* strspn/strcspn: a map is mostly runs of blanks, which libc's
-     * vectorised scans cross many bytes at a time (the line has no NUL:
-     * map_read). */
-    size_t i = strspn(buf, " \t");
+    /* A map is mostly runs of spaces (16 before an address, padding after
+     * a name): crossed eight bytes at a time.  The line has no NUL
+     * (map_read). */
+    size_t n = l->len, i = map_blanks(buf, 0, n);
     l->lead = i;
-    while (i < l->len && l->ntok < MAP_MAX_TOKENS) {
+    while (i < n && l->ntok < MAP_MAX_TOKENS) {
         l->off[l->ntok] = i;
         l->tok[l->ntok++] = buf + i;
-        i += strcspn(buf + i, " \t");
-        if (i < l->len)
+        i += strcspn(buf + i, " \t"); /* libc's vectorised scan: tokens are long paths */
+        if (i < n)
             buf[i++] = '\0';
-        i += strspn(buf + i, " \t");
+        i = map_blanks(buf, i, n);
     }
 }
 
-/* The raw line from token i to the end, trailing blanks removed (malloc'd). */
-static char *map_rest(const map_line *l, size_t i)
+/* The raw line from token i to the end, trailing blanks removed: its start
+ * (in the line) and length. */
+static const char *map_rest(const map_line *l, size_t i, size_t *n)
 {
     size_t start = l->off[i], end = l->len;
     while (end > start && (l->raw[end - 1] == ' ' || l->raw[end - 1] == '\t'))
         end--;
-    return strndup(l->raw + start, end - start);
+    *n = end - start;
+    return l->raw + start;
 }
 
 /* ---- objects ------------------------------------------------------------- */
 
-static uint64_t map_hash_str(const char *s)
+static uint64_t map_hash_str(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
 static int map_hash_insert(int *table, size_t cap, const fs_mapfile *m, int idx)
 {
-    size_t i = (size_t)(map_hash_str(m->objects[idx].path) & (cap - 1));
+    const char *path = m->objects[idx].path;
+    size_t i = (size_t)(map_hash_str(path, strlen(path)) & (cap - 1));
     while (table[i])
         i = (i + 1) & (cap - 1);
     table[i] = idx + 1;
@@ -187,15 +240,17 @@ static int map_hash_rehash(map_parser *p)
     return 0;
 }
 
-/* Index of the object called path, added if new; -1 on OOM. */
-static int map_object(map_parser *p, const char *path)
+/* Index of the object called path[0..n), added if new; -1 on OOM. */
+static int map_object(map_parser *p, const char *path, size_t n)
 {
     fs_mapfile *m = p->m;
     if (p->hash_cap) {
-        size_t i = (size_t)(map_hash_str(path) & (p->hash_cap - 1));
-        for (; p->hash[i]; i = (i + 1) & (p->hash_cap - 1))
-            if (strcmp(m->objects[p->hash[i] - 1].path, path) == 0)
+        size_t i = (size_t)(map_hash_str(path, n) & (p->hash_cap - 1));
+        for (; p->hash[i]; i = (i + 1) & (p->hash_cap - 1)) {
+            const char *o = m->objects[p->hash[i] - 1].path;
+            if (strncmp(o, path, n) == 0 && o[n] == '\0')
                 return p->hash[i] - 1;
+        }
     }
     if ((m->nobjects + 1) * 2 > p->hash_cap && map_hash_rehash(p) < 0)
         return -1;
@@ -204,7 +259,7 @@ static int map_object(map_parser *p, const char *path)
     fs_map_object *o = &m->objects[m->nobjects];
     memset(o, 0, sizeof *o);
     o->archive = -1;
-    if (!(o->path = strdup(path)))
+    if (!(o->path = map_str(m, path, n)))
         return -1;
     map_hash_insert(p->hash, p->hash_cap, m, (int)m->nobjects);
     return (int)m->nobjects++;
@@ -227,7 +282,7 @@ static int map_add_section(map_parser *p, const char *name, const map_line *l, s
         return map_oom(p);
     fs_map_section *s = &m->sections[m->nsections];
     memset(s, 0, sizeof *s);
-    if (!(s->name = strdup(name)))
+    if (!(s->name = map_strz(m, name)))
         return map_oom(p);
     s->vma = vma;
     s->size = size;
@@ -242,7 +297,8 @@ static int map_add_section(map_parser *p, const char *name, const map_line *l, s
     return 0;
 }
 
-static int map_add_input(map_parser *p, const char *name, uint64_t addr, uint64_t size, const char *file)
+static int map_add_input(map_parser *p, const char *name, uint64_t addr, uint64_t size, const char *file,
+                         size_t file_len)
 {
     fs_mapfile *m = p->m;
     if (p->state == ST_DISCARDED) {
@@ -253,13 +309,13 @@ static int map_add_input(map_parser *p, const char *name, uint64_t addr, uint64_
     if (p->cur_sec < 0 || size == 0)
         return 0;
     int obj = -1;
-    if (file && (obj = map_object(p, file)) < 0)
+    if (file && (obj = map_object(p, file, file_len)) < 0)
         return map_oom(p);
     if (map_grow((void **)&m->inputs, &p->cap_inputs, m->ninputs + 1, sizeof *m->inputs) < 0)
         return map_oom(p);
     fs_map_input *in = &m->inputs[m->ninputs];
     memset(in, 0, sizeof *in);
-    if (!(in->name = strdup(name)))
+    if (!(in->name = map_strz(m, name)))
         return map_oom(p);
     in->object = obj;
     in->addr = addr;
@@ -280,9 +336,9 @@ static int map_input_line(map_parser *p, const map_line *l)
         p->pending_input = NULL;
         int rc = 0;
         if (nums && l->ntok >= 3) {
-            char *file = map_rest(l, 2);
-            rc = file ? map_add_input(p, name, a, b, file) : map_oom(p);
-            free(file);
+            size_t n;
+            const char *file = map_rest(l, 2, &n);
+            rc = map_add_input(p, name, a, b, file, n);
         }
         free(name);
         if (rc < 0 || (nums && l->ntok >= 3))
@@ -290,13 +346,12 @@ static int map_input_line(map_parser *p, const map_line *l)
     }
     if (l->lead == 1 && l->ntok >= 3 && map_hex(l->tok[1], &a) && map_hex(l->tok[2], &b)) {
         if (strcmp(l->tok[0], "*fill*") == 0)
-            return map_add_input(p, "*fill*", a, b, NULL);
+            return map_add_input(p, "*fill*", a, b, NULL, 0);
         if (l->ntok == 3)
             return 0;
-        char *file = map_rest(l, 3);
-        int rc = file ? map_add_input(p, l->tok[0], a, b, file) : map_oom(p);
-        free(file);
-        return rc;
+        size_t n;
+        const char *file = map_rest(l, 3, &n);
+        return map_add_input(p, l->tok[0], a, b, file, n);
     }
     if (l->lead == 1 && l->ntok == 1 && !strchr(l->tok[0], '(') && strcmp(l->tok[0], "*fill*") != 0) {
         if (!(p->pending_input = strdup(l->tok[0])))
@@ -379,26 +434,25 @@ static int map_add_member(map_parser *p, const char *member, const map_line *l, 
     fs_map_member *mb = &m->members[m->nmembers];
     memset(mb, 0, sizeof *mb);
     m->nmembers++;
-    char *rest = map_rest(l, from);
-    if (!rest || !(mb->member = strdup(member))) {
-        free(rest);
+    size_t n;
+    const char *raw = map_rest(l, from, &n);
+    char *rest = map_str(m, raw, n);
+    if (!rest || !(mb->member = map_strz(m, member)))
         return map_oom(p);
-    }
     /* "FILE (SYMBOL)": the symbol is the last parenthesised word. */
     char *open = strrchr(rest, '(');
-    size_t n = strlen(rest);
     if (open && open > rest && open[-1] == ' ' && rest[n - 1] == ')') {
         rest[n - 1] = '\0';
-        mb->symbol = strdup(open + 1);
+        mb->symbol = open + 1;
         char *end = open;
         while (end > rest && end[-1] == ' ')
             end--;
         *end = '\0';
     } else {
-        mb->symbol = strdup("");
+        mb->symbol = rest + n; /* "" */
     }
     mb->referenced_by = rest;
-    return mb->symbol ? 0 : map_oom(p);
+    return 0;
 }
 
 static int map_archive_line(map_parser *p, const map_line *l)
@@ -475,7 +529,11 @@ static int map_range_cmp(const void *a, const void *b)
  * order; counted[i] gets range i's share.  Returns the uncovered bytes. */
 static uint64_t map_cover(map_range *r, size_t n, uint64_t start, uint64_t len, uint64_t *counted)
 {
-    qsort(r, n, sizeof *r, map_range_cmp);
+    bool sorted = true; /* ld lists a section's inputs in address order, unless a script reorders */
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = map_range_cmp(&r[i - 1], &r[i]) < 0;
+    if (!sorted)
+        qsort(r, n, sizeof *r, map_range_cmp);
     uint64_t cursor = start, end = start + len, gaps = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t a = r[i].addr, e = r[i].addr + r[i].size;
@@ -586,7 +644,7 @@ static int map_attribute(map_parser *p)
             if (map_grow((void **)&m->archives, &cap, a + 1, sizeof *m->archives) < 0)
                 return map_oom(p);
             memset(&m->archives[a], 0, sizeof m->archives[a]);
-            if (!(m->archives[a].path = strndup(o->path, alen)))
+            if (!(m->archives[a].path = map_str(m, o->path, alen)))
                 return map_oom(p);
             m->narchives++;
         }
@@ -696,18 +754,9 @@ void fs_mapfile_free(fs_mapfile *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->nsections; i++)
-        free(m->sections[i].name);
-    for (size_t i = 0; i < m->ninputs; i++)
-        free(m->inputs[i].name);
-    for (size_t i = 0; i < m->nobjects; i++)
-        free(m->objects[i].path);
-    for (size_t i = 0; i < m->narchives; i++)
-        free(m->archives[i].path);
-    for (size_t i = 0; i < m->nmembers; i++) {
-        free(m->members[i].member);
-        free(m->members[i].referenced_by);
-        free(m->members[i].symbol);
+    for (map_block *b = m->strings, *next; b; b = next) {
+        next = b->next;
+        free(b);
     }
     free(m->sections);
     free(m->inputs);

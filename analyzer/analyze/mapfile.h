@@ -114,6 +114,7 @@ typedef struct fs_mapfile {
     size_t ndiscarded;        /* entries of "Discarded input sections" */
     uint64_t discarded_bytes; /* and their total size */
     size_t nlines;
+    void *strings;            /* the blocks holding every name and path above (mapfile.c) */
 } fs_mapfile;
 
 /* A row of a breakdown: name borrowed from the fs_mapfile. */
