@@ -35,18 +35,20 @@ typedef enum {
     ST_NONE, ST_ARCHIVE, ST_COMMON, ST_DISCARDED, ST_MEMCONF, ST_MEMMAP, ST_CREF, ST_OTHER
 } map_state;
 
+#define MAP_HEADER(text, state) {text, sizeof text - 1, state}
 static const struct {
     const char *text;
+    size_t len;
     map_state state;
 } map_headers[] = {
-    {"Archive member included to satisfy reference by file (symbol)", ST_ARCHIVE},
-    {"As-needed library included to satisfy reference by file (symbol)", ST_OTHER},
-    {"Merging program properties", ST_OTHER},
-    {"Allocating common symbols", ST_COMMON},
-    {"Discarded input sections", ST_DISCARDED},
-    {"Memory Configuration", ST_MEMCONF},
-    {"Linker script and memory map", ST_MEMMAP},
-    {"Cross Reference Table", ST_CREF},
+    MAP_HEADER("Archive member included to satisfy reference by file (symbol)", ST_ARCHIVE),
+    MAP_HEADER("As-needed library included to satisfy reference by file (symbol)", ST_OTHER),
+    MAP_HEADER("Merging program properties", ST_OTHER),
+    MAP_HEADER("Allocating common symbols", ST_COMMON),
+    MAP_HEADER("Discarded input sections", ST_DISCARDED),
+    MAP_HEADER("Memory Configuration", ST_MEMCONF),
+    MAP_HEADER("Linker script and memory map", ST_MEMMAP),
+    MAP_HEADER("Cross Reference Table", ST_CREF),
 };
 
 /* One line split into whitespace-separated tokens (copied, NUL-terminated
@@ -208,12 +210,20 @@ static const char *map_rest(const map_line *l, size_t i, size_t *n)
 
 /* ---- objects ------------------------------------------------------------- */
 
+/* A hash of s[0..n): eight bytes a step (object paths are long). */
 static uint64_t map_hash_str(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
+    uint64_t h = 1469598103934665603ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return h ^ h >> 32;
 }
 
 static int map_hash_insert(int *table, size_t cap, const fs_mapfile *m, int idx)
@@ -492,7 +502,7 @@ static int map_line_dispatch(map_parser *p, map_line *l)
         while (end > 0 && (l->raw[end - 1] == ' ' || l->raw[end - 1] == '\t'))
             end--;
         for (size_t i = 0; i < sizeof map_headers / sizeof *map_headers; i++)
-            if (strlen(map_headers[i].text) == end && memcmp(map_headers[i].text, l->raw, end) == 0) {
+            if (map_headers[i].len == end && memcmp(map_headers[i].text, l->raw, end) == 0) {
                 map_clear_pending(p);
                 p->state = map_headers[i].state;
                 p->seen_memconf |= p->state == ST_MEMCONF;
@@ -554,30 +564,42 @@ static uint64_t map_cover(map_range *r, size_t n, uint64_t start, uint64_t len, 
     return gaps + (end - cursor);
 }
 
-static bool map_name_in(const char *name, const char *const *list, size_t n)
+/* A section name pattern: the name itself, or a prefix when it ends in '*'. */
+typedef struct map_pattern {
+    const char *text;
+    size_t len; /* without the '*' */
+    bool prefix;
+} map_pattern;
+#define MAP_NAME(s)   {s, sizeof s - 1, false}
+#define MAP_PREFIX(s) {s, sizeof s - 1, true}
+
+static bool map_name_in(const char *name, const map_pattern *list, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        size_t k = strlen(list[i]);
-        if (list[i][k - 1] == '*' ? strncmp(name, list[i], k - 1) == 0 : strcmp(name, list[i]) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (name[0] == list[i].text[0] && strncmp(name, list[i].text, list[i].len) == 0 &&
+            (list[i].prefix || name[list[i].len] == '\0'))
             return true;
-    }
     return false;
 }
 
 static bool map_nonalloc_name(const char *name)
 {
-    static const char *const names[] = {
-        ".comment", ".debug*", ".zdebug*", ".line", ".stab*", ".gnu.build.attributes", ".ARM.attributes",
-        ".riscv.attributes", ".xtensa.info", ".xt.prop*", ".xt.lit*", ".gnu.attributes", ".note.GNU-stack",
-        ".GCC.command.line", ".gnu_debuglink", ".gnu_debugaltlink", ".mdebug*", ".pdr", ".symtab", ".strtab",
-        ".shstrtab", ".ident"};
+    static const map_pattern names[] = {
+        MAP_NAME(".comment"), MAP_PREFIX(".debug"), MAP_PREFIX(".zdebug"), MAP_NAME(".line"), MAP_PREFIX(".stab"),
+        MAP_NAME(".gnu.build.attributes"), MAP_NAME(".ARM.attributes"), MAP_NAME(".riscv.attributes"),
+        MAP_NAME(".xtensa.info"), MAP_PREFIX(".xt.prop"), MAP_PREFIX(".xt.lit"), MAP_NAME(".gnu.attributes"),
+        MAP_NAME(".note.GNU-stack"), MAP_NAME(".GCC.command.line"), MAP_NAME(".gnu_debuglink"),
+        MAP_NAME(".gnu_debugaltlink"), MAP_PREFIX(".mdebug"), MAP_NAME(".pdr"), MAP_NAME(".symtab"),
+        MAP_NAME(".strtab"), MAP_NAME(".shstrtab"), MAP_NAME(".ident")};
     return map_name_in(name, names, sizeof names / sizeof *names);
 }
 
 static bool map_bss_name(const char *name)
 {
-    static const char *const names[] = {".bss", ".bss.*", ".sbss*", ".tbss*", "COMMON", ".scommon", ".dynbss",
-                                        ".lbss*", ".noinit*", "*COM*"};
+    static const map_pattern names[] = {MAP_NAME(".bss"),      MAP_PREFIX(".bss."),   MAP_PREFIX(".sbss"),
+                                        MAP_PREFIX(".tbss"),   MAP_NAME("COMMON"),    MAP_NAME(".scommon"),
+                                        MAP_NAME(".dynbss"),   MAP_PREFIX(".lbss"),   MAP_PREFIX(".noinit"),
+                                        MAP_PREFIX("*COM")};
     return map_name_in(name, names, sizeof names / sizeof *names);
 }
 
