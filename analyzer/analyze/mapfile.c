@@ -832,7 +832,7 @@ static long map_contrib_list(const fs_mapfile *m, const uint64_t *per_object, fs
     n = 0;
     for (size_t i = 0; i < m->nobjects; i++)
         if (per_object[i])
-            c[n++] = (fs_map_contrib){m->objects[i].path, per_object[i]};
+            c[n++] = (fs_map_contrib){m->objects[i].path, per_object[i], i};
     qsort(c, n, sizeof *c, map_contrib_cmp);
     *out = c;
     return (long)n;
@@ -904,7 +904,7 @@ long fs_mapfile_archive_list(const fs_mapfile *m, fs_map_contrib **out)
     if (!c)
         return -1;
     for (size_t i = 0; i < m->narchives; i++)
-        c[i] = (fs_map_contrib){m->archives[i].path, m->archives[i].bytes};
+        c[i] = (fs_map_contrib){m->archives[i].path, m->archives[i].bytes, i};
     qsort(c, m->narchives, sizeof *c, map_contrib_cmp);
     *out = c;
     return (long)m->narchives;
@@ -1210,198 +1210,199 @@ int fs_mapfile_print(FILE *out, const fs_mapfile *m, size_t top)
 /* ---- JSON output ------------------------------------------------------------------ */
 
 /* [{"name", "bytes"}...] of the first top rows (0 = all), plus the rest summed. */
-static json_t *map_json_rows(const fs_map_contrib *c, long n, size_t top, json_t *holder, const char *key)
+/* A breakdown's rows under key, at most top (0 = all), and what the rest
+ * holds: KEY_omitted rows of KEY_omitted_bytes. */
+static void map_emit_rows(fs_jemit *e, const fs_map_contrib *c, long n, size_t top, const char *key)
 {
-    json_t *arr = json_array();
     uint64_t rest = 0;
+    fs_jemit_kopen(e, key, true);
     for (long k = 0; k < n; k++) {
         if (top && (size_t)k >= top) {
             rest += c[k].bytes;
             continue;
         }
-        json_t *row = json_object();
-        json_object_set_new(row, "name", json_string(c[k].name));
-        json_object_set_new(row, "bytes", fs_json_from_u64(c[k].bytes));
-        json_array_append_new(arr, row);
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "name", c[k].name);
+        fs_jemit_ku64(e, "bytes", c[k].bytes);
+        fs_jemit_close(e);
     }
-    json_object_set_new(holder, key, arr);
+    fs_jemit_close(e);
     char omitted[64];
     snprintf(omitted, sizeof omitted, "%s_omitted", key);
-    json_object_set_new(holder, omitted, json_integer(top && (size_t)n > top ? n - (long)top : 0));
+    fs_jemit_kint(e, omitted, top && (size_t)n > top ? n - (long)top : 0);
     snprintf(omitted, sizeof omitted, "%s_omitted_bytes", key);
-    json_object_set_new(holder, omitted, fs_json_from_u64(rest));
-    return holder;
+    fs_jemit_ku64(e, omitted, rest);
 }
 
-static json_t *map_json_region(const fs_mapfile *m, size_t i, size_t top)
+static void map_emit_region(fs_jemit *e, const fs_mapfile *m, size_t i, size_t top)
 {
     const fs_region *r = &m->map.regions[i];
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(r->name));
-    json_object_set_new(o, "origin", fs_json_from_u64(r->origin));
-    json_object_set_new(o, "length", fs_json_from_u64(r->length));
-    json_object_set_new(o, "attributes", json_string(r->attrs));
-    json_object_set_new(o, "used", fs_json_from_u64(r->used));
-    json_object_set_new(o, "free", fs_json_from_u64(r->used > r->length ? 0 : r->length - r->used));
-    json_object_set_new(o, "overflow", fs_json_from_u64(r->used > r->length ? r->used - r->length : 0));
-    json_object_set_new(o, "percent", json_real(map_pct(r->used, r->length)));
+    fs_jemit_open(e, false);
+    fs_jemit_ktext(e, "name", r->name);
+    fs_jemit_ku64(e, "origin", r->origin);
+    fs_jemit_ku64(e, "length", r->length);
+    fs_jemit_ktext(e, "attributes", r->attrs);
+    fs_jemit_ku64(e, "used", r->used);
+    fs_jemit_ku64(e, "free", r->used > r->length ? 0 : r->length - r->used);
+    fs_jemit_ku64(e, "overflow", r->used > r->length ? r->used - r->length : 0);
+    fs_jemit_kreal(e, "percent", map_pct(r->used, r->length));
     fs_map_contrib *c;
     fs_map_region_rest rest;
     long n = fs_mapfile_region_objects(m, (int)i, &c, &rest);
     if (n < 0) {
-        json_decref(o);
-        return NULL;
+        e->failed = true;
+    } else {
+        fs_jemit_ku64(e, "fill", rest.fill);
+        fs_jemit_ku64(e, "unattributed", rest.unattributed);
+        fs_jemit_ku64(e, "gaps", rest.gaps);
+        map_emit_rows(e, c, n, top, "objects");
+        free(c);
     }
-    json_object_set_new(o, "fill", fs_json_from_u64(rest.fill));
-    json_object_set_new(o, "unattributed", fs_json_from_u64(rest.unattributed));
-    json_object_set_new(o, "gaps", fs_json_from_u64(rest.gaps));
-    map_json_rows(c, n, top, o, "objects");
-    free(c);
-    return o;
+    fs_jemit_close(e);
 }
 
-static json_t *map_json_section(const fs_mapfile *m, size_t i, size_t top)
+static void map_emit_region_name(fs_jemit *e, const char *key, const fs_mapfile *m, int r)
+{
+    if (r >= 0)
+        fs_jemit_ktext(e, key, map_region_name(m, r));
+    else
+        fs_jemit_knull(e, key);
+}
+
+static void map_emit_section(fs_jemit *e, const fs_mapfile *m, size_t i, size_t top)
 {
     const fs_map_section *s = &m->sections[i];
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(s->name));
-    json_object_set_new(o, "address", fs_json_from_u64(s->vma));
-    json_object_set_new(o, "load_address", s->has_lma ? fs_json_from_u64(s->lma) : json_null());
-    json_object_set_new(o, "size", fs_json_from_u64(s->size));
-    json_object_set_new(o, "allocated", json_boolean(s->alloc));
-    json_object_set_new(o, "has_contents", json_boolean(s->load));
-    json_object_set_new(o, "region", s->vma_region >= 0 ? json_string(map_region_name(m, s->vma_region)) : json_null());
-    json_object_set_new(o, "load_region",
-                        s->lma_region >= 0 ? json_string(map_region_name(m, s->lma_region)) : json_null());
-    json_object_set_new(o, "input_bytes", fs_json_from_u64(s->input_bytes));
-    json_object_set_new(o, "fill", fs_json_from_u64(s->fill_bytes));
-    json_object_set_new(o, "unattributed", fs_json_from_u64(s->unattributed));
+    fs_jemit_open(e, false);
+    fs_jemit_ktext(e, "name", s->name);
+    fs_jemit_ku64(e, "address", s->vma);
+    if (s->has_lma)
+        fs_jemit_ku64(e, "load_address", s->lma);
+    else
+        fs_jemit_knull(e, "load_address");
+    fs_jemit_ku64(e, "size", s->size);
+    fs_jemit_kbool(e, "allocated", s->alloc);
+    fs_jemit_kbool(e, "has_contents", s->load);
+    map_emit_region_name(e, "region", m, s->vma_region);
+    map_emit_region_name(e, "load_region", m, s->lma_region);
+    fs_jemit_ku64(e, "input_bytes", s->input_bytes);
+    fs_jemit_ku64(e, "fill", s->fill_bytes);
+    fs_jemit_ku64(e, "unattributed", s->unattributed);
     fs_map_contrib *c;
     long n = fs_mapfile_section_objects(m, i, &c);
     if (n < 0) {
-        json_decref(o);
-        return NULL;
+        e->failed = true;
+    } else {
+        map_emit_rows(e, c, n, top, "objects");
+        free(c);
     }
-    map_json_rows(c, n, top, o, "objects");
-    free(c);
-    return o;
+    fs_jemit_close(e);
 }
 
-static json_t *map_json_objects(const fs_mapfile *m, size_t top)
+static void map_emit_objects(fs_jemit *e, const fs_mapfile *m, size_t top)
 {
     uint64_t *per = calloc(m->nobjects + 1, sizeof *per);
-    if (!per)
-        return NULL;
-    for (size_t i = 0; i < m->nobjects; i++)
-        per[i] = m->objects[i].bytes;
-    fs_map_contrib *c;
-    long n = map_contrib_list(m, per, &c);
-    free(per);
-    if (n < 0)
-        return NULL;
-    json_t *arr = json_array();
-    for (long k = 0; k < n && (!top || (size_t)k < top); k++) {
-        int idx = fs_mapfile_object(m, c[k].name);
-        json_t *row = json_object();
-        json_object_set_new(row, "name", json_string(c[k].name));
-        json_object_set_new(row, "archive", m->objects[idx].archive >= 0
-                                                ? json_string(m->archives[m->objects[idx].archive].path)
-                                                : json_null());
-        json_object_set_new(row, "bytes", fs_json_from_u64(c[k].bytes));
-        json_array_append_new(arr, row);
+    fs_map_contrib *c = NULL;
+    long n = -1;
+    if (per) {
+        for (size_t i = 0; i < m->nobjects; i++)
+            per[i] = m->objects[i].bytes;
+        n = map_contrib_list(m, per, &c);
+        free(per);
     }
+    if (n < 0) {
+        e->failed = true;
+        fs_jemit_null(e);
+        return;
+    }
+    fs_jemit_open(e, true);
+    for (long k = 0; k < n && (!top || (size_t)k < top); k++) {
+        const fs_map_object *o = &m->objects[c[k].index];
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "name", c[k].name);
+        if (o->archive >= 0)
+            fs_jemit_ktext(e, "archive", m->archives[o->archive].path);
+        else
+            fs_jemit_knull(e, "archive");
+        fs_jemit_ku64(e, "bytes", c[k].bytes);
+        fs_jemit_close(e);
+    }
+    fs_jemit_close(e);
     free(c);
-    return arr;
 }
 
-static json_t *map_json_archives(const fs_mapfile *m)
+static void map_emit_archives(fs_jemit *e, const fs_mapfile *m)
 {
-    json_t *arr = json_array();
     fs_map_contrib *c;
     long n = fs_mapfile_archive_list(m, &c);
-    for (long k = 0; k < n; k++)
-        for (size_t a = 0; a < m->narchives; a++)
-            if (strcmp(m->archives[a].path, c[k].name) == 0) {
-                json_t *row = json_object();
-                json_object_set_new(row, "name", json_string(c[k].name));
-                json_object_set_new(row, "bytes", fs_json_from_u64(c[k].bytes));
-                json_object_set_new(row, "members", json_integer((json_int_t)m->archives[a].nobjects));
-                json_array_append_new(arr, row);
-            }
-    free(c);
     if (n < 0) {
-        json_decref(arr);
-        return NULL;
+        e->failed = true;
+        fs_jemit_null(e);
+        return;
     }
-    return arr;
+    fs_jemit_open(e, true);
+    for (long k = 0; k < n; k++) {
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "name", c[k].name);
+        fs_jemit_ku64(e, "bytes", c[k].bytes);
+        fs_jemit_kint(e, "members", (int64_t)m->archives[c[k].index].nobjects);
+        fs_jemit_close(e);
+    }
+    fs_jemit_close(e);
+    free(c);
 }
 
-static json_t *map_json_members(const fs_mapfile *m)
+void fs_mapfile_emit(const fs_mapfile *m, size_t top, fs_jemit *e)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < m->nmembers; i++) {
-        json_t *row = json_object();
-        json_object_set_new(row, "member", json_string(m->members[i].member));
-        json_object_set_new(row, "referenced_by", json_string(m->members[i].referenced_by));
-        json_object_set_new(row, "symbol", json_string(m->members[i].symbol));
-        json_array_append_new(arr, row);
+    fs_jemit_open(e, false);
+    fs_jemit_ktext(e, "schema", "flashsize-map");
+    fs_jemit_kint(e, "schema_version", FS_MAP_JSON_SCHEMA_VERSION);
+    fs_jemit_ktext(e, "file", m->path);
+    fs_jemit_ktext(e, "output", m->output);
+    fs_jemit_kopen(e, "regions", true);
+    for (size_t i = 0; i < m->map.nregions; i++)
+        map_emit_region(e, m, i, top);
+    fs_jemit_close(e);
+    fs_jemit_kopen(e, "sections", true);
+    for (size_t i = 0; i < m->nsections; i++)
+        map_emit_section(e, m, i, top);
+    fs_jemit_close(e);
+    fs_jemit_kopen(e, "overflows", true);
+    for (size_t i = 0; i < m->map.nregions; i++) {
+        const fs_region *reg = &m->map.regions[i];
+        if (reg->used <= reg->length)
+            continue;
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "region", reg->name);
+        fs_jemit_ku64(e, "used", reg->used);
+        fs_jemit_ku64(e, "length", reg->length);
+        fs_jemit_ku64(e, "over", reg->used - reg->length);
+        fs_jemit_close(e);
     }
-    return arr;
+    fs_jemit_close(e);
+    fs_jemit_key(e, "objects");
+    map_emit_objects(e, m, top);
+    fs_jemit_key(e, "archives");
+    map_emit_archives(e, m);
+    fs_jemit_kopen(e, "archive_members", true);
+    for (size_t i = 0; i < m->nmembers; i++) {
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "member", m->members[i].member);
+        fs_jemit_ktext(e, "referenced_by", m->members[i].referenced_by);
+        fs_jemit_ktext(e, "symbol", m->members[i].symbol);
+        fs_jemit_close(e);
+    }
+    fs_jemit_close(e);
+    fs_jemit_kopen(e, "discarded", false);
+    fs_jemit_kint(e, "sections", (int64_t)m->ndiscarded);
+    fs_jemit_ku64(e, "bytes", m->discarded_bytes);
+    fs_jemit_close(e);
+    fs_jemit_close(e);
 }
 
 json_t *fs_mapfile_json(const fs_mapfile *m, size_t top)
 {
-    json_t *doc = json_object();
-    json_t *regions = json_array(), *sections = json_array(), *overflows = json_array();
-    if (!doc || !regions || !sections || !overflows)
-        goto fail;
-    json_object_set_new(doc, "schema", json_string("flashsize-map"));
-    json_object_set_new(doc, "schema_version", json_integer(FS_MAP_JSON_SCHEMA_VERSION));
-    json_object_set_new(doc, "file", json_string(m->path));
-    json_object_set_new(doc, "output", m->output ? json_string(m->output) : json_null());
-    json_object_set_new(doc, "regions", regions);
-    json_object_set_new(doc, "sections", sections);
-    json_object_set_new(doc, "overflows", overflows);
-    for (size_t i = 0; i < m->map.nregions; i++) {
-        json_t *r = map_json_region(m, i, top);
-        if (!r)
-            goto fail;
-        json_array_append_new(regions, r);
-        const fs_region *reg = &m->map.regions[i];
-        if (reg->used > reg->length) {
-            json_t *o = json_object();
-            json_object_set_new(o, "region", json_string(reg->name));
-            json_object_set_new(o, "used", fs_json_from_u64(reg->used));
-            json_object_set_new(o, "length", fs_json_from_u64(reg->length));
-            json_object_set_new(o, "over", fs_json_from_u64(reg->used - reg->length));
-            json_array_append_new(overflows, o);
-        }
-    }
-    for (size_t i = 0; i < m->nsections; i++) {
-        json_t *s = map_json_section(m, i, top);
-        if (!s)
-            goto fail;
-        json_array_append_new(sections, s);
-    }
-    json_t *objects = map_json_objects(m, top), *archives = map_json_archives(m);
-    json_object_set_new(doc, "objects", objects ? objects : json_null());
-    json_object_set_new(doc, "archives", archives ? archives : json_null());
-    json_object_set_new(doc, "archive_members", map_json_members(m));
-    json_t *disc = json_object();
-    json_object_set_new(disc, "sections", json_integer((json_int_t)m->ndiscarded));
-    json_object_set_new(disc, "bytes", fs_json_from_u64(m->discarded_bytes));
-    json_object_set_new(doc, "discarded", disc);
-    if (!objects || !archives)
-        goto fail;
-    return doc;
-fail:
-    /* the arrays belong to doc once it has them */
-    if (!json_object_get(doc, "regions"))
-        json_decref(regions);
-    if (!json_object_get(doc, "sections"))
-        json_decref(sections);
-    if (!json_object_get(doc, "overflows"))
-        json_decref(overflows);
-    json_decref(doc);
-    return NULL;
+    fs_jemit_tree t;
+    fs_jemit_tree_init(&t);
+    fs_mapfile_emit(m, top, &t.base);
+    return fs_jemit_tree_finish(&t);
 }

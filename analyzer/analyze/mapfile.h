@@ -43,6 +43,7 @@
 #include <stdio.h>
 
 #include "analyze.h"
+#include "jemit.h"
 #include "model.h"
 
 /* Limits: inputs beyond these are rejected with a clear error. */
@@ -121,6 +122,7 @@ typedef struct fs_mapfile {
 typedef struct fs_map_contrib {
     const char *name;
     uint64_t bytes;
+    size_t index;       /* the object's (or archive's) index in the fs_mapfile */
 } fs_map_contrib;
 
 /* Read the map file at path into out (zeroed by the caller).  On failure out
@@ -180,5 +182,8 @@ int fs_mapfile_print(FILE *out, const fs_mapfile *m, size_t top);
 /* The same as a JSON document (schema "flashsize-map"); top = rows per
  * list, 0 = all.  NULL on OOM.  The caller owns the result (json_decref). */
 json_t *fs_mapfile_json(const fs_mapfile *m, size_t top);
+/* The same document told as events (jemit.h): fs_mapfile_json is this into
+ * a tree; `analyze --format json` streams it. */
+void fs_mapfile_emit(const fs_mapfile *m, size_t top, fs_jemit *e);
 
 #endif

@@ -220,6 +220,23 @@ int cli_write_json_with(FILE *out, json_t *doc, int precision)
     return rc;
 }
 
+int cli_write_emitted(FILE *out, int precision, void (*fn)(fs_jemit *e, const void *ctx), const void *ctx)
+{
+    fs_jsonw *w = malloc(sizeof *w);
+    fs_jsonw_emitter *e = malloc(sizeof *e);
+    int rc = -1;
+    if (w && e) {
+        fs_jsonw_init(w, out, precision);
+        fs_jsonw_emitter_init(e, w, 0);
+        fn(&e->e, ctx);
+        fs_jsonw_lit(w, "\n");
+        rc = fs_jsonw_finish(w) < 0 || e->e.failed || e->depth != 0 ? -1 : 0;
+    }
+    free(w);
+    free(e);
+    return rc;
+}
+
 int cli_write_json(FILE *out, json_t *doc)
 {
     return cli_write_json_with(out, doc, 0);

@@ -8,6 +8,7 @@
 #ifndef FS_CLI_H
 #define FS_CLI_H
 
+#include "jemit.h"
 #include "model.h"
 
 #include <stdio.h>
@@ -86,6 +87,10 @@ int cli_refgraph_open(const char *elf, const char *const *roots, size_t nroots, 
 struct json_t;
 int cli_write_json(FILE *out, struct json_t *doc);
 int cli_write_json_with(FILE *out, struct json_t *doc, int precision);
+/* The JSON document fn tells as events (jemit.h), streamed to out as
+ * cli_write_json_with would write its tree, and a newline; -1 on any
+ * failure. */
+int cli_write_emitted(FILE *out, int precision, void (*fn)(fs_jemit *e, const void *ctx), const void *ctx);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_history(int argc, char **argv);

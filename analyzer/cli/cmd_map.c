@@ -46,12 +46,17 @@ typedef struct map_job {
     const fs_mapfile *m;
 } map_job;
 
+static void map_emit(fs_jemit *e, const void *ctx)
+{
+    const map_job *j = ctx;
+    fs_mapfile_emit(j->m, j->a->top, e);
+}
+
 static int map_write(FILE *out, const void *ctx)
 {
     const map_job *j = ctx;
-    int rc = strcmp(j->a->format, "json") == 0
-                 ? cli_write_json_with(out, fs_mapfile_json(j->m, j->a->top), 10)
-                 : fs_mapfile_print(out, j->m, j->a->top);
+    int rc = strcmp(j->a->format, "json") == 0 ? cli_write_emitted(out, 10, map_emit, j)
+                                                : fs_mapfile_print(out, j->m, j->a->top);
     if (rc < 0)
         cli_error("%s: cannot write the report", j->a->output ? j->a->output : "standard output");
     return rc;

@@ -12,6 +12,7 @@
  */
 #include "jsonw.h"
 
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,7 @@ void fs_jsonw_put_slow(fs_jsonw *w, const char *s, size_t n)
     w->len = n;
 }
 
-/* A line break and the indentation of nesting depth depth. */
-static void jsonw_newline(fs_jsonw *w, unsigned depth)
+void fs_jsonw_newline(fs_jsonw *w, unsigned depth)
 {
     static const char spaces[] = "                                ";
     fs_jsonw_lit(w, "\n");
@@ -234,12 +234,12 @@ void fs_jsonw_value(fs_jsonw *w, const json_t *value, unsigned depth)
         for (bool first = true; it; it = json_object_iter_next((json_t *)value, it), first = false) {
             if (!first)
                 fs_jsonw_lit(w, ",");
-            jsonw_newline(w, depth + 1);
+            fs_jsonw_newline(w, depth + 1);
             fs_jsonw_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
             fs_jsonw_lit(w, ": ");
             fs_jsonw_value(w, json_object_iter_value(it), depth + 1);
         }
-        jsonw_newline(w, depth);
+        fs_jsonw_newline(w, depth);
         fs_jsonw_lit(w, "}");
         return;
     }
@@ -253,10 +253,10 @@ void fs_jsonw_value(fs_jsonw *w, const json_t *value, unsigned depth)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 fs_jsonw_lit(w, ",");
-            jsonw_newline(w, depth + 1);
+            fs_jsonw_newline(w, depth + 1);
             fs_jsonw_value(w, json_array_get(value, i), depth + 1);
         }
-        jsonw_newline(w, depth);
+        fs_jsonw_newline(w, depth);
         fs_jsonw_lit(w, "]");
         return;
     }
@@ -279,4 +279,100 @@ void fs_jsonw_value(fs_jsonw *w, const json_t *value, unsigned depth)
         fs_jsonw_lit(w, "null");
         return;
     }
+}
+
+/* ---- the streaming sink of JSON events (jemit.h) --------------------------- */
+
+/* Before a value: in an array, the comma and the line of its element. */
+static void emit_before(fs_jsonw_emitter *s)
+{
+    if (s->depth == 0 || !s->array[s->depth - 1])
+        return;
+    if (!s->first[s->depth - 1])
+        fs_jsonw_lit(s->w, ",");
+    s->first[s->depth - 1] = false;
+    fs_jsonw_newline(s->w, s->base + s->depth);
+}
+
+static void emit_open(fs_jemit *e, bool array)
+{
+    fs_jsonw_emitter *s = (fs_jsonw_emitter *)e;
+    emit_before(s);
+    if (s->depth == FS_JEMIT_MAX_DEPTH) {
+        s->e.failed = s->w->failed = true;
+        return;
+    }
+    fs_jsonw_put(s->w, array ? "[" : "{", 1);
+    s->array[s->depth] = array;
+    s->first[s->depth] = true;
+    s->depth++;
+}
+
+static void emit_close(fs_jemit *e)
+{
+    fs_jsonw_emitter *s = (fs_jsonw_emitter *)e;
+    if (s->depth == 0) {
+        s->e.failed = s->w->failed = true;
+        return;
+    }
+    s->depth--;
+    if (!s->first[s->depth]) /* else "{}" or "[]" */
+        fs_jsonw_newline(s->w, s->base + s->depth);
+    fs_jsonw_put(s->w, s->array[s->depth] ? "]" : "}", 1);
+}
+
+static void emit_key(fs_jemit *e, const char *key)
+{
+    fs_jsonw_emitter *s = (fs_jsonw_emitter *)e;
+    if (s->depth == 0 || s->array[s->depth - 1]) {
+        s->e.failed = s->w->failed = true;
+        return;
+    }
+    if (!s->first[s->depth - 1])
+        fs_jsonw_lit(s->w, ",");
+    s->first[s->depth - 1] = false;
+    fs_jsonw_newline(s->w, s->base + s->depth);
+    fs_jsonw_string(s->w, key, strlen(key));
+    fs_jsonw_lit(s->w, ": ");
+}
+
+/* v (taken) at the current place; NULL (out of memory) marks both failed. */
+static void emit_json(fs_jsonw_emitter *s, json_t *v)
+{
+    if (!v)
+        s->e.failed = true;
+    fs_jsonw_value(s->w, v, s->base + s->depth);
+    json_decref(v);
+}
+
+static void emit_value(fs_jemit *e, json_t *v)
+{
+    fs_jsonw_emitter *s = (fs_jsonw_emitter *)e;
+    emit_before(s);
+    emit_json(s, v);
+}
+
+static void emit_text(fs_jemit *e, const char *str)
+{
+    fs_jsonw_emitter *s = (fs_jsonw_emitter *)e;
+    emit_before(s);
+    if (!str || !fs_jsonw_ascii(s->w, str)) /* null, or UTF-8 to check: fs_json_text */
+        emit_json(s, fs_json_text(str));
+}
+
+static void emit_integer(fs_jemit *e, int64_t v)
+{
+    fs_jsonw_emitter *s = (fs_jsonw_emitter *)e;
+    emit_before(s);
+    fs_jsonw_int(s->w, v);
+}
+
+static const fs_jemit_ops emit_ops = {emit_open, emit_close, emit_key, emit_text, emit_integer, emit_value};
+
+void fs_jsonw_emitter_init(fs_jsonw_emitter *s, fs_jsonw *w, unsigned depth)
+{
+    memset(s, 0, sizeof *s);
+    s->e.ops = &emit_ops;
+    s->w = w;
+    s->base = depth;
 }

@@ -16,6 +16,8 @@
 #ifndef FS_JSONW_H
 #define FS_JSONW_H
 
+#include "jemit.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,5 +60,19 @@ void fs_jsonw_string(fs_jsonw *w, const char *s, size_t n);
 bool fs_jsonw_ascii(fs_jsonw *w, const char *s);
 /* An integer, as jansson writes a json_integer. */
 void fs_jsonw_int(fs_jsonw *w, int64_t v);
+/* A line break and the indentation of nesting depth depth. */
+void fs_jsonw_newline(fs_jsonw *w, unsigned depth);
+
+/* The streaming sink of JSON events (jemit.h): the value they tell is
+ * written to w as fs_jsonw_value would write its tree at nesting depth
+ * depth. */
+typedef struct fs_jsonw_emitter {
+    fs_jemit e;
+    fs_jsonw *w;
+    unsigned base, depth;                 /* the first value's nesting depth; containers open */
+    bool array[FS_JEMIT_MAX_DEPTH];       /* the open containers: arrays or objects */
+    bool first[FS_JEMIT_MAX_DEPTH];       /* nothing written in it yet */
+} fs_jsonw_emitter;
+void fs_jsonw_emitter_init(fs_jsonw_emitter *s, fs_jsonw *w, unsigned depth);
 
 #endif

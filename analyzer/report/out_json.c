@@ -28,29 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* json_string() rejects invalid UTF-8; symbol names from hostile ELFs may be
- * anything, so escape non-ASCII bytes as \xNN. */
+/* A string as the documents write it (fs_json_text: bytes that are not
+ * UTF-8 become \xNN text), null when out of memory. */
 static json_t *jstr(const char *s)
 {
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    size_t n = strlen(s);
-    char *buf = malloc(n * 4 + 1);
-    if (!buf)
-        return json_null();
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x80)
-            buf[o++] = (char)*p;
-        else
-            o += (size_t)sprintf(buf + o, "\\x%02x", *p);
-    }
-    buf[o] = '\0';
-    j = json_string(buf);
-    free(buf);
+    json_t *j = fs_json_text(s);
     return j ? j : json_null();
 }
 
@@ -265,10 +247,19 @@ static json_t *json_findings(const fs_report *rep, size_t *errors, size_t *warni
  * fs_report_json gathers them into one object, fs_output_json writes each
  * and frees it, so that the whole document is never in memory at once.
  * The "symbols" member, the largest by far, goes to its own callback. */
+typedef void (*json_emit_fn)(const void *data, size_t top, fs_jemit *e);
 typedef struct json_sink {
     void (*member)(struct json_sink *k, const char *key, json_t *value); /* takes the reference */
     void (*symbols)(struct json_sink *k, const fs_report *rep, size_t top);
+    /* A member told as events (jemit.h) by fn(data, top, e): the map,
+     * second in size, is streamed this way instead of made as a tree. */
+    void (*emit)(struct json_sink *k, const char *key, json_emit_fn fn, const void *data, size_t top);
 } json_sink;
+
+static void json_emit_map(const void *data, size_t top, fs_jemit *e)
+{
+    fs_mapfile_emit(data, top, e);
+}
 
 static void json_members(const fs_report *rep, const fs_output_opts *o, json_sink *k)
 {
@@ -307,8 +298,10 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "frozen", frozen ? frozen : json_null());
     json_t *rom = o->romuse ? fs_romuse_json(o->romuse, rep->image->path) : NULL;
     k->member(k, "rom", rom ? rom : json_null());
-    json_t *map = o->map ? fs_mapfile_json(o->map, o->top) : NULL;
-    k->member(k, "map", map ? map : json_null());
+    if (o->map)
+        k->emit(k, "map", json_emit_map, o->map, o->top);
+    else
+        k->member(k, "map", json_null());
     json_t *owners = o->owners ? fs_owners_json(o->owners) : NULL;
     k->member(k, "owners", owners ? owners : json_null());
     json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;
@@ -342,9 +335,17 @@ static void tree_symbols(json_sink *k, const fs_report *rep, size_t top)
     tree_member(k, "symbols", json_symbols(rep, top));
 }
 
+static void tree_emit(json_sink *k, const char *key, json_emit_fn fn, const void *data, size_t top)
+{
+    fs_jemit_tree t;
+    fs_jemit_tree_init(&t);
+    fn(data, top, &t.base);
+    tree_member(k, key, fs_jemit_tree_finish(&t));
+}
+
 json_t *fs_report_json(const fs_report *rep, const fs_output_opts *o)
 {
-    json_tree t = {{tree_member, tree_symbols}, json_object(), false};
+    json_tree t = {{tree_member, tree_symbols, tree_emit}, json_object(), false};
     if (!t.doc)
         return NULL;
     json_members(rep, o, &t.sink);
@@ -384,6 +385,17 @@ static void stream_member(json_sink *k, const char *key, json_t *value)
     stream_key(s, key);
     fs_jsonw_value(&s->w, value, 1);
     json_decref(value);
+}
+
+static void stream_emit(json_sink *k, const char *key, json_emit_fn fn, const void *data, size_t top)
+{
+    json_stream *s = (json_stream *)k;
+    stream_key(s, key);
+    fs_jsonw_emitter e;
+    fs_jsonw_emitter_init(&e, &s->w, 1);
+    fn(data, top, &e.e);
+    if (e.e.failed || e.depth != 0)
+        s->w.failed = true;
 }
 
 /* A string as jstr makes it: bytes that are not UTF-8 become \xNN text. */
@@ -488,7 +500,7 @@ int fs_output_json(FILE *out, const fs_report *rep, const fs_output_opts *o)
     json_stream *s = malloc(sizeof *s);
     if (!s)
         return -1;
-    s->sink = (json_sink){stream_member, stream_symbols};
+    s->sink = (json_sink){stream_member, stream_symbols, stream_emit};
     s->members = 0;
     fs_jsonw_init(&s->w, out, 10);
     json_members(rep, o, &s->sink);

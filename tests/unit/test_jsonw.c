@@ -9,6 +9,8 @@
  *   - 2,000 random documents from a fixed seed;
  *   - 20,000 random strings (escapes and UTF-8 at every position of the
  *     writer's eight-byte steps) and one longer than its buffer;
+ *   - JSON events (jemit.h) replayed from 2,000 random values into the
+ *     tree sink and the streaming sink;
  *   - the whole analysis document of every sample (with its map where it has
  *     one), streamed by fs_output_json and dumped from fs_report_json.
  */
@@ -208,6 +210,129 @@ static void test_strings(void **state)
     json_decref(v);
 }
 
+/* Tell v as JSON events (jemit.h): strings as text, integers as integers,
+ * containers opened and closed, anything else as a value. */
+static void replay(fs_jemit *e, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        fs_jemit_open(e, false);
+        for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+            fs_jemit_key(e, json_object_iter_key(it));
+            replay(e, json_object_iter_value(it));
+        }
+        fs_jemit_close(e);
+        return;
+    }
+    case JSON_ARRAY:
+        fs_jemit_open(e, true);
+        for (size_t i = 0; i < json_array_size(v); i++)
+            replay(e, json_array_get(v, i));
+        fs_jemit_close(e);
+        return;
+    case JSON_STRING: fs_jemit_text(e, json_string_value(v)); return;
+    case JSON_INTEGER: fs_jemit_int(e, json_integer_value(v)); return;
+    default: e->ops->value(e, json_incref((json_t *)v)); return;
+    }
+}
+
+/* The streaming sink's text for the events of v, at nesting depth depth. */
+static char *streamed(const json_t *v, unsigned depth, bool *failed)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fs_jsonw *w = malloc(sizeof *w);
+    assert_non_null(f);
+    assert_non_null(w);
+    fs_jsonw_init(w, f, 10);
+    fs_jsonw_emitter e;
+    fs_jsonw_emitter_init(&e, w, depth);
+    replay(&e.e, v);
+    *failed = fs_jsonw_finish(w) < 0 || e.e.failed || e.depth != 0;
+    free(w);
+    fclose(f);
+    return buf;
+}
+
+/* Both sinks of JSON events against json_dumps: 2,000 random values (keys
+ * with tabs, strings with controls, empty and nested containers) through
+ * the tree sink and the streaming one, at depth 0 and as a member at depth
+ * 1; invalid UTF-8 as \xNN in both; unbalanced events fail. */
+static void test_emitters(void **state)
+{
+    (void)state;
+    unsigned seed = 99;
+    for (int i = 0; i < 2000; i++) {
+        json_t *v = random_value(&seed, 4);
+        fs_jemit_tree t;
+        fs_jemit_tree_init(&t);
+        replay(&t.base, v);
+        json_t *built = fs_jemit_tree_finish(&t);
+        assert_non_null(built);
+        assert_true(json_equal(built, v));
+        char *want = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+        bool failed;
+        char *got = streamed(v, 0, &failed);
+        assert_false(failed);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        /* at depth 1, as fs_jsonw_value writes a member's value */
+        got = streamed(v, 1, &failed);
+        fs_jsonw *w = malloc(sizeof *w);
+        char *ref = NULL;
+        size_t rlen = 0;
+        FILE *f = open_memstream(&ref, &rlen);
+        fs_jsonw_init(w, f, 10);
+        fs_jsonw_value(w, v, 1);
+        assert_int_equal(fs_jsonw_finish(w), 0);
+        fclose(f);
+        assert_string_equal(got, ref);
+        free(w);
+        free(ref);
+        free(got);
+        json_decref(built);
+        json_decref(v);
+    }
+    /* not UTF-8: each byte above 0x7f as the text \xNN, in both sinks */
+    fs_jemit_tree t;
+    fs_jemit_tree_init(&t);
+    fs_jemit_open(&t.base, false);
+    fs_jemit_kopen(&t.base, "k", true);
+    fs_jemit_text(&t.base, "ok");
+    fs_jemit_text(&t.base, "a\xff\xc3");
+    fs_jemit_close(&t.base);
+    fs_jemit_close(&t.base);
+    json_t *built = fs_jemit_tree_finish(&t);
+    assert_non_null(built);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(built, "k"), 1)), "a\\xff\\xc3");
+    json_decref(built);
+    /* unbalanced: a close too many, a key in an array, a container left open */
+    fs_jemit_tree_init(&t);
+    fs_jemit_open(&t.base, true);
+    fs_jemit_close(&t.base);
+    fs_jemit_close(&t.base);
+    assert_null(fs_jemit_tree_finish(&t));
+    fs_jemit_tree_init(&t);
+    fs_jemit_open(&t.base, false);
+    assert_null(fs_jemit_tree_finish(&t));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fs_jsonw *w = malloc(sizeof *w);
+    fs_jsonw_init(w, f, 0);
+    fs_jsonw_emitter e;
+    fs_jsonw_emitter_init(&e, w, 0);
+    fs_jemit_open(&e.e, true);
+    fs_jemit_key(&e.e, "in an array");
+    assert_true(e.e.failed);
+    assert_int_equal(fs_jsonw_finish(w), -1);
+    free(w);
+    fclose(f);
+    free(buf);
+}
+
 /* The document written for the sample NAME equals the dump of the same
  * document built as one jansson value. */
 static void expect_document(const char *name, bool with_map)
@@ -263,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_hand_made),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_emitters),
         cmocka_unit_test(test_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
