@@ -71,7 +71,8 @@ typedef struct map_parser {
     bool seen_memconf, seen_memmap, after_output;
     char *buf;             /* FS_MAP_MAX_LINE + 1 bytes for token copies */
     char *pending_osec;    /* output section name awaiting its numbers */
-    char *pending_input;   /* input section name awaiting its numbers */
+    char *pending_input;   /* input section name awaiting its numbers: NULL or pending_buf */
+    char *pending_buf;     /* FS_MAP_MAX_LINE + 1 bytes */
     char *pending_member;  /* archive member awaiting its reason */
     long cur_sec;          /* section receiving input sections, -1 none */
     size_t cap_sections, cap_inputs, cap_objects, cap_members;
@@ -148,9 +149,9 @@ static bool map_hex(const char *s, uint64_t *v)
         return false;
     uint64_t x = 0;
     size_t n = 2;
-    for (unsigned d; (d = map_hexval[(unsigned char)s[n]]) != 0 && n < 18; n++)
+    for (unsigned d; (d = map_hexval[(unsigned char)s[n]]) != 0; n++)
         x = x << 4 | (d - 1);
-    if (s[n])
+    if (s[n] || n > 18) /* something else, or more than 16 digits */
         return false;
     *v = x;
     return true;
@@ -342,7 +343,7 @@ static int map_input_line(map_parser *p, const map_line *l)
     uint64_t a, b;
     bool nums = l->ntok >= 2 && map_hex(l->tok[0], &a) && map_hex(l->tok[1], &b);
     if (p->pending_input) {
-        char *name = p->pending_input;
+        const char *name = p->pending_input;
         p->pending_input = NULL;
         int rc = 0;
         if (nums && l->ntok >= 3) {
@@ -350,7 +351,6 @@ static int map_input_line(map_parser *p, const map_line *l)
             const char *file = map_rest(l, 2, &n);
             rc = map_add_input(p, name, a, b, file, n);
         }
-        free(name);
         if (rc < 0 || (nums && l->ntok >= 3))
             return rc;
     }
@@ -364,8 +364,7 @@ static int map_input_line(map_parser *p, const map_line *l)
         return map_add_input(p, l->tok[0], a, b, file, n);
     }
     if (l->lead == 1 && l->ntok == 1 && !strchr(l->tok[0], '(') && strcmp(l->tok[0], "*fill*") != 0) {
-        if (!(p->pending_input = strdup(l->tok[0])))
-            return map_oom(p);
+        p->pending_input = strcpy(p->pending_buf, l->tok[0]); /* a token of one line: it fits */
         return 0;
     }
     if (nums && l->ntok >= 3 && p->cur_sec >= 0 && p->state == ST_MEMMAP) {
@@ -394,7 +393,6 @@ static int map_memmap_line(map_parser *p, const map_line *l)
     }
     if (l->lead > 0)
         return map_input_line(p, l);
-    free(p->pending_input);
     p->pending_input = NULL;
     const char *t = l->tok[0];
     if (map_prefix(t, "OUTPUT(")) {
@@ -487,7 +485,6 @@ static int map_archive_line(map_parser *p, const map_line *l)
 static void map_clear_pending(map_parser *p)
 {
     free(p->pending_osec);
-    free(p->pending_input);
     free(p->pending_member);
     p->pending_osec = p->pending_input = p->pending_member = NULL;
 }
@@ -576,7 +573,7 @@ typedef struct map_pattern {
 static bool map_name_in(const char *name, const map_pattern *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (name[0] == list[i].text[0] && strncmp(name, list[i].text, list[i].len) == 0 &&
+        if (name[0] == list[i].text[0] && name[1] == list[i].text[1] && strncmp(name, list[i].text, list[i].len) == 0 &&
             (list[i].prefix || name[list[i].len] == '\0'))
             return true;
     return false;
@@ -726,7 +723,9 @@ static int map_read(map_parser *p, const char *text, size_t len)
         pos += n + 1;
         if (n && line[n - 1] == '\r')
             n--;
-        map_line l = {.raw = line, .len = n};
+        map_line l; /* not zeroed: map_split sets what is read */
+        l.raw = line;
+        l.len = n;
         map_split(&l, p->buf);
         if (map_line_dispatch(p, &l) < 0)
             return -1;
@@ -748,12 +747,14 @@ int fs_mapfile_parse(const char *name, const char *text, size_t len, fs_mapfile 
                        FS_MAP_MAX_FILE_BYTES);
     map_parser p = {.name = name, .m = out, .err = err, .cur_sec = -1};
     int rc = -1;
-    if (!(out->path = strdup(name)) || !(p.buf = malloc(FS_MAP_MAX_LINE + 1)))
+    if (!(out->path = strdup(name)) || !(p.buf = malloc(FS_MAP_MAX_LINE + 1)) ||
+        !(p.pending_buf = malloc(FS_MAP_MAX_LINE + 1)))
         map_oom(&p);
     else if (map_read(&p, text, len) == 0 && map_attribute(&p) == 0 && map_place(&p) == 0)
         rc = 0;
     map_clear_pending(&p);
     free(p.buf);
+    free(p.pending_buf);
     free(p.hash);
     if (rc < 0)
         fs_mapfile_free(out);
