@@ -1099,85 +1099,91 @@ int fs_frozen_data_findings(const fs_frozen *fz, uint64_t romfs_free, fs_report 
 
 /* ---- output: JSON and text (format only) --------------------------------- */
 
-static json_t *fz_module_json(const fs_frozen *fz, const fs_frozen_module *m)
+static void fz_module_emit(fs_jemit *e, const fs_frozen *fz, const fs_frozen_module *m)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "name", json_string(m->name));
-    json_object_set_new(o, "kind", json_string(m->is_str ? "str" : "mpy"));
-    json_object_set_new(o, "c_name", m->cname ? json_string(m->cname) : json_null());
-    json_object_set_new(o, "bytes", fs_json_from_u64(m->bytes));
-    json_object_set_new(o, "percent_irom0",
-                        fz->irom0_size ? json_real((double)(int64_t)(fs_frozen_percent(fz, m->bytes) * 100 + 0.5) / 100)
-                                       : json_null());
-    json_object_set_new(o, "code", fs_json_from_u64(m->code));
-    json_object_set_new(o, "raw_code", fs_json_from_u64(m->raw_code));
-    json_object_set_new(o, "tables", fs_json_from_u64(m->tables));
-    json_object_set_new(o, "objects", fs_json_from_u64(m->objects));
-    json_object_set_new(o, "data", fs_json_from_u64(m->data));
-    json_object_set_new(o, "qstrs", fs_json_from_u64(m->qstrs));
-    json_object_set_new(o, "entries", fs_json_from_u64(m->entries));
-    json_object_set_new(o, "source", fs_json_from_u64(m->source));
-    json_object_set_new(o, "qstrs_owned", fs_json_from_u64(m->qstrs_owned));
-    json_object_set_new(o, "qstrs_shared", fs_json_from_u64(m->qstrs_shared));
-    json_object_set_new(o, "iram_bytes", fs_json_from_u64(m->iram));
-    return o;
+    fs_jemit_open(e, false);
+    fs_jemit_ktext(e, "name", m->name);
+    fs_jemit_ktext(e, "kind", m->is_str ? "str" : "mpy");
+    fs_jemit_ktext(e, "c_name", m->cname);
+    fs_jemit_ku64(e, "bytes", m->bytes);
+    if (fz->irom0_size)
+        fs_jemit_kreal(e, "percent_irom0", (double)(int64_t)(fs_frozen_percent(fz, m->bytes) * 100 + 0.5) / 100);
+    else
+        fs_jemit_knull(e, "percent_irom0");
+    fs_jemit_ku64(e, "code", m->code);
+    fs_jemit_ku64(e, "raw_code", m->raw_code);
+    fs_jemit_ku64(e, "tables", m->tables);
+    fs_jemit_ku64(e, "objects", m->objects);
+    fs_jemit_ku64(e, "data", m->data);
+    fs_jemit_ku64(e, "qstrs", m->qstrs);
+    fs_jemit_ku64(e, "entries", m->entries);
+    fs_jemit_ku64(e, "source", m->source);
+    fs_jemit_ku64(e, "qstrs_owned", m->qstrs_owned);
+    fs_jemit_ku64(e, "qstrs_shared", m->qstrs_shared);
+    fs_jemit_ku64(e, "iram_bytes", m->iram);
+    fs_jemit_close(e);
 }
 
-json_t *fs_frozen_json(const fs_frozen *fz, const char *path)
+void fs_frozen_emit(const fs_frozen *fz, const char *path, fs_jemit *e)
 {
-    json_t *root = json_object(), *mods = json_array(), *shared = json_array(), *finds = json_array();
-    if (!root || !mods || !shared || !finds) {
-        json_decref(root);
-        json_decref(mods);
-        json_decref(shared);
-        json_decref(finds);
-        return NULL;
-    }
-    json_object_set_new(root, "schema", json_string("flashsize-frozen"));
-    json_object_set_new(root, "schema_version", json_integer(FS_FROZEN_SCHEMA_VERSION));
-    json_object_set_new(root, "file", json_string(path ? path : ""));
-    json_object_set_new(root, "present", json_boolean(fz->present));
-    json_object_set_new(root, "method", json_string(fz->method == FS_FROZEN_WALK ? "walk" : "names"));
-    json_object_set_new(root, "note", fz->note[0] ? json_string(fz->note) : json_null());
-    json_object_set_new(root, "naming", fz->naming ? json_string(fz->naming) : json_null());
-    json_object_set_new(root, "total", fs_json_from_u64(fz->total));
-    json_object_set_new(root, "modules_bytes", fs_json_from_u64(fz->modules_bytes));
-    json_object_set_new(root, "shared_bytes", fs_json_from_u64(fz->shared_bytes));
-    json_object_set_new(root, "unattributed", fs_json_from_u64(fz->unattributed));
-    json_object_set_new(root, "unattributed_symbols", fs_json_from_u64(fz->nunattributed));
-    json_object_set_new(root, "ambiguous_symbols", fs_json_from_u64(fz->ambiguous));
-    json_object_set_new(root, "irom0_size", fz->irom0_size ? fs_json_from_u64(fz->irom0_size) : json_null());
-    json_object_set_new(root, "iram_bytes", fs_json_from_u64(fz->iram));
-    json_t *q = json_object();
-    json_object_set_new(q, "pool", fs_json_from_u64(fz->pool_qstrs));
-    json_object_set_new(q, "owned", fs_json_from_u64(fz->pool_owned));
-    json_object_set_new(q, "shared", fs_json_from_u64(fz->pool_shared));
-    json_object_set_new(root, "qstrs", q);
+    fs_jemit_open(e, false);
+    fs_jemit_ktext(e, "schema", "flashsize-frozen");
+    fs_jemit_kint(e, "schema_version", FS_FROZEN_SCHEMA_VERSION);
+    fs_jemit_ktext(e, "file", path ? path : "");
+    fs_jemit_kbool(e, "present", fz->present);
+    fs_jemit_ktext(e, "method", fz->method == FS_FROZEN_WALK ? "walk" : "names");
+    fs_jemit_ktext(e, "note", fz->note[0] ? fz->note : NULL);
+    fs_jemit_ktext(e, "naming", fz->naming);
+    fs_jemit_ku64(e, "total", fz->total);
+    fs_jemit_ku64(e, "modules_bytes", fz->modules_bytes);
+    fs_jemit_ku64(e, "shared_bytes", fz->shared_bytes);
+    fs_jemit_ku64(e, "unattributed", fz->unattributed);
+    fs_jemit_ku64(e, "unattributed_symbols", fz->nunattributed);
+    fs_jemit_ku64(e, "ambiguous_symbols", fz->ambiguous);
+    if (fz->irom0_size)
+        fs_jemit_ku64(e, "irom0_size", fz->irom0_size);
+    else
+        fs_jemit_knull(e, "irom0_size");
+    fs_jemit_ku64(e, "iram_bytes", fz->iram);
+    fs_jemit_kopen(e, "qstrs", false);
+    fs_jemit_ku64(e, "pool", fz->pool_qstrs);
+    fs_jemit_ku64(e, "owned", fz->pool_owned);
+    fs_jemit_ku64(e, "shared", fz->pool_shared);
+    fs_jemit_close(e);
+    fs_jemit_kopen(e, "modules", true);
     for (size_t k = 0; k < fz->nmodules; k++)
-        json_array_append_new(mods, fz_module_json(fz, &fz->modules[k]));
+        fz_module_emit(e, fz, &fz->modules[k]);
+    fs_jemit_close(e);
+    fs_jemit_kopen(e, "shared", true);
     for (size_t i = 0; i < fz->nshared; i++) {
-        json_t *p = json_object();
-        json_object_set_new(p, "name", json_string(fz->shared[i].name));
-        json_object_set_new(p, "bytes", fs_json_from_u64(fz->shared[i].bytes));
-        json_array_append_new(shared, p);
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "name", fz->shared[i].name);
+        fs_jemit_ku64(e, "bytes", fz->shared[i].bytes);
+        fs_jemit_close(e);
     }
+    fs_jemit_close(e);
+    fs_jemit_kopen(e, "findings", true);
     for (size_t k = 0; k < fz->nmodules; k++) {
         const fs_frozen_module *m = &fz->modules[k];
         if (!m->iram)
             continue;
-        json_t *f = json_object();
-        json_object_set_new(f, "id", json_string("frozen-in-iram"));
-        json_object_set_new(f, "severity", json_string("warning"));
-        json_object_set_new(f, "subject", json_string(m->name));
-        json_object_set_new(f, "bytes", fs_json_from_u64(m->iram));
-        json_array_append_new(finds, f);
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "id", "frozen-in-iram");
+        fs_jemit_ktext(e, "severity", "warning");
+        fs_jemit_ktext(e, "subject", m->name);
+        fs_jemit_ku64(e, "bytes", m->iram);
+        fs_jemit_close(e);
     }
-    json_object_set_new(root, "modules", mods);
-    json_object_set_new(root, "shared", shared);
-    json_object_set_new(root, "findings", finds);
-    return root;
+    fs_jemit_close(e);
+    fs_jemit_close(e);
+}
+
+json_t *fs_frozen_json(const fs_frozen *fz, const char *path)
+{
+    fs_jemit_tree t;
+    fs_jemit_tree_init(&t);
+    fs_frozen_emit(fz, path, &t.base);
+    return fs_jemit_tree_finish(&t);
 }
 
 int fs_frozen_print_text(FILE *out, const fs_frozen *fz, const char *path)

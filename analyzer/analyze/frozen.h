@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "jemit.h"
 #include "analyze.h"
 #include "model.h"
 
@@ -96,6 +97,9 @@ double fs_frozen_percent(const fs_frozen *fz, uint64_t bytes);
 
 /* The JSON document (schema "flashsize-frozen"); NULL on out of memory. */
 json_t *fs_frozen_json(const fs_frozen *fz, const char *path);
+/* The same document told as events (jemit.h): fs_frozen_json builds it so;
+ * `analyze --format json` streams it. */
+void fs_frozen_emit(const fs_frozen *fz, const char *path, fs_jemit *e);
 /* A text table; returns 0 or -1 on a write error. */
 int fs_frozen_print_text(FILE *out, const fs_frozen *fz, const char *path);
 /* Add the findings (frozen-in-iram, warning, per module) to rep. */

@@ -402,65 +402,69 @@ int fs_romuse_findings(const fs_romuse *ru, fs_report *rep)
 
 /* ---- output (format only) ------------------------------------------------ */
 
-json_t *fs_romuse_json(const fs_romuse *ru, const char *path)
+void fs_romuse_emit(const fs_romuse *ru, const char *path, fs_jemit *e)
 {
-    json_t *root = json_object(), *used = json_array(), *dups = json_array(), *finds = json_array();
-    if (!root || !used || !dups || !finds) {
-        json_decref(root);
-        json_decref(used);
-        json_decref(dups);
-        json_decref(finds);
-        return NULL;
-    }
-    json_object_set_new(root, "schema", json_string("flashsize-rom"));
-    json_object_set_new(root, "schema_version", json_integer(FS_ROMUSE_SCHEMA_VERSION));
-    json_object_set_new(root, "file", json_string(path ? path : ""));
-    json_object_set_new(root, "rom_table", json_string(ru->table));
-    json_object_set_new(root, "rom_table_symbols", json_integer((json_int_t)ru->table_syms));
-    json_object_set_new(root, "with_map", json_boolean(ru->with_map));
+    fs_jemit_open(e, false);
+    fs_jemit_ktext(e, "schema", "flashsize-rom");
+    fs_jemit_kint(e, "schema_version", FS_ROMUSE_SCHEMA_VERSION);
+    fs_jemit_ktext(e, "file", path ? path : "");
+    fs_jemit_ktext(e, "rom_table", ru->table);
+    fs_jemit_kint(e, "rom_table_symbols", (int64_t)ru->table_syms);
+    fs_jemit_kbool(e, "with_map", ru->with_map);
+    fs_jemit_kopen(e, "used", true);
     for (size_t i = 0; i < ru->nused; i++) {
         const fs_romuse_used *u = &ru->used[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(u->name));
-        json_object_set_new(o, "address", json_integer((json_int_t)u->addr));
-        json_object_set_new(o, "provide", json_boolean(u->weak));
-        json_object_set_new(o, "literal_refs", json_integer((json_int_t)u->refs));
-        json_object_set_new(o, "address_matches_table", json_boolean(u->addr_matches));
-        json_array_append_new(used, o);
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "name", u->name);
+        fs_jemit_kint(e, "address", (int64_t)u->addr);
+        fs_jemit_kbool(e, "provide", u->weak);
+        fs_jemit_kint(e, "literal_refs", (int64_t)u->refs);
+        fs_jemit_kbool(e, "address_matches_table", u->addr_matches);
+        fs_jemit_close(e);
     }
+    fs_jemit_close(e);
+    fs_jemit_kint(e, "unreferenced_strong", (int64_t)ru->unreferenced);
+    fs_jemit_kopen(e, "duplicates", true);
     for (size_t i = 0; i < ru->ndups; i++) {
         const fs_romuse_dup *d = &ru->dups[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(d->name));
-        json_object_set_new(o, "address", json_integer((json_int_t)d->addr));
-        json_object_set_new(o, "size", json_integer((json_int_t)d->size));
-        json_object_set_new(o, "rom_address", json_integer((json_int_t)d->rom_addr));
-        json_object_set_new(o, "section", json_string(d->section));
-        json_object_set_new(o, "object", d->object ? json_string(d->object) : json_null());
-        json_object_set_new(o, "origin", d->origin ? json_string(d->origin) : json_null());
-        json_object_set_new(o, "owner", d->owner < FS_OWNER_KINDS ? json_string(fs_owner_kind_name(d->owner))
-                                                                 : json_null());
-        json_array_append_new(dups, o);
+        fs_jemit_open(e, false);
+        fs_jemit_ktext(e, "name", d->name);
+        fs_jemit_kint(e, "address", (int64_t)d->addr);
+        fs_jemit_kint(e, "size", (int64_t)d->size);
+        fs_jemit_kint(e, "rom_address", (int64_t)d->rom_addr);
+        fs_jemit_ktext(e, "section", d->section);
+        fs_jemit_ktext(e, "object", d->object);
+        fs_jemit_ktext(e, "origin", d->origin);
+        fs_jemit_ktext(e, "owner", d->owner < FS_OWNER_KINDS ? fs_owner_kind_name(d->owner) : NULL);
+        fs_jemit_close(e);
     }
+    fs_jemit_close(e);
+    fs_jemit_kint(e, "duplicate_bytes", (int64_t)ru->dup_bytes);
+    fs_jemit_kopen(e, "findings", true);
     fs_report rep = {0};
-    if (fs_romuse_findings(ru, &rep) == 0)
+    if (fs_romuse_findings(ru, &rep) == 0) {
         for (size_t i = 0; i < rep.nfindings; i++) {
             const fs_finding *fd = &rep.findings[i];
-            json_t *f = json_object();
-            json_object_set_new(f, "id", json_string(fd->id));
-            json_object_set_new(f, "severity", json_string(fs_severity_name(fd->severity)));
-            json_object_set_new(f, "subject", json_string(fd->subject));
-            json_object_set_new(f, "bytes", json_integer((json_int_t)fd->nums[0].value));
-            json_object_set_new(f, "copies", json_integer((json_int_t)fd->nums[1].value));
-            json_array_append_new(finds, f);
+            fs_jemit_open(e, false);
+            fs_jemit_ktext(e, "id", fd->id);
+            fs_jemit_ktext(e, "severity", fs_severity_name(fd->severity));
+            fs_jemit_ktext(e, "subject", fd->subject);
+            fs_jemit_kint(e, "bytes", (int64_t)fd->nums[0].value);
+            fs_jemit_kint(e, "copies", (int64_t)fd->nums[1].value);
+            fs_jemit_close(e);
         }
+    }
     fs_report_free(&rep);
-    json_object_set_new(root, "used", used);
-    json_object_set_new(root, "unreferenced_strong", json_integer((json_int_t)ru->unreferenced));
-    json_object_set_new(root, "duplicates", dups);
-    json_object_set_new(root, "duplicate_bytes", json_integer((json_int_t)ru->dup_bytes));
-    json_object_set_new(root, "findings", finds);
-    return root;
+    fs_jemit_close(e);
+    fs_jemit_close(e);
+}
+
+json_t *fs_romuse_json(const fs_romuse *ru, const char *path)
+{
+    fs_jemit_tree t;
+    fs_jemit_tree_init(&t);
+    fs_romuse_emit(ru, path, &t.base);
+    return fs_jemit_tree_finish(&t);
 }
 
 int fs_romuse_print_text(FILE *out, const fs_romuse *ru, const char *path)

@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "jemit.h"
 #include "analyze.h"
 #include "mapfile.h"
 #include "model.h"
@@ -87,6 +88,9 @@ int fs_romuse_table_path(const char *rom, const fs_image *img, const fs_board *b
 
 /* The JSON document (schema "flashsize-rom"); NULL on out of memory. */
 json_t *fs_romuse_json(const fs_romuse *ru, const char *path);
+/* The same document told as events (jemit.h): fs_romuse_json builds it so;
+ * `analyze --format json` streams it. */
+void fs_romuse_emit(const fs_romuse *ru, const char *path, fs_jemit *e);
 int fs_romuse_print_text(FILE *out, const fs_romuse *ru, const char *path);
 /* Set each copy's origin and owner from its object (owners.h); rules may
  * be NULL (owners from paths alone).  -1 on out of memory. */

@@ -16,10 +16,16 @@ typedef struct frozen_job {
     bool json;
 } frozen_job;
 
+static void frozen_emit(fs_jemit *e, const void *ctx)
+{
+    const frozen_job *j = ctx;
+    fs_frozen_emit(j->fz, j->path, e);
+}
+
 static int frozen_write(FILE *out, const void *ctx)
 {
     const frozen_job *j = ctx;
-    return j->json ? cli_write_json(out, fs_frozen_json(j->fz, j->path)) : fs_frozen_print_text(out, j->fz, j->path);
+    return j->json ? cli_write_emitted(out, 0, frozen_emit, j) : fs_frozen_print_text(out, j->fz, j->path);
 }
 
 int cmd_frozen(int argc, char **argv)

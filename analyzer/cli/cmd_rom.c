@@ -49,11 +49,17 @@ typedef struct rom_job {
     const fs_romuse *ru;
 } rom_job;
 
+static void rom_emit(fs_jemit *e, const void *ctx)
+{
+    const rom_job *j = ctx;
+    fs_romuse_emit(j->ru, j->a->elf, e);
+}
+
 static int rom_write(FILE *out, const void *ctx)
 {
     const rom_job *j = ctx;
     if (strcmp(j->a->format, "json") == 0)
-        return cli_write_json(out, fs_romuse_json(j->ru, j->a->elf));
+        return cli_write_emitted(out, 0, rom_emit, j);
     return fs_romuse_print_text(out, j->ru, j->a->elf);
 }
 

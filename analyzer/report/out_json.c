@@ -247,18 +247,46 @@ static json_t *json_findings(const fs_report *rep, size_t *errors, size_t *warni
  * fs_report_json gathers them into one object, fs_output_json writes each
  * and frees it, so that the whole document is never in memory at once.
  * The "symbols" member, the largest by far, goes to its own callback. */
-typedef void (*json_emit_fn)(const void *data, size_t top, fs_jemit *e);
+typedef void (*json_emit_fn)(fs_jemit *e, const void *ctx);
 typedef struct json_sink {
     void (*member)(struct json_sink *k, const char *key, json_t *value); /* takes the reference */
     void (*symbols)(struct json_sink *k, const fs_report *rep, size_t top);
-    /* A member told as events (jemit.h) by fn(data, top, e): the map,
-     * second in size, is streamed this way instead of made as a tree. */
-    void (*emit)(struct json_sink *k, const char *key, json_emit_fn fn, const void *data, size_t top);
+    /* A member told as events (jemit.h) by fn(e, ctx): the map, the
+     * frozen modules and the ROM use are streamed so instead of made as
+     * trees. */
+    void (*emit)(struct json_sink *k, const char *key, json_emit_fn fn, const void *ctx);
 } json_sink;
 
-static void json_emit_map(const void *data, size_t top, fs_jemit *e)
+typedef struct json_emit_ctx {
+    const fs_report *rep;
+    const fs_output_opts *o;
+} json_emit_ctx;
+
+static void json_emit_map(fs_jemit *e, const void *ctx)
 {
-    fs_mapfile_emit(data, top, e);
+    const json_emit_ctx *c = ctx;
+    fs_mapfile_emit(c->o->map, c->o->top, e);
+}
+
+static void json_emit_frozen(fs_jemit *e, const void *ctx)
+{
+    const json_emit_ctx *c = ctx;
+    fs_frozen_emit(c->o->frozen, c->rep->image->path, e);
+}
+
+static void json_emit_rom(fs_jemit *e, const void *ctx)
+{
+    const json_emit_ctx *c = ctx;
+    fs_romuse_emit(c->o->romuse, c->rep->image->path, e);
+}
+
+/* key: fn's value when there is one to tell (has), else null. */
+static void json_emit_or_null(json_sink *k, const char *key, bool has, json_emit_fn fn, const json_emit_ctx *c)
+{
+    if (has)
+        k->emit(k, key, fn, c);
+    else
+        k->member(k, key, json_null());
 }
 
 static void json_members(const fs_report *rep, const fs_output_opts *o, json_sink *k)
@@ -294,14 +322,10 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->symbols(k, rep, o->top);
     json_t *retained = o->retained ? fs_retained_json(o->retained) : NULL;
     k->member(k, "retained", retained ? retained : json_null());
-    json_t *frozen = o->frozen && o->frozen->present ? fs_frozen_json(o->frozen, rep->image->path) : NULL;
-    k->member(k, "frozen", frozen ? frozen : json_null());
-    json_t *rom = o->romuse ? fs_romuse_json(o->romuse, rep->image->path) : NULL;
-    k->member(k, "rom", rom ? rom : json_null());
-    if (o->map)
-        k->emit(k, "map", json_emit_map, o->map, o->top);
-    else
-        k->member(k, "map", json_null());
+    json_emit_ctx ctx = {rep, o};
+    json_emit_or_null(k, "frozen", o->frozen && o->frozen->present, json_emit_frozen, &ctx);
+    json_emit_or_null(k, "rom", o->romuse != NULL, json_emit_rom, &ctx);
+    json_emit_or_null(k, "map", o->map != NULL, json_emit_map, &ctx);
     json_t *owners = o->owners ? fs_owners_json(o->owners) : NULL;
     k->member(k, "owners", owners ? owners : json_null());
     json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;
@@ -335,11 +359,11 @@ static void tree_symbols(json_sink *k, const fs_report *rep, size_t top)
     tree_member(k, "symbols", json_symbols(rep, top));
 }
 
-static void tree_emit(json_sink *k, const char *key, json_emit_fn fn, const void *data, size_t top)
+static void tree_emit(json_sink *k, const char *key, json_emit_fn fn, const void *ctx)
 {
     fs_jemit_tree t;
     fs_jemit_tree_init(&t);
-    fn(data, top, &t.base);
+    fn(&t.base, ctx);
     tree_member(k, key, fs_jemit_tree_finish(&t));
 }
 
@@ -387,13 +411,13 @@ static void stream_member(json_sink *k, const char *key, json_t *value)
     json_decref(value);
 }
 
-static void stream_emit(json_sink *k, const char *key, json_emit_fn fn, const void *data, size_t top)
+static void stream_emit(json_sink *k, const char *key, json_emit_fn fn, const void *ctx)
 {
     json_stream *s = (json_stream *)k;
     stream_key(s, key);
     fs_jsonw_emitter e;
     fs_jsonw_emitter_init(&e, &s->w, 1);
-    fn(data, top, &e.e);
+    fn(&e.e, ctx);
     if (e.e.failed || e.depth != 0)
         s->w.failed = true;
 }
