@@ -6,9 +6,10 @@
  * JSON_REAL_PRECISION(p)), the layout every JSON report of flashsize has
  * always had, at about a fifth of json_dumps's cost (json_dumps spends
  * ~70 instructions per byte on a map report); and it lets a formatter write
- * the largest parts of a document (the symbols) straight from the model
- * without making jansson values first.  tests/unit/test_jsonw.c compares it
- * with json_dumps.
+ * the largest parts of a document straight from the model without making
+ * jansson values first: the symbols by hand (out_json.c), the map, frozen
+ * modules and ROM use through JSON events (jemit.h, fs_jsonw_emitter).
+ * tests/unit/test_jsonw.c compares both with json_dumps.
  *
  * Failures are sticky: a write error or an out-of-memory (a NULL value)
  * marks the writer failed, and fs_jsonw_finish reports it once.
