@@ -33,7 +33,7 @@ LDLIBS   += $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null)) -lm
 
 CLI_SRC  := $(wildcard analyzer/cli/*.c)
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(addprefix analyzer/,$(LAYERS))))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/romtab_builtin.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 # The server (server/, docs/server.md) is part of the tool, not the library.
 SRV_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
@@ -77,6 +77,20 @@ $(BUILD)/%.o: %.c | libcheck
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# The ROM tables of rules/rom/, parsed at build time by the library's own
+# reader (scripts/romtab-gen.c) and compiled in: a run given one of them
+# takes it from the binary instead of parsing it (analyzer/read/romsyms.c).
+ROM_TABLES := $(sort $(wildcard rules/rom/*.ld))
+ROMTAB_GEN := $(BUILD)/romtab-gen
+$(ROMTAB_GEN): scripts/romtab-gen.c analyzer/read/romsyms.c analyzer/read/util.c analyzer/read/romsyms.h | libcheck
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ scripts/romtab-gen.c analyzer/read/romsyms.c analyzer/read/util.c $(LDFLAGS) $(LDLIBS)
+$(BUILD)/gen/romtab_builtin.c: $(ROMTAB_GEN) $(ROM_TABLES)
+	@mkdir -p $(dir $@)
+	$(ROMTAB_GEN) $(ROM_TABLES) >$@.tmp && mv $@.tmp $@
+$(BUILD)/gen/romtab_builtin.o: $(BUILD)/gen/romtab_builtin.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # server/guard.c defines the two libmicrohttpd functions through which the
 # library builds its own error pages; exported, they are the ones it calls

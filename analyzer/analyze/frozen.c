@@ -268,7 +268,7 @@ static int fz_sort(fz_ctx *c)
 static int fz_index(fz_ctx *c)
 {
     const fs_image *img = c->img;
-    c->syms = calloc(img->nsymbols ? img->nsymbols : 1, sizeof *c->syms);
+    c->syms = malloc((img->nsymbols ? img->nsymbols : 1) * sizeof *c->syms); /* set as they are filled */
     if (!c->syms)
         return -1;
     for (size_t i = 0; i < img->nsymbols; i++) {

@@ -322,7 +322,7 @@ static int elf_read_symbols(elf_ctx *c)
     c->img->has_symtab = symsh.sh_type == SHT_SYMTAB;
     if (nsyms <= 1)
         return 0;
-    c->img->symbols = calloc(nsyms - 1, sizeof *c->img->symbols);
+    c->img->symbols = malloc((nsyms - 1) * sizeof *c->img->symbols); /* every field set below */
     if (!c->img->symbols)
         return fs_fail(c->err, "%s: out of memory", c->name);
     size_t out = 0;

@@ -12,13 +12,15 @@
  *
  * Values are hexadecimal with 0x, or decimal.  The file and the symbol count
  * are capped (FS_ROMSYMS_MAX_*) so that a hostile input cannot exhaust
- * memory.  Lookups go through libc's hash table, behind a bit filter.
+ * memory.  Lookups are a binary search by name, behind a bit filter.  The
+ * tables of rules/rom/ are also parsed when flashsize is built
+ * (scripts/romtab-gen.c); a file with exactly such a table's bytes is
+ * taken from there instead of parsed again.
  */
 #include "romsyms.h"
 
 #include <ctype.h>
 #include <stdio.h>
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,30 +230,56 @@ static bool rs_filter_has(const fs_romtable *t, const char *name, size_t n)
     return t->filter[b / 64] >> (b % 64) & 1;
 }
 
+/* Order of by_name: the name, then the line (so the first definition of a
+ * name comes first). */
+static int rs_by_name_cmp(const void *a, const void *b, void *ctx)
+{
+    const fs_romsym *syms = ctx, *x = &syms[*(const uint32_t *)a], *y = &syms[*(const uint32_t *)b];
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
 /* Index the names for fs_romtable_find (a firmware has thousands of
- * symbols to look up) with libc's hash table; a name defined twice is an
- * error naming the second definition's line. */
+ * symbols to look up): the filter, and the symbols sorted by name; a name
+ * defined twice is an error naming the second definition's line (the
+ * earliest such line in the file). */
 static int rs_index(fs_romtable *t, fs_error *err)
 {
-    t->index = calloc(1, sizeof *t->index);
-    if (!t->index || !hcreate_r(t->nsyms * 2 + 1, t->index)) {
-        free(t->index);
-        t->index = NULL;
+    t->by_name = malloc((t->nsyms + 1) * sizeof *t->by_name);
+    if (!t->by_name)
         return fs_fail(err, "%s: out of memory", t->path);
-    }
     for (size_t i = 0; i < t->nsyms; i++) {
         size_t n = strlen(t->syms[i].name);
         unsigned b = rs_filter_bit(t->syms[i].name, n);
         t->filter[b / 64] |= 1ull << (b % 64);
-        ENTRY e = {t->syms[i].name, &t->syms[i]}, *found;
-        if (!hsearch_r(e, ENTER, &found, t->index))
-            return fs_fail(err, "%s: out of memory", t->path);
-        const fs_romsym *first = found->data;
-        if (first != &t->syms[i])
-            return fs_fail(err, "%s:%u: symbol '%s' defined twice (first on line %u)", t->path, t->syms[i].line,
-                           t->syms[i].name, first->line);
+        t->by_name[i] = (uint32_t)i;
     }
+    qsort_r(t->by_name, t->nsyms, sizeof *t->by_name, rs_by_name_cmp, t->syms);
+    const fs_romsym *first = NULL, *second = NULL;
+    for (size_t i = 1; i < t->nsyms; i++) {
+        const fs_romsym *x = &t->syms[t->by_name[i - 1]], *y = &t->syms[t->by_name[i]];
+        if (strcmp(x->name, y->name) == 0 && (!second || y->line < second->line)) {
+            size_t k = i - 1; /* the name's first definition */
+            while (k > 0 && strcmp(t->syms[t->by_name[k - 1]].name, y->name) == 0)
+                k--;
+            first = &t->syms[t->by_name[k]];
+            second = y;
+        }
+    }
+    if (second)
+        return fs_fail(err, "%s:%u: symbol '%s' defined twice (first on line %u)", t->path, second->line,
+                       second->name, first->line);
     return 0;
+}
+
+/* A table built in (romtab_builtin.c, made from rules/rom/ at build time)
+ * whose text is exactly text[0..len), or NULL. */
+static const fs_romtable_builtin *rs_builtin(const char *text, size_t len)
+{
+    for (size_t i = 0; i < fs_romtable_nbuiltins; i++)
+        if (fs_romtable_builtins[i].len == len && memcmp(fs_romtable_builtins[i].text, text, len) == 0)
+            return &fs_romtable_builtins[i];
+    return NULL;
 }
 
 int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
@@ -266,6 +294,18 @@ int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
     if (!out->path) {
         free(text);
         return fs_fail(err, "%s: out of memory", path);
+    }
+    const fs_romtable_builtin *b = rs_builtin(text, len);
+    if (b) {
+        /* the same bytes as a table shipped in rules/rom/: parsed when
+         * flashsize was built (a tenth of the cost of parsing it here) */
+        free(text);
+        out->syms = b->syms;
+        out->nsyms = b->nsyms;
+        out->by_name = (uint32_t *)b->by_name;
+        memcpy(out->filter, b->filter, sizeof out->filter);
+        out->builtin = true;
+        return 0;
     }
     /* every name is a piece of the text followed by at least one byte that
      * is not part of it, so len + 1 bytes hold them all */
@@ -292,11 +332,11 @@ void fs_romtable_free(fs_romtable *t)
 {
     if (!t)
         return;
-    free(t->names);
-    free(t->syms);
-    if (t->index)
-        hdestroy_r(t->index);
-    free(t->index);
+    if (!t->builtin) {
+        free(t->names);
+        free(t->syms);
+        free(t->by_name);
+    }
     free(t->path);
     memset(t, 0, sizeof *t);
 }
@@ -304,12 +344,20 @@ void fs_romtable_free(fs_romtable *t)
 const fs_romsym *fs_romtable_find(const fs_romtable *t, const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > FS_ROMSYMS_MAX_NAME || !rs_filter_has(t, name, n))
+    if (n == 0 || n > FS_ROMSYMS_MAX_NAME || !t->by_name || !rs_filter_has(t, name, n))
         return NULL;
-    ENTRY e = {(char *)name, NULL}, *found;
-    if (!t->index || !hsearch_r(e, FIND, &found, t->index))
-        return NULL;
-    return found->data;
+    size_t lo = 0, hi = t->nsyms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(t->syms[t->by_name[mid]].name, name);
+        if (c == 0)
+            return &t->syms[t->by_name[mid]];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 const fs_romsym *fs_romtable_at(const fs_romtable *t, uint64_t addr)

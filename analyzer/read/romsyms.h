@@ -7,8 +7,6 @@
 #ifndef FS_ROMSYMS_H
 #define FS_ROMSYMS_H
 
-#include <search.h>
-
 #include "model.h"
 
 typedef struct fs_romsym {
@@ -24,9 +22,24 @@ typedef struct fs_romtable {
     char *names;     /* the names, one block (syms[i].name point into it) */
     size_t names_used, names_cap;
     size_t nsyms;
-    struct hsearch_data *index; /* names -> syms, for fs_romtable_find (libc's hash table) */
-    uint64_t filter[64];        /* a bit per (length, first and last bytes) of a name in the table */
+    uint32_t *by_name;   /* indexes of syms sorted by name, for fs_romtable_find */
+    uint64_t filter[64]; /* a bit per (length, first and last bytes) of a name in the table */
+    bool builtin;        /* syms and by_name are a built-in table's (not freed) */
 } fs_romtable;
+
+/* A table of rules/rom/ parsed when flashsize was built
+ * (build/gen/romtab_builtin.c, written by scripts/romtab-gen.c): its text
+ * and what fs_romtable_load makes of it. */
+typedef struct fs_romtable_builtin {
+    const char *text;
+    size_t len;
+    fs_romsym *syms;
+    size_t nsyms;
+    const uint32_t *by_name;
+    uint64_t filter[64];
+} fs_romtable_builtin;
+extern const fs_romtable_builtin fs_romtable_builtins[];
+extern const size_t fs_romtable_nbuiltins;
 
 int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err);
 void fs_romtable_free(fs_romtable *t);

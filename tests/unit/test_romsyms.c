@@ -147,6 +147,44 @@ static void test_rules_table(void **state)
     fs_romtable_free(&t);
 }
 
+/* rules/rom/esp8266.ld comes from the table built in at build time
+ * (scripts/romtab-gen.c); the same text with one more byte is parsed here:
+ * both give the same symbols, in the same order, with the same lines, and
+ * every name is found in both. */
+static void test_builtin(void **state)
+{
+    (void)state;
+    fs_romtable b, p;
+    fs_error err = {{0}};
+    assert_int_equal(fs_romtable_load("rules/rom/esp8266.ld", &b, &err), 0);
+    assert_true(b.builtin);
+    char *copy = tu_run("d=$(mktemp -d) && cp rules/rom/esp8266.ld $d/rom.ld && echo >> $d/rom.ld && echo $d");
+    assert_non_null(copy);
+    copy[strcspn(copy, "\n")] = '\0';
+    char path[512];
+    snprintf(path, sizeof path, "%s/rom.ld", copy);
+    assert_int_equal(fs_romtable_load(path, &p, &err), 0);
+    assert_false(p.builtin);
+    assert_int_equal(b.nsyms, p.nsyms);
+    for (size_t i = 0; i < p.nsyms; i++) {
+        assert_string_equal(b.syms[i].name, p.syms[i].name);
+        assert_int_equal(b.syms[i].addr, p.syms[i].addr);
+        assert_int_equal(b.syms[i].weak, p.syms[i].weak);
+        assert_int_equal(b.syms[i].line, p.syms[i].line);
+        assert_ptr_equal(fs_romtable_find(&b, p.syms[i].name), &b.syms[i]);
+        assert_ptr_equal(fs_romtable_find(&p, b.syms[i].name), &p.syms[i]);
+    }
+    assert_memory_equal(b.filter, p.filter, sizeof b.filter);
+    assert_null(fs_romtable_find(&b, "memcpz"));
+    assert_null(fs_romtable_find(&b, ""));
+    fs_romtable_free(&b);
+    fs_romtable_free(&p);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", copy);
+    free(tu_run(cmd));
+    free(copy);
+}
+
 static void expect_error(const char *text, const char *want)
 {
     char *path = tu_tmpfile(text, strlen(text));
@@ -175,6 +213,8 @@ static void test_malformed(void **state)
     expect_error("a = 0x1ffffffffffffffff;\n", ":1: address does not fit in 64 bits");
     expect_error("x = 1;\n/* open\n\n", ":2: unterminated comment");
     expect_error("a = 0x1;\nb = 0x2;\na = 0x3;\n", ":3: symbol 'a' defined twice (first on line 1)");
+    /* the earliest second definition in the file, whatever the names' order */
+    expect_error("z = 1;\nb = 2;\nz = 3;\nb = 4;\nz = 5;\n", ":3: symbol 'z' defined twice (first on line 1)");
     expect_error("a = 0x1; )\n", ":1: unexpected ')' after the assignment");
     expect_error("= 0x1;\n", ":1: expected a symbol assignment");
     expect_error("/* only a comment */\n\n", ": no symbol assignments");
@@ -251,7 +291,8 @@ static void test_caps(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sdk_table), cmocka_unit_test(test_rules_table), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_sdk_table), cmocka_unit_test(test_rules_table), cmocka_unit_test(test_builtin),
+        cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_layouts), cmocka_unit_test(test_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
