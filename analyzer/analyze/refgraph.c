@@ -35,6 +35,7 @@
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
+#include "literals.h"
 #include "pcrel.h"
 
 #include <capstone/capstone.h>
@@ -489,56 +490,6 @@ static int rg_nodes(rg_builder *b)
 
 /* ---- edges: capstone (ARM/Thumb, x86-64) ------------------------------------ */
 
-/* ARM mapping symbols: $d starts data inside code, $t/$a code again. */
-typedef struct rg_map {
-    uint64_t addr;
-    int data;
-} rg_map;
-
-static int rg_map_cmp(const void *pa, const void *pb)
-{
-    const rg_map *a = pa, *b = pb;
-    return a->addr < b->addr ? -1 : a->addr > b->addr;
-}
-
-/* Sorted mapping symbols of img (malloc'd, may be NULL when there are none). */
-static rg_map *rg_mapping_symbols(const fs_image *img, size_t *n)
-{
-    rg_map *m = NULL;
-    *n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t k = 0;
-        for (size_t i = 0; i < img->nsymbols; i++) {
-            const char *s = img->symbols[i].name;
-            if (s[0] != '$' || (s[1] != 'd' && s[1] != 't' && s[1] != 'a') || (s[2] != '\0' && s[2] != '.'))
-                continue;
-            if (m)
-                m[k] = (rg_map){img->symbols[i].value, s[1] == 'd'};
-            k++;
-        }
-        if (pass == 0 && (k == 0 || !(m = malloc(k * sizeof *m))))
-            return NULL;
-        *n = k;
-    }
-    rg_qsort(m, *n, sizeof *m, rg_map_cmp);
-    return m;
-}
-
-/* Is addr in data (per the mapping symbols)?  *until = next mapping symbol. */
-static int rg_is_data_at(const rg_map *m, size_t n, uint64_t addr, uint64_t *until)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *until = lo < n ? m[lo].addr : UINT64_MAX;
-    return lo > 0 && m[lo - 1].data;
-}
-
 static void rg_arm_insn(rg_builder *b, uint32_t self, const cs_insn *in, int thumb)
 {
     const cs_arm *arm = &in->detail->arm;
@@ -650,7 +601,7 @@ static int rg_capstone(rg_builder *b)
     cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
     cs_insn *in = cs_malloc(h);
     size_t nmap;
-    rg_map *map = img->machine == EM_ARM ? rg_mapping_symbols(img, &nmap) : NULL;
+    fs_armmap *map = img->machine == EM_ARM ? fs_armmap_of(img, &nmap) : NULL;
     if (!map)
         nmap = 0;
     if (!in) {
@@ -671,7 +622,7 @@ static int rg_capstone(rg_builder *b)
         }
         for (uint64_t a = n->addr, end = n->addr + n->size; a < end;) {
             uint64_t until = end;
-            int data = img->machine == EM_ARM ? rg_is_data_at(map, nmap, a, &until) : 0;
+            int data = img->machine == EM_ARM ? fs_armmap_data_at(map, nmap, a, &until) : 0;
             if (until > end || until <= a)
                 until = end;
             if (!data)
@@ -864,7 +815,7 @@ static void rg_scan_words(rg_builder *b, uint32_t v, const fs_section *s, const 
 static int rg_datascan(rg_builder *b)
 {
     size_t nmap = 0;
-    rg_map *map = b->img->machine == EM_ARM ? rg_mapping_symbols(b->img, &nmap) : NULL;
+    fs_armmap *map = b->img->machine == EM_ARM ? fs_armmap_of(b->img, &nmap) : NULL;
     for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
         const fs_rnode *n = &b->g->nodes[v];
         const fs_section *s = &b->img->sections[n->section];
@@ -889,7 +840,7 @@ static int rg_datascan(rg_builder *b)
         }
         for (uint64_t a = n->addr; a < end;) {
             uint64_t until;
-            int data = rg_is_data_at(map, nmap, a, &until);
+            int data = fs_armmap_data_at(map, nmap, a, &until);
             if (until > end || until <= a)
                 until = end;
             if (data)
