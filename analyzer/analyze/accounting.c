@@ -139,10 +139,8 @@ static void acct_gap(fs_acct_section *s, acct_inputs *ins, uint64_t a, uint64_t 
 static void acct_span(fs_accounting *out, fs_acct_section *s, acct_inputs *ins, const fs_literals *l, uint64_t a,
                       uint64_t b)
 {
-    if (!l || a >= b) {
-        acct_gap(s, ins, a, b);
+    if (a >= b)
         return;
-    }
     size_t lo = 0, hi = l->nwords;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -272,7 +270,10 @@ int fs_accounting_build(const fs_image *img, const fs_mapfile *map, const fs_lit
         for (; k < n && iv[k].key >> shift == i; k++) {
             uint64_t start = sec->addr + (iv[k].key & off_mask), stop = start + iv[k].len;
             if (start > cur) {
-                acct_span(out, a, &ins, lits, cur, start);
+                if (lits)
+                    acct_span(out, a, &ins, lits, cur, start);
+                else
+                    acct_gap(a, &ins, cur, start);
                 cur = start;
             }
             if (stop > cur) {
@@ -280,7 +281,10 @@ int fs_accounting_build(const fs_image *img, const fs_mapfile *map, const fs_lit
                 cur = stop;
             }
         }
-        acct_span(out, a, &ins, lits, cur, end);
+        if (lits)
+            acct_span(out, a, &ins, lits, cur, end);
+        else
+            acct_gap(a, &ins, cur, end);
         free(ins.idx);
     }
     free(iv);

@@ -73,7 +73,10 @@ void fs_accounting_free(fs_accounting *a);
 int fs_accounting_print(FILE *out, const fs_accounting *a, size_t top);
 json_t *fs_accounting_json(const fs_accounting *a);
 /* The "literals" member: totals and the top functions by literal bytes (0 =
- * all with any); JSON null when no attribution was made.  NULL on OOM. */
+ * all with any); JSON null when no attribution was made.  NULL on OOM.
+ * The analysis document lists the FS_ACCT_LITERALS_TOP largest (every
+ * symbol carries its own literal_bytes). */
+#define FS_ACCT_LITERALS_TOP 50
 json_t *fs_accounting_literals_json(const fs_accounting *a, size_t top);
 
 #endif

@@ -54,67 +54,74 @@ int fs_armmap_data_at(const fs_armmap *m, size_t n, uint64_t addr, uint64_t *unt
     return lo > 0 && m[lo - 1].data;
 }
 
-/* One load: the literal's address, the loader's address and symbol. */
-typedef struct lit_load {
-    uint64_t lit, fn;
-    uint32_t sym;
-} lit_load;
+/* A function to decode (key = address << 32 | size, flag = Thumb) or one
+ * load (key = literal address << 32 | loader's address, flag unused): ELF32
+ * addresses, so that one radix sort on the key orders either. */
+typedef struct lit_item {
+    uint64_t key;
+    uint32_t sym, flag;
+} lit_item;
 
-/* A function to decode. */
-typedef struct lit_fn {
-    uint64_t addr, size;
-    uint32_t sym;
-    bool thumb;
-} lit_fn;
+#define LIT_DIGIT 11
 
-static int lit_fn_cmp(const void *pa, const void *pb)
+/* LSD radix sort on key, LIT_DIGIT bits a pass, skipping digits that are
+ * the same in every key; stable (equal keys keep symbol-index order).
+ * -1 when out of memory. */
+static int lit_radix(lit_item *v, size_t n)
 {
-    const lit_fn *a = pa, *b = pb;
-    if (a->addr != b->addr)
-        return a->addr < b->addr ? -1 : 1;
-    if (a->size != b->size)
-        return a->size < b->size ? -1 : 1;
-    return a->sym < b->sym ? -1 : a->sym > b->sym;
-}
-
-static int lit_load_cmp(const void *pa, const void *pb)
-{
-    const lit_load *a = pa, *b = pb;
-    if (a->lit != b->lit)
-        return a->lit < b->lit ? -1 : 1;
-    if (a->fn != b->fn)
-        return a->fn < b->fn ? -1 : 1;
-    return a->sym < b->sym ? -1 : a->sym > b->sym;
+    uint64_t any = 0, all = ~0ull;
+    for (size_t i = 0; i < n; i++)
+        any |= v[i].key, all &= v[i].key;
+    lit_item *tmp = NULL;
+    size_t count[(1u << LIT_DIGIT) + 1];
+    for (unsigned shift = 0; shift < 64; shift += LIT_DIGIT) {
+        const uint64_t mask = (1u << LIT_DIGIT) - 1;
+        if ((((any ^ all) >> shift) & mask) == 0)
+            continue;
+        if (!tmp && !(tmp = malloc(n * sizeof *tmp)))
+            return -1;
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[((v[i].key >> shift) & mask) + 1]++;
+        for (size_t k = 1; k <= mask + 1; k++)
+            count[k] += count[k - 1];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i].key >> shift) & mask]++] = v[i];
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    free(tmp);
+    return 0;
 }
 
 typedef struct lit_builder {
-    lit_load *v;
+    lit_item *v;
     size_t n, cap;
     bool oom;
 } lit_builder;
 
-static void lit_add(lit_builder *b, uint64_t lit, const lit_fn *f)
+static void lit_add(lit_builder *b, uint64_t lit, const lit_item *f)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 1024;
-        lit_load *v = realloc(b->v, cap * sizeof *v);
+        lit_item *v = realloc(b->v, cap * sizeof *v);
         if (!v) {
             b->oom = true;
             return;
         }
         b->v = v, b->cap = cap;
     }
-    b->v[b->n++] = (lit_load){lit, f->addr, f->sym};
+    b->v[b->n++] = (lit_item){(lit & 0xffffffffu) << 32 | f->key >> 32, f->sym, 0};
 }
 
-static void lit_xtensa(lit_builder *b, const lit_fn *f, const uint8_t *p)
+static void lit_xtensa(lit_builder *b, const lit_item *f, const uint8_t *p)
 {
-    fs_xt_walk w = {p, f->size, 0, 0};
+    uint64_t addr = f->key >> 32;
+    fs_xt_walk w = {p, f->key & 0xffffffffu, 0, 0};
     uint32_t insn, lit;
     unsigned len;
     uint64_t off;
     while (fs_xt_next(&w, &insn, &len, &off))
-        if (fs_xt_l32r(insn, len, (uint32_t)(f->addr + off), &lit))
+        if (fs_xt_l32r(insn, len, (uint32_t)(addr + off), &lit))
             lit_add(b, lit, f);
 }
 
@@ -123,16 +130,17 @@ static uint32_t lit_half(const fs_image *img, const uint8_t *p)
     return img->big_endian ? (uint32_t)p[0] << 8 | p[1] : (uint32_t)p[1] << 8 | p[0];
 }
 
-static void lit_thumb(lit_builder *b, const fs_image *img, const lit_fn *f, const uint8_t *p, const fs_armmap *map,
+static void lit_thumb(lit_builder *b, const fs_image *img, const lit_item *f, const uint8_t *p, const fs_armmap *map,
                       size_t nmap)
 {
-    for (uint64_t a = f->addr, end = f->addr + f->size; a < end;) {
+    uint64_t addr = f->key >> 32;
+    for (uint64_t a = addr, end = addr + (f->key & 0xffffffffu); a < end;) {
         uint64_t until = end;
         int data = fs_armmap_data_at(map, nmap, a, &until);
         if (until > end || until <= a)
             until = end;
         for (uint64_t pc = a; !data && pc + 2 <= until;) {
-            const uint8_t *q = p + (pc - f->addr);
+            const uint8_t *q = p + (pc - addr);
             int have2 = pc + 4 <= until;
             fs_thumb_insn in;
             fs_thumb_decode(lit_half(img, q), have2 ? lit_half(img, q + 2) : 0, have2, pc, &in);
@@ -157,10 +165,10 @@ static const fs_section *lit_section(const fs_image *img, uint64_t addr)
 }
 
 /* The sized functions of executable sections with bytes in the file,
- * aliases (same address and size) once, by address. */
-static lit_fn *lit_functions(const fs_image *img, size_t len, size_t *n)
+ * aliases (same address and size) once, by address.  NULL on OOM. */
+static lit_item *lit_functions(const fs_image *img, size_t len, size_t *n)
 {
-    lit_fn *f = malloc((img->nsymbols + 1) * sizeof *f);
+    lit_item *f = malloc((img->nsymbols + 1) * sizeof *f);
     *n = 0;
     if (!f)
         return NULL;
@@ -173,14 +181,17 @@ static lit_fn *lit_functions(const fs_image *img, size_t len, size_t *n)
         uint64_t addr = img->machine == EM_ARM ? s->value & ~1ull : s->value;
         if (!(sec->flags & SHF_EXECINSTR) || sec->type == SHT_NOBITS || (img->machine == EM_ARM && !thumb) ||
             addr < sec->addr || addr - sec->addr > sec->size || s->size > sec->size - (addr - sec->addr) ||
-            sec->offset > len || sec->size > len - sec->offset)
+            sec->offset > len || sec->size > len - sec->offset || addr > UINT32_MAX || s->size > UINT32_MAX)
             continue;
-        f[(*n)++] = (lit_fn){addr, s->size, (uint32_t)i, thumb};
+        f[(*n)++] = (lit_item){addr << 32 | s->size, (uint32_t)i, thumb};
     }
-    qsort(f, *n, sizeof *f, lit_fn_cmp);
+    if (lit_radix(f, *n) < 0) {
+        free(f);
+        return NULL;
+    }
     size_t k = 0;
     for (size_t i = 0; i < *n; i++)
-        if (k == 0 || f[i].addr != f[k - 1].addr || f[i].size != f[k - 1].size)
+        if (k == 0 || f[i].key != f[k - 1].key)
             f[k++] = f[i];
     *n = k;
     return f;
@@ -194,14 +205,14 @@ int fs_literals_find(const fs_image *img, const uint8_t *data, size_t len, fs_li
     if (img->machine == EM_XTENSA && img->big_endian)
         return 0; /* lx106 is little-endian; the decoder reads that order */
     size_t nf, nmap = 0;
-    lit_fn *fns = lit_functions(img, len, &nf);
+    lit_item *fns = lit_functions(img, len, &nf);
     fs_armmap *map = img->machine == EM_ARM ? fs_armmap_of(img, &nmap) : NULL;
     lit_builder b = {0};
     if (!fns)
         b.oom = true;
     for (size_t i = 0; i < nf && !b.oom; i++) {
         const fs_section *sec = &img->sections[img->symbols[fns[i].sym].section];
-        const uint8_t *p = data + sec->offset + (fns[i].addr - sec->addr);
+        const uint8_t *p = data + sec->offset + ((fns[i].key >> 32) - sec->addr);
         if (img->machine == EM_XTENSA)
             lit_xtensa(&b, &fns[i], p);
         else
@@ -215,7 +226,10 @@ int fs_literals_find(const fs_image *img, const uint8_t *data, size_t len, fs_li
     }
     out->nfuncs = nf;
     out->nloads = b.n;
-    qsort(b.v, b.n, sizeof *b.v, lit_load_cmp);
+    if (lit_radix(b.v, b.n) < 0) {
+        free(b.v);
+        return fs_fail(err, "%s: out of memory", img->path);
+    }
     /* words, by address: each group of equal addresses is one word */
     fs_litword *w = b.n ? malloc(b.n * sizeof *w) : NULL;
     if (b.n && !w) {
@@ -227,12 +241,13 @@ int fs_literals_find(const fs_image *img, const uint8_t *data, size_t len, fs_li
     for (size_t i = 0; i < b.n;) {
         size_t j = i + 1;
         bool shared = false;
-        for (; j < b.n && b.v[j].lit == b.v[i].lit; j++)
-            shared = shared || b.v[j].fn != b.v[i].fn;
-        uint64_t a = b.v[i].lit, e = a + 4;
+        uint64_t lit = b.v[i].key >> 32;
+        for (; j < b.n && b.v[j].key >> 32 == lit; j++)
+            shared = shared || b.v[j].key != b.v[i].key;
+        uint64_t a = lit, e = a + 4;
         if (k && a < covered)
             a = covered;
-        if (a < e && lit_section(img, b.v[i].lit)) {
+        if (a < e && lit_section(img, lit)) {
             w[k++] = (fs_litword){a, (uint32_t)(e - a), b.v[i].sym, shared};
             covered = e;
         }

@@ -304,7 +304,7 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
     k->member(k, "symbols_total", json_integer((json_int_t)rep->nby_size));
     k->symbols(k, rep, o);
-    json_t *lits = o->accounting ? fs_accounting_literals_json(o->accounting, 0) : NULL;
+    json_t *lits = o->accounting ? fs_accounting_literals_json(o->accounting, FS_ACCT_LITERALS_TOP) : NULL;
     k->member(k, "literals", lits ? lits : json_null());
     json_t *retained = o->retained ? fs_retained_json(o->retained) : NULL;
     k->member(k, "retained", retained ? retained : json_null());
