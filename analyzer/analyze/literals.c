@@ -12,48 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int armmap_cmp(const void *pa, const void *pb)
-{
-    const fs_armmap *a = pa, *b = pb;
-    return a->addr < b->addr ? -1 : a->addr > b->addr;
-}
-
-fs_armmap *fs_armmap_of(const fs_image *img, size_t *n)
-{
-    fs_armmap *m = NULL;
-    *n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t k = 0;
-        for (size_t i = 0; i < img->nsymbols; i++) {
-            const char *s = img->symbols[i].name;
-            if (s[0] != '$' || (s[1] != 'd' && s[1] != 't' && s[1] != 'a') || (s[2] != '\0' && s[2] != '.'))
-                continue;
-            if (m)
-                m[k] = (fs_armmap){img->symbols[i].value, s[1] == 'd'};
-            k++;
-        }
-        if (pass == 0 && (k == 0 || !(m = malloc(k * sizeof *m))))
-            return NULL;
-        *n = k;
-    }
-    qsort(m, *n, sizeof *m, armmap_cmp);
-    return m;
-}
-
-int fs_armmap_data_at(const fs_armmap *m, size_t n, uint64_t addr, uint64_t *until)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *until = lo < n ? m[lo].addr : UINT64_MAX;
-    return lo > 0 && m[lo - 1].data;
-}
-
 /* A function to decode (key = address << 32 | size, flag = Thumb) or one
  * load (key = literal address << 32 | loader's address, flag unused): ELF32
  * addresses, so that one radix sort on the key orders either. */
@@ -91,6 +49,62 @@ static int lit_radix(lit_item *v, size_t n)
     }
     free(tmp);
     return 0;
+}
+
+static int armmap_cmp(const void *pa, const void *pb)
+{
+    const fs_armmap *a = pa, *b = pb;
+    return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+fs_armmap *fs_armmap_of(const fs_image *img, size_t *n)
+{
+    fs_armmap *m = NULL;
+    *n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t k = 0;
+        for (size_t i = 0; i < img->nsymbols; i++) {
+            const char *s = img->symbols[i].name;
+            if (s[0] != '$' || (s[1] != 'd' && s[1] != 't' && s[1] != 'a') || (s[2] != '\0' && s[2] != '.'))
+                continue;
+            if (m)
+                m[k] = (fs_armmap){img->symbols[i].value, s[1] == 'd'};
+            k++;
+        }
+        if (pass == 0 && (k == 0 || !(m = malloc(k * sizeof *m))))
+            return NULL;
+        *n = k;
+    }
+    /* by address: a radix sort (stable: a $d and a $t at one address keep
+     * the symbol table's order), qsort when out of memory for it */
+    lit_item *t = malloc(*n * sizeof *t);
+    if (t) {
+        for (size_t i = 0; i < *n; i++)
+            t[i] = (lit_item){m[i].addr, 0, (uint32_t)m[i].data};
+        if (lit_radix(t, *n) == 0) {
+            for (size_t i = 0; i < *n; i++)
+                m[i] = (fs_armmap){t[i].key, (int)t[i].flag};
+            free(t);
+            return m;
+        }
+        free(t);
+    }
+    qsort(m, *n, sizeof *m, armmap_cmp);
+    return m;
+}
+
+int fs_armmap_data_at(const fs_armmap *m, size_t n, uint64_t addr, uint64_t *until)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *until = lo < n ? m[lo].addr : UINT64_MAX;
+    return lo > 0 && m[lo - 1].data;
 }
 
 typedef struct lit_builder {
