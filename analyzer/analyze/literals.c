@@ -27,6 +27,8 @@ typedef struct lit_item {
  * -1 when out of memory. */
 static int lit_radix(lit_item *v, size_t n)
 {
+    if (n < 2)
+        return 0;
     uint64_t any = 0, all = ~0ull;
     for (size_t i = 0; i < n; i++)
         any |= v[i].key, all &= v[i].key;
