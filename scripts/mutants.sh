@@ -131,7 +131,7 @@ fi
 # first, so each mutant recompiles only its file) and the samples linked.
 echo "mutants: building the base copy"
 make --no-print-directory -j"$JOBS" test-build >"$WORK/base-build.log" 2>&1 || { tail -n 30 "$WORK/base-build.log"; die "the tree does not build"; }
-for d in samples/build samples/frozen/build samples/natmod/build samples/refgraph/build; do
+for d in samples/build samples/frozen/build samples/natmod/build samples/refgraph/build samples/literals/build; do
   [ -d "$d" ] || die "$d missing: run make samples first"
 done
 mkdir -p "$WORK/base"
@@ -143,7 +143,7 @@ if [ -n "${MUTANT_TESTS_FROM:-}" ]; then
   (cd "$WORK/base" && make --no-print-directory -j"$JOBS" test-build) >"$WORK/base-build.log" 2>&1 ||
     { tail -n 30 "$WORK/base-build.log"; die "the tests of $MUTANT_TESTS_FROM do not build"; }
 fi
-for d in samples/build samples/frozen/build samples/natmod/build samples/refgraph/build; do
+for d in samples/build samples/frozen/build samples/natmod/build samples/refgraph/build samples/literals/build; do
   ln -s "$ROOT/$d" "$WORK/base/$d"
 done
 

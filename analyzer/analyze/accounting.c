@@ -3,9 +3,12 @@
  * pools, string literals, object data, padding and the unattributed rest
  * (accounting.h).  One sort of the sized symbols by section and address,
  * then one walk per section over its gaps and (with a map) its input
- * sections in address order.
+ * sections in address order; with literal words, each gap first gives
+ * the words in it to their functions.
  */
 #include "accounting.h"
+
+#include "literals.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -131,6 +134,41 @@ static void acct_gap(fs_acct_section *s, acct_inputs *ins, uint64_t a, uint64_t 
     s->unattributed += b - cur;
 }
 
+/* Bytes [a, b) that no symbol covers, literal words first (sorted and
+ * disjoint: found by binary search on their ends). */
+static void acct_span(fs_accounting *out, fs_acct_section *s, acct_inputs *ins, const fs_literals *l, uint64_t a,
+                      uint64_t b)
+{
+    if (a >= b)
+        return;
+    size_t lo = 0, hi = l->nwords;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->words[mid].addr + l->words[mid].size <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint64_t cur = a;
+    for (size_t i = lo; i < l->nwords && l->words[i].addr < b; i++) {
+        const fs_litword *w = &l->words[i];
+        uint64_t ws = w->addr > cur ? w->addr : cur, we = w->addr + w->size < b ? w->addr + w->size : b;
+        if (ws >= we)
+            continue;
+        acct_gap(s, ins, cur, ws);
+        uint64_t n = we - ws;
+        s->literal_pools += n;
+        s->literal_loaded += n;
+        out->sym_literal[w->owner] += (uint32_t)n;
+        if (w->shared) {
+            s->literal_shared += n;
+            out->sym_shared[w->owner] += (uint32_t)n;
+        }
+        cur = we;
+    }
+    acct_gap(s, ins, cur, b);
+}
+
 static int acct_inputs_of(const fs_mapfile *m, const fs_section *sec, acct_inputs *ins)
 {
     memset(ins, 0, sizeof *ins);
@@ -162,13 +200,20 @@ static bool acct_section_counts(const fs_section *s)
     return (s->flags & SHF_ALLOC) && s->size > 0 && !((s->flags & SHF_TLS) && s->type == SHT_NOBITS);
 }
 
-int fs_accounting_build(const fs_image *img, const fs_mapfile *map, fs_accounting *out, fs_error *err)
+int fs_accounting_build(const fs_image *img, const fs_mapfile *map, const fs_literals *lits, fs_accounting *out,
+                        fs_error *err)
 {
     memset(out, 0, sizeof *out);
     out->with_map = map != NULL;
+    out->img = img;
     acct_iv *iv = malloc((img->nsymbols + 1) * sizeof *iv), *tmp = malloc((img->nsymbols + 1) * sizeof *tmp);
     out->secs = calloc(img->nsections + 1, sizeof *out->secs);
-    if (!iv || !tmp || !out->secs) {
+    if (lits) {
+        out->literals = true;
+        out->sym_literal = calloc(img->nsymbols + 1, sizeof *out->sym_literal);
+        out->sym_shared = calloc(img->nsymbols + 1, sizeof *out->sym_shared);
+    }
+    if (!iv || !tmp || !out->secs || (lits && (!out->sym_literal || !out->sym_shared))) {
         free(iv);
         free(tmp);
         fs_accounting_free(out);
@@ -225,7 +270,10 @@ int fs_accounting_build(const fs_image *img, const fs_mapfile *map, fs_accountin
         for (; k < n && iv[k].key >> shift == i; k++) {
             uint64_t start = sec->addr + (iv[k].key & off_mask), stop = start + iv[k].len;
             if (start > cur) {
-                acct_gap(a, &ins, cur, start);
+                if (lits)
+                    acct_span(out, a, &ins, lits, cur, start);
+                else
+                    acct_gap(a, &ins, cur, start);
                 cur = start;
             }
             if (stop > cur) {
@@ -233,13 +281,31 @@ int fs_accounting_build(const fs_image *img, const fs_mapfile *map, fs_accountin
                 cur = stop;
             }
         }
-        acct_gap(a, &ins, cur, end);
+        if (lits)
+            acct_span(out, a, &ins, lits, cur, end);
+        else
+            acct_gap(a, &ins, cur, end);
         free(ins.idx);
     }
     free(iv);
     if (rc < 0) {
         fs_accounting_free(out);
         return fs_fail(err, "%s: out of memory", img->path);
+    }
+    if (lits) {
+        uint64_t words = 0;
+        for (size_t i = 0; i < lits->nwords; i++)
+            words += lits->words[i].size;
+        for (size_t i = 0; i < out->nsecs; i++) {
+            out->loaded += out->secs[i].literal_loaded;
+            out->shared += out->secs[i].literal_shared;
+            out->unloaded += out->secs[i].literal_pools - out->secs[i].literal_loaded;
+        }
+        out->in_symbols = words > out->loaded ? words - out->loaded : 0;
+        for (size_t i = 0; i < img->nsymbols; i++)
+            out->nfuncs += out->sym_literal[i] != 0;
+        out->ndecoded = lits->nfuncs;
+        out->nloads = lits->nloads;
     }
     return 0;
 }
@@ -249,10 +315,40 @@ void fs_accounting_free(fs_accounting *a)
     if (!a)
         return;
     free(a->secs);
+    free(a->sym_literal);
+    free(a->sym_shared);
     memset(a, 0, sizeof *a);
 }
 
-int fs_accounting_print(FILE *out, const fs_accounting *a)
+/* Symbols with literal bytes, most first (ties: lower address, then index). */
+static int acct_lit_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const fs_accounting *a = ctx;
+    size_t x = *(const size_t *)pa, y = *(const size_t *)pb;
+    if (a->sym_literal[x] != a->sym_literal[y])
+        return a->sym_literal[x] > a->sym_literal[y] ? -1 : 1;
+    uint64_t vx = a->img->symbols[x].value, vy = a->img->symbols[y].value;
+    if (vx != vy)
+        return vx < vy ? -1 : 1;
+    return x < y ? -1 : 1;
+}
+
+static size_t *acct_lit_top(const fs_accounting *a, size_t top, size_t *n)
+{
+    *n = 0;
+    size_t *v = malloc((a->nfuncs + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < a->img->nsymbols && *n < a->nfuncs; i++)
+        if (a->sym_literal[i])
+            v[(*n)++] = i;
+    qsort_r(v, *n, sizeof *v, acct_lit_cmp, (void *)a);
+    if (top && *n > top)
+        *n = top;
+    return v;
+}
+
+int fs_accounting_print(FILE *out, const fs_accounting *a, size_t top)
 {
     fprintf(out, "Every byte (symbols + literal pools + strings + object data + padding + unattributed = size%s)\n",
             a->with_map ? "; between symbols, from the map" : "; no map: gaps are padding or unattributed");
@@ -264,9 +360,28 @@ int fs_accounting_print(FILE *out, const fs_accounting *a)
                 " %9" PRIu64 "\n", s->name, s->size, s->symbols, s->literal_pools, s->string_literals,
                 s->object_data, s->padding, s->unattributed);
     }
+    if (!a->literals)
+        return ferror(out) ? -1 : 0;
+    fprintf(out, "\nLiteral pools by the function that loads them (%zu functions decoded, %zu loads)\n", a->ndecoded,
+            a->nloads);
+    fprintf(out, "  given to %zu functions: %" PRIu64 " bytes (%" PRIu64 " shared: loaded by more than one, counted "
+            "once, with the first loader by address)\n", a->nfuncs, a->loaded, a->shared);
+    fprintf(out, "  loaded by no decoded instruction: %" PRIu64 " bytes; loaded words inside sized symbols: %" PRIu64
+            " bytes\n", a->unloaded, a->in_symbols);
+    size_t n;
+    size_t *v = acct_lit_top(a, top ? top : 10, &n);
+    if (!v)
+        return -1;
+    if (n)
+        fprintf(out, "  %10s %9s %8s  %-10s  %s\n", "size", "literals", "shared", "address", "function");
+    for (size_t i = 0; i < n; i++) {
+        const fs_symbol *s = &a->img->symbols[v[i]];
+        fprintf(out, "  %10" PRIu64 " %9" PRIu32 " %8" PRIu32 "  0x%08" PRIx64 "  %s\n", s->size,
+                a->sym_literal[v[i]], a->sym_shared[v[i]], s->value, s->name);
+    }
+    free(v);
     return ferror(out) ? -1 : 0;
 }
-
 json_t *fs_accounting_json(const fs_accounting *a)
 {
     json_t *arr = json_array();
@@ -283,7 +398,46 @@ json_t *fs_accounting_json(const fs_accounting *a)
         json_object_set_new(o, "object_data", json_integer((json_int_t)s->object_data));
         json_object_set_new(o, "padding", json_integer((json_int_t)s->padding));
         json_object_set_new(o, "unattributed", json_integer((json_int_t)s->unattributed));
+        if (a->literals) {
+            json_object_set_new(o, "literal_loaded", json_integer((json_int_t)s->literal_loaded));
+            json_object_set_new(o, "literal_shared", json_integer((json_int_t)s->literal_shared));
+        }
         json_array_append_new(arr, o);
     }
     return arr;
+}
+
+json_t *fs_accounting_literals_json(const fs_accounting *a, size_t top)
+{
+    if (!a->literals)
+        return json_null();
+    size_t n;
+    size_t *v = acct_lit_top(a, top, &n);
+    json_t *o = json_object(), *fns = json_array();
+    if (!v || !o || !fns) {
+        free(v);
+        json_decref(o);
+        json_decref(fns);
+        return NULL;
+    }
+    json_object_set_new(o, "functions_decoded", json_integer((json_int_t)a->ndecoded));
+    json_object_set_new(o, "loads", json_integer((json_int_t)a->nloads));
+    json_object_set_new(o, "functions_with_literals", json_integer((json_int_t)a->nfuncs));
+    json_object_set_new(o, "loaded", json_integer((json_int_t)a->loaded));
+    json_object_set_new(o, "shared", json_integer((json_int_t)a->shared));
+    json_object_set_new(o, "unloaded", json_integer((json_int_t)a->unloaded));
+    json_object_set_new(o, "in_symbols", json_integer((json_int_t)a->in_symbols));
+    for (size_t i = 0; i < n; i++) {
+        const fs_symbol *s = &a->img->symbols[v[i]];
+        json_t *f = json_object();
+        json_object_set_new(f, "name", json_string(s->name ? s->name : ""));
+        json_object_set_new(f, "address", json_integer((json_int_t)s->value));
+        json_object_set_new(f, "symbol_size", json_integer((json_int_t)s->size));
+        json_object_set_new(f, "literal_bytes", json_integer((json_int_t)a->sym_literal[v[i]]));
+        json_object_set_new(f, "literal_shared", json_integer((json_int_t)a->sym_shared[v[i]]));
+        json_array_append_new(fns, f);
+    }
+    free(v);
+    json_object_set_new(o, "functions", fns);
+    return o;
 }

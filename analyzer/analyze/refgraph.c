@@ -21,7 +21,8 @@
  *   callx0    op0 = 0, bits 4..7 = 0xC, s = bits 8..11, bits 12..23 = 0;
  *             resolved when register s was last loaded by an l32r in the
  *             same function: a call to the word that literal holds.
- * The sweep is linear over each function's bytes.  gas pads branch targets
+ * The sweep (fs_xt_walk, pcrel.h, shared with literals.c) is linear over
+ * each function's bytes.  gas pads branch targets
  * with zero bytes after an instruction that never falls through (j, jx,
  * ret, ret.n); up to 3 such bytes are skipped there.  Other filler could
  * still desynchronise the sweep for a few bytes, so every target is only
@@ -34,6 +35,8 @@
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
+#include "literals.h"
+#include "pcrel.h"
 
 #include <capstone/capstone.h>
 #include <elf.h>
@@ -487,56 +490,6 @@ static int rg_nodes(rg_builder *b)
 
 /* ---- edges: capstone (ARM/Thumb, x86-64) ------------------------------------ */
 
-/* ARM mapping symbols: $d starts data inside code, $t/$a code again. */
-typedef struct rg_map {
-    uint64_t addr;
-    int data;
-} rg_map;
-
-static int rg_map_cmp(const void *pa, const void *pb)
-{
-    const rg_map *a = pa, *b = pb;
-    return a->addr < b->addr ? -1 : a->addr > b->addr;
-}
-
-/* Sorted mapping symbols of img (malloc'd, may be NULL when there are none). */
-static rg_map *rg_mapping_symbols(const fs_image *img, size_t *n)
-{
-    rg_map *m = NULL;
-    *n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t k = 0;
-        for (size_t i = 0; i < img->nsymbols; i++) {
-            const char *s = img->symbols[i].name;
-            if (s[0] != '$' || (s[1] != 'd' && s[1] != 't' && s[1] != 'a') || (s[2] != '\0' && s[2] != '.'))
-                continue;
-            if (m)
-                m[k] = (rg_map){img->symbols[i].value, s[1] == 'd'};
-            k++;
-        }
-        if (pass == 0 && (k == 0 || !(m = malloc(k * sizeof *m))))
-            return NULL;
-        *n = k;
-    }
-    rg_qsort(m, *n, sizeof *m, rg_map_cmp);
-    return m;
-}
-
-/* Is addr in data (per the mapping symbols)?  *until = next mapping symbol. */
-static int rg_is_data_at(const rg_map *m, size_t n, uint64_t addr, uint64_t *until)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *until = lo < n ? m[lo].addr : UINT64_MAX;
-    return lo > 0 && m[lo - 1].data;
-}
-
 static void rg_arm_insn(rg_builder *b, uint32_t self, const cs_insn *in, int thumb)
 {
     const cs_arm *arm = &in->detail->arm;
@@ -587,77 +540,30 @@ static void rg_x86_insn(rg_builder *b, uint32_t self, const cs_insn *in)
     }
 }
 
-static int32_t rg_sext(uint32_t v, unsigned bits)
-{
-    uint32_t m = 1u << (bits - 1);
-    return (int32_t)((v ^ m) - m);
-}
-
 /* Thumb code is decoded here, not by Capstone (which formats every
  * instruction's text, some 3000 host instructions each): only the length of
- * each instruction, and the ones a reference comes from: b, b<c>, b.w,
- * b<c>.w, bl, blx (immediate), and loads from a PC-relative address (ldr,
+ * each instruction, and the ones a reference comes from (fs_thumb_decode,
+ * pcrel.h): branches and calls, and loads from a PC-relative address (ldr,
  * ldr.w: the literal and the address it holds; ldrd, vldr: the literal). */
-static void rg_thumb_ref(rg_builder *b, uint32_t self, uint64_t pc, uint64_t target, fs_ref_kind kind)
+static unsigned rg_thumb_insn(rg_builder *b, uint32_t self, const uint8_t *p, size_t size, uint64_t pc)
 {
-    (void)pc;
-    target &= 0xffffffffu;
-    if (kind == FS_REF_LOAD) {
+    uint32_t h1 = (uint32_t)rg_get(b->img, p, 2), h2 = size >= 4 ? (uint32_t)rg_get(b->img, p + 2, 2) : 0;
+    fs_thumb_insn in;
+    fs_thumb_decode(h1, h2, size >= 4, pc, &in);
+    if (in.kind == FS_THUMB_OTHER)
+        return in.len;
+    uint64_t target = in.target & 0xffffffffu;
+    if (in.kind == FS_THUMB_LOAD) {
         rg_add_edge(b, self, fs_refgraph_node_at(b->g, target), FS_REF_LOAD);
-        return;
+        uint64_t word;
+        if (in.word && rg_read(b, target, 4, &word) == 0)
+            rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
+        return in.len;
     }
     uint32_t t = rg_code_target(b->g, target);
     if (t != self)
-        rg_add_edge(b, self, t, kind);
-}
-
-static unsigned rg_thumb_insn(rg_builder *b, uint32_t self, const uint8_t *p, size_t size, uint64_t pc)
-{
-    uint32_t h1 = (uint32_t)rg_get(b->img, p, 2);
-    uint64_t base = (pc + 4) & ~(uint64_t)3;
-    if ((h1 >> 11) < 0x1d) { /* 16-bit */
-        if ((h1 & 0xf800) == 0x4800) { /* ldr rt, [pc, #imm8 * 4] */
-            uint64_t lit = base + (h1 & 0xff) * 4, word;
-            rg_thumb_ref(b, self, pc, lit, FS_REF_LOAD);
-            if (rg_read(b, lit & 0xffffffffu, 4, &word) == 0)
-                rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
-        } else if ((h1 & 0xf800) == 0xe000) { /* b */
-            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext((h1 & 0x7ff) << 1, 12), FS_REF_BRANCH);
-        } else if ((h1 & 0xf000) == 0xd000 && ((h1 >> 8) & 0xf) < 0xe) { /* b<c> */
-            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext((h1 & 0xff) << 1, 9), FS_REF_BRANCH);
-        }
-        return 2;
-    }
-    if (size < 4)
-        return 2;
-    uint32_t h2 = (uint32_t)rg_get(b->img, p + 2, 2);
-    if ((h1 & 0xf800) == 0xf000 && (h2 & 0x8000)) {
-        uint32_t sgn = (h1 >> 10) & 1, j1 = (h2 >> 13) & 1, j2 = (h2 >> 11) & 1;
-        unsigned op = h2 & 0xd000;
-        if (op == 0x8000) { /* b<c>.w */
-            if (((h1 >> 6) & 0xf) >= 0xe)
-                return 4; /* not a branch (msr, mrs, hints, ...) */
-            uint32_t imm = sgn << 20 | j2 << 19 | j1 << 18 | (h1 & 0x3f) << 12 | (h2 & 0x7ff) << 1;
-            rg_thumb_ref(b, self, pc, pc + 4 + (uint64_t)(int64_t)rg_sext(imm, 21), FS_REF_BRANCH);
-            return 4;
-        }
-        uint32_t i1 = !(j1 ^ sgn), i2 = !(j2 ^ sgn);
-        uint32_t imm = sgn << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3ff) << 12 | (h2 & 0x7ff) << 1;
-        int64_t off = rg_sext(imm, 25);
-        if (op == 0xc000) /* blx: to ARM code */
-            rg_thumb_ref(b, self, pc, (uint64_t)((int64_t)base + off) & ~(uint64_t)3, FS_REF_CALL);
-        else
-            rg_thumb_ref(b, self, pc, (uint64_t)((int64_t)(pc + 4) + off), op == 0xd000 ? FS_REF_CALL : FS_REF_BRANCH);
-    } else if ((h1 & 0xff7f) == 0xf85f) { /* ldr.w rt, [pc, #+-imm12] */
-        uint64_t imm = h2 & 0xfff, lit = h1 & 0x80 ? base + imm : base - imm, word;
-        rg_thumb_ref(b, self, pc, lit, FS_REF_LOAD);
-        if (rg_read(b, lit & 0xffffffffu, 4, &word) == 0)
-            rg_add_edge(b, self, rg_code_target(b->g, word), FS_REF_LOAD);
-    } else if ((h1 & 0xfe7f) == 0xe85f || (h1 & 0xff3f) == 0xed1f) { /* ldrd, vldr literal */
-        uint64_t imm = (h2 & 0xff) * 4;
-        rg_thumb_ref(b, self, pc, h1 & 0x80 ? base + imm : base - imm, FS_REF_LOAD);
-    }
-    return 4;
+        rg_add_edge(b, self, t, in.kind == FS_THUMB_CALL ? FS_REF_CALL : FS_REF_BRANCH);
+    return in.len;
 }
 
 static void rg_capstone_range(rg_builder *b, csh h, cs_insn *in, uint32_t self, const uint8_t *code, size_t size,
@@ -695,7 +601,7 @@ static int rg_capstone(rg_builder *b)
     cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
     cs_insn *in = cs_malloc(h);
     size_t nmap;
-    rg_map *map = img->machine == EM_ARM ? rg_mapping_symbols(img, &nmap) : NULL;
+    fs_armmap *map = img->machine == EM_ARM ? fs_armmap_of(img, &nmap) : NULL;
     if (!map)
         nmap = 0;
     if (!in) {
@@ -716,7 +622,7 @@ static int rg_capstone(rg_builder *b)
         }
         for (uint64_t a = n->addr, end = n->addr + n->size; a < end;) {
             uint64_t until = end;
-            int data = img->machine == EM_ARM ? rg_is_data_at(map, nmap, a, &until) : 0;
+            int data = img->machine == EM_ARM ? fs_armmap_data_at(map, nmap, a, &until) : 0;
             if (until > end || until <= a)
                 until = end;
             if (!data)
@@ -733,14 +639,6 @@ static int rg_capstone(rg_builder *b)
 
 /* ---- edges: the Xtensa lx106 decoder ---------------------------------------- */
 
-
-/* Does this instruction never fall through?  j, jx, ret, ret.n. */
-static int rg_xtensa_jumps(uint32_t insn, unsigned len)
-{
-    if (len == 2)
-        return insn == 0xf00d; /* ret.n */
-    return ((insn & 0xf) == 6 && ((insn >> 4) & 3) == 0) || insn == 0x000080 || (insn & 0xfff0ff) == 0x0000a0;
-}
 
 /* Node t, reached by a call0 or j or as a function's address, is code: if
  * it is a literal word (code without a symbol: a static function of a
@@ -798,24 +696,16 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
 {
     uint64_t reg[16];
     uint16_t known = 0;
-    int jumped = 0; /* the previous instruction never falls through */
-    for (uint64_t off = 0; off < size;) {
-        if (jumped && jumped < 4 && p[off] == 0) {
-            off++; /* alignment filler after j/ret: up to 3 zero bytes, never executed */
-            jumped++;
-            continue;
-        }
-        unsigned op0 = p[off] & 0xf, len = op0 >= 8 ? 2 : 3;
-        if (off + len > size)
-            break;
-        uint32_t pc = (uint32_t)(addr + off);
-        uint32_t insn = p[off] | (uint32_t)p[off + 1] << 8 | (len == 3 ? (uint32_t)p[off + 2] << 16 : 0);
-        off += len;
-        jumped = rg_xtensa_jumps(insn, len);
+    fs_xt_walk w = {p, size, 0, 0};
+    uint32_t insn;
+    unsigned len;
+    uint64_t off;
+    while (fs_xt_next(&w, &insn, &len, &off)) {
         if (len != 3)
             continue;
-        if (op0 == 1) { /* l32r */
-            uint32_t lit = ((pc + 3) & ~3u) + ((0xffff0000u | (insn >> 8)) << 2);
+        uint32_t pc = (uint32_t)(addr + off), lit;
+        unsigned op0 = insn & 0xf;
+        if (fs_xt_l32r(insn, len, pc, &lit)) {
             uint64_t word;
             uint32_t ln = fs_refgraph_node_at(b->g, lit);
             rg_add_edge(b, self, ln, FS_REF_LOAD);
@@ -830,7 +720,7 @@ static void rg_xtensa_func(rg_builder *b, uint32_t self, const uint8_t *p, uint6
                 known |= (uint16_t)(1u << ((insn >> 4) & 0xf));
             }
         } else if ((op0 == 5 || op0 == 6) && ((insn >> 4) & 3) == 0) { /* call0, j */
-            int32_t o = rg_sext(insn >> 6, 18);
+            int32_t o = fs_sext32(insn >> 6, 18);
             uint32_t target = op0 == 5 ? (pc & ~3u) + ((uint32_t)o << 2) + 4 : pc + 4 + (uint32_t)o;
             uint32_t t = fs_refgraph_node_at(b->g, target);
             if (t != FS_REFGRAPH_NONE && b->g->nodes[t].addr == target && t != self) {
@@ -925,7 +815,7 @@ static void rg_scan_words(rg_builder *b, uint32_t v, const fs_section *s, const 
 static int rg_datascan(rg_builder *b)
 {
     size_t nmap = 0;
-    rg_map *map = b->img->machine == EM_ARM ? rg_mapping_symbols(b->img, &nmap) : NULL;
+    fs_armmap *map = b->img->machine == EM_ARM ? fs_armmap_of(b->img, &nmap) : NULL;
     for (uint32_t v = 0; v < b->g->nnodes && !b->oom; v++) {
         const fs_rnode *n = &b->g->nodes[v];
         const fs_section *s = &b->img->sections[n->section];
@@ -950,7 +840,7 @@ static int rg_datascan(rg_builder *b)
         }
         for (uint64_t a = n->addr; a < end;) {
             uint64_t until;
-            int data = rg_is_data_at(map, nmap, a, &until);
+            int data = fs_armmap_data_at(map, nmap, a, &until);
             if (until > end || until <= a)
                 until = end;
             if (data)
@@ -1003,7 +893,7 @@ static int rg_xtensa_place(rg_builder *b, size_t type, uint64_t place, uint64_t 
         return 0;
     }
     if ((op0 == 5 || op0 == 6) && ((insn >> 4) & 3) == 0) {
-        int32_t o = rg_sext(insn >> 6, 18);
+        int32_t o = fs_sext32(insn >> 6, 18);
         *to = op0 == 5 ? (pc & ~3u) + ((uint32_t)o << 2) + 4 : pc + 4 + (uint32_t)o;
         return 0;
     }
@@ -1028,7 +918,7 @@ static int rg_arm_place(rg_builder *b, size_t type, uint64_t place, uint64_t *to
             h1 = (uint32_t)(w >> 16), h2 = (uint32_t)w & 0xffff;
         uint32_t sgn = (h1 >> 10) & 1, j1 = (h2 >> 13) & 1, j2 = (h2 >> 11) & 1;
         uint32_t i1 = !(j1 ^ sgn), i2 = !(j2 ^ sgn);
-        int32_t off = rg_sext(sgn << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3ff) << 12 | (h2 & 0x7ff) << 1, 25);
+        int32_t off = fs_sext32(sgn << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3ff) << 12 | (h2 & 0x7ff) << 1, 25);
         uint64_t base = place + 4;
         if (type == R_ARM_THM_PC22 && !(h2 & 0x1000))
             base &= ~(uint64_t)3; /* blx */
@@ -1036,7 +926,7 @@ static int rg_arm_place(rg_builder *b, size_t type, uint64_t place, uint64_t *to
         return 0;
     }
     if (type == R_ARM_CALL || type == R_ARM_JUMP24) {
-        *to = (uint32_t)(place + 8 + (uint64_t)(int64_t)rg_sext(((uint32_t)w & 0xffffff) << 2, 26));
+        *to = (uint32_t)(place + 8 + (uint64_t)(int64_t)fs_sext32(((uint32_t)w & 0xffffff) << 2, 26));
         return 0;
     }
     return -1;

@@ -26,7 +26,7 @@ typedef struct analyze_args {
     const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs, *rom;
     const char *db, *project, *commit, *branch, *parent;
     int64_t pr, timestamp;
-    bool retained, recording;
+    bool retained, recording, literals;
     const char *search_dirs[MAX_LIST_OPTS];
     size_t nsearch_dirs;
     fs_ldsym defsyms[MAX_LIST_OPTS];
@@ -54,6 +54,10 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         CLI_OPT_FLAG(0, "retained", &a->retained,
                      "add the largest retained sizes (reference graph: what each\n"
                      "symbol alone keeps linked; also done whenever --db records)"),
+        CLI_OPT_FLAG(0, "literals", &a->literals,
+                     "give literal pools to the functions that load them (l32r, Thumb\n"
+                     "PC-relative loads): per-function literal bytes in the tables and\n"
+                     "the JSON (decodes every function: twice the time of a JSON run)"),
         CLI_OPT_RULES_DIR(&a->rules_dir),
         CLI_OPT_OUTPUT(&a->output, "write the report to FILE instead of standard output"),
         CLI_OPT_GROUP("Record the build in the size history as well (see `flashsize history`):"),
@@ -241,7 +245,8 @@ int cmd_analyze(int argc, char **argv)
                            .map = a.map,
                            .romfs = a.romfs,
                            .rom = a.rom,
-                           .headroom_pct = a.headroom};
+                           .headroom_pct = a.headroom,
+                           .literals = a.literals};
 #ifndef FS_CORE_ONLY
     if (a.retained || a.db)
         ao.retained = fs_retained_for_analysis; /* the dashboard shows it for recorded builds */

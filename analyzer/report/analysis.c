@@ -11,6 +11,7 @@
 
 #include "elfread.h"
 #include "ldscript.h"
+#include "literals.h"
 
 #include <stdio.h>
 #include <inttypes.h>
@@ -68,7 +69,13 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
     }
     if (fs_owners_amend_findings(a->has_owners ? &a->owners : NULL, fz, &a->rep) < 0)
         return fs_fail(err, "out of memory");
-    if (fs_accounting_build(&a->img, a->has_map ? &a->map : NULL, &a->accounting, err) < 0)
+    fs_literals lits;
+    if (o->literals && fs_literals_find(&a->img, a->data, a->len, &lits, err) < 0)
+        return -1;
+    int built = fs_accounting_build(&a->img, a->has_map ? &a->map : NULL, o->literals ? &lits : NULL, &a->accounting, err);
+    if (o->literals)
+        fs_literals_free(&lits);
+    if (built < 0)
         return -1;
     a->has_accounting = true;
     if (o->romfs) {

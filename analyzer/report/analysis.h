@@ -47,6 +47,8 @@ typedef struct fs_analysis_opts {
     const char *rom;                 /* --rom table, or NULL for the chip's own */
     double headroom_pct;             /* 0: the board's or 90 */
     fs_retained_fn retained;         /* computes the retained part, or NULL for none */
+    bool literals;                   /* give literal pools to the functions that load them (a decode of
+                                        every function: analyze --literals) */
 } fs_analysis_opts;
 
 typedef struct fs_analysis {

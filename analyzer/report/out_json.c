@@ -197,7 +197,7 @@ static json_t *json_esp8266(const fs_report *rep)
 }
 
 /* One symbol of the "symbols" list as an object. */
-static json_t *json_symbol(const fs_image *img, const fs_symbol *s)
+static json_t *json_symbol(const fs_image *img, const fs_symbol *s, const fs_accounting *acct)
 {
     json_t *o = json_object();
     json_object_set_new(o, "name", jstr(s->name));
@@ -206,17 +206,20 @@ static json_t *json_symbol(const fs_image *img, const fs_symbol *s)
     json_object_set_new(o, "type", json_string(fs_symbol_type_name(s->type)));
     json_object_set_new(o, "bind", json_string(fs_symbol_bind_name(s->bind)));
     json_object_set_new(o, "section", jstr(img->sections[s->section].name));
+    if (acct && acct->literals)
+        json_object_set_new(o, "literal_bytes", json_integer(acct->sym_literal[s - img->symbols]));
     return o;
 }
 
-static json_t *json_symbols(const fs_report *rep, size_t top)
+static json_t *json_symbols(const fs_report *rep, const fs_output_opts *o)
 {
+    size_t top = o->top;
     const fs_image *img = rep->image;
     size_t n;
     size_t *largest = fs_report_largest(rep, top, &n);
     json_t *a = largest ? json_array() : NULL;
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_symbol(img, &img->symbols[largest[i]]));
+        json_array_append_new(a, json_symbol(img, &img->symbols[largest[i]], o->accounting));
     free(largest);
     return a;
 }
@@ -250,7 +253,7 @@ static json_t *json_findings(const fs_report *rep, size_t *errors, size_t *warni
 typedef void (*json_emit_fn)(fs_jemit *e, const void *ctx);
 typedef struct json_sink {
     void (*member)(struct json_sink *k, const char *key, json_t *value); /* takes the reference */
-    void (*symbols)(struct json_sink *k, const fs_report *rep, size_t top);
+    void (*symbols)(struct json_sink *k, const fs_report *rep, const fs_output_opts *o);
     /* A member told as events (jemit.h) by fn(e, ctx): the map, the
      * frozen modules and the ROM use are streamed so instead of made as
      * trees. */
@@ -319,7 +322,9 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "accounting", acct ? acct : json_null());
     k->member(k, "esp8266", rep->esp.detected ? json_esp8266(rep) : json_null());
     k->member(k, "symbols_total", json_integer((json_int_t)rep->nby_size));
-    k->symbols(k, rep, o->top);
+    k->symbols(k, rep, o);
+    json_t *lits = o->accounting ? fs_accounting_literals_json(o->accounting, FS_ACCT_LITERALS_TOP) : NULL;
+    k->member(k, "literals", lits ? lits : json_null());
     json_t *retained = o->retained ? fs_retained_json(o->retained) : NULL;
     k->member(k, "retained", retained ? retained : json_null());
     json_emit_ctx ctx = {rep, o};
@@ -354,9 +359,9 @@ static void tree_member(json_sink *k, const char *key, json_t *value)
         t->failed = true;
 }
 
-static void tree_symbols(json_sink *k, const fs_report *rep, size_t top)
+static void tree_symbols(json_sink *k, const fs_report *rep, const fs_output_opts *o)
 {
-    tree_member(k, "symbols", json_symbols(rep, top));
+    tree_member(k, "symbols", json_symbols(rep, o));
 }
 
 static void tree_emit(json_sink *k, const char *key, json_emit_fn fn, const void *ctx)
@@ -474,8 +479,10 @@ static void sym_put_quoted(fs_jsonw *w, const sym_quoted *q, const char *name)
         stream_string(w, name);
 }
 
-static void stream_symbols(json_sink *k, const fs_report *rep, size_t top)
+static void stream_symbols(json_sink *k, const fs_report *rep, const fs_output_opts *o)
 {
+    size_t top = o->top;
+    const fs_accounting *acct = o->accounting && o->accounting->literals ? o->accounting : NULL;
     json_stream *st = (json_stream *)k;
     fs_jsonw *w = &st->w;
     const fs_image *img = rep->image;
@@ -511,6 +518,10 @@ static void stream_symbols(json_sink *k, const fs_report *rep, size_t top)
         sym_put_quoted(w, s->bind < 16 ? &binds[s->bind] : NULL, fs_symbol_bind_name(s->bind));
         fs_jsonw_lit(w, ",\n      \"section\": ");
         stream_string(w, img->sections[s->section].name);
+        if (acct) {
+            fs_jsonw_lit(w, ",\n      \"literal_bytes\": ");
+            fs_jsonw_int(w, acct->sym_literal[largest[i]]);
+        }
         if (i + 1 < n)
             fs_jsonw_lit(w, "\n    },\n");
         else

@@ -8,6 +8,8 @@
 #include "output.h"
 
 #include "accounting.h"
+
+#include <inttypes.h>
 #include "elfread.h"
 #include "frozen.h"
 #include "mapfile.h"
@@ -156,7 +158,7 @@ static void text_sections(FILE *out, const fs_report *rep)
     }
 }
 
-static int text_symbols(FILE *out, const fs_report *rep, size_t top)
+static int text_symbols(FILE *out, const fs_report *rep, size_t top, const fs_accounting *acct)
 {
     const fs_image *img = rep->image;
     if (!img->has_symtab && rep->nby_size == 0) {
@@ -170,12 +172,23 @@ static int text_symbols(FILE *out, const fs_report *rep, size_t top)
     size_t *largest = fs_report_largest(rep, n, &n);
     if (!largest)
         return -1;
-    fprintf(out, "  %11s  %-10s  %-6s  %-16s  %s\n", "size", "address", "type", "section", "name");
+    bool lit = acct && acct->literals; /* --literals: the literal bytes given to each, and the sum */
+    if (lit)
+        fprintf(out, "  %11s  %9s  %11s  %-10s  %-6s  %-16s  %s\n", "size", "+literals", "with lit.", "address", "type",
+                "section", "name");
+    else
+        fprintf(out, "  %11s  %-10s  %-6s  %-16s  %s\n", "size", "address", "type", "section", "name");
     for (size_t i = 0; i < n; i++) {
         const fs_symbol *s = &img->symbols[largest[i]];
-        char b1[32];
-        fprintf(out, "  %11s  0x%08llx  %-6s  %-16s  %s\n", text_bytes(s->size, b1, sizeof b1),
-                (unsigned long long)s->value, fs_symbol_type_name(s->type), img->sections[s->section].name, s->name);
+        char b1[32], b2[32];
+        if (lit)
+            fprintf(out, "  %11s  %9" PRIu32 "  %11s  0x%08llx  %-6s  %-16s  %s\n", text_bytes(s->size, b1, sizeof b1),
+                    acct->sym_literal[largest[i]], text_bytes(s->size + acct->sym_literal[largest[i]], b2, sizeof b2),
+                    (unsigned long long)s->value, fs_symbol_type_name(s->type), img->sections[s->section].name,
+                    s->name);
+        else
+            fprintf(out, "  %11s  0x%08llx  %-6s  %-16s  %s\n", text_bytes(s->size, b1, sizeof b1),
+                    (unsigned long long)s->value, fs_symbol_type_name(s->type), img->sections[s->section].name, s->name);
     }
     free(largest);
     return 0;
@@ -220,9 +233,9 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
     text_sections(out, rep);
     if (o->accounting) {
         fputc('\n', out);
-        fs_accounting_print(out, o->accounting);
+        fs_accounting_print(out, o->accounting, o->top);
     }
-    if (text_symbols(out, rep, o->top ? o->top : 20) < 0)
+    if (text_symbols(out, rep, o->top ? o->top : 20, o->accounting) < 0)
         return -1;
     if (o->retained && (o->retained->computed || rep->image->has_symtab))
         fs_retained_text(out, o->retained, o->top ? o->top : 20);

@@ -148,13 +148,14 @@ expect_out "text names the ROMFS partition" "could live in this board's ROMFS pa
 
 # --- every byte accounted for: on every sample, with and without its map
 bad=""
-for elf in $S/*.elf $F/*.elf; do
+for elf in $S/*.elf $F/*.elf samples/literals/build/*.elf samples/refgraph/build/*.elf; do
   for withmap in no yes; do
     map=${elf%.elf}.map
     if [ $withmap = yes ]; then [ -f "$map" ] || continue; set -- --map "$map"; else set --; fi
     "$FLASHSIZE" analyze --format json "$@" "$elf" >"$TMP/acct.json" 2>/dev/null
     jq -e '(.accounting | length) == ([.sections[] | select((.flags | contains("A")) and .size > 0 and (.flags | contains("T") | not))] | length)
            and (.accounting | all(.symbols + .literal_pools + .string_literals + .object_data + .padding + .unattributed == .size))
+           and (.accounting | all(.literal_shared <= .literal_loaded and .literal_loaded <= .literal_pools))
            and ([.accounting[] | {(.section): .size}] | add // {}) == ([.sections[] | select((.flags | contains("A")) and .size > 0 and (.flags | contains("T") | not)) | {(.name): .size}] | add // {})' \
       "$TMP/acct.json" >/dev/null 2>&1 || bad="$bad $elf($withmap)"
   done

@@ -334,13 +334,14 @@ static void test_emitters(void **state)
 }
 
 /* The document written for the sample NAME equals the dump of the same
- * document built as one jansson value. */
+ * document built as one jansson value (with the map, also with the
+ * literal attribution: the symbols' literal_bytes and "literals"). */
 static void expect_document(const char *name, bool with_map)
 {
     char elf[256], map[256];
     snprintf(elf, sizeof elf, "samples/build/%s.elf", name);
     snprintf(map, sizeof map, "samples/build/%s.map", name);
-    fs_analysis_opts o = {.elf = elf, .map = with_map && access(map, R_OK) == 0 ? map : NULL};
+    fs_analysis_opts o = {.elf = elf, .map = with_map && access(map, R_OK) == 0 ? map : NULL, .literals = with_map};
     fs_analysis a;
     fs_error err = {0};
     assert_int_equal(fs_analysis_run(&o, &a, &err), 0);
