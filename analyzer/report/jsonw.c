@@ -186,11 +186,15 @@ static const char jsonw_digits[] = "00010203040506070809101112131415161718192021
                                    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                    "8081828384858687888990919293949596979899";
 
-void fs_jsonw_int(fs_jsonw *w, int64_t v)
+char *fs_jsonw_fmt_int(char *o, int64_t v)
 {
-    char buf[24];
-    char *p = buf + sizeof buf;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    if (v < 0)
+        *o++ = '-';
+    unsigned digits = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        digits++;
+    char *end = o + digits, *p = end;
     for (; u >= 100; u /= 100) {
         p -= 2;
         memcpy(p, jsonw_digits + 2 * (u % 100), 2);
@@ -201,9 +205,32 @@ void fs_jsonw_int(fs_jsonw *w, int64_t v)
     } else {
         *--p = (char)('0' + u);
     }
-    if (v < 0)
-        *--p = '-';
-    fs_jsonw_put(w, p, (size_t)(buf + sizeof buf - p));
+    return end;
+}
+
+void fs_jsonw_int(fs_jsonw *w, int64_t v)
+{
+    char buf[24];
+    fs_jsonw_put(w, buf, (size_t)(fs_jsonw_fmt_int(buf, v) - buf));
+}
+
+size_t fs_jsonw_plain(const char *s, size_t n)
+{
+    return jsonw_plain(s, n);
+}
+
+char *fs_jsonw_reserve(fs_jsonw *w, size_t n)
+{
+    if (n > sizeof w->buf)
+        return NULL;
+    if (n > sizeof w->buf - w->len)
+        jsonw_flush(w);
+    return w->buf + w->len;
+}
+
+void fs_jsonw_commit(fs_jsonw *w, const char *end)
+{
+    w->len = (size_t)(end - w->buf);
 }
 
 static void jsonw_real(fs_jsonw *w, const json_t *value)

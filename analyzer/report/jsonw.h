@@ -61,6 +61,16 @@ void fs_jsonw_string(fs_jsonw *w, const char *s, size_t n);
 bool fs_jsonw_ascii(fs_jsonw *w, const char *s);
 /* An integer, as jansson writes a json_integer. */
 void fs_jsonw_int(fs_jsonw *w, int64_t v);
+/* The same at o (room for 20 bytes); the end of what was written. */
+char *fs_jsonw_fmt_int(char *o, int64_t v);
+/* How many bytes at the start of s[0..n) a JSON string takes as they are
+ * (no escape, all ASCII). */
+size_t fs_jsonw_plain(const char *s, size_t n);
+/* Room for n bytes written in place (a record made by hand): a pointer to
+ * it, NULL when n is larger than the buffer; fs_jsonw_commit(w, end) then
+ * keeps what was written up to end. */
+char *fs_jsonw_reserve(fs_jsonw *w, size_t n);
+void fs_jsonw_commit(fs_jsonw *w, const char *end);
 /* A line break and the indentation of nesting depth depth. */
 void fs_jsonw_newline(fs_jsonw *w, unsigned depth);
 

@@ -452,7 +452,7 @@ static void stream_num(fs_jsonw *w, uint64_t v)
 /* A short name quoted for JSON ahead of time; n = 0 when it is not plain
  * ASCII or too long (then it is written the long way each time). */
 typedef struct sym_quoted {
-    char q[30];
+    char q[64];
     size_t n;
 } sym_quoted;
 
@@ -460,11 +460,8 @@ static void sym_quote(sym_quoted *out, const char *name)
 {
     size_t len = strlen(name);
     out->n = 0;
-    if (len + 2 > sizeof out->q)
+    if (len + 2 > sizeof out->q || fs_jsonw_plain(name, len) != len)
         return;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x80 || name[i] == '"' || name[i] == '\\')
-            return;
     out->q[0] = '"';
     memcpy(out->q + 1, name, len);
     out->q[len + 1] = '"';
@@ -477,6 +474,60 @@ static void sym_put_quoted(fs_jsonw *w, const sym_quoted *q, const char *name)
         fs_jsonw_put(w, q->q, q->n);
     else
         stream_string(w, name);
+}
+
+/* The literal text of a record, between its values. */
+#define SYM_OPEN    "    {\n      \"name\": "
+#define SYM_ADDRESS ",\n      \"address\": "
+#define SYM_SIZE    ",\n      \"size\": "
+#define SYM_TYPE    ",\n      \"type\": "
+#define SYM_BIND    ",\n      \"bind\": "
+#define SYM_SECTION ",\n      \"section\": "
+#define SYM_LITERAL ",\n      \"literal_bytes\": "
+#define SYM_NEXT    "\n    },\n"
+#define SYM_LAST    "\n    }\n  ]"
+#define SYM_PUT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
+
+/* One symbol's record written in place, when everything in it is plain:
+ * its name needs no escape, its numbers fit in int64_t, its type, bind and
+ * section were quoted ahead.  false (nothing written) otherwise. */
+static bool sym_record_fast(fs_jsonw *w, const fs_symbol *s, const sym_quoted *ty, const sym_quoted *bi,
+                            const sym_quoted *sec, const int64_t *literal, bool last)
+{
+    size_t nl = strlen(s->name);
+    if (!ty || !ty->n || !bi || !bi->n || !sec || !sec->n || s->value > INT64_MAX || s->size > INT64_MAX ||
+        nl > 4096 || fs_jsonw_plain(s->name, nl) != nl)
+        return false;
+    /* the quoted names are copied whole (a fixed size: no call), so the
+     * room reserved covers a copy past the record's end */
+    char *o = fs_jsonw_reserve(w, nl + 4 * sizeof ty->q + 256);
+    if (!o)
+        return false;
+    o = SYM_PUT(o, SYM_OPEN);
+    *o++ = '"';
+    memcpy(o, s->name, nl);
+    o += nl;
+    *o++ = '"';
+    o = SYM_PUT(o, SYM_ADDRESS);
+    o = fs_jsonw_fmt_int(o, (int64_t)s->value);
+    o = SYM_PUT(o, SYM_SIZE);
+    o = fs_jsonw_fmt_int(o, (int64_t)s->size);
+    o = SYM_PUT(o, SYM_TYPE);
+    memcpy(o, ty->q, sizeof ty->q);
+    o += ty->n;
+    o = SYM_PUT(o, SYM_BIND);
+    memcpy(o, bi->q, sizeof bi->q);
+    o += bi->n;
+    o = SYM_PUT(o, SYM_SECTION);
+    memcpy(o, sec->q, sizeof sec->q);
+    o += sec->n;
+    if (literal) {
+        o = SYM_PUT(o, SYM_LITERAL);
+        o = fs_jsonw_fmt_int(o, *literal);
+    }
+    o = last ? SYM_PUT(o, SYM_LAST) : SYM_PUT(o, SYM_NEXT);
+    fs_jsonw_commit(w, o);
+    return true;
 }
 
 static void stream_symbols(json_sink *k, const fs_report *rep, const fs_output_opts *o)
@@ -498,35 +549,44 @@ static void stream_symbols(json_sink *k, const fs_report *rep, const fs_output_o
     else
         fs_jsonw_lit(w, "[]");
     /* A symbol's type and bind (four bits each in ELF) are one of a few
-     * short names: each is quoted once here, not once per symbol. */
+     * short names, and its section one of a few more: each is quoted once
+     * here, not once per symbol. */
     sym_quoted types[16], binds[16];
     for (unsigned v = 0; v < 16; v++) {
         sym_quote(&types[v], fs_symbol_type_name((uint8_t)v));
         sym_quote(&binds[v], fs_symbol_bind_name((uint8_t)v));
     }
+    sym_quoted *secs = img->nsections <= 1024 ? malloc((img->nsections + 1) * sizeof *secs) : NULL;
+    for (size_t i = 0; secs && i < img->nsections; i++)
+        sym_quote(&secs[i], img->sections[i].name);
     for (size_t i = 0; i < n; i++) {
         const fs_symbol *s = &img->symbols[largest[i]];
-        fs_jsonw_lit(w, "    {\n      \"name\": ");
+        const sym_quoted *ty = s->type < 16 ? &types[s->type] : NULL, *bi = s->bind < 16 ? &binds[s->bind] : NULL;
+        int64_t lit = acct ? acct->sym_literal[largest[i]] : 0;
+        if (sym_record_fast(w, s, ty, bi, secs ? &secs[s->section] : NULL, acct ? &lit : NULL, i + 1 == n))
+            continue;
+        fs_jsonw_lit(w, SYM_OPEN);
         stream_string(w, s->name);
-        fs_jsonw_lit(w, ",\n      \"address\": ");
+        fs_jsonw_lit(w, SYM_ADDRESS);
         stream_num(w, s->value);
-        fs_jsonw_lit(w, ",\n      \"size\": ");
+        fs_jsonw_lit(w, SYM_SIZE);
         stream_num(w, s->size);
-        fs_jsonw_lit(w, ",\n      \"type\": ");
-        sym_put_quoted(w, s->type < 16 ? &types[s->type] : NULL, fs_symbol_type_name(s->type));
-        fs_jsonw_lit(w, ",\n      \"bind\": ");
-        sym_put_quoted(w, s->bind < 16 ? &binds[s->bind] : NULL, fs_symbol_bind_name(s->bind));
-        fs_jsonw_lit(w, ",\n      \"section\": ");
+        fs_jsonw_lit(w, SYM_TYPE);
+        sym_put_quoted(w, ty, fs_symbol_type_name(s->type));
+        fs_jsonw_lit(w, SYM_BIND);
+        sym_put_quoted(w, bi, fs_symbol_bind_name(s->bind));
+        fs_jsonw_lit(w, SYM_SECTION);
         stream_string(w, img->sections[s->section].name);
         if (acct) {
-            fs_jsonw_lit(w, ",\n      \"literal_bytes\": ");
-            fs_jsonw_int(w, acct->sym_literal[largest[i]]);
+            fs_jsonw_lit(w, SYM_LITERAL);
+            fs_jsonw_int(w, lit);
         }
         if (i + 1 < n)
-            fs_jsonw_lit(w, "\n    },\n");
+            fs_jsonw_lit(w, SYM_NEXT);
         else
-            fs_jsonw_lit(w, "\n    }\n  ]");
+            fs_jsonw_lit(w, SYM_LAST);
     }
+    free(secs);
     free(largest);
 }
 
