@@ -704,6 +704,27 @@ static int map_place(map_parser *p)
 
 /* ---- reading --------------------------------------------------------------- */
 
+/* A memory map's symbol line, "<16 blanks>0xADDR<blanks>name = ...": nothing
+ * the parser keeps, so it is passed over without being split, unless a
+ * name waits for its numbers.  A line whose second word starts with '0'
+ * may be an input section's numbers or data (0x... 0x4 LONG ...): those
+ * are split as usual. */
+static bool map_symbol_line(const map_parser *p, const char *line, size_t n)
+{
+    static const char lead[] = "                0x";
+    if (p->state != ST_MEMMAP || p->pending_input || p->pending_osec || n <= sizeof lead ||
+        memcmp(line, lead, sizeof lead - 1) != 0)
+        return false;
+    size_t i = sizeof lead - 1;
+    while (i < n && map_hexval[(unsigned char)line[i]])
+        i++;
+    if (i == n || (line[i] != ' ' && line[i] != '\t'))
+        return false;
+    while (i < n && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    return i < n && line[i] != '0';
+}
+
 static int map_read(map_parser *p, const char *text, size_t len)
 {
     const char *nul = memchr(text, '\0', len); /* one scan of the whole file */
@@ -723,6 +744,8 @@ static int map_read(map_parser *p, const char *text, size_t len)
         pos += n + 1;
         if (n && line[n - 1] == '\r')
             n--;
+        if (map_symbol_line(p, line, n))
+            continue;
         map_line l; /* not zeroed: map_split sets what is read */
         l.raw = line;
         l.len = n;
