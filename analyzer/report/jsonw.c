@@ -52,6 +52,13 @@ void fs_jsonw_put_slow(fs_jsonw *w, const char *s, size_t n)
 void fs_jsonw_newline(fs_jsonw *w, unsigned depth)
 {
     static const char spaces[] = "                                ";
+    if (depth < sizeof spaces / 2 && sizeof spaces <= sizeof w->buf - w->len) { /* the usual case */
+        char *o = w->buf + w->len;
+        *o = '\n';
+        memcpy(o + 1, spaces, sizeof spaces - 1); /* a fixed size; only 2 * depth of it kept */
+        w->len += 2 * (size_t)depth + 1;
+        return;
+    }
     fs_jsonw_lit(w, "\n");
     for (size_t n = 2 * (size_t)depth, k; n; n -= k) {
         k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
@@ -359,7 +366,8 @@ static void emit_key(fs_jemit *e, const char *key)
         fs_jsonw_lit(s->w, ",");
     s->first[s->depth - 1] = false;
     fs_jsonw_newline(s->w, s->base + s->depth);
-    fs_jsonw_string(s->w, key, strlen(key));
+    if (!fs_jsonw_ascii(s->w, key))
+        fs_jsonw_string(s->w, key, strlen(key));
     fs_jsonw_lit(s->w, ": ");
 }
 
