@@ -88,6 +88,9 @@ const char *fs_store_path(const char *path);
  * opts may be NULL.  *out is owned by the caller: fs_store_close. */
 int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err);
 void fs_store_close(fs_store *s);
+/* The database as messages name it: the file, or the PostgreSQL URI
+ * without its password (borrowed). */
+const char *fs_store_name(const fs_store *s);
 
 /* Record a validated analysis as one build, in one transaction.  Recording
  * the same project + board + commit again replaces it and keeps its id. */
