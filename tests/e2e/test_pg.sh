@@ -86,6 +86,9 @@ touch -d @$((T + 360)) "$TMP/imp/cccc0002.json"
 both "import two builds" import "$TMP/imp" --project mpy --board esp8266-2m --branch main
 both "import them again: skipped" import "$TMP/imp" --project mpy --board esp8266-2m --branch main
 both "history after the import" history --board esp8266-2m --limit 10 --format json
+cp "$OUT" "$TMP/hist.json"
+FLASHSIZE_DB=$PG "$FLASHSIZE" history --board esp8266-2m --limit 10 --format json >"$TMP/env.json" 2>&1
+expect_eq "FLASHSIZE_DB=postgresql://... names the same database" "$(cmp -s "$TMP/env.json" "$TMP/hist.json" && echo same)" same
 expect_eq "the re-recorded build kept its id and took the new size" \
   "$(jq -c '[.builds[] | select(.commit == "aaaa0002") | .id, .used]' "$OUT")" "[2,$(irom0 $S/esp8266-fits.elf)]"
 
