@@ -1261,7 +1261,7 @@ static void load_info(fs_db_stmt *st, fs_build_info *b)
     b->timestamp = fs_db_col_int(st, 8);
 }
 
-static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
+static int store_load_tx(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
 {
     *doc = NULL;
     if (info)
@@ -1301,6 +1301,30 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
     }
     *doc = j;
     return 0;
+}
+
+/* The build row, its symbol set's chain and names are read in one read
+ * transaction: one snapshot (PostgreSQL: REPEATABLE READ), so a writer
+ * re-basing the chain meanwhile (another process or replica) is not seen
+ * half-way. */
+static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
+{
+    *doc = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (fs_db_begin(s->db, false) < 0)
+        return store_fail(s, err, "reading a build");
+    int rc = store_load_tx(s, id, symbols, doc, info, err);
+    if (rc == 0 && fs_db_commit(s->db) < 0) {
+        rc = store_fail(s, err, "reading a build");
+        json_decref(*doc);
+        *doc = NULL;
+        if (info)
+            fs_build_info_free(info);
+    }
+    if (rc < 0)
+        fs_db_rollback(s->db);
+    return rc;
 }
 
 int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err)

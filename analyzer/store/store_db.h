@@ -43,7 +43,8 @@ typedef struct fs_db_ops {
     bool (*col_null)(fs_db_stmt *st, int c);
     int (*exec)(fs_db *db, const char *sql);                   /* a script without parameters: 0 / -1 */
     int64_t (*changes)(fs_db *db);                             /* rows changed by the last statement */
-    int (*begin)(fs_db *db, bool write);                       /* write: serialized against other writers */
+    int (*begin)(fs_db *db, bool write);                       /* write: serialized against other writers;
+                                                                  else a read of one snapshot */
     int (*commit)(fs_db *db);
     void (*rollback)(fs_db *db);
     int (*error)(fs_db *db, fs_error *err, const char *what);   /* err from the last error; -1 */

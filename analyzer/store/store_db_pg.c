@@ -433,10 +433,12 @@ static int64_t pg_changes(fs_db *d)
 static void pg_rollback(fs_db *d);
 
 /* A writer holds the writers' lock until its transaction ends, waiting up
- * to busy_ms (lock_timeout) for another writer. */
+ * to busy_ms (lock_timeout) for another writer; a reader reads one
+ * snapshot. */
 static int pg_begin(fs_db *d, bool write)
 {
-    if (pg_exec(d, "BEGIN") < 0)
+    /* a reader: one snapshot for the whole transaction */
+    if (pg_exec(d, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") < 0)
         return -1;
     ((pg_db *)d)->in_tx = true;
     if (write && pg_exec(d, PG_WRITE_LOCK) < 0) {
