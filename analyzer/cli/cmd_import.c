@@ -436,7 +436,7 @@ static int import_run(const import_args *a, import_list *l, fs_store *s)
         fputc('\n', stderr);
     }
     printf("imported %zu, skipped %zu (already present), failed %zu, of %zu build%s into %s\n", imported, skipped,
-           failed, l->n, l->n == 1 ? "" : "s", fs_store_path(a->db));
+           failed, l->n, l->n == 1 ? "" : "s", fs_store_name(s));
     for (size_t i = 0; i < failed; i++)
         printf("  failed %s: %s\n", fails[i].file, fails[i].msg);
     free(fails);
@@ -453,7 +453,7 @@ static int import_parse(int argc, char **argv, import_args *a)
         CLI_OPT_STRING('b', "board", &a->board, "B", "board (for rows or files without one)"),
         CLI_OPT_BRANCH(&a->branch, "branch (for rows or files without one)"),
         CLI_OPT_FLAG(0, "replace", &a->replace, "re-record builds already in the database"),
-        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_RULES_DIR(&a->rules_dir),
         CLI_OPT_FLAG('q', "quiet", &a->quiet, "no progress bar"),
         CLI_OPT_END,

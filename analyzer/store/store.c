@@ -14,32 +14,16 @@
  * re-basing of deltas whose base is being deleted.
  */
 #include "store.h"
-#include "store_sqlite.h"
+#include "store_db.h"
 #include "symset.h"
 #include "symtab.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-
-#define STORE_APP_ID 0x46534442 /* "FSDB" in PRAGMA application_id */
-#define STORE_MMAP_BYTES "268435456" /* 256 MiB of the file mapped, per connection */
-
-/* Statements prepared once per handle (SQLITE_PREPARE_PERSISTENT) and reset
- * after each use; a statement still in use when the same SQL is asked for
- * again (a chain of symbol sets) gets a fresh, unkept one. */
-#define STORE_STMTS 64
-
-typedef struct store_stmt {
-    const char *sql;       /* owned copy */
-    sqlite3_stmt *st;
-    bool busy;
-} store_stmt;
 
 /* Interned string ids (strings table) this handle has seen: text -> id,
  * open addressing.  Rows of strings are never deleted, so an id read once
@@ -55,16 +39,13 @@ typedef struct store_name {
 } store_name;
 
 struct fs_store {
-    sqlite3 *db;
-    char *path;
-    int busy_ms;
-    int64_t version;       /* schema version of the open file (1 only when read-only) */
+    fs_db *db;             /* the connection (store_db.h): db->version is the schema version */
+    const char *path;      /* db->name: the file, or the URI without its password */
     fs_store_hook hook;
     void *hook_ctx;
-    store_stmt stmts[STORE_STMTS];
-    size_t nstmts;
     store_name *names;     /* STORE_NAMES_SLOTS slots, allocated on first use */
     size_t nnames;
+    uint64_t names_gen;    /* one more each time the map is cleared */
     fs_symset_memo *memo;  /* shared, or NULL */
 };
 
@@ -132,103 +113,6 @@ static fs_symrec *memo_get(fs_store *s, int64_t id, int64_t hash, int64_t count,
     return copy;
 }
 
-/* Migration N takes a database from user_version N to N + 1. */
-static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
-    "CREATE TABLE projects(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE boards(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE strings(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE symsets(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL,"
-    "  count INTEGER NOT NULL, data BLOB NOT NULL);"
-    "CREATE INDEX symsets_hash ON symsets(hash);"
-    "CREATE TABLE builds(id INTEGER PRIMARY KEY,"
-    "  project_id INTEGER NOT NULL REFERENCES projects(id),"
-    "  board_id INTEGER NOT NULL REFERENCES boards(id),"
-    "  commit_sha TEXT NOT NULL, branch TEXT, parent_sha TEXT, pr INTEGER NOT NULL DEFAULT 0,"
-    "  timestamp INTEGER NOT NULL, tool_version TEXT, chip TEXT,"
-    "  main_region TEXT, main_used INTEGER, main_length INTEGER,"
-    "  symset_id INTEGER NOT NULL REFERENCES symsets(id),"
-    "  doc TEXT NOT NULL,"
-    "  UNIQUE(project_id, board_id, commit_sha));"
-    "CREATE INDEX builds_board_time ON builds(board_id, timestamp, id);"
-    "CREATE INDEX builds_commit ON builds(commit_sha);"
-    "CREATE INDEX builds_symset ON builds(symset_id);"
-    "CREATE TABLE regions(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, name TEXT NOT NULL, origin INTEGER, length INTEGER, used INTEGER,"
-    "  attrs TEXT, PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE sections(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, name TEXT NOT NULL, type TEXT, flags TEXT, address INTEGER,"
-    "  lma INTEGER, size INTEGER, region TEXT, load_region TEXT,"
-    "  PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE frozen(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, name TEXT NOT NULL, size INTEGER, detail TEXT,"
-    "  PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE findings(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, fid TEXT NOT NULL, severity TEXT NOT NULL, subject TEXT,"
-    "  message TEXT, numbers TEXT, PRIMARY KEY(build_id, seq)) WITHOUT ROWID;",
-    /* v2: symbol sets may be deltas against another set (symset.h) */
-    "ALTER TABLE symsets ADD COLUMN base_id INTEGER REFERENCES symsets(id);"
-    "ALTER TABLE symsets ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX symsets_base ON symsets(base_id);",
-    /* v3: per-build summary columns, so a board's history is one indexed
-     * query without decoding anything: the ids of the error findings (a
-     * JSON array) and the regions' used and length (a JSON object by
-     * name, in order); an index for "the newest build of a branch" and a
-     * covering one for the history (replacing builds_board_time).  The
-     * table is rebuilt so that doc (kilobytes, in overflow pages) stays the
-     * last column: reading the columns before it never touches its pages.
-     * Runs with foreign keys off (store_migrate), so dropping the old
-     * table does not cascade to regions, sections, frozen and findings. */
-    "CREATE TABLE builds_v3(id INTEGER PRIMARY KEY,"
-    "  project_id INTEGER NOT NULL REFERENCES projects(id),"
-    "  board_id INTEGER NOT NULL REFERENCES boards(id),"
-    "  commit_sha TEXT NOT NULL, branch TEXT, parent_sha TEXT, pr INTEGER NOT NULL DEFAULT 0,"
-    "  timestamp INTEGER NOT NULL, tool_version TEXT, chip TEXT,"
-    "  main_region TEXT, main_used INTEGER, main_length INTEGER,"
-    "  symset_id INTEGER NOT NULL REFERENCES symsets(id),"
-    "  errors_json TEXT, regions_json TEXT,"
-    "  doc TEXT NOT NULL,"
-    "  UNIQUE(project_id, board_id, commit_sha));"
-    "INSERT INTO builds_v3 SELECT b.id, b.project_id, b.board_id, b.commit_sha, b.branch, b.parent_sha, b.pr,"
-    "  b.timestamp, b.tool_version, b.chip, b.main_region, b.main_used, b.main_length, b.symset_id,"
-    "  (SELECT json_group_array(fid) FROM (SELECT fid FROM findings f"
-    "    WHERE f.build_id = b.id AND f.severity = 'error' ORDER BY f.seq)),"
-    "  (SELECT json_group_object(name, json_object('used', used, 'length', length)) FROM"
-    "    (SELECT name, used, length FROM regions r WHERE r.build_id = b.id ORDER BY r.seq)),"
-    "  b.doc FROM builds b ORDER BY b.id;"
-    "DROP TABLE builds;"
-    "ALTER TABLE builds_v3 RENAME TO builds;"
-    "CREATE INDEX builds_commit ON builds(commit_sha);"
-    "CREATE INDEX builds_symset ON builds(symset_id);"
-    "CREATE INDEX builds_branch_time ON builds(project_id, board_id, branch, timestamp, id);"
-    /* A board's history newest first, answered from the index alone. */
-    "CREATE INDEX builds_history ON builds(board_id, timestamp, id, project_id, branch, commit_sha, parent_sha,"
-    "  pr, main_region, main_used, main_length, errors_json, regions_json);",
-    /* v4: a generation number, one more after every write to builds, by
-     * whoever writes (this process, another one, the sqlite3 shell): the
-     * server's cache of history answers is valid for one generation
-     * (FS_STORE_GENERATION_SQL).  One row (the CHECK), bumped per row
-     * written; record, re-record and delete all write builds. */
-    "CREATE TABLE store_generation(id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
-    "INSERT INTO store_generation(id, gen) VALUES (1, 0);"
-    "CREATE TRIGGER builds_gen_insert AFTER INSERT ON builds BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;"
-    "CREATE TRIGGER builds_gen_update AFTER UPDATE ON builds BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;"
-    "CREATE TRIGGER builds_gen_delete AFTER DELETE ON builds BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;",
-    /* v5: a project's default branch (its trunk: a board's state is its
-     * newest build there, a pull request is measured against it), 'main'
-     * unless set; changing it changes history answers, so it counts in the
-     * generation.  builds_branch_time also covers the main region's name and
-     * used bytes: "the previous build of the same branch" of a history row
-     * is read from the index alone. */
-    "ALTER TABLE projects ADD COLUMN default_branch TEXT NOT NULL DEFAULT 'main';"
-    "CREATE TRIGGER projects_gen_update AFTER UPDATE ON projects BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;"
-    "DROP INDEX builds_branch_time;"
-    "CREATE INDEX builds_branch_time ON builds(project_id, board_id, branch, timestamp, id, main_region, main_used);",
-};
-
 /* ---- opening ---------------------------------------------------------------- */
 
 const char *fs_store_path(const char *path)
@@ -239,175 +123,33 @@ const char *fs_store_path(const char *path)
     return env && *env ? env : FS_STORE_DEFAULT_PATH;
 }
 
-static int store_fail(fs_store *s, fs_error *err, const char *what)
-{
-    int code = sqlite3_extended_errcode(s->db) & 0xff;
-    const char *msg = sqlite3_errmsg(s->db);
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-        return fs_fail_kind(err, FS_ERR_BUSY, "%s: database is locked by another writer (waited %d ms): %s", s->path,
-                            s->busy_ms, what);
-    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: not a flashsize database or corrupted (%s)", s->path, msg);
-    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
-        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database (%s): %s", s->path, msg, what);
-    fs_error_kind kind = code == SQLITE_FULL || code == SQLITE_IOERR ? FS_ERR_IO
-                         : code == SQLITE_NOMEM                      ? FS_ERR_NOMEM
-                                                                     : FS_ERR_INTERNAL;
-    return fs_fail_kind(err, kind, "%s: %s: %s", s->path, what, msg);
-}
-
-static int store_exec(fs_store *s, const char *sql, fs_error *err)
-{
-    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return store_fail(s, err, sql[0] == 'C' || sql[0] == 'A' ? "creating the schema" : sql);
-    return 0;
-}
-
-/* The integer result of a one-value query, or -1 on error. */
-static int store_pragma(fs_store *s, const char *sql, int64_t *out, fs_error *err)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, err, "reading the schema version");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return store_fail(s, err, "reading the schema version");
-    return 0;
-}
-
-/* Refuse files that are SQLite but not ours, or from a newer flashsize. */
-static int store_check_version(fs_store *s, int64_t *version, fs_error *err)
-{
-    int64_t app, tables;
-    if (store_pragma(s, "PRAGMA user_version", version, err) < 0 ||
-        store_pragma(s, "PRAGMA application_id", &app, err) < 0 ||
-        store_pragma(s, "SELECT count(*) FROM sqlite_master", &tables, err) < 0)
-        return -1;
-    if (*version > FS_STORE_SCHEMA_VERSION)
-        return fs_fail(err, "%s: database schema version %lld is newer than this flashsize reads (%d); upgrade flashsize",
-                       s->path, (long long)*version, FS_STORE_SCHEMA_VERSION);
-    if ((*version > 0 && app != STORE_APP_ID) || (*version == 0 && tables > 0))
-        return fs_fail(err, "%s: an SQLite database, but not a flashsize one", s->path);
-    return 0;
-}
-
-static int store_migrate_tx(fs_store *s, int64_t version, fs_error *err)
-{
-    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
-        return -1;
-    if (store_check_version(s, &version, err) < 0)
-        goto fail;
-    for (int64_t v = version; v < FS_STORE_SCHEMA_VERSION; v++)
-        if (store_exec(s, store_migrations[v], err) < 0)
-            goto fail;
-    if (version < FS_STORE_SCHEMA_VERSION) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", FS_STORE_SCHEMA_VERSION,
-                 STORE_APP_ID);
-        if (store_exec(s, sql, err) < 0)
-            goto fail;
-    }
-    if (store_exec(s, "COMMIT", err) < 0)
-        goto fail;
-    return 0;
-fail:
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
-}
-
-static int store_migrate(fs_store *s, int64_t version, fs_error *err)
-{
-    if (version == FS_STORE_SCHEMA_VERSION)
-        return 0; /* nothing to do: no write lock needed */
-    /* Tables are rebuilt (v3): no cascades while the old one is dropped.
-     * This can only be switched outside a transaction. */
-    if (store_exec(s, "PRAGMA foreign_keys = OFF", err) < 0)
-        return -1;
-    fs_error later;
-    int rc = store_migrate_tx(s, version, err);
-    if (store_exec(s, "PRAGMA foreign_keys = ON", rc < 0 ? &later : err) < 0)
-        rc = -1;
-    return rc;
-}
-
 int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err)
 {
     *out = NULL;
-    bool ro = opts && opts->readonly;
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return fs_fail(err, "%s: not a regular file", path);
-    if (ro && stat(path, &st) != 0)
-        return fs_fail_kind(err, FS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    /* A file nobody may write is read-only, even for root (who SQLite would
-     * let write it): whoever made it so meant it. */
-    if (!ro && stat(path, &st) == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
-        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: the file is read-only (mode %03o)", path,
-                       (unsigned)(st.st_mode & 0777));
-    fs_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) {
-        free(s);
-        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    s->busy_ms = opts && opts->busy_ms > 0 ? opts->busy_ms : FS_STORE_BUSY_MS;
+    int busy_ms = opts && opts->busy_ms > 0 ? opts->busy_ms : FS_STORE_BUSY_MS;
     const char *env = getenv("FLASHSIZE_DB_BUSY_MS");
     if (!(opts && opts->busy_ms > 0) && env && *env) {
         long ms = strtol(env, NULL, 10);
         if (ms > 0 && ms <= 3600000)
-            s->busy_ms = (int)ms;
+            busy_ms = (int)ms;
     }
-    int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        fs_fail(err, "%s: cannot open the database: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        goto fail;
+    fs_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", path);
+    int rc = fs_db_is_pg(path) ? fs_db_open_pg(path, opts, busy_ms, &s->db, err)
+                               : fs_db_open_sqlite(path, opts, busy_ms, &s->db, err);
+    if (rc < 0) {
+        free(s);
+        return -1;
     }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, s->busy_ms);
-    /* Read pages through a memory map, not a read() and a copy each: a
-     * hint SQLite may ignore (then it reads as before). */
-    if (!(opts && opts->no_mmap))
-        sqlite3_exec(s->db, "PRAGMA mmap_size = " STORE_MMAP_BYTES, NULL, NULL, NULL);
-    if (!ro && sqlite3_db_readonly(s->db, "main") == 1) {
-        fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: the file is read-only", path);
-        goto fail;
-    }
-    if (store_exec(s, "PRAGMA foreign_keys = ON", err) < 0)
-        goto fail;
-    if (ro) {
-        int64_t version;
-        if (store_check_version(s, &version, err) < 0)
-            goto fail;
-        /* version 1 is read as it is (symbol sets are all snapshots there) */
-        if (version < 1) {
-            fs_fail(err, "%s: not a flashsize database (schema version %lld)", path, (long long)version);
-            goto fail;
-        }
-        s->version = version;
-    } else {
-        int64_t version;
-        /* Check before switching the journal mode, which writes the header. */
-        if (store_check_version(s, &version, err) < 0)
-            goto fail;
-        /* WAL + synchronous=NORMAL: a commit is in the WAL file (the OS has
-         * it) before COMMIT returns, so it survives the process being
-         * killed; a power cut may lose the last commits, never corrupts. */
-        if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 ||
-            store_exec(s, "PRAGMA synchronous = NORMAL", err) < 0 || store_migrate(s, version, err) < 0)
-            goto fail;
-        s->version = FS_STORE_SCHEMA_VERSION;
-    }
+    s->path = s->db->name;
     *out = s;
     return 0;
-fail:
-    fs_store_close(s);
-    return -1;
 }
 
 static void store_names_clear(fs_store *s)
 {
+    s->names_gen++;
     for (size_t i = 0; s->names && i < STORE_NAMES_SLOTS; i++) {
         free(s->names[i].s);
         s->names[i].s = NULL;
@@ -419,14 +161,9 @@ void fs_store_close(fs_store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nstmts; i++) {
-        sqlite3_finalize(s->stmts[i].st);
-        free((char *)s->stmts[i].sql);
-    }
     store_names_clear(s);
     free(s->names);
-    sqlite3_close(s->db);
-    free(s->path);
+    fs_db_close(s->db);
     free(s);
 }
 
@@ -451,46 +188,26 @@ void fs_build_info_free(fs_build_info *b)
 
 /* ---- statements ------------------------------------------------------------- */
 
-/* A kept statement for sql: the handle's idle one, else a new one (kept
- * when there is room).  Give it back with store_done. */
-static sqlite3_stmt *store_stmt_get(fs_store *s, const char *sql)
+static fs_db_stmt *store_stmt_get(fs_store *s, const char *sql)
 {
-    for (size_t i = 0; i < s->nstmts; i++) {
-        store_stmt *k = &s->stmts[i];
-        if (!k->busy && strcmp(k->sql, sql) == 0) {
-            k->busy = true;
-            return k->st;
-        }
-    }
-    sqlite3_stmt *st;
-    bool keep = s->nstmts < STORE_STMTS;
-    if (sqlite3_prepare_v3(s->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK)
-        return NULL;
-    char *copy = keep ? strdup(sql) : NULL;
-    if (copy)
-        s->stmts[s->nstmts++] = (store_stmt){copy, st, true};
-    return st;
+    return fs_db_stmt_get(s->db, sql);
 }
 
-/* Done with a statement of store_prep: reset a kept one, finalize others. */
-static void store_done(fs_store *s, sqlite3_stmt *st)
+static void store_done(fs_store *s, fs_db_stmt *st)
 {
-    for (size_t i = 0; st && i < s->nstmts; i++) {
-        if (s->stmts[i].st == st) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            s->stmts[i].busy = false;
-            return;
-        }
-    }
-    sqlite3_finalize(st);
+    fs_db_done(s->db, st);
+}
+
+static int store_fail(fs_store *s, fs_error *err, const char *what)
+{
+    return fs_db_fail(s->db, err, what);
 }
 
 /* Prepare sql (once per handle) and bind "?" parameters from fmt: s (string
  * or NULL), i (int64).  Give the statement back with store_done. */
-static sqlite3_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, const char *fmt, ...)
+static fs_db_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, const char *fmt, ...)
 {
-    sqlite3_stmt *st = store_stmt_get(s, sql);
+    fs_db_stmt *st = store_stmt_get(s, sql);
     if (!st) {
         store_fail(s, err, "preparing a query");
         return NULL;
@@ -498,29 +215,27 @@ static sqlite3_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, con
     va_list ap;
     va_start(ap, fmt);
     for (int i = 0; fmt && fmt[i]; i++) {
-        if (fmt[i] == 's') {
-            const char *v = va_arg(ap, const char *);
-            sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
-        } else {
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-        }
+        if (fmt[i] == 's')
+            fs_db_bind_text(st, i + 1, va_arg(ap, const char *));
+        else
+            fs_db_bind_int(st, i + 1, va_arg(ap, int64_t));
     }
     va_end(ap);
     return st;
 }
 
 /* Step a statement to completion; with out, the first column of the first row. */
-static int store_run(fs_store *s, sqlite3_stmt *st, int64_t *out, fs_error *err, const char *what)
+static int store_run(fs_store *s, fs_db_stmt *st, int64_t *out, fs_error *err, const char *what)
 {
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    bool row = rc == SQLITE_ROW;
+    int rc = fs_db_step(st);
+    bool row = rc == FS_DB_ROW;
     if (row && out)
-        *out = sqlite3_column_int64(st, 0);
-    while (rc == SQLITE_ROW)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+        *out = fs_db_col_int(st, 0);
+    while (rc == FS_DB_ROW)
+        rc = fs_db_step(st);
+    if (rc != FS_DB_DONE) {
         store_fail(s, err, what);
         store_done(s, st);
         return -1;
@@ -529,18 +244,23 @@ static int store_run(fs_store *s, sqlite3_stmt *st, int64_t *out, fs_error *err,
     return out && !row ? 1 : 0;
 }
 
-static char *dupcol(sqlite3_stmt *st, int col)
+static char *dupcol(fs_db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? strdup((const char *)t) : NULL;
+    const char *t = fs_db_col_text(st, col);
+    return t ? strdup(t) : NULL;
 }
 
 /* ---- symbol sets ------------------------------------------------------------ */
 
+/* Strings looked up by value per query (rec_lookup). */
+#define STORE_IDS_PER_QUERY 256
+
 typedef struct recorder {
     fs_store *s;
     fs_error *err;
-    sqlite3_stmt *get_str, *put_str;
+    fs_db_stmt *get_str, *put_str;
+    bool looked_up;        /* every string of the table was looked up (rec_lookup) ... */
+    uint64_t names_gen;    /* ... into the map as it is while names_gen is the handle's */
 } recorder;
 
 static int symset_corrupt(fs_store *s, fs_error *err, int64_t id, int code)
@@ -554,7 +274,7 @@ static int symset_corrupt(fs_store *s, fs_error *err, int64_t id, int code)
  * up to the snapshot; *blobs the statements holding each row's data. */
 typedef struct chain {
     int64_t ids[FS_STORE_MAX_CHAIN + 1];
-    sqlite3_stmt *rows[FS_STORE_MAX_CHAIN + 1];
+    fs_db_stmt *rows[FS_STORE_MAX_CHAIN + 1];
     size_t n;
     fs_store *s;
 } chain;
@@ -570,7 +290,7 @@ static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
 {
     c->n = 0;
     c->s = s;
-    const char *sql = s->version >= 2 ? "SELECT data, base_id, count FROM symsets WHERE id = ?"
+    const char *sql = s->db->version >= 2 ? "SELECT data, base_id, count FROM symsets WHERE id = ?"
                                       : "SELECT data, NULL, count FROM symsets WHERE id = ?";
     for (int64_t at = id; at;) {
         if (c->n > FS_STORE_MAX_CHAIN) {
@@ -578,24 +298,24 @@ static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
             return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted symbol set %lld (a chain of more than %d deltas)", s->path,
                            (long long)id, FS_STORE_MAX_CHAIN);
         }
-        sqlite3_stmt *st = store_prep(s, err, sql, "i", at);
+        fs_db_stmt *st = store_prep(s, err, sql, "i", at);
         if (!st) {
             chain_free(c);
             return -1;
         }
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW) {
-            if (rc != SQLITE_DONE)
+        int rc = fs_db_step(st);
+        if (rc != FS_DB_ROW) {
+            if (rc != FS_DB_DONE)
                 store_fail(s, err, "reading a symbol set");
             store_done(s, st);
             chain_free(c);
-            if (rc == SQLITE_DONE)
+            if (rc == FS_DB_DONE)
                 return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted store: symbol set %lld is missing", s->path, (long long)at);
             return -1;
         }
         c->ids[c->n] = at;
         c->rows[c->n++] = st;
-        at = sqlite3_column_int64(st, 1);
+        at = fs_db_col_int(st, 1);
     }
     return 0;
 }
@@ -613,15 +333,15 @@ static int symset_read(fs_store *s, int64_t id, fs_symrec **v, size_t *n, fs_err
     int rc = FS_SYMSET_OK;
     int64_t at = id;
     for (size_t k = c.n; k-- > 0 && rc == FS_SYMSET_OK;) {
-        sqlite3_stmt *st = c.rows[k];
-        const unsigned char *p = sqlite3_column_blob(st, 0);
-        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        fs_db_stmt *st = c.rows[k];
+        const unsigned char *p = fs_db_col_blob(st, 0);
+        size_t len = fs_db_col_bytes(st, 0);
         fs_symrec *next;
         size_t nnext;
         at = c.ids[k];
         rc = k == c.n - 1 ? fs_symset_unpack_full(p, len, &next, &nnext)
                           : fs_symset_apply_delta(cur, ncur, p, len, &next, &nnext);
-        if (rc == FS_SYMSET_OK && (int64_t)nnext != sqlite3_column_int64(st, 2)) {
+        if (rc == FS_SYMSET_OK && (int64_t)nnext != fs_db_col_int(st, 2)) {
             free(next);
             rc = FS_SYMSET_CORRUPT;
         }
@@ -691,23 +411,86 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
         *id = known->id;
         return 0;
     }
-    sqlite3_reset(r->get_str);
-    sqlite3_bind_text(r->get_str, 1, t, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(r->get_str);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(r->get_str, 0);
-        sqlite3_reset(r->get_str);
+    if (r->looked_up && r->names_gen == r->s->names_gen)
+        goto add; /* not in the table: rec_lookup would have found it */
+    fs_db_reset(r->get_str);
+    fs_db_bind_text(r->get_str, 1, t);
+    int rc = fs_db_step(r->get_str);
+    if (rc == FS_DB_ROW) {
+        *id = fs_db_col_int(r->get_str, 0);
+        fs_db_reset(r->get_str);
         store_name_add(r->s, t, h, *id);
         return 0;
     }
-    if (rc != SQLITE_DONE)
+    if (rc != FS_DB_DONE)
         return store_fail(r->s, r->err, "reading symbol names");
-    sqlite3_reset(r->put_str);
-    sqlite3_bind_text(r->put_str, 1, t, -1, SQLITE_STATIC);
-    if (sqlite3_step(r->put_str) != SQLITE_DONE)
+add:
+    fs_db_reset(r->put_str);
+    fs_db_bind_text(r->put_str, 1, t);
+    if (fs_db_step(r->put_str) != FS_DB_ROW)
         return store_fail(r->s, r->err, "adding symbol names");
-    *id = sqlite3_last_insert_rowid(r->s->db);
+    *id = fs_db_col_int(r->put_str, 0);
+    fs_db_reset(r->put_str);
     store_name_add(r->s, t, h, *id);
+    return 0;
+}
+
+/* Read the ids of the table's strings the handle does not know into its
+ * map, STORE_IDS_PER_QUERY a query (a fresh handle would otherwise ask
+ * once per name: a round trip each on a database server); afterwards a
+ * string not in the map is not in the table. */
+static int rec_lookup(recorder *r, const fs_symtab *t)
+{
+    fs_store *s = r->s;
+    char sql[64 + 3 * STORE_IDS_PER_QUERY];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT id, s FROM strings WHERE s IN (?");
+    for (size_t i = 1; i < STORE_IDS_PER_QUERY; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, ", ?");
+    snprintf(sql + len, sizeof sql - len, ")");
+    uint64_t gen = s->names_gen;
+    const char *batch[STORE_IDS_PER_QUERY], *kinds[64];
+    size_t nb = 0, nk = 0;
+    for (size_t i = 0; i <= 4 * t->n; i++) {
+        const char *name = NULL;
+        if (i < 4 * t->n) {
+            const fs_sym *e = &t->v[i / 4];
+            name = (const char *[]){e->name, e->type, e->bind, e->section}[i % 4];
+            if (!name)
+                continue;
+            if (i % 4) { /* types, binds and sections: a few, in every symbol */
+                size_t k = 0;
+                while (k < nk && strcmp(kinds[k], name) != 0)
+                    k++;
+                if (k < nk)
+                    continue;
+                if (nk < 64)
+                    kinds[nk++] = name;
+            }
+            const store_name *known = store_name_slot(s, name, store_name_hash(name));
+            if (known && known->s)
+                continue;
+            batch[nb++] = name;
+        }
+        if (nb == 0 || (nb < STORE_IDS_PER_QUERY && i < 4 * t->n))
+            continue;
+        fs_db_stmt *st = store_stmt_get(s, sql);
+        if (!st)
+            return store_fail(s, r->err, "reading symbol names");
+        for (size_t k = 0; k < STORE_IDS_PER_QUERY; k++)
+            fs_db_bind_text(st, (int)k + 1, k < nb ? batch[k] : NULL);
+        int rc;
+        while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+            const char *got = fs_db_col_text(st, 1);
+            if (got)
+                store_name_add(s, got, store_name_hash(got), fs_db_col_int(st, 0));
+        }
+        store_done(s, st);
+        if (rc != FS_DB_DONE)
+            return store_fail(s, r->err, "reading symbol names");
+        nb = 0;
+    }
+    r->looked_up = s->names != NULL;
+    r->names_gen = gen;
     return 0;
 }
 
@@ -720,6 +503,10 @@ static int rec_records(recorder *r, const fs_symtab *t, fs_symrec **v, size_t *n
     *nv = 0;
     if (!recs)
         return fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory packing %zu symbols", r->s->path, n);
+    if (rec_lookup(r, t) < 0) {
+        free(recs);
+        return -1;
+    }
     /* Types, binds and sections repeat; a table from the upload parser
      * shares one copy of each, so their ids are remembered by address. */
     const char *kp[16] = {0};
@@ -763,13 +550,13 @@ fail:
 static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, int64_t *id)
 {
     *id = 0;
-    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE hash = ? AND count = ? ORDER BY id", "ii",
+    fs_db_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE hash = ? AND count = ? ORDER BY id", "ii",
                                   hash, (int64_t)n);
     if (!st)
         return -1;
-    int rc = SQLITE_DONE;
-    while (!*id && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t cand = sqlite3_column_int64(st, 0);
+    int rc = FS_DB_DONE;
+    while (!*id && (rc = fs_db_step(st)) == FS_DB_ROW) {
+        int64_t cand = fs_db_col_int(st, 0);
         fs_symrec *cv;
         size_t cn;
         if (symset_read(r->s, cand, &cv, &cn, r->err) < 0) {
@@ -780,7 +567,7 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
             *id = cand;
         free(cv);
     }
-    if (!*id && rc != SQLITE_DONE) {
+    if (!*id && rc != FS_DB_DONE) {
         store_done(r->s, st);
         return store_fail(r->s, r->err, "looking up the symbol set");
     }
@@ -792,19 +579,19 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
 /* Symbol set id's depth, hash and count. */
 static int symset_row(recorder *r, int64_t id, int64_t *depth, int64_t *hash, int64_t *count)
 {
-    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT depth, hash, count FROM symsets WHERE id = ?", "i", id);
+    fs_db_stmt *st = store_prep(r->s, r->err, "SELECT depth, hash, count FROM symsets WHERE id = ?", "i", id);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *depth = sqlite3_column_int64(st, 0);
-        *hash = sqlite3_column_int64(st, 1);
-        *count = sqlite3_column_int64(st, 2);
+    int rc = fs_db_step(st);
+    if (rc == FS_DB_ROW) {
+        *depth = fs_db_col_int(st, 0);
+        *hash = fs_db_col_int(st, 1);
+        *count = fs_db_col_int(st, 2);
     }
     store_done(r->s, st);
-    if (rc == SQLITE_DONE)
+    if (rc == FS_DB_DONE)
         return fs_fail_kind(r->err, FS_ERR_INTERNAL, "%s: corrupted store: symbol set %lld is missing", r->s->path, (long long)id);
-    return rc == SQLITE_ROW ? 0 : store_fail(r->s, r->err, "reading a symbol set");
+    return rc == FS_DB_ROW ? 0 : store_fail(r->s, r->err, "reading a symbol set");
 }
 
 /* The packed form of v against base (0 = none): a delta when the base's
@@ -860,17 +647,17 @@ static int rec_symset(recorder *r, const fs_symrec *v, size_t n, int64_t base, i
     int64_t used_base, depth;
     if (symset_encode(r, v, n, &full, base, &packed, &used_base, &depth) < 0)
         goto done;
-    sqlite3_stmt *st = store_prep(r->s, r->err,
-                                  "INSERT INTO symsets(hash, count, data, base_id, depth) VALUES(?, ?, ?, NULLIF(?, 0), ?)",
+    fs_db_stmt *st = store_prep(r->s, r->err,
+                                  "INSERT INTO symsets(hash, count, data, base_id, depth) VALUES(?, ?, ?, NULLIF(?, 0), ?)"
+                                  " RETURNING id",
                                   "ii", hash, (int64_t)n);
     if (!st)
         goto done;
-    sqlite3_bind_blob(st, 3, packed.p ? (const void *)packed.p : (const void *)"", (int)packed.len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, used_base);
-    sqlite3_bind_int64(st, 5, depth);
-    if (store_run(r->s, st, NULL, r->err, "storing the symbol set") < 0)
+    fs_db_bind_blob(st, 3, packed.p, packed.len);
+    fs_db_bind_int(st, 4, used_base);
+    fs_db_bind_int(st, 5, depth);
+    if (store_run(r->s, st, id, r->err, "storing the symbol set") != 0)
         goto done;
-    *id = sqlite3_last_insert_rowid(r->s->db);
     memo_put(r->s, *id, hash, v, n);
     rc = 0;
 done:
@@ -893,14 +680,13 @@ static int symset_rebase(recorder *r, int64_t child, int64_t new_base)
                                                   : symset_encode(r, v, n, &full, new_base, &packed, &used_base, &depth);
     free(v);
     if (rc == 0) {
-        sqlite3_stmt *st = store_prep(r->s, r->err,
+        fs_db_stmt *st = store_prep(r->s, r->err,
                                       "UPDATE symsets SET data = ?, base_id = NULLIF(?, 0), depth = ? WHERE id = ?", NULL);
         if (st) {
-            sqlite3_bind_blob(st, 1, packed.p ? (const void *)packed.p : (const void *)"", (int)packed.len,
-                              SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, used_base);
-            sqlite3_bind_int64(st, 3, depth);
-            sqlite3_bind_int64(st, 4, child);
+            fs_db_bind_blob(st, 1, packed.p, packed.len);
+            fs_db_bind_int(st, 2, used_base);
+            fs_db_bind_int(st, 3, depth);
+            fs_db_bind_int(st, 4, child);
         }
         rc = store_run(r->s, st, NULL, r->err, "re-basing a symbol set");
     }
@@ -922,13 +708,13 @@ static int symset_release(recorder *r, int64_t id)
     if (store_run(r->s, store_prep(r->s, r->err, "SELECT coalesce(base_id, 0) FROM symsets WHERE id = ?", "i", id),
                   &base, r->err, "dropping a symbol set") < 0)
         return -1;
-    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE base_id = ? ORDER BY id", "i", id);
+    fs_db_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE base_id = ? ORDER BY id", "i", id);
     if (!st)
         return -1;
     int64_t *kids = NULL;
     size_t nkids = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
         if (nkids == cap) {
             cap = cap ? 2 * cap : 8;
             int64_t *k = realloc(kids, cap * sizeof *k);
@@ -936,10 +722,10 @@ static int symset_release(recorder *r, int64_t id)
                 break;
             kids = k;
         }
-        kids[nkids++] = sqlite3_column_int64(st, 0);
+        kids[nkids++] = fs_db_col_int(st, 0);
     }
     store_done(r->s, st);
-    int out = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory", r->s->path)
+    int out = rc == FS_DB_DONE ? 0 : rc == FS_DB_ROW ? fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory", r->s->path)
                                                      : store_fail(r->s, r->err, "dropping a symbol set");
     for (size_t i = 0; out == 0 && i < nkids; i++)
         out = symset_rebase(r, kids[i], base);
@@ -1000,7 +786,7 @@ static int rec_regions(recorder *r, int64_t build, const json_t *a)
     size_t i;
     const json_t *e;
     json_array_foreach(a, i, e) {
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO regions VALUES(?, ?, ?, ?, ?, ?, ?)", "iisiiis",
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO regions VALUES(?, ?, ?, ?, ?, ?, ?)", "iisiiis",
                                       build, (int64_t)i, jstr(e, "name"), ju64(e, "origin"), ju64(e, "length"),
                                       ju64(e, "used"), jstr(e, "attrs"));
         if (store_run(r->s, st, NULL, r->err, "storing regions") < 0)
@@ -1014,7 +800,7 @@ static int rec_sections(recorder *r, int64_t build, const json_t *a)
     size_t i;
     const json_t *e;
     json_array_foreach(a, i, e) {
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO sections VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO sections VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                       "iisssiiiss", build, (int64_t)i, jstr(e, "name"), jstr(e, "type"),
                                       jstr(e, "flags"), ju64(e, "address"), ju64(e, "lma"), ju64(e, "size"),
                                       jstr(e, "region"), jstr(e, "load_region"));
@@ -1030,7 +816,7 @@ static int rec_frozen(recorder *r, int64_t build, const json_t *a)
     const json_t *e;
     json_array_foreach(a, i, e) {
         char *detail = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO frozen VALUES(?, ?, ?, ?, ?)", "iisis", build,
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO frozen VALUES(?, ?, ?, ?, ?)", "iisis", build,
                                       (int64_t)i, jstr(e, "name"), ju64(e, "bytes"), detail);
         free(detail);
         if (store_run(r->s, st, NULL, r->err, "storing frozen modules") < 0)
@@ -1046,7 +832,7 @@ static int rec_findings(recorder *r, int64_t build, const json_t *a)
     json_array_foreach(a, i, e) {
         const json_t *nums = json_object_get(e, "numbers");
         char *numbers = nums ? json_dumps(nums, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO findings VALUES(?, ?, ?, ?, ?, ?, ?)", "iisssss",
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO findings VALUES(?, ?, ?, ?, ?, ?, ?)", "iisssss",
                                       build, (int64_t)i, jstr(e, "id"), jstr(e, "severity"), jstr(e, "subject"),
                                       jstr(e, "message"), numbers);
         free(numbers);
@@ -1099,34 +885,42 @@ static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m,
     const json_t *main = fs_analysis_main_region(doc);
     const char *tool = jstr(json_object_get(doc, "tool"), "version");
     int64_t ts = m->timestamp ? m->timestamp : (int64_t)time(NULL);
-    sqlite3_stmt *st = store_prep(r->s, r->err,
+    fs_db_stmt *st = store_prep(r->s, r->err,
                                   "SELECT id, symset_id FROM builds WHERE project_id = ? AND board_id = ? AND commit_sha = ?",
                                   "iis", project, board, m->commit);
     if (!st)
         return -1;
     *id = 0;
     *old_symset = 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *old_symset = sqlite3_column_int64(st, 1);
+    int rc = fs_db_step(st);
+    if (rc == FS_DB_ROW) {
+        *id = fs_db_col_int(st, 0);
+        *old_symset = fs_db_col_int(st, 1);
     }
     store_done(r->s, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != FS_DB_ROW && rc != FS_DB_DONE)
         return store_fail(r->s, r->err, "looking up the build");
-    const char *sql = *id ? "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
-                            " timestamp=?, tool_version=?, chip=?, main_region=?, main_used=?, main_length=?,"
-                            " symset_id=?, doc=?, errors_json=?, regions_json=? WHERE id=?"
-                          : "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
-                            " tool_version, chip, main_region, main_used, main_length, symset_id, doc, errors_json,"
-                            " regions_json, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))";
-    st = store_prep(r->s, r->err, sql, "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr,
-                    ts, tool, jstr(doc, "chip"), main ? jstr(main, "name") : NULL, main ? ju64(main, "used") : 0,
-                    main ? ju64(main, "length") : 0, symset, text, errors, regions, *id);
-    if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
-        return -1;
-    if (!*id)
-        *id = sqlite3_last_insert_rowid(r->s->db);
+    const char *region = main ? jstr(main, "name") : NULL, *chip = jstr(doc, "chip");
+    int64_t used = main ? ju64(main, "used") : 0, length = main ? ju64(main, "length") : 0;
+    if (*id) {
+        st = store_prep(r->s, r->err,
+                        "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
+                        " timestamp=?, tool_version=?, chip=?, main_region=?, main_used=?, main_length=?,"
+                        " symset_id=?, doc=?, errors_json=?, regions_json=? WHERE id=?",
+                        "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr, ts, tool, chip,
+                        region, used, length, symset, text, errors, regions, *id);
+        if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
+            return -1;
+    } else {
+        st = store_prep(r->s, r->err,
+                        "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
+                        " tool_version, chip, main_region, main_used, main_length, symset_id, doc, errors_json,"
+                        " regions_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        "iisssiisssiiisss", project, board, m->commit, m->branch, m->parent, m->pr, ts, tool, chip,
+                        region, used, length, symset, text, errors, regions);
+        if (store_run(r->s, st, id, r->err, "storing the build") != 0)
+            return -1;
+    }
     static const char *const children[] = {"regions", "sections", "frozen", "findings"};
     for (size_t i = 0; i < 4; i++) {
         char del[64];
@@ -1185,7 +979,7 @@ static int rec_all(recorder *r, const json_t *doc, const fs_symtab *syms, const 
 {
     fs_store *s = r->s;
     if (!(r->get_str = store_stmt_get(s, "SELECT id FROM strings WHERE s = ?")) ||
-        !(r->put_str = store_stmt_get(s, "INSERT INTO strings(s) VALUES(?)")))
+        !(r->put_str = store_stmt_get(s, "INSERT INTO strings(s) VALUES(?) RETURNING id")))
         return store_fail(s, r->err, "preparing a query");
     if (rec_hook(r, "build") < 0)
         return -1;
@@ -1232,15 +1026,15 @@ int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *sy
 {
     if (!m->project || !*m->project || !m->board || !*m->board || !m->commit || !*m->commit)
         return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
-    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+    if (fs_db_begin(s->db, true) < 0 && store_fail(s, err, "starting a transaction") < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL};
+    recorder r = {s, err, NULL, NULL, false, 0};
     int rc = rec_all(&r, analysis, syms, doc_text, m, build_id);
     store_done(s, r.get_str);
     store_done(s, r.put_str);
-    if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
+    if (rc == 0 && (fs_db_commit(s->db) == 0 || store_fail(s, err, "committing") == 0))
         return 0;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    fs_db_rollback(s->db);
     store_names_clear(s); /* ids added by this transaction are gone */
     return -1;
 }
@@ -1256,9 +1050,9 @@ int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m,
 
 int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
 {
-    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+    if (fs_db_begin(s->db, true) < 0 && store_fail(s, err, "starting a transaction") < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL};
+    recorder r = {s, err, NULL, NULL, false, 0};
     int64_t symset = 0;
     int rc = store_run(s, store_prep(s, err, "SELECT symset_id FROM builds WHERE id = ?", "i", id), &symset, err,
                        "deleting a build");
@@ -1268,9 +1062,9 @@ int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
         rc = store_run(s, store_prep(s, err, "DELETE FROM builds WHERE id = ?", "i", id), NULL, err, "deleting a build");
     if (rc == 0)
         rc = symset_release(&r, symset);
-    if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
+    if (rc == 0 && (fs_db_commit(s->db) == 0 || store_fail(s, err, "committing") == 0))
         return 0;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    fs_db_rollback(s->db);
     return -1;
 }
 
@@ -1286,39 +1080,81 @@ static json_t *load_u64(uint64_t v)
     return json_integer((json_int_t)v);
 }
 
+/* The strings of a symbol set, read by ranges of ids (a query per range,
+ * not one per symbol: a round trip per name is what a load on a database
+ * server would cost): sorted ids and their values. */
+
 typedef struct strcache {
-    sqlite3_stmt *st;
     int64_t *ids;
-    json_t **vals;
-    size_t n, cap;
+    json_t **vals;         /* NULL: no such row */
+    size_t n;
 } strcache;
+
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int strcache_fill(fs_store *s, strcache *c, const fs_symrec *v, size_t n, fs_error *err)
+{
+    if (!(c->ids = malloc((4 * n + 1) * sizeof *c->ids)))
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t f[4] = {v[i].name, v[i].type, v[i].bind, v[i].section};
+        for (size_t j = 0; j < 4; j++)
+            if (f[j] && (j == 0 || k == 0 || c->ids[k - 1] != f[j]))
+                c->ids[k++] = f[j];
+    }
+    qsort(c->ids, k, sizeof *c->ids, id_cmp);
+    c->n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (c->n == 0 || c->ids[c->n - 1] != c->ids[i])
+            c->ids[c->n++] = c->ids[i];
+    if (!(c->vals = calloc(c->n + 1, sizeof *c->vals)))
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
+    /* Ranges of ids at least half of which the set uses: names recorded
+     * together have neighbouring ids, so a few range scans read them all. */
+    for (size_t at = 0; at < c->n;) {
+        size_t end = at + 1;
+        while (end < c->n && (uint64_t)(c->ids[end] - c->ids[at]) < 2 * (uint64_t)(end - at + 1) + 256)
+            end++;
+        fs_db_stmt *st = store_stmt_get(s, "SELECT id, s FROM strings WHERE id >= ? AND id <= ?");
+        if (!st)
+            return store_fail(s, err, "reading symbol names");
+        fs_db_bind_int(st, 1, c->ids[at]);
+        fs_db_bind_int(st, 2, c->ids[end - 1]);
+        int rc;
+        while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+            int64_t id = fs_db_col_int(st, 0);
+            const int64_t *e = bsearch(&id, c->ids + at, end - at, sizeof *c->ids, id_cmp);
+            if (e && !c->vals[e - c->ids] && !(c->vals[e - c->ids] = json_string(fs_db_col_text(st, 1)))) {
+                store_done(s, st);
+                return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
+            }
+        }
+        if (rc != FS_DB_DONE) {
+            store_fail(s, err, "reading symbol names");
+            store_done(s, st);
+            return -1;
+        }
+        store_done(s, st);
+        at = end;
+    }
+    return 0;
+}
 
 static json_t *load_string(fs_store *s, strcache *c, int64_t id, fs_error *err)
 {
     if (id == 0)
         return json_null();
-    for (size_t i = 0; i < c->n; i++)
-        if (c->ids[i] == id)
-            return json_incref(c->vals[i]);
-    sqlite3_reset(c->st);
-    sqlite3_bind_int64(c->st, 1, id);
-    if (sqlite3_step(c->st) != SQLITE_ROW) {
-        store_fail(s, err, "reading a symbol name");
+    const int64_t *e = bsearch(&id, c->ids, c->n, sizeof *c->ids, id_cmp);
+    if (!e || !c->vals[e - c->ids]) {
+        fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted store: string %lld is missing", s->path, (long long)id);
         return NULL;
     }
-    json_t *v = json_string((const char *)sqlite3_column_text(c->st, 0));
-    if (v && id <= 0xffff && c->n < 64) { /* cache the few kind strings */
-        if (c->n == c->cap) {
-            c->cap = 64;
-            c->ids = malloc(c->cap * sizeof *c->ids);
-            c->vals = malloc(c->cap * sizeof *c->vals);
-            if (!c->ids || !c->vals)
-                return v;
-        }
-        c->ids[c->n] = id;
-        c->vals[c->n++] = json_incref(v);
-    }
-    return v;
+    return json_incref(c->vals[e - c->ids]);
 }
 
 static int load_sym_cmp(const void *a, const void *b)
@@ -1338,13 +1174,12 @@ static int load_sym_cmp(const void *a, const void *b)
 }
 
 /* Decode a symbol set into a symbols array in the document's order. */
-static void strcache_free(fs_store *s, strcache *c)
+static void strcache_free(strcache *c)
 {
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; c->vals && i < c->n; i++)
         json_decref(c->vals[i]);
     free(c->ids);
     free(c->vals);
-    store_done(s, c->st);
 }
 
 /* One symbol object from a record. */
@@ -1387,10 +1222,8 @@ static json_t *load_symbols(fs_store *s, int64_t id, fs_error *err)
         fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
         goto out;
     }
-    if (!(c.st = store_stmt_get(s, "SELECT s FROM strings WHERE id = ?"))) {
-        store_fail(s, err, "reading symbol names");
+    if (strcache_fill(s, &c, v, n, err) < 0)
         goto out;
-    }
     for (; done < n; done++)
         if (!(items[done] = load_symbol(s, &c, &v[done], err)))
             goto out;
@@ -1407,7 +1240,7 @@ out:
         json_decref(items[i]);
     free(items);
     free(v);
-    strcache_free(s, &c);
+    strcache_free(&c);
     return arr;
 }
 
@@ -1415,39 +1248,39 @@ static const char build_cols[] =
     "SELECT b.id, p.name, bo.name, b.commit_sha, b.branch, b.parent_sha, b.tool_version, b.pr, b.timestamp";
 static const char build_from[] = " FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards bo ON bo.id = b.board_id";
 
-static void load_info(sqlite3_stmt *st, fs_build_info *b)
+static void load_info(fs_db_stmt *st, fs_build_info *b)
 {
-    b->id = sqlite3_column_int64(st, 0);
+    b->id = fs_db_col_int(st, 0);
     b->project = dupcol(st, 1);
     b->board = dupcol(st, 2);
     b->commit = dupcol(st, 3);
     b->branch = dupcol(st, 4);
     b->parent = dupcol(st, 5);
     b->tool_version = dupcol(st, 6);
-    b->pr = sqlite3_column_int64(st, 7);
-    b->timestamp = sqlite3_column_int64(st, 8);
+    b->pr = fs_db_col_int(st, 7);
+    b->timestamp = fs_db_col_int(st, 8);
 }
 
-static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
+static int store_load_tx(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
 {
     *doc = NULL;
     if (info)
         memset(info, 0, sizeof *info);
     char sql[512];
     snprintf(sql, sizeof sql, "%s, b.doc, b.symset_id%s WHERE b.id = ?", build_cols, build_from);
-    sqlite3_stmt *st = store_prep(s, err, sql, "i", id);
+    fs_db_stmt *st = store_prep(s, err, sql, "i", id);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    int rc = fs_db_step(st);
+    if (rc != FS_DB_ROW) {
         store_done(s, st);
-        if (rc == SQLITE_DONE)
+        if (rc == FS_DB_DONE)
             return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no build %lld", s->path, (long long)id);
         return store_fail(s, err, "reading a build");
     }
     json_error_t je;
-    json_t *j = json_loads((const char *)sqlite3_column_text(st, 9), 0, &je);
-    json_t *syms = !j ? NULL : symbols ? load_symbols(s, sqlite3_column_int64(st, 10), err) : json_array();
+    json_t *j = json_loads(fs_db_col_text(st, 9), 0, &je);
+    json_t *syms = !j ? NULL : symbols ? load_symbols(s, fs_db_col_int(st, 10), err) : json_array();
     if (j && syms && info)
         load_info(st, info);
     store_done(s, st);
@@ -1470,6 +1303,30 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
     return 0;
 }
 
+/* The build row, its symbol set's chain and names are read in one read
+ * transaction: one snapshot (PostgreSQL: REPEATABLE READ), so a writer
+ * re-basing the chain meanwhile (another process or replica) is not seen
+ * half-way. */
+static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
+{
+    *doc = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (fs_db_begin(s->db, false) < 0)
+        return store_fail(s, err, "reading a build");
+    int rc = store_load_tx(s, id, symbols, doc, info, err);
+    if (rc == 0 && fs_db_commit(s->db) < 0) {
+        rc = store_fail(s, err, "reading a build");
+        json_decref(*doc);
+        *doc = NULL;
+        if (info)
+            fs_build_info_free(info);
+    }
+    if (rc < 0)
+        fs_db_rollback(s->db);
+    return rc;
+}
+
 int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err)
 {
     return store_load(s, id, true, doc, info, err);
@@ -1487,19 +1344,19 @@ int fs_store_find(fs_store *s, const char *commit, const char *board, const char
         return fs_fail(err, "commit '%s': expected 4 to 64 hex digits", commit);
     char pattern[80];
     snprintf(pattern, sizeof pattern, "%s%%", commit);
-    sqlite3_stmt *st = store_prep(s, err,
+    fs_db_stmt *st = store_prep(s, err,
                                   "SELECT b.id FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards bo"
-                                  " ON bo.id = b.board_id WHERE b.commit_sha LIKE ? AND (?2 IS NULL OR bo.name = ?2)"
+                                  " ON bo.id = b.board_id WHERE lower(b.commit_sha) LIKE lower(?) AND (?2 IS NULL OR bo.name = ?2)"
                                   " AND (?3 IS NULL OR p.name = ?3) ORDER BY b.id LIMIT 2",
                                   "sss", pattern, board, project);
     if (!st)
         return -1;
     int found = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = fs_db_step(st)) == FS_DB_ROW)
         if (found++ == 0)
-            *id = sqlite3_column_int64(st, 0);
+            *id = fs_db_col_int(st, 0);
     store_done(s, st);
-    if (rc != SQLITE_DONE)
+    if (rc != FS_DB_DONE)
         return store_fail(s, err, "finding a commit");
     if (found == 0)
         return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no build of commit %s%s%s", s->path, commit, board ? " on board " : "",
@@ -1546,7 +1403,7 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
              " WHERE bo.name = ?1 AND (?2 IS NULL OR p.name = ?2)"
              " AND (?3 IS NULL OR b.branch = ?3) ORDER BY b.timestamp DESC, b.id DESC LIMIT ?4",
              build_cols, build_from);
-    sqlite3_stmt *st = store_prep(s, err, sql, "sssi", q->board, q->project, q->branch, (int64_t)limit);
+    fs_db_stmt *st = store_prep(s, err, sql, "sssi", q->board, q->project, q->branch, (int64_t)limit);
     if (!st)
         return -1;
     fs_history_row *r = calloc(limit, sizeof *r);
@@ -1556,24 +1413,24 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
     }
     size_t got = 0;
     int rc;
-    while (got < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (got < limit && (rc = fs_db_step(st)) == FS_DB_ROW) {
         load_info(st, &r[got].build);
         r[got].region = dupcol(st, 9);
-        r[got].used = (uint64_t)sqlite3_column_int64(st, 10);
-        r[got].length = (uint64_t)sqlite3_column_int64(st, 11);
-        const char *pregion = (const char *)sqlite3_column_text(st, 13);
-        if (sqlite3_column_type(st, 12) != SQLITE_NULL && r[got].region && pregion &&
+        r[got].used = (uint64_t)fs_db_col_int(st, 10);
+        r[got].length = (uint64_t)fs_db_col_int(st, 11);
+        const char *pregion = fs_db_col_text(st, 13);
+        if (!fs_db_col_null(st, 12) && r[got].region && pregion &&
             strcmp(r[got].region, pregion) == 0) {
             r[got].has_prev = true;
-            r[got].prev_id = sqlite3_column_int64(st, 12);
-            r[got].delta = (int64_t)(r[got].used - (uint64_t)sqlite3_column_int64(st, 14));
+            r[got].prev_id = fs_db_col_int(st, 12);
+            r[got].delta = (int64_t)(r[got].used - (uint64_t)fs_db_col_int(st, 14));
         }
         got++;
     }
     if (got == limit)
-        rc = SQLITE_DONE;
+        rc = FS_DB_DONE;
     store_done(s, st);
-    if (rc != SQLITE_DONE) {
+    if (rc != FS_DB_DONE) {
         fs_history_free(r, got);
         return store_fail(s, err, "reading the history");
     }
@@ -1593,41 +1450,21 @@ void fs_history_free(fs_history_row *rows, size_t n)
 
 int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err)
 {
-    if (store_pragma(s, "SELECT count(*) FROM builds", builds, err) < 0 ||
-        store_pragma(s, "SELECT count(*) FROM symsets", symsets, err) < 0 ||
-        store_pragma(s, "SELECT count(*) FROM strings", names, err) < 0)
+    if (store_run(s, store_prep(s, err, "SELECT count(*) FROM builds", NULL), builds, err, "counting") != 0 ||
+        store_run(s, store_prep(s, err, "SELECT count(*) FROM symsets", NULL), symsets, err, "counting") != 0 ||
+        store_run(s, store_prep(s, err, "SELECT count(*) FROM strings", NULL), names, err, "counting") != 0)
         return -1;
     return 0;
 }
 
-/* ---- for the other files of the SQLite backend (store_sqlite.h) ---------------- */
+/* ---- for the other files of the store (store_db.h) ---------------------------- */
 
-sqlite3_stmt *fs_sqlite_stmt(fs_store *s, const char *sql)
-{
-    return store_stmt_get(s, sql);
-}
-
-void fs_sqlite_done(fs_store *s, sqlite3_stmt *st)
-{
-    store_done(s, st);
-}
-
-int fs_sqlite_fail(fs_store *s, fs_error *err, const char *what)
-{
-    return store_fail(s, err, what);
-}
-
-const char *fs_sqlite_path(const fs_store *s)
+const char *fs_store_name(const fs_store *s)
 {
     return s->path;
 }
 
-int64_t fs_sqlite_version(const fs_store *s)
-{
-    return s->version;
-}
-
-sqlite3 *fs_sqlite_db(fs_store *s)
+fs_db *fs_store_db(fs_store *s)
 {
     return s->db;
 }
