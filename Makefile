@@ -121,6 +121,16 @@ $(BUILD)/tools/mkromfs: tests/tools/mkromfs.c tests/tools/romfs_writer.h
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 test-build: $(BUILD)/tools/mkromfs
 
+# The ESP32 test writers of tests/e2e/test_esp32part.sh: an app image from
+# an ELF as esptool elf2image writes it, a binary partition table from a CSV.
+$(BUILD)/tools/mkespimg: tests/tools/mkespimg.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+$(BUILD)/tools/mkesppart: tests/tools/mkesppart.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+test-build: $(BUILD)/tools/mkespimg $(BUILD)/tools/mkesppart
+
 # The recording fake GitHub API (loopback only) of tests/e2e/test_bot.sh.
 $(BUILD)/tools/fakegithub: tests/tools/fakegithub.c
 	@mkdir -p $(dir $@)
