@@ -23,7 +23,7 @@
 
 #define ALIGN64K 0x10000u
 
-typedef struct { uint32_t addr; uint8_t *data; size_t len; const char *name; unsigned types; } seg;
+typedef struct { uint32_t addr; uint8_t *data; size_t off, len; const char *name; unsigned types; } seg;
 
 static const uint32_t mm[][2] = {
     {0x00000000, 0x00010000}, {0x3F400000, 0x3F800000}, {0x3F800000, 0x3FC00000}, {0x3FF80000, 0x3FF82000},
@@ -123,6 +123,7 @@ int main(int argc, char **argv)
         s[n].data = calloc(1, len + 1);
         memcpy(s[n].data, d->d_buf, sh.sh_size);
         s[n].len = len;
+        s[n].off = 0;
         s[n].addr = (uint32_t)sh.sh_addr;
         s[n].name = elf_strptr(e, shstr, sh.sh_name);
         s[n].types = types_of(s[n].addr);
@@ -135,8 +136,12 @@ int main(int argc, char **argv)
         keep[i] = !(a->types == b->types && b->addr == a->addr + a->len);
         if (!keep[i]) {
             a->data = realloc(a->data, a->len + b->len);
+            if (!a->data)
+                return 1;
             memcpy(a->data + a->len, b->data, b->len);
             a->len += b->len;
+            free(b->data);
+            b->data = NULL;
         }
     }
     keep[0] = 1;
@@ -167,8 +172,8 @@ int main(int argc, char **argv)
         if (pad > 0) {
             if (ri < nr && pad > 8) {
                 size_t take = ram[ri].len < (size_t)pad ? ram[ri].len : (size_t)pad;
-                write_seg(ram[ri].addr, ram[ri].data, take);
-                ram[ri].data += take; /* leaked on purpose: a short-lived tool */
+                write_seg(ram[ri].addr, ram[ri].data + ram[ri].off, take);
+                ram[ri].off += take;
                 ram[ri].len -= take;
                 ram[ri].addr += (uint32_t)take;
                 if (!ram[ri].len)
@@ -187,7 +192,7 @@ int main(int argc, char **argv)
         }
     }
     for (; ri < nr; ri++)
-        write_seg(ram[ri].addr, ram[ri].data, ram[ri].len);
+        write_seg(ram[ri].addr, ram[ri].data + ram[ri].off, ram[ri].len);
     put(NULL, 15 - pos % 16, 0);
     uint8_t c = argc > 3 && strcmp(argv[3], "--corrupt-checksum") == 0 ? (uint8_t)(sum ^ 0x5A) : sum;
     put(&c, 1, 0);
@@ -202,5 +207,10 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("size %zu\nsegments %u\n", pos, nsegs);
+    for (size_t i = 0; i < n; i++)
+        free(s[i].data);
+    free(out);
+    elf_end(e);
+    close(fd);
     return 0;
 }
