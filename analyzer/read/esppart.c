@@ -303,9 +303,9 @@ static int parse_csv(fs_esppart *t, const uint8_t *data, size_t len, fs_error *e
                     t->path, lineno);
             goto done;
         }
-        if (nrows >= FS_ESPPART_MAX_ENTRIES) {
+        if (nrows >= FS_ESPPART_MAX_PARTITIONS) {
             fs_fail_kind(err, FS_ERR_LIMIT, "%s:%u: more than %u partitions do not fit the 0x%x-byte table", t->path,
-                         lineno, FS_ESPPART_MAX_ENTRIES - 1, FS_ESPPART_MAX_TABLE_BYTES);
+                         lineno, FS_ESPPART_MAX_PARTITIONS, FS_ESPPART_MAX_TABLE_BYTES);
             goto done;
         }
         if (nrows % 16 == 0) {

@@ -33,7 +33,8 @@
 #define FS_ESPPART_MAX_CSV_BYTES   (1u << 20)
 #define FS_ESPPART_MAX_BIN_BYTES   0x1000u   /* the flash sector holding the table */
 #define FS_ESPPART_MAX_TABLE_BYTES 0xC00u    /* entries + MD5 entry (gen_esp32part.py MAX_PARTITION_LENGTH) */
-#define FS_ESPPART_MAX_ENTRIES     (FS_ESPPART_MAX_TABLE_BYTES / 32u)
+#define FS_ESPPART_MAX_ENTRIES     (FS_ESPPART_MAX_TABLE_BYTES / 32u) /* 32-byte slots in the table */
+#define FS_ESPPART_MAX_PARTITIONS  94u  /* + the MD5 entry + the end marker within 0xC00 */
 #define FS_ESPPART_TABLE_OFFSET    0x8000u   /* CONFIG_PARTITION_TABLE_OFFSET default */
 #define FS_ESPPART_TABLE_SIZE      0x1000u
 #define FS_ESPPART_NAME_MAX        16u

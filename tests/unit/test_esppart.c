@@ -210,6 +210,27 @@ static void test_image(void **state)
     assert_non_null(strstr(err.msg, "the SHA-256 digest (offset 0x60) runs past the end of the file"));
 }
 
+static void test_csv_partition_cap(void **state)
+{
+    (void)state;
+    char *csv = malloc(95 * 64 + 1);
+    assert_non_null(csv);
+    size_t n = 0;
+    for (unsigned i = 0; i < 95; i++)
+        n += (size_t)sprintf(csv + n, "p%u, %s, 0x%x, 0x%x\n", i, i ? "data, nvs" : "app, factory",
+                             0x10000 + 0x10000 * i, i ? 0x1000 : 0x10000);
+    fs_esppart t;
+    fs_error err = {{0}};
+    assert_int_equal(fs_esppart_parse("t.csv", (const uint8_t *)csv, n, 0, &t, &err), -1);
+    assert_string_equal(err.msg, "t.csv:95: more than 94 partitions do not fit the 0xc00-byte table");
+    assert_int_equal(err.kind, FS_ERR_LIMIT);
+    *strrchr(csv, 'p') = '\0'; /* drop the 95th line ("p94, data, nvs, ...") */
+    assert_int_equal(fs_esppart_parse("t.csv", (const uint8_t *)csv, strlen(csv), 0, &t, &err), 0);
+    assert_int_equal(t.nentries, 94);
+    fs_esppart_free(&t);
+    free(csv);
+}
+
 static void test_check_targets(void **state)
 {
     (void)state;
@@ -248,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_csv_flash_size),
         cmocka_unit_test(test_binary),
         cmocka_unit_test(test_image),
+        cmocka_unit_test(test_csv_partition_cap),
         cmocka_unit_test(test_check_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
