@@ -97,8 +97,11 @@ $(BUILD)/gen/romtab_builtin.o: $(BUILD)/gen/romtab_builtin.c
 # (its answers become JSON).
 MHD_EXPORT := -Wl,--export-dynamic-symbol=MHD_create_response_from_buffer \
               -Wl,--export-dynamic-symbol=MHD_queue_response
+# Every program but the light flashsize links the library's libcrypto
+# digests in (analyzer/read/digest.h).
+WITH_DIGEST := -Wl,--undefined=fs_digest_libcrypto
 $(FULL): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(MHD_EXPORT) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(MHD_EXPORT) $(WITH_DIGEST) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/core/%.o: analyzer/%.c | libcheck
 	@mkdir -p $(dir $@)
@@ -117,7 +120,7 @@ $(CLI): $(CORE_OBJ) $(LIB) | $(FULL)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h tests/unit/storetest.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(WITH_DIGEST) $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 samples: deps
 	@$(MAKE) --no-print-directory -C samples
@@ -144,6 +147,16 @@ $(BUILD)/tools/mkromfs: tests/tools/mkromfs.c tests/tools/romfs_writer.h
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 test-build: $(BUILD)/tools/mkromfs
 
+# The ESP32 test writers of tests/e2e/test_esp32part.sh: an app image from
+# an ELF as esptool elf2image writes it, a binary partition table from a CSV.
+$(BUILD)/tools/mkespimg: tests/tools/mkespimg.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+$(BUILD)/tools/mkesppart: tests/tools/mkesppart.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+test-build: $(BUILD)/tools/mkespimg $(BUILD)/tools/mkesppart
+
 # The recording fake GitHub API (loopback only) of tests/e2e/test_bot.sh.
 $(BUILD)/tools/fakegithub: tests/tools/fakegithub.c
 	@mkdir -p $(dir $@)
@@ -166,7 +179,7 @@ test-build: $(BUILD)/tools/mutate
 # The reference graph's check against a link's relocations (tests/e2e/test_refgraph.sh).
 $(BUILD)/tools/refcheck: tests/tools/refcheck.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(WITH_DIGEST) $(LIB) $(LDFLAGS) $(LDLIBS)
 test-build: $(BUILD)/tools/refcheck
 
 # Any sanitizer report (a leak too) aborts the program: status 134, which no
@@ -209,7 +222,7 @@ fuzz:
 fuzz-build: $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(WITH_DIGEST) $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(LDLIBS)
 
 # The replay test includes every harness (tests/fuzz/*.c).
 $(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
@@ -220,16 +233,16 @@ $(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 # that harness, so it links the same way.
 FUZZ_SRV_WRAP := -Wl,--wrap=MHD_lookup_connection_value
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c tests/fuzz/fuzz.h $(SRV_OBJ) $(LIB)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRV_OBJ) $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(FUZZ_SRV_WRAP) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRV_OBJ) $(WITH_DIGEST) $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(FUZZ_SRV_WRAP) $(LDLIBS)
 $(BUILD)/tests/test_fuzz_regress: tests/unit/test_fuzz_regress.c tests/unit/testutil.h $(SRV_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(SRV_OBJ) $(LIB) $(LDFLAGS) $(FUZZ_SRV_WRAP) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(SRV_OBJ) $(WITH_DIGEST) $(LIB) $(LDFLAGS) $(FUZZ_SRV_WRAP) $(LDLIBS) -lcmocka
 
 # test_respcache tests the server's cache of history answers
 # (server/respcache.c), which is not part of the library: linked in.
 $(BUILD)/tests/test_respcache: tests/unit/test_respcache.c tests/unit/testutil.h $(BUILD)/server/respcache.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/server/respcache.o $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/server/respcache.o $(WITH_DIGEST) $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 demo: deps samples $(CLI)
 	@sh scripts/demo.sh $(CLI)
@@ -253,7 +266,7 @@ bench-server: deps samples $(CLI) $(BUILD)/tools/seedstore
 
 $(BUILD)/tools/seedstore: tests/tools/seedstore.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(WITH_DIGEST) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 install: $(CLI) $(FULL)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/flashsize

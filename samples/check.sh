@@ -114,5 +114,10 @@ readelf -lW "$B/cortex-m4.elf" 2>/dev/null | awk '$1 == "LOAD" && $3 ~ /^0x2000/
 hdr riscv32 ELF32 "little endian" RISC-V
 hdr x86_64 ELF64 "little endian" X86-64
 hdr arm-be ELF32 "big endian" ARM
+hdr esp32-app ELF32 "little endian" Xtensa
+# the flash-mapped sections at the ESP32's DROM and IROM addresses
+readelf -SW "$B/esp32-app.elf" 2>/dev/null | sed 's/^ *\[ *[0-9]*\] *//' | \
+    awk '$1 == ".flash.rodata" && $3 == "3f400120" { d = 1 } $1 == ".flash.text" && $3 == "400d0020" { i = 1 } END { exit !(d && i) }' \
+    || bad esp32-app "no .flash.rodata at 0x3f400120 and .flash.text at 0x400d0020"
 
 exit $fail

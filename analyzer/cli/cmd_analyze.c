@@ -17,13 +17,16 @@
 #include "store.h"
 #endif
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_LIST_OPTS CLI_MAX_LIST_OPTS
 
 typedef struct analyze_args {
     const char *elf, *format, *board, *ld, *rules_dir, *output, *map, *romfs, *rom;
+    const char *partitions, *app_image, *app_partition;
     const char *db, *project, *commit, *branch, *parent;
     int64_t pr, timestamp;
     bool retained, recording, literals;
@@ -48,6 +51,16 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         CLI_OPT_STRING(0, "map", &a->map, "FILE", "the link's GNU ld map: bytes per archive/object/section, IRAM objects,\n"
                        "who fills each region (default: firmware.map beside a non-ESP8266 ELF)"),
         CLI_OPT_STRING(0, "romfs", &a->romfs, "IMAGE", "a ROMFS image: its occupancy of the firmware's ROMFS partition"),
+        CLI_OPT_STRING(0, "partitions", &a->partitions, "FILE",
+                       "ESP32: the ESP-IDF partition table (partitions.csv or partition-table.bin):\n"
+                       "the app image against its app partitions (default: partition_table/\n"
+                       "partition-table.bin beside the ELF, as in an ESP-IDF build directory)"),
+        CLI_OPT_STRING(0, "app-image", &a->app_image, "FILE",
+                       "ESP32: the app image (micropython.bin; default: NAME.bin beside NAME.elf,\n"
+                       "else its size is computed from the ELF as esptool elf2image writes it)"),
+        CLI_OPT_STRING(0, "app-partition", &a->app_partition, "NAME",
+                       "ESP32: the app partition the image must fit (default: the smallest\n"
+                       "factory/ota_N partition)"),
         CLI_OPT_STRING(0, "rom", &a->rom, "FILE",
                        "ROM symbol table (default for ESP8266: rules/rom/esp8266.ld): ROM\n"
                        "functions used, and copies the firmware carries of ROM functions"),
@@ -76,7 +89,8 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
                     "       flashsize analyze --map FIRMWARE.map [options]   (a failed link: no ELF)",
         .about = "Report how full each memory region is, every allocated section, the largest\n"
                  "symbols and findings (for ESP8266: irom0, the 1 MiB flash window, the boot image,\n"
-                 "ROMFS), frozen modules when the firmware has them. Regions come from --ld, else\n"
+                 "ROMFS; for ESP32 with a partition table: the app image against its app\n"
+                 "partition), frozen modules when the firmware has them. Regions come from --ld, else\n"
                  "--board, else the link's map (--map, or firmware.map beside a non-ESP8266 ELF),\n"
                  "else the ELF's own linker symbols.\n",
         .options = opts,
@@ -101,7 +115,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
             cli_error("analyze: a map without an ELF cannot be recorded");
             return -1;
         }
-        if (a->romfs || a->ld || a->board || a->rom) {
+        if (a->romfs || a->ld || a->board || a->rom || a->partitions || a->app_image || a->app_partition) {
             cli_error("analyze: without a firmware ELF only --map, --format, --top and -o apply");
             return -1;
         }
@@ -218,6 +232,24 @@ static int analyze_write(FILE *out, const void *ctx)
                                            : fs_output_text(out, j->rep, &j->oo);
 }
 
+#ifdef FS_CORE_ONLY
+/* The ESP32 app partition check verifies MD5 and SHA-256 with libcrypto,
+ * which only flashsize-full links (digest.h): asked for, or an ESP-IDF
+ * build directory's partition table beside the ELF (analysis.c). */
+static bool analyze_esp32(const analyze_args *a)
+{
+    if (a->partitions || a->app_image || a->app_partition)
+        return true;
+    const char *slash = strrchr(a->elf, '/');
+    char *path = NULL;
+    if (asprintf(&path, "%.*spartition_table/partition-table.bin", slash ? (int)(slash - a->elf + 1) : 0, a->elf) < 0)
+        return true; /* let the full binary say it is out of memory */
+    bool found = access(path, F_OK) == 0;
+    free(path);
+    return found;
+}
+#endif
+
 int cmd_analyze(int argc, char **argv)
 {
     analyze_args a = {0};
@@ -227,7 +259,7 @@ int cmd_analyze(int argc, char **argv)
     if (!a.elf)
         return analyze_map_only(&a);
 #ifdef FS_CORE_ONLY
-    if (a.recording || a.retained)
+    if (a.recording || a.retained || analyze_esp32(&a))
         return cli_exec_full(argc, argv);
 #endif
 
@@ -245,6 +277,9 @@ int cmd_analyze(int argc, char **argv)
                            .map = a.map,
                            .romfs = a.romfs,
                            .rom = a.rom,
+                           .partitions = a.partitions,
+                           .app_image = a.app_image,
+                           .app_partition = a.app_partition,
                            .headroom_pct = a.headroom,
                            .literals = a.literals};
 #ifndef FS_CORE_ONLY

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
@@ -45,6 +46,71 @@ static int analysis_rom(const fs_analysis_opts *o, fs_analysis *a, fs_error *err
     if (fs_romuse_findings(&a->romuse, &a->rep) < 0)
         return fs_fail(err, "out of memory");
     return 0;
+}
+
+/* PATH beside the ELF (same directory), or NULL when it is not a regular
+ * file there; *oom set when out of memory. */
+static char *beside_elf(const char *elf, const char *name, bool *oom)
+{
+    const char *slash = strrchr(elf, '/');
+    char *path = NULL;
+    if (asprintf(&path, "%.*s%s", slash ? (int)(slash - elf + 1) : 0, elf, name) < 0) {
+        *oom = true;
+        return NULL;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+/* The ESP32 app image against the app partitions: with --partitions, or
+ * when the ELF sits in an ESP-IDF build directory (partition_table/
+ * partition-table.bin beside it).  The image is --app-image, else NAME.bin
+ * beside NAME.elf (what idf.py writes; firmware.bin, MicroPython's merged
+ * image with the bootloader, is never taken), else computed from the ELF. */
+static int analysis_esp32app(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
+{
+    bool oom = false;
+    char *table = NULL, *image = NULL;
+    if (o->partitions)
+        table = strdup(o->partitions), oom = !table;
+    else if (o->elf && !o->elf_data)
+        table = beside_elf(o->elf, "partition_table/partition-table.bin", &oom);
+    if (!table && !oom && (o->app_image || o->app_partition))
+        return fs_fail(err, "--app-image and --app-partition need a partition table (--partitions FILE)");
+    if (table && o->app_image)
+        image = strdup(o->app_image), oom = oom || !image;
+    else if (table && o->elf && !o->elf_data) {
+        const char *base = strrchr(o->elf, '/');
+        base = base ? base + 1 : o->elf;
+        size_t n = strlen(base);
+        char *bin = NULL;
+        if (n > 4 && strcmp(base + n - 4, ".elf") == 0 && strncmp(base, "firmware.", 9) != 0) {
+            if (asprintf(&bin, "%.*s.bin", (int)(n - 4), base) < 0)
+                oom = true;
+            else
+                image = beside_elf(o->elf, bin, &oom);
+            free(bin);
+        }
+    }
+    int rc = 0;
+    if (oom)
+        rc = fs_fail_kind(err, FS_ERR_NOMEM, "out of memory");
+    else if (table) {
+        uint64_t flash = a->has_board ? a->board.flash_size : 0;
+        rc = fs_esp32app_run(table, image, o->app_partition, &a->img, flash, &a->esp32app, err);
+        if (rc == 0) {
+            a->has_esp32app = true;
+            if (fs_esp32app_findings(&a->esp32app, &a->rep) < 0)
+                rc = fs_fail_kind(err, FS_ERR_NOMEM, "out of memory");
+        }
+    }
+    free(table);
+    free(image);
+    return rc;
 }
 
 static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *err)
@@ -86,6 +152,8 @@ static int analysis_parts(const fs_analysis_opts *o, fs_analysis *a, fs_error *e
                              &a->rep, err) < 0)
             return -1;
     }
+    if (analysis_esp32app(o, a, err) < 0)
+        return -1;
     if (a->has_frozen && a->frozen.present &&
         fs_frozen_data_findings(&a->frozen, a->has_romfs ? a->romfs_occ.free : UINT64_MAX, &a->rep) < 0)
         return fs_fail(err, "out of memory");
@@ -214,6 +282,8 @@ void fs_analysis_free(fs_analysis *a)
         fs_owners_free(&a->owners);
     if (a->has_accounting)
         fs_accounting_free(&a->accounting);
+    if (a->has_esp32app)
+        fs_esp32app_free(&a->esp32app);
     fs_owner_rules_free(&a->owner_rules);
     free(a->map_path);
     if (a->has_frozen)
@@ -241,6 +311,7 @@ fs_output_opts fs_analysis_output_opts(const fs_analysis *a, size_t top)
     oo.retained = a->has_retained ? &a->retained : NULL;
     oo.owners = a->has_owners ? &a->owners : NULL;
     oo.accounting = a->has_accounting ? &a->accounting : NULL;
+    oo.esp32app = a->has_esp32app ? &a->esp32app : NULL;
     return oo;
 }
 

@@ -21,6 +21,7 @@
 #include "accounting.h"
 #include "analyze.h"
 #include "board.h"
+#include "esp32app.h"
 #include "frozen.h"
 #include "mapfile.h"
 #include "model.h"
@@ -45,6 +46,11 @@ typedef struct fs_analysis_opts {
     const char *map;                 /* --map, or NULL: firmware.map beside the ELF when there is one */
     const char *romfs;               /* --romfs image, or NULL */
     const char *rom;                 /* --rom table, or NULL for the chip's own */
+    const char *partitions;          /* --partitions: ESP-IDF partition table (CSV or binary), or NULL:
+                                        partition_table/partition-table.bin beside the ELF when there is one */
+    const char *app_image;           /* --app-image: the ESP32 app .bin, or NULL: NAME.bin beside NAME.elf
+                                        when the table was found or given, else computed from the ELF */
+    const char *app_partition;       /* --app-partition NAME, or NULL: the smallest factory/ota_N */
     double headroom_pct;             /* 0: the board's or 90 */
     fs_retained_fn retained;         /* computes the retained part, or NULL for none */
     bool literals;                   /* give literal pools to the functions that load them (a decode of
@@ -67,7 +73,8 @@ typedef struct fs_analysis {
     fs_owners owners;                /* who fills each region (with a map) */
     char *map_path;                  /* the map read: --map or the one beside the ELF */
     fs_accounting accounting;        /* every byte of each section */
-    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained, has_owners, has_accounting;
+    fs_esp32app esp32app;            /* the ESP32 app image against its partition table */
+    bool has_board, has_report, has_frozen, has_romtable, has_romuse, has_map, has_romfs, has_retained, has_owners, has_accounting, has_esp32app;
     char *rules_dir;
     const uint8_t *data;             /* the ELF file's bytes (mapped, or the caller's elf_data) */
     size_t len;

@@ -20,6 +20,7 @@
 #include "accounting.h"
 #include "owners.h"
 #include "romfs.h"
+#include "esp32app.h"
 #include "romuse.h"
 
 #include <elf.h>
@@ -335,6 +336,8 @@ static void json_members(const fs_report *rep, const fs_output_opts *o, json_sin
     k->member(k, "owners", owners ? owners : json_null());
     json_t *romfs = o->romfs ? fs_romfs_json(o->romfs, o->romfs_occ) : NULL;
     k->member(k, "romfs", romfs ? romfs : json_null());
+    json_t *esp32 = o->esp32app ? fs_esp32app_json(o->esp32app) : NULL;
+    k->member(k, "esp32_app", esp32 ? esp32 : json_null());
     size_t errors = 0, warnings = 0;
     k->member(k, "findings", json_findings(rep, &errors, &warnings));
     json_t *sum = json_object();

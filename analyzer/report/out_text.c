@@ -16,6 +16,7 @@
 #include "owners.h"
 #include "retained.h"
 #include "romfs.h"
+#include "esp32app.h"
 #include "romuse.h"
 
 #include <elf.h>
@@ -208,7 +209,9 @@ static void text_findings(FILE *out, const fs_report *rep)
     }
 }
 
-static void text_verdict(FILE *out, const fs_report *rep)
+/* limits: something was measured against a limit besides the regions (an
+ * ESP32 app partition) */
+static void text_verdict(FILE *out, const fs_report *rep, bool limits)
 {
     size_t errors = 0, warnings = 0;
     for (size_t i = 0; i < rep->nfindings; i++) {
@@ -220,7 +223,7 @@ static void text_verdict(FILE *out, const fs_report *rep)
         fprintf(out, "Verdict: %s", fs_report_boots(rep) ? (errors ? "boots, but has errors" : "fits and boots")
                                                         : "WILL NOT BOOT");
     else
-        fprintf(out, "Verdict: %s", errors ? "DOES NOT FIT" : rep->map.nregions ? "fits" : "no limits known");
+        fprintf(out, "Verdict: %s", errors ? "DOES NOT FIT" : rep->map.nregions || limits ? "fits" : "no limits known");
     fprintf(out, " (%zu error%s, %zu warning%s)\n", errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
 }
 
@@ -259,7 +262,11 @@ int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o)
         fputc('\n', out);
         fs_romfs_output_text(out, o->romfs, o->romfs_occ, NULL);
     }
+    if (o->esp32app) {
+        fputc('\n', out);
+        fs_esp32app_print_text(out, o->esp32app);
+    }
     text_findings(out, rep);
-    text_verdict(out, rep);
+    text_verdict(out, rep, o->esp32app != NULL);
     return ferror(out) ? -1 : 0;
 }

@@ -20,6 +20,7 @@ struct fs_romuse;
 struct fs_retained;
 struct fs_owners;
 struct fs_accounting;
+struct fs_esp32app;
 
 typedef struct fs_output_opts {
     size_t top;          /* symbols to list: text default 20; JSON/CSV 0 = all sized symbols */
@@ -32,6 +33,7 @@ typedef struct fs_output_opts {
     const struct fs_retained *retained;       /* largest retained sizes (refgraph.h) */
     const struct fs_owners *owners;           /* who fills each region (owners.h), with a map */
     const struct fs_accounting *accounting;   /* every byte of each section (accounting.h) */
+    const struct fs_esp32app *esp32app;       /* ESP32 app image vs partition table (esp32app.h) */
 } fs_output_opts;
 
 int fs_output_text(FILE *out, const fs_report *rep, const fs_output_opts *o);

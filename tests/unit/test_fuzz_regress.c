@@ -27,6 +27,8 @@
 #include "../fuzz/fuzz_board.c"
 #include "../fuzz/fuzz_budget.c"
 #include "../fuzz/fuzz_elf.c"
+#include "../fuzz/fuzz_esp32img.c"
+#include "../fuzz/fuzz_esppart.c"
 #include "../fuzz/fuzz_frozen.c"
 #include "../fuzz/fuzz_ldscript.c"
 #include "../fuzz/fuzz_mapfile.c"
@@ -52,6 +54,8 @@ static const harness harnesses[] = {
     {"board", fuzz_board_run},
     {"budget", fuzz_budget_run},
     {"elf", fuzz_elf_run},
+    {"esp32img", fuzz_esp32img_run},
+    {"esppart", fuzz_esppart_run},
     {"frozen", fuzz_frozen_run},
     {"ldscript", fuzz_ldscript_run},
     {"mapfile", fuzz_mapfile_run},
