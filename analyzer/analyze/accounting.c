@@ -35,6 +35,7 @@ static int acct_radix(acct_iv *v, acct_iv *tmp, size_t n)
         all &= v[i].key;
     }
     size_t *count = NULL;
+    bool swapped = false;
     for (unsigned shift = 0; shift < 64; shift += ACCT_DIGIT) {
         const uint64_t mask = (1u << ACCT_DIGIT) - 1;
         if ((((any ^ all) >> shift) & mask) == 0)
@@ -48,8 +49,13 @@ static int acct_radix(acct_iv *v, acct_iv *tmp, size_t n)
             count[b] += count[b - 1];
         for (size_t i = 0; i < n; i++)
             tmp[count[(v[i].key >> shift) & mask]++] = v[i];
-        memcpy(v, tmp, n * sizeof *v);
+        acct_iv *t = v; /* the pass's output is the next one's input */
+        v = tmp;
+        tmp = t;
+        swapped = !swapped;
     }
+    if (swapped) /* an odd number of passes: the result is in the caller's tmp */
+        memcpy(tmp, v, n * sizeof *v);
     free(count);
     return 0;
 }

@@ -217,9 +217,10 @@ static int fz_sort_wide(fz_ctx *c)
 
 /* Sort the index by address, a symbol not part of the frozen content
  * before one that is at the same address, table order otherwise: a stable
- * radix sort, least significant key first (the candidate flag, then the
- * address above the lowest one, eleven bits a pass), of 8-byte keys that
- * name their symbol; the symbols are moved once, at the end. */
+ * radix sort of 4-byte keys (the address above the lowest one, then the
+ * candidate flag as the lowest bit), at most twelve bits a pass (two
+ * passes on ESP8266), that name their symbol; the symbols are moved once,
+ * at the end. */
 static int fz_sort(fz_ctx *c)
 {
     size_t n = c->nsyms;
@@ -230,7 +231,7 @@ static int fz_sort(fz_ctx *c)
         lo = c->syms[i].value < lo ? c->syms[i].value : lo;
         hi = c->syms[i].value > hi ? c->syms[i].value : hi;
     }
-    if (hi - lo > UINT32_MAX || n > UINT32_MAX)
+    if (hi - lo > UINT32_MAX / 2 || n > UINT32_MAX)
         return fz_sort_wide(c);
     typedef struct { uint32_t key, index; } fz_key;
     fz_key *src = malloc(2 * n * sizeof *src), *dst = src + n;
@@ -240,19 +241,19 @@ static int fz_sort(fz_ctx *c)
         free(moved);
         return -1;
     }
-    size_t k = 0;
-    for (int cand = 0; cand < 2; cand++)
+    for (size_t i = 0; i < n; i++)
+        src[i] = (fz_key){(uint32_t)((c->syms[i].value - lo) << 1 | c->syms[i].candidate), (uint32_t)i};
+    unsigned bits = 64 - (unsigned)__builtin_clzll((hi - lo) << 1 | 1);
+    unsigned passes = (bits + 11) / 12, digit = (bits + passes - 1) / passes;
+    const uint32_t mask = (1u << digit) - 1;
+    for (unsigned p = 0, shift = 0; p < passes; p++, shift += digit) {
+        size_t start[4097] = {0};
         for (size_t i = 0; i < n; i++)
-            if (c->syms[i].candidate == cand)
-                src[k++] = (fz_key){(uint32_t)(c->syms[i].value - lo), (uint32_t)i};
-    for (unsigned shift = 0; shift < 32 && (hi - lo) >> shift; shift += 11) {
-        size_t start[2049] = {0};
-        for (size_t i = 0; i < n; i++)
-            start[((src[i].key >> shift) & 2047) + 1]++;
-        for (int d = 0; d < 2048; d++)
+            start[((src[i].key >> shift) & mask) + 1]++;
+        for (uint32_t d = 0; d < mask + 1; d++)
             start[d + 1] += start[d];
         for (size_t i = 0; i < n; i++)
-            dst[start[(src[i].key >> shift) & 2047]++] = src[i];
+            dst[start[(src[i].key >> shift) & mask]++] = src[i];
         fz_key *t = src;
         src = dst;
         dst = t;
