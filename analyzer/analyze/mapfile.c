@@ -77,6 +77,7 @@ typedef struct map_parser {
     long cur_sec;          /* section receiving input sections, -1 none */
     size_t cap_sections, cap_inputs, cap_objects, cap_members;
     int *hash;             /* object path -> index + 1, open addressing */
+    int last_object;       /* the object of the last input section, -1 none */
     size_t hash_cap;
 } map_parser;
 
@@ -251,8 +252,25 @@ static int map_hash_rehash(map_parser *p)
     return 0;
 }
 
+static int map_object_find(map_parser *p, const char *path, size_t n);
+
 /* Index of the object called path[0..n), added if new; -1 on OOM. */
 static int map_object(map_parser *p, const char *path, size_t n)
+{
+    fs_mapfile *m = p->m;
+    if (p->last_object >= 0) { /* an object's input sections come one after the other */
+        const char *o = m->objects[p->last_object].path;
+        if (strncmp(o, path, n) == 0 && o[n] == '\0')
+            return p->last_object;
+    }
+    int found = map_object_find(p, path, n);
+    if (found >= 0)
+        p->last_object = found;
+    return found;
+}
+
+/* map_object without the last object's shortcut. */
+static int map_object_find(map_parser *p, const char *path, size_t n)
 {
     fs_mapfile *m = p->m;
     if (p->hash_cap) {
@@ -610,8 +628,14 @@ static int map_section_totals(map_parser *p, fs_map_section *s)
         free(counted);
         return map_oom(p);
     }
-    for (size_t i = 0; i < s->ninputs; i++)
+    s->inputs_lo = UINT64_MAX;
+    s->inputs_hi = 0;
+    for (size_t i = 0; i < s->ninputs; i++) {
         r[i] = (map_range){in[i].addr, in[i].size, i};
+        uint64_t end = in[i].size > UINT64_MAX - in[i].addr ? UINT64_MAX : in[i].addr + in[i].size;
+        s->inputs_lo = in[i].addr < s->inputs_lo ? in[i].addr : s->inputs_lo;
+        s->inputs_hi = end > s->inputs_hi ? end : s->inputs_hi;
+    }
     s->unattributed = map_cover(r, s->ninputs, s->vma, s->size, counted);
     bool contents = s->has_data;
     for (size_t i = 0; i < s->ninputs; i++) {
@@ -768,7 +792,7 @@ int fs_mapfile_parse(const char *name, const char *text, size_t len, fs_mapfile 
     if (len > FS_MAP_MAX_FILE_BYTES)
         return fs_fail(err, "%s: map file is %zu bytes, larger than the %llu-byte limit", name, len,
                        FS_MAP_MAX_FILE_BYTES);
-    map_parser p = {.name = name, .m = out, .err = err, .cur_sec = -1};
+    map_parser p = {.name = name, .m = out, .err = err, .cur_sec = -1, .last_object = -1};
     int rc = -1;
     if (!(out->path = strdup(name)) || !(p.buf = malloc(FS_MAP_MAX_LINE + 1)) ||
         !(p.pending_buf = malloc(FS_MAP_MAX_LINE + 1)))

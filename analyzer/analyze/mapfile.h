@@ -74,6 +74,7 @@ typedef struct fs_map_section {
     bool load;          /* has contents, so a load image where lma != vma */
     bool has_data;      /* holds BYTE/SHORT/LONG/QUAD statements */
     size_t first_input, ninputs;   /* its entries in fs_mapfile.inputs */
+    uint64_t inputs_lo, inputs_hi; /* the lowest address and the highest end of its inputs */
     uint64_t input_bytes;          /* sum of counted bytes of input sections */
     uint64_t fill_bytes;           /* sum of counted bytes of *fill* */
     uint64_t unattributed;         /* bytes covered by neither */

@@ -108,16 +108,24 @@ static void ru_count_refs(const fs_image *img, const uint8_t *data, size_t len, 
     }
 }
 
+/* The object of the first input section (in the map's order) that holds
+ * addr.  Only the output sections whose inputs can reach addr are walked:
+ * an address is in one of a few. */
 static const char *ru_object(const fs_mapfile *map, uint64_t addr)
 {
     if (!map)
         return NULL;
-    for (size_t i = 0; i < map->ninputs; i++) {
-        const fs_map_input *in = &map->inputs[i];
-        if (in->fill || in->object < 0 || (size_t)in->object >= map->nobjects)
+    for (size_t k = 0; k < map->nsections; k++) {
+        const fs_map_section *sec = &map->sections[k];
+        if (sec->ninputs == 0 || addr < sec->inputs_lo || addr >= sec->inputs_hi)
             continue;
-        if (addr >= in->addr && addr - in->addr < in->size)
-            return map->objects[in->object].path;
+        for (size_t i = sec->first_input; i < sec->first_input + sec->ninputs; i++) {
+            const fs_map_input *in = &map->inputs[i];
+            if (in->fill || in->object < 0 || (size_t)in->object >= map->nobjects)
+                continue;
+            if (addr >= in->addr && addr - in->addr < in->size)
+                return map->objects[in->object].path;
+        }
     }
     return NULL;
 }

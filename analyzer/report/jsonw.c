@@ -362,12 +362,30 @@ static void emit_key(fs_jemit *e, const char *key)
         s->e.failed = s->w->failed = true;
         return;
     }
-    if (!s->first[s->depth - 1])
-        fs_jsonw_lit(s->w, ",");
+    bool first = s->first[s->depth - 1];
     s->first[s->depth - 1] = false;
+    size_t kl = strlen(key), indent = 2 * (size_t)(s->base + s->depth);
+    static const char spaces[] = "                                ";
+    char *o;
+    if (kl <= 64 && indent < sizeof spaces && fs_jsonw_plain(key, kl) == kl &&
+        (o = fs_jsonw_reserve(s->w, kl + sizeof spaces + 8))) {
+        /* the usual key: comma, line, indentation, quoted name and colon in one piece */
+        if (!first)
+            *o++ = ',';
+        *o++ = '\n';
+        memcpy(o, spaces, sizeof spaces - 1);
+        o += indent;
+        *o++ = '"';
+        memcpy(o, key, kl);
+        o += kl;
+        memcpy(o, "\": ", 3);
+        fs_jsonw_commit(s->w, o + 3);
+        return;
+    }
+    if (!first)
+        fs_jsonw_lit(s->w, ",");
     fs_jsonw_newline(s->w, s->base + s->depth);
-    if (!fs_jsonw_ascii(s->w, key))
-        fs_jsonw_string(s->w, key, strlen(key));
+    fs_jsonw_string(s->w, key, kl);
     fs_jsonw_lit(s->w, ": ");
 }
 
