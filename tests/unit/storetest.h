@@ -8,7 +8,8 @@
  * tests/lib/pgcluster.sh), a "fresh database" is a new database on that
  * server (its URI), and the SQL of st_sql_int runs there: the same tests,
  * the other backend.  Tests of what only SQLite has (PRAGMAs, file modes,
- * migrations of old files) call ST_SQLITE_ONLY() first.
+ * migrations of old files) are in a group of their own that main runs on
+ * SQLite only.
  */
 #ifndef FS_STORETEST_H
 #define FS_STORETEST_H
@@ -31,13 +32,6 @@ static inline const char *st_pg(void)
     const char *u = getenv("FLASHSIZE_TEST_PG");
     return u && *u ? u : NULL;
 }
-
-/* Skip a test of what only the SQLite backend has. */
-#define ST_SQLITE_ONLY()                                                                                     \
-    do {                                                                                                     \
-        if (st_pg())                                                                                         \
-            skip();                                                                                          \
-    } while (0)
 
 static inline bool st_is_pg(const char *db)
 {

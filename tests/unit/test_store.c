@@ -357,7 +357,7 @@ static void assert_two_builds(const char *db, const json_t *fits, const json_t *
 static void test_damaged_files(void **state)
 {
     (void)state;
-    ST_SQLITE_ONLY(); /* files: junk, other SQLite databases, modes, locks */
+    /* SQLite only (main): files: junk, other SQLite databases, modes, locks */
     json_t *fits, *near, *arm = analyze_sample("cortex-m4");
     char *db = two_builds(&fits, &near);
     char saved[600], junk[600];
@@ -690,7 +690,6 @@ static char *sqlite_shape(const char *path)
 static void test_schema_description(void **state)
 {
     (void)state;
-    ST_SQLITE_ONLY();
     char *migrated = st_tmp_db(), *described = st_tmp_db();
     fs_store *s = open_store(migrated, 0);
     fs_store_close(s);
@@ -723,10 +722,18 @@ static void test_schema_description(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_idempotent),
-        cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_hostile_documents),
-        cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_history),
-        cmocka_unit_test(test_trunk),           cmocka_unit_test(test_schema_description),
+        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_all_or_nothing), cmocka_unit_test(test_hostile_documents),
+        cmocka_unit_test(test_history),        cmocka_unit_test(test_trunk),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* what only the SQLite backend has (files, its schema text): not run
+     * again on PostgreSQL (FLASHSIZE_TEST_PG) */
+    const struct CMUnitTest sqlite_only[] = {
+        cmocka_unit_test(test_damaged_files),
+        cmocka_unit_test(test_schema_description),
+    };
+    int rc = cmocka_run_group_tests_name("store", tests, NULL, NULL);
+    if (!st_pg())
+        rc |= cmocka_run_group_tests_name("store, SQLite only", sqlite_only, NULL, NULL);
+    return rc;
 }
