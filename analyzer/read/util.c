@@ -208,7 +208,7 @@ int fs_map_file(const char *path, uint64_t max, const char *what, const unsigned
                        (long long)st.st_size, (unsigned long long)max);
     }
     size_t size = (size_t)st.st_size;
-    void *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : (void *)empty;
+    void *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)empty;
     int saved = errno;
     close(fd);
     if (p == MAP_FAILED)
