@@ -507,25 +507,37 @@ static void map_clear_pending(map_parser *p)
     p->pending_osec = p->pending_input = p->pending_member = NULL;
 }
 
+/* A block header ("Memory Configuration", ...) as the line raw[0..len)
+ * (which starts with neither a space nor a tab) switches the state: true. */
+static bool map_header(map_parser *p, const char *raw, size_t len)
+{
+    while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
+        len--;
+    for (size_t i = 0; i < sizeof map_headers / sizeof *map_headers; i++)
+        if (map_headers[i].len == len && memcmp(map_headers[i].text, raw, len) == 0) {
+            map_clear_pending(p);
+            p->state = map_headers[i].state;
+            p->seen_memconf |= p->state == ST_MEMCONF;
+            p->seen_memmap |= p->state == ST_MEMMAP;
+            p->cur_sec = -1;
+            return true;
+        }
+    return false;
+}
+
+/* Blocks whose lines the parser does not read (the cross-reference table,
+ * a quarter of a map, common symbols, ...): only a header ends them. */
+static bool map_state_ignored(map_state s)
+{
+    return s == ST_NONE || s == ST_COMMON || s == ST_CREF || s == ST_OTHER;
+}
+
 static int map_line_dispatch(map_parser *p, map_line *l)
 {
     if (l->ntok == 0)
         return 0;
-    if (l->lead == 0) {
-        /* A block header switches the state. */
-        size_t end = l->len;
-        while (end > 0 && (l->raw[end - 1] == ' ' || l->raw[end - 1] == '\t'))
-            end--;
-        for (size_t i = 0; i < sizeof map_headers / sizeof *map_headers; i++)
-            if (map_headers[i].len == end && memcmp(map_headers[i].text, l->raw, end) == 0) {
-                map_clear_pending(p);
-                p->state = map_headers[i].state;
-                p->seen_memconf |= p->state == ST_MEMCONF;
-                p->seen_memmap |= p->state == ST_MEMMAP;
-                p->cur_sec = -1;
-                return 0;
-            }
-    }
+    if (l->lead == 0 && map_header(p, l->raw, l->len))
+        return 0;
     switch (p->state) {
     case ST_ARCHIVE: return map_archive_line(p, l);
     case ST_DISCARDED: return map_input_line(p, l);
@@ -768,6 +780,11 @@ static int map_read(map_parser *p, const char *text, size_t len)
         pos += n + 1;
         if (n && line[n - 1] == '\r')
             n--;
+        if (map_state_ignored(p->state)) {
+            if (n && line[0] != ' ' && line[0] != '\t')
+                map_header(p, line, n);
+            continue;
+        }
         if (map_symbol_line(p, line, n))
             continue;
         map_line l; /* not zeroed: map_split sets what is read */
