@@ -66,6 +66,7 @@ struct fs_store {
     store_name *names;     /* STORE_NAMES_SLOTS slots, allocated on first use */
     size_t nnames;
     fs_symset_memo *memo;  /* shared, or NULL */
+    bool batch;            /* inside fs_store_begin: writes are savepoints */
 };
 
 struct fs_symset_memo {
@@ -415,10 +416,60 @@ static void store_names_clear(fs_store *s)
     s->nnames = 0;
 }
 
+/* A write's own transaction, or a savepoint inside fs_store_begin's. */
+static int tx_begin(fs_store *s, fs_error *err)
+{
+    return store_exec(s, s->batch ? "SAVEPOINT fs_write" : "BEGIN IMMEDIATE", err);
+}
+
+static int tx_commit(fs_store *s, fs_error *err)
+{
+    return store_exec(s, s->batch ? "RELEASE fs_write" : "COMMIT", err);
+}
+
+static void tx_rollback(fs_store *s)
+{
+    sqlite3_exec(s->db, s->batch ? "ROLLBACK TO fs_write; RELEASE fs_write" : "ROLLBACK", NULL, NULL, NULL);
+}
+
+int fs_store_begin(fs_store *s, fs_error *err)
+{
+    if (s->batch)
+        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: a transaction is already open", s->path);
+    if (s->version != FS_STORE_SCHEMA_VERSION || sqlite3_db_readonly(s->db, "main") == 1)
+        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", s->path);
+    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+        return -1;
+    s->batch = true;
+    return 0;
+}
+
+int fs_store_commit(fs_store *s, fs_error *err)
+{
+    if (!s->batch)
+        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: no transaction is open", s->path);
+    if (store_exec(s, "COMMIT", err) < 0) {
+        fs_store_rollback(s);
+        return -1;
+    }
+    s->batch = false;
+    return 0;
+}
+
+void fs_store_rollback(fs_store *s)
+{
+    if (!s->batch)
+        return;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->batch = false;
+    store_names_clear(s); /* ids added by the transaction are gone */
+}
+
 void fs_store_close(fs_store *s)
 {
     if (!s)
         return;
+    fs_store_rollback(s);
     for (size_t i = 0; i < s->nstmts; i++) {
         sqlite3_finalize(s->stmts[i].st);
         free((char *)s->stmts[i].sql);
@@ -541,6 +592,8 @@ typedef struct recorder {
     fs_store *s;
     fs_error *err;
     sqlite3_stmt *get_str, *put_str;
+    int64_t want_id;       /* fs_store_record_copy: a new build's id (0 = next) */
+    bool exact_time;       /* fs_store_record_copy: the timestamp as it is */
 } recorder;
 
 static int symset_corrupt(fs_store *s, fs_error *err, int64_t id, int code)
@@ -1098,7 +1151,7 @@ static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m,
         return -1;
     const json_t *main = fs_analysis_main_region(doc);
     const char *tool = jstr(json_object_get(doc, "tool"), "version");
-    int64_t ts = m->timestamp ? m->timestamp : (int64_t)time(NULL);
+    int64_t ts = m->timestamp || r->exact_time ? m->timestamp : (int64_t)time(NULL);
     sqlite3_stmt *st = store_prep(r->s, r->err,
                                   "SELECT id, symset_id FROM builds WHERE project_id = ? AND board_id = ? AND commit_sha = ?",
                                   "iis", project, board, m->commit);
@@ -1114,7 +1167,8 @@ static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m,
     store_done(r->s, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail(r->s, r->err, "looking up the build");
-    const char *sql = *id ? "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
+    bool found = *id != 0;
+    const char *sql = found ? "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
                             " timestamp=?, tool_version=?, chip=?, main_region=?, main_used=?, main_length=?,"
                             " symset_id=?, doc=?, errors_json=?, regions_json=? WHERE id=?"
                           : "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
@@ -1122,10 +1176,10 @@ static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m,
                             " regions_json, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))";
     st = store_prep(r->s, r->err, sql, "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr,
                     ts, tool, jstr(doc, "chip"), main ? jstr(main, "name") : NULL, main ? ju64(main, "used") : 0,
-                    main ? ju64(main, "length") : 0, symset, text, errors, regions, *id);
+                    main ? ju64(main, "length") : 0, symset, text, errors, regions, found ? *id : r->want_id);
     if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
         return -1;
-    if (!*id)
+    if (!found)
         *id = sqlite3_last_insert_rowid(r->s->db);
     static const char *const children[] = {"regions", "sections", "frozen", "findings"};
     for (size_t i = 0; i < 4; i++) {
@@ -1227,22 +1281,43 @@ int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_buil
     return rc;
 }
 
-int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const char *doc_text,
-                        const fs_build_meta *m, int64_t *build_id, fs_error *err)
+static int record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const char *doc_text,
+                      const fs_build_meta *m, int64_t want_id, bool exact_time, int64_t *build_id, fs_error *err)
 {
     if (!m->project || !*m->project || !m->board || !*m->board || !m->commit || !*m->commit)
         return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
-    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+    if (tx_begin(s, err) < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL};
+    recorder r = {s, err, NULL, NULL, want_id, exact_time};
     int rc = rec_all(&r, analysis, syms, doc_text, m, build_id);
     store_done(s, r.get_str);
     store_done(s, r.put_str);
-    if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
+    if (rc == 0 && tx_commit(s, err) == 0)
         return 0;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    tx_rollback(s);
     store_names_clear(s); /* ids added by this transaction are gone */
     return -1;
+}
+
+int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const char *doc_text,
+                        const fs_build_meta *m, int64_t *build_id, fs_error *err)
+{
+    return record_tab(s, analysis, syms, doc_text, m, 0, false, build_id, err);
+}
+
+int fs_store_record_copy(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t want_id,
+                         int64_t *build_id, fs_error *err)
+{
+    char name[1100];
+    snprintf(name, sizeof name, "%s (build %s)", s->path, m->commit ? m->commit : "?");
+    if (fs_analysis_validate(analysis, name, err) < 0)
+        return -1;
+    fs_symtab t;
+    if (fs_symtab_from_json(&t, json_object_get(analysis, "symbols")) < 0)
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading the symbols", s->path);
+    int rc = record_tab(s, analysis, &t, NULL, m, want_id, true, build_id, err);
+    fs_symtab_free(&t);
+    return rc;
 }
 
 int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t *build_id, fs_error *err)
@@ -1256,9 +1331,9 @@ int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m,
 
 int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
 {
-    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+    if (tx_begin(s, err) < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL};
+    recorder r = {s, err, NULL, NULL, 0, false};
     int64_t symset = 0;
     int rc = store_run(s, store_prep(s, err, "SELECT symset_id FROM builds WHERE id = ?", "i", id), &symset, err,
                        "deleting a build");
@@ -1268,9 +1343,9 @@ int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
         rc = store_run(s, store_prep(s, err, "DELETE FROM builds WHERE id = ?", "i", id), NULL, err, "deleting a build");
     if (rc == 0)
         rc = symset_release(&r, symset);
-    if (rc == 0 && store_exec(s, "COMMIT", err) == 0)
+    if (rc == 0 && tx_commit(s, err) == 0)
         return 0;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    tx_rollback(s);
     return -1;
 }
 
@@ -1589,6 +1664,43 @@ void fs_history_free(fs_history_row *rows, size_t n)
         free(rows[i].region);
     }
     free(rows);
+}
+
+int fs_store_build_ids(fs_store *s, int64_t **ids, size_t *n, fs_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt_get(s, "SELECT id FROM builds ORDER BY id");
+    if (!st)
+        return store_fail(s, err, "listing the builds");
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            int64_t *v = realloc(*ids, nc * sizeof *v);
+            if (!v) {
+                store_done(s, st);
+                free(*ids);
+                *ids = NULL;
+                *n = 0;
+                return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing the builds", s->path);
+            }
+            *ids = v;
+            cap = nc;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        store_fail(s, err, "listing the builds");
+        store_done(s, st);
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        return -1;
+    }
+    store_done(s, st);
+    return 0;
 }
 
 int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err)

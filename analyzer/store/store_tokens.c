@@ -104,25 +104,82 @@ static const char *text_or_empty(sqlite3_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
-int fs_store_token_list(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err)
+/* The rows by id, with their hashes when with_hash (a hash not of 32
+ * bytes, the placeholder of a create that failed, is left out). */
+static int tokens_each(fs_store *s, bool with_hash, fs_token_fn fn, void *ctx, fs_error *err)
 {
     if (!tokens_exist(s))
         return 0;
-    sqlite3_stmt *st =
-        fs_sqlite_stmt(s, "SELECT id, project, created, coalesce(revoked, 0), note FROM server_tokens ORDER BY id");
+    sqlite3_stmt *st = fs_sqlite_stmt(
+        s, "SELECT id, project, created, coalesce(revoked, 0), note, hash FROM server_tokens ORDER BY id");
     if (!st)
         return fs_sqlite_fail(s, err, "listing tokens");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fs_token_row row = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                            text_or_empty(st, 1), text_or_empty(st, 4)};
+                            text_or_empty(st, 1), text_or_empty(st, 4), NULL};
+        if (with_hash) {
+            if (sqlite3_column_bytes(st, 5) != 32)
+                continue;
+            row.hash = sqlite3_column_blob(st, 5);
+        }
         if (fn(ctx, &row) < 0) {
             fs_sqlite_done(s, st);
+            if (with_hash) /* export: the callback said why, in its own error */
+                return -1;
             return fs_fail_kind(err, FS_ERR_IO, "%s: listing tokens: write error", fs_sqlite_path(s));
         }
     }
     if (rc != SQLITE_DONE)
         fs_sqlite_fail(s, err, "listing tokens");
+    fs_sqlite_done(s, st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int fs_store_token_list(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err)
+{
+    return tokens_each(s, false, fn, ctx, err);
+}
+
+int fs_store_token_export(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err)
+{
+    return tokens_each(s, true, fn, ctx, err);
+}
+
+int fs_store_token_import(fs_store *s, const fs_token_row *row, bool *existed, fs_error *err)
+{
+    *existed = false;
+    if (!row->hash)
+        return fs_fail(err, "%s: token %lld has no hash", fs_sqlite_path(s), (long long)row->id);
+    if (fs_store_tokens_init(s, err) < 0)
+        return -1;
+    unsigned char hash[32];
+    char project[1024];
+    bool found, revoked;
+    if (fs_store_token_lookup(s, row->id, hash, project, sizeof project, &found, &revoked, err) < 0)
+        return -1;
+    sqlite3_stmt *st;
+    if (found) {
+        if (memcmp(hash, row->hash, 32) != 0 || strcmp(project, row->project) != 0)
+            return fs_fail(err, "%s: token %lld is already there, another token (project '%s'): it cannot be copied",
+                           fs_sqlite_path(s), (long long)row->id, project);
+        *existed = true;
+        if (!row->revoked || revoked)
+            return 0;
+        return fs_store_token_revoke(s, row->id, row->revoked, err);
+    }
+    if (!(st = fs_sqlite_stmt(s, "INSERT INTO server_tokens(id, project, hash, created, revoked, note)"
+                                 " VALUES(?1, ?2, ?3, ?4, NULLIF(?5, 0), NULLIF(?6, ''))")))
+        return fs_sqlite_fail(s, err, "copying a token");
+    sqlite3_bind_int64(st, 1, row->id);
+    sqlite3_bind_text(st, 2, row->project, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, row->hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, row->created);
+    sqlite3_bind_int64(st, 5, row->revoked);
+    sqlite3_bind_text(st, 6, row->note, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        fs_sqlite_fail(s, err, "copying a token");
     fs_sqlite_done(s, st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
