@@ -7,8 +7,8 @@
 # flow: read <- analyze <- report <- cli/server, and the store beside the
 # analyses, never included by them (see layer below).  Each `#include "Y.h"` in X.c or X.h is
 # an edge X -> Y; tsort(1) fails on a loop, and this script prints the loop
-# and exits 1.  Also: nothing outside the store includes store_sqlite.h,
-# and no file outside the store names sqlite3 (the store is the only code
+# and exits 1.  Also: nothing outside the store includes store_db.h,
+# and no file outside the store names sqlite3 or libpq (the store is the only code
 # that speaks SQL).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -68,16 +68,22 @@ if ! tsort "$edges" >/dev/null 2>"$edges.err"; then
   status=1
 fi
 rm -f "$edges.err"
-bad=$(grep -l 'store_sqlite\.h' analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h 2>/dev/null |
+bad=$(grep -l 'store_db\.h' analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h 2>/dev/null |
   grep -v '^analyzer/store/store[a-z_]*\.[ch]$')
 if [ -n "$bad" ]; then
-  echo "check-includes: store_sqlite.h included outside the store: $bad" >&2
+  echo "check-includes: store_db.h included outside the store: $bad" >&2
   status=1
 fi
 bad=$(grep -l 'sqlite3' analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h 2>/dev/null |
   grep -v '^analyzer/store/store[a-z_]*\.[ch]$')
 if [ -n "$bad" ]; then
   echo "check-includes: SQLite used outside the store: $bad" >&2
+  status=1
+fi
+bad=$(grep -lE 'libpq-fe\.h|PQconnect|PQexec|PGresult' analyzer/*/*.c analyzer/*/*.h server/*.c server/*.h 2>/dev/null |
+  grep -v '^analyzer/store/store[a-z_]*\.[ch]$')
+if [ -n "$bad" ]; then
+  echo "check-includes: libpq used outside the store: $bad" >&2
   status=1
 fi
 [ $status -eq 0 ] && echo "check-includes: no include cycles, headers follow the layers, SQL only in the store"

@@ -548,7 +548,10 @@ static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
     sbc_base *base = NULL;
     if (base_id && !(base = api_base(c, base_id, symset, hash, &err))) {
         json_decref(o);
-        srv_reply_error(c->resp, 500, "build %lld stored; loading its base failed: %s", (long long)id, err.msg);
+        /* The database went away between the record and the answer: 503,
+         * and sending the upload again records it again (same id). */
+        srv_reply_error(c->resp, srv_http_status(err.kind) == 503 ? 503 : 500,
+                        "build %lld stored; loading its base failed: %s", (long long)id, err.msg);
         return;
     }
     json_object_set_new(o, "base", base ? api_info_json(&base->info) : json_null());

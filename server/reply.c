@@ -51,7 +51,7 @@ void srv_reply_json(srv_response *resp, unsigned status, json_t *doc)
 static const unsigned srv_status_of_kind[FS_ERR_KINDS] = {
     [FS_ERR_INPUT] = 400, [FS_ERR_LIMIT] = 413,    [FS_ERR_NOMEM] = 500,    [FS_ERR_BUSY] = 503,
     [FS_ERR_READONLY] = 503, [FS_ERR_IO] = 503,    [FS_ERR_NOTFOUND] = 404, [FS_ERR_AUTH] = 401,
-    [FS_ERR_INTERNAL] = 500,
+    [FS_ERR_INTERNAL] = 500, [FS_ERR_UNAVAILABLE] = 503,
 };
 
 unsigned srv_http_status(fs_error_kind kind)

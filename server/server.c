@@ -404,7 +404,7 @@ int srv_run(const srv_config *c, fs_error *err)
     unsigned port = di ? di->port : c->port;
     bool v6 = strchr(c->host, ':') != NULL;
     fprintf(stderr, "flashsize serve: listening on http://%s%s%s:%u/ (database %s%s)\n", v6 ? "[" : "", c->host,
-            v6 ? "]" : "", port, c->db_path, ctx->pool.readonly ? ", read-only" : "");
+            v6 ? "]" : "", port, fs_store_name(ctx->pool.conns[0].store), ctx->pool.readonly ? ", read-only" : "");
     fflush(stderr);
     sigset_t set;
     sigemptyset(&set);

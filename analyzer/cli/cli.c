@@ -40,6 +40,7 @@ static const int cli_exit_of_kind[FS_ERR_KINDS] = {
     [FS_ERR_INPUT] = FS_EXIT_INPUT,    [FS_ERR_LIMIT] = FS_EXIT_INPUT, [FS_ERR_NOMEM] = FS_EXIT_INPUT,
     [FS_ERR_BUSY] = FS_EXIT_INPUT,     [FS_ERR_READONLY] = FS_EXIT_INPUT, [FS_ERR_IO] = FS_EXIT_INPUT,
     [FS_ERR_NOTFOUND] = FS_EXIT_INPUT, [FS_ERR_AUTH] = FS_EXIT_INPUT, [FS_ERR_INTERNAL] = FS_EXIT_INPUT,
+    [FS_ERR_UNAVAILABLE] = FS_EXIT_INPUT,
 };
 
 int cli_exit_status(fs_error_kind kind)

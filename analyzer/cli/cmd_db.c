@@ -185,7 +185,10 @@ static int db_copy(const db_args *a, fs_error *err)
                 (long long)existing);
         goto done;
     }
-    if (fs_store_build_ids(c.src, &ids, &n, err) < 0 || fs_store_begin(c.dst, err) < 0)
+    /* The token table is made (when missing) before the transaction: on
+     * PostgreSQL that takes a transaction of its own. */
+    if ((!a->no_tokens && fs_store_tokens_init(c.dst, err) < 0) || fs_store_build_ids(c.src, &ids, &n, err) < 0 ||
+        fs_store_begin(c.dst, err) < 0)
         goto done;
     if (n && !(dids = calloc(n, sizeof *dids))) {
         fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", a->dst);

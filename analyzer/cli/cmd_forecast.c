@@ -76,7 +76,7 @@ int cmd_forecast(int argc, char **argv)
         goto done;
     }
     if (f.builds == 0) {
-        cli_error("%s: no builds of board '%s'", fs_store_path(a.db), a.q.board);
+        cli_error("%s: no builds of board '%s'", fs_store_name(s), a.q.board);
         goto done;
     }
     int rc = strcmp(a.format, "json") == 0       ? fs_forecast_write_json(stdout, &f)

@@ -436,7 +436,7 @@ static int import_run(const import_args *a, import_list *l, fs_store *s)
         fputc('\n', stderr);
     }
     printf("imported %zu, skipped %zu (already present), failed %zu, of %zu build%s into %s\n", imported, skipped,
-           failed, l->n, l->n == 1 ? "" : "s", fs_store_path(a->db));
+           failed, l->n, l->n == 1 ? "" : "s", fs_store_name(s));
     for (size_t i = 0; i < failed; i++)
         printf("  failed %s: %s\n", fails[i].file, fails[i].msg);
     free(fails);

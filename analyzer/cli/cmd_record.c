@@ -95,7 +95,7 @@ int cmd_record(int argc, char **argv)
         fs_store_record(s, doc, &a.meta, &id, &err) < 0)
         goto fail;
     printf("recorded build %lld: project %s, board %s, commit %s in %s\n", (long long)id, a.meta.project, a.meta.board,
-           a.meta.commit, path);
+           a.meta.commit, fs_store_name(s));
     status = FS_EXIT_OK;
     goto done;
 fail:

@@ -42,6 +42,7 @@ typedef enum fs_error_kind {
     FS_ERR_NOTFOUND,   /* no such build, commit or token */
     FS_ERR_AUTH,       /* no or a bad credential */
     FS_ERR_INTERNAL,   /* neither the input nor the machine's state: a corrupt store, a bug */
+    FS_ERR_UNAVAILABLE, /* the database server cannot be reached (lost connection, restart) */
     FS_ERR_KINDS
 } fs_error_kind;
 

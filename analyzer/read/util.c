@@ -45,6 +45,7 @@ const char *fs_error_kind_name(fs_error_kind kind)
         [FS_ERR_INPUT] = "input",       [FS_ERR_LIMIT] = "limit", [FS_ERR_NOMEM] = "out of memory",
         [FS_ERR_BUSY] = "busy",         [FS_ERR_READONLY] = "read-only", [FS_ERR_IO] = "I/O",
         [FS_ERR_NOTFOUND] = "not found", [FS_ERR_AUTH] = "auth", [FS_ERR_INTERNAL] = "internal",
+        [FS_ERR_UNAVAILABLE] = "unavailable",
     };
     return kind < FS_ERR_KINDS ? names[kind] : "unknown";
 }

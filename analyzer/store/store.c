@@ -14,32 +14,16 @@
  * re-basing of deltas whose base is being deleted.
  */
 #include "store.h"
-#include "store_sqlite.h"
+#include "store_db.h"
 #include "symset.h"
 #include "symtab.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-
-#define STORE_APP_ID 0x46534442 /* "FSDB" in PRAGMA application_id */
-#define STORE_MMAP_BYTES "268435456" /* 256 MiB of the file mapped, per connection */
-
-/* Statements prepared once per handle (SQLITE_PREPARE_PERSISTENT) and reset
- * after each use; a statement still in use when the same SQL is asked for
- * again (a chain of symbol sets) gets a fresh, unkept one. */
-#define STORE_STMTS 64
-
-typedef struct store_stmt {
-    const char *sql;       /* owned copy */
-    sqlite3_stmt *st;
-    bool busy;
-} store_stmt;
 
 /* Interned string ids (strings table) this handle has seen: text -> id,
  * open addressing.  Rows of strings are never deleted, so an id read once
@@ -55,14 +39,10 @@ typedef struct store_name {
 } store_name;
 
 struct fs_store {
-    sqlite3 *db;
-    char *path;
-    int busy_ms;
-    int64_t version;       /* schema version of the open file (1 only when read-only) */
+    fs_db *db;             /* the connection (store_db.h): db->version is the schema version */
+    const char *path;      /* db->name: the file, or the URI without its password */
     fs_store_hook hook;
     void *hook_ctx;
-    store_stmt stmts[STORE_STMTS];
-    size_t nstmts;
     store_name *names;     /* STORE_NAMES_SLOTS slots, allocated on first use */
     size_t nnames;
     fs_symset_memo *memo;  /* shared, or NULL */
@@ -133,103 +113,6 @@ static fs_symrec *memo_get(fs_store *s, int64_t id, int64_t hash, int64_t count,
     return copy;
 }
 
-/* Migration N takes a database from user_version N to N + 1. */
-static const char *const store_migrations[FS_STORE_SCHEMA_VERSION] = {
-    "CREATE TABLE projects(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE boards(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE strings(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE symsets(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL,"
-    "  count INTEGER NOT NULL, data BLOB NOT NULL);"
-    "CREATE INDEX symsets_hash ON symsets(hash);"
-    "CREATE TABLE builds(id INTEGER PRIMARY KEY,"
-    "  project_id INTEGER NOT NULL REFERENCES projects(id),"
-    "  board_id INTEGER NOT NULL REFERENCES boards(id),"
-    "  commit_sha TEXT NOT NULL, branch TEXT, parent_sha TEXT, pr INTEGER NOT NULL DEFAULT 0,"
-    "  timestamp INTEGER NOT NULL, tool_version TEXT, chip TEXT,"
-    "  main_region TEXT, main_used INTEGER, main_length INTEGER,"
-    "  symset_id INTEGER NOT NULL REFERENCES symsets(id),"
-    "  doc TEXT NOT NULL,"
-    "  UNIQUE(project_id, board_id, commit_sha));"
-    "CREATE INDEX builds_board_time ON builds(board_id, timestamp, id);"
-    "CREATE INDEX builds_commit ON builds(commit_sha);"
-    "CREATE INDEX builds_symset ON builds(symset_id);"
-    "CREATE TABLE regions(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, name TEXT NOT NULL, origin INTEGER, length INTEGER, used INTEGER,"
-    "  attrs TEXT, PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE sections(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, name TEXT NOT NULL, type TEXT, flags TEXT, address INTEGER,"
-    "  lma INTEGER, size INTEGER, region TEXT, load_region TEXT,"
-    "  PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE frozen(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, name TEXT NOT NULL, size INTEGER, detail TEXT,"
-    "  PRIMARY KEY(build_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE findings(build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL, fid TEXT NOT NULL, severity TEXT NOT NULL, subject TEXT,"
-    "  message TEXT, numbers TEXT, PRIMARY KEY(build_id, seq)) WITHOUT ROWID;",
-    /* v2: symbol sets may be deltas against another set (symset.h) */
-    "ALTER TABLE symsets ADD COLUMN base_id INTEGER REFERENCES symsets(id);"
-    "ALTER TABLE symsets ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX symsets_base ON symsets(base_id);",
-    /* v3: per-build summary columns, so a board's history is one indexed
-     * query without decoding anything: the ids of the error findings (a
-     * JSON array) and the regions' used and length (a JSON object by
-     * name, in order); an index for "the newest build of a branch" and a
-     * covering one for the history (replacing builds_board_time).  The
-     * table is rebuilt so that doc (kilobytes, in overflow pages) stays the
-     * last column: reading the columns before it never touches its pages.
-     * Runs with foreign keys off (store_migrate), so dropping the old
-     * table does not cascade to regions, sections, frozen and findings. */
-    "CREATE TABLE builds_v3(id INTEGER PRIMARY KEY,"
-    "  project_id INTEGER NOT NULL REFERENCES projects(id),"
-    "  board_id INTEGER NOT NULL REFERENCES boards(id),"
-    "  commit_sha TEXT NOT NULL, branch TEXT, parent_sha TEXT, pr INTEGER NOT NULL DEFAULT 0,"
-    "  timestamp INTEGER NOT NULL, tool_version TEXT, chip TEXT,"
-    "  main_region TEXT, main_used INTEGER, main_length INTEGER,"
-    "  symset_id INTEGER NOT NULL REFERENCES symsets(id),"
-    "  errors_json TEXT, regions_json TEXT,"
-    "  doc TEXT NOT NULL,"
-    "  UNIQUE(project_id, board_id, commit_sha));"
-    "INSERT INTO builds_v3 SELECT b.id, b.project_id, b.board_id, b.commit_sha, b.branch, b.parent_sha, b.pr,"
-    "  b.timestamp, b.tool_version, b.chip, b.main_region, b.main_used, b.main_length, b.symset_id,"
-    "  (SELECT json_group_array(fid) FROM (SELECT fid FROM findings f"
-    "    WHERE f.build_id = b.id AND f.severity = 'error' ORDER BY f.seq)),"
-    "  (SELECT json_group_object(name, json_object('used', used, 'length', length)) FROM"
-    "    (SELECT name, used, length FROM regions r WHERE r.build_id = b.id ORDER BY r.seq)),"
-    "  b.doc FROM builds b ORDER BY b.id;"
-    "DROP TABLE builds;"
-    "ALTER TABLE builds_v3 RENAME TO builds;"
-    "CREATE INDEX builds_commit ON builds(commit_sha);"
-    "CREATE INDEX builds_symset ON builds(symset_id);"
-    "CREATE INDEX builds_branch_time ON builds(project_id, board_id, branch, timestamp, id);"
-    /* A board's history newest first, answered from the index alone. */
-    "CREATE INDEX builds_history ON builds(board_id, timestamp, id, project_id, branch, commit_sha, parent_sha,"
-    "  pr, main_region, main_used, main_length, errors_json, regions_json);",
-    /* v4: a generation number, one more after every write to builds, by
-     * whoever writes (this process, another one, the sqlite3 shell): the
-     * server's cache of history answers is valid for one generation
-     * (FS_STORE_GENERATION_SQL).  One row (the CHECK), bumped per row
-     * written; record, re-record and delete all write builds. */
-    "CREATE TABLE store_generation(id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
-    "INSERT INTO store_generation(id, gen) VALUES (1, 0);"
-    "CREATE TRIGGER builds_gen_insert AFTER INSERT ON builds BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;"
-    "CREATE TRIGGER builds_gen_update AFTER UPDATE ON builds BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;"
-    "CREATE TRIGGER builds_gen_delete AFTER DELETE ON builds BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;",
-    /* v5: a project's default branch (its trunk: a board's state is its
-     * newest build there, a pull request is measured against it), 'main'
-     * unless set; changing it changes history answers, so it counts in the
-     * generation.  builds_branch_time also covers the main region's name and
-     * used bytes: "the previous build of the same branch" of a history row
-     * is read from the index alone. */
-    "ALTER TABLE projects ADD COLUMN default_branch TEXT NOT NULL DEFAULT 'main';"
-    "CREATE TRIGGER projects_gen_update AFTER UPDATE ON projects BEGIN"
-    "  UPDATE store_generation SET gen = gen + 1; END;"
-    "DROP INDEX builds_branch_time;"
-    "CREATE INDEX builds_branch_time ON builds(project_id, board_id, branch, timestamp, id, main_region, main_used);",
-};
-
 /* ---- opening ---------------------------------------------------------------- */
 
 const char *fs_store_path(const char *path)
@@ -240,171 +123,28 @@ const char *fs_store_path(const char *path)
     return env && *env ? env : FS_STORE_DEFAULT_PATH;
 }
 
-static int store_fail(fs_store *s, fs_error *err, const char *what)
-{
-    int code = sqlite3_extended_errcode(s->db) & 0xff;
-    const char *msg = sqlite3_errmsg(s->db);
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-        return fs_fail_kind(err, FS_ERR_BUSY, "%s: database is locked by another writer (waited %d ms): %s", s->path,
-                            s->busy_ms, what);
-    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: not a flashsize database or corrupted (%s)", s->path, msg);
-    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
-        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database (%s): %s", s->path, msg, what);
-    fs_error_kind kind = code == SQLITE_FULL || code == SQLITE_IOERR ? FS_ERR_IO
-                         : code == SQLITE_NOMEM                      ? FS_ERR_NOMEM
-                                                                     : FS_ERR_INTERNAL;
-    return fs_fail_kind(err, kind, "%s: %s: %s", s->path, what, msg);
-}
-
-static int store_exec(fs_store *s, const char *sql, fs_error *err)
-{
-    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return store_fail(s, err, sql[0] == 'C' || sql[0] == 'A' ? "creating the schema" : sql);
-    return 0;
-}
-
-/* The integer result of a one-value query, or -1 on error. */
-static int store_pragma(fs_store *s, const char *sql, int64_t *out, fs_error *err)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, err, "reading the schema version");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return store_fail(s, err, "reading the schema version");
-    return 0;
-}
-
-/* Refuse files that are SQLite but not ours, or from a newer flashsize. */
-static int store_check_version(fs_store *s, int64_t *version, fs_error *err)
-{
-    int64_t app, tables;
-    if (store_pragma(s, "PRAGMA user_version", version, err) < 0 ||
-        store_pragma(s, "PRAGMA application_id", &app, err) < 0 ||
-        store_pragma(s, "SELECT count(*) FROM sqlite_master", &tables, err) < 0)
-        return -1;
-    if (*version > FS_STORE_SCHEMA_VERSION)
-        return fs_fail(err, "%s: database schema version %lld is newer than this flashsize reads (%d); upgrade flashsize",
-                       s->path, (long long)*version, FS_STORE_SCHEMA_VERSION);
-    if ((*version > 0 && app != STORE_APP_ID) || (*version == 0 && tables > 0))
-        return fs_fail(err, "%s: an SQLite database, but not a flashsize one", s->path);
-    return 0;
-}
-
-static int store_migrate_tx(fs_store *s, int64_t version, fs_error *err)
-{
-    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
-        return -1;
-    if (store_check_version(s, &version, err) < 0)
-        goto fail;
-    for (int64_t v = version; v < FS_STORE_SCHEMA_VERSION; v++)
-        if (store_exec(s, store_migrations[v], err) < 0)
-            goto fail;
-    if (version < FS_STORE_SCHEMA_VERSION) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", FS_STORE_SCHEMA_VERSION,
-                 STORE_APP_ID);
-        if (store_exec(s, sql, err) < 0)
-            goto fail;
-    }
-    if (store_exec(s, "COMMIT", err) < 0)
-        goto fail;
-    return 0;
-fail:
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
-}
-
-static int store_migrate(fs_store *s, int64_t version, fs_error *err)
-{
-    if (version == FS_STORE_SCHEMA_VERSION)
-        return 0; /* nothing to do: no write lock needed */
-    /* Tables are rebuilt (v3): no cascades while the old one is dropped.
-     * This can only be switched outside a transaction. */
-    if (store_exec(s, "PRAGMA foreign_keys = OFF", err) < 0)
-        return -1;
-    fs_error later;
-    int rc = store_migrate_tx(s, version, err);
-    if (store_exec(s, "PRAGMA foreign_keys = ON", rc < 0 ? &later : err) < 0)
-        rc = -1;
-    return rc;
-}
-
 int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err)
 {
     *out = NULL;
-    bool ro = opts && opts->readonly;
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return fs_fail(err, "%s: not a regular file", path);
-    if (ro && stat(path, &st) != 0)
-        return fs_fail_kind(err, FS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    /* A file nobody may write is read-only, even for root (who SQLite would
-     * let write it): whoever made it so meant it. */
-    if (!ro && stat(path, &st) == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
-        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: the file is read-only (mode %03o)", path,
-                       (unsigned)(st.st_mode & 0777));
-    fs_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) {
-        free(s);
-        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    s->busy_ms = opts && opts->busy_ms > 0 ? opts->busy_ms : FS_STORE_BUSY_MS;
+    int busy_ms = opts && opts->busy_ms > 0 ? opts->busy_ms : FS_STORE_BUSY_MS;
     const char *env = getenv("FLASHSIZE_DB_BUSY_MS");
     if (!(opts && opts->busy_ms > 0) && env && *env) {
         long ms = strtol(env, NULL, 10);
         if (ms > 0 && ms <= 3600000)
-            s->busy_ms = (int)ms;
+            busy_ms = (int)ms;
     }
-    int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        fs_fail(err, "%s: cannot open the database: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        goto fail;
+    fs_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", path);
+    int rc = fs_db_is_pg(path) ? fs_db_open_pg(path, opts, busy_ms, &s->db, err)
+                               : fs_db_open_sqlite(path, opts, busy_ms, &s->db, err);
+    if (rc < 0) {
+        free(s);
+        return -1;
     }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, s->busy_ms);
-    /* Read pages through a memory map, not a read() and a copy each: a
-     * hint SQLite may ignore (then it reads as before). */
-    if (!(opts && opts->no_mmap))
-        sqlite3_exec(s->db, "PRAGMA mmap_size = " STORE_MMAP_BYTES, NULL, NULL, NULL);
-    if (!ro && sqlite3_db_readonly(s->db, "main") == 1) {
-        fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: the file is read-only", path);
-        goto fail;
-    }
-    if (store_exec(s, "PRAGMA foreign_keys = ON", err) < 0)
-        goto fail;
-    if (ro) {
-        int64_t version;
-        if (store_check_version(s, &version, err) < 0)
-            goto fail;
-        /* version 1 is read as it is (symbol sets are all snapshots there) */
-        if (version < 1) {
-            fs_fail(err, "%s: not a flashsize database (schema version %lld)", path, (long long)version);
-            goto fail;
-        }
-        s->version = version;
-    } else {
-        int64_t version;
-        /* Check before switching the journal mode, which writes the header. */
-        if (store_check_version(s, &version, err) < 0)
-            goto fail;
-        /* WAL + synchronous=NORMAL: a commit is in the WAL file (the OS has
-         * it) before COMMIT returns, so it survives the process being
-         * killed; a power cut may lose the last commits, never corrupts. */
-        if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 ||
-            store_exec(s, "PRAGMA synchronous = NORMAL", err) < 0 || store_migrate(s, version, err) < 0)
-            goto fail;
-        s->version = FS_STORE_SCHEMA_VERSION;
-    }
+    s->path = s->db->name;
     *out = s;
     return 0;
-fail:
-    fs_store_close(s);
-    return -1;
 }
 
 static void store_names_clear(fs_store *s)
@@ -416,30 +156,38 @@ static void store_names_clear(fs_store *s)
     s->nnames = 0;
 }
 
-/* A write's own transaction, or a savepoint inside fs_store_begin's. */
+static int store_fail(fs_store *s, fs_error *err, const char *what);
+
+/* A write's own transaction, or a savepoint inside fs_store_begin's (the
+ * same SQL on both engines). */
 static int tx_begin(fs_store *s, fs_error *err)
 {
-    return store_exec(s, s->batch ? "SAVEPOINT fs_write" : "BEGIN IMMEDIATE", err);
+    int rc = s->batch ? fs_db_exec(s->db, "SAVEPOINT fs_write") : fs_db_begin(s->db, true);
+    return rc < 0 ? store_fail(s, err, "starting a transaction") : 0;
 }
 
 static int tx_commit(fs_store *s, fs_error *err)
 {
-    return store_exec(s, s->batch ? "RELEASE fs_write" : "COMMIT", err);
+    int rc = s->batch ? fs_db_exec(s->db, "RELEASE SAVEPOINT fs_write") : fs_db_commit(s->db);
+    return rc < 0 ? store_fail(s, err, "committing") : 0;
 }
 
 static void tx_rollback(fs_store *s)
 {
-    sqlite3_exec(s->db, s->batch ? "ROLLBACK TO fs_write; RELEASE fs_write" : "ROLLBACK", NULL, NULL, NULL);
+    if (s->batch)
+        fs_db_exec(s->db, "ROLLBACK TO SAVEPOINT fs_write; RELEASE SAVEPOINT fs_write");
+    else
+        fs_db_rollback(s->db);
 }
 
 int fs_store_begin(fs_store *s, fs_error *err)
 {
     if (s->batch)
         return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: a transaction is already open", s->path);
-    if (s->version != FS_STORE_SCHEMA_VERSION || sqlite3_db_readonly(s->db, "main") == 1)
+    if (s->db->version != FS_STORE_SCHEMA_VERSION)
         return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", s->path);
-    if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
-        return -1;
+    if (fs_db_begin(s->db, true) < 0)
+        return store_fail(s, err, "starting a transaction");
     s->batch = true;
     return 0;
 }
@@ -448,7 +196,8 @@ int fs_store_commit(fs_store *s, fs_error *err)
 {
     if (!s->batch)
         return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: no transaction is open", s->path);
-    if (store_exec(s, "COMMIT", err) < 0) {
+    if (fs_db_commit(s->db) < 0) {
+        store_fail(s, err, "committing");
         fs_store_rollback(s);
         return -1;
     }
@@ -460,7 +209,7 @@ void fs_store_rollback(fs_store *s)
 {
     if (!s->batch)
         return;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    fs_db_rollback(s->db);
     s->batch = false;
     store_names_clear(s); /* ids added by the transaction are gone */
 }
@@ -470,14 +219,9 @@ void fs_store_close(fs_store *s)
     if (!s)
         return;
     fs_store_rollback(s);
-    for (size_t i = 0; i < s->nstmts; i++) {
-        sqlite3_finalize(s->stmts[i].st);
-        free((char *)s->stmts[i].sql);
-    }
     store_names_clear(s);
     free(s->names);
-    sqlite3_close(s->db);
-    free(s->path);
+    fs_db_close(s->db);
     free(s);
 }
 
@@ -502,46 +246,26 @@ void fs_build_info_free(fs_build_info *b)
 
 /* ---- statements ------------------------------------------------------------- */
 
-/* A kept statement for sql: the handle's idle one, else a new one (kept
- * when there is room).  Give it back with store_done. */
-static sqlite3_stmt *store_stmt_get(fs_store *s, const char *sql)
+static fs_db_stmt *store_stmt_get(fs_store *s, const char *sql)
 {
-    for (size_t i = 0; i < s->nstmts; i++) {
-        store_stmt *k = &s->stmts[i];
-        if (!k->busy && strcmp(k->sql, sql) == 0) {
-            k->busy = true;
-            return k->st;
-        }
-    }
-    sqlite3_stmt *st;
-    bool keep = s->nstmts < STORE_STMTS;
-    if (sqlite3_prepare_v3(s->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK)
-        return NULL;
-    char *copy = keep ? strdup(sql) : NULL;
-    if (copy)
-        s->stmts[s->nstmts++] = (store_stmt){copy, st, true};
-    return st;
+    return fs_db_stmt_get(s->db, sql);
 }
 
-/* Done with a statement of store_prep: reset a kept one, finalize others. */
-static void store_done(fs_store *s, sqlite3_stmt *st)
+static void store_done(fs_store *s, fs_db_stmt *st)
 {
-    for (size_t i = 0; st && i < s->nstmts; i++) {
-        if (s->stmts[i].st == st) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            s->stmts[i].busy = false;
-            return;
-        }
-    }
-    sqlite3_finalize(st);
+    fs_db_done(s->db, st);
+}
+
+static int store_fail(fs_store *s, fs_error *err, const char *what)
+{
+    return fs_db_fail(s->db, err, what);
 }
 
 /* Prepare sql (once per handle) and bind "?" parameters from fmt: s (string
  * or NULL), i (int64).  Give the statement back with store_done. */
-static sqlite3_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, const char *fmt, ...)
+static fs_db_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, const char *fmt, ...)
 {
-    sqlite3_stmt *st = store_stmt_get(s, sql);
+    fs_db_stmt *st = store_stmt_get(s, sql);
     if (!st) {
         store_fail(s, err, "preparing a query");
         return NULL;
@@ -549,29 +273,27 @@ static sqlite3_stmt *store_prep(fs_store *s, fs_error *err, const char *sql, con
     va_list ap;
     va_start(ap, fmt);
     for (int i = 0; fmt && fmt[i]; i++) {
-        if (fmt[i] == 's') {
-            const char *v = va_arg(ap, const char *);
-            sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
-        } else {
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-        }
+        if (fmt[i] == 's')
+            fs_db_bind_text(st, i + 1, va_arg(ap, const char *));
+        else
+            fs_db_bind_int(st, i + 1, va_arg(ap, int64_t));
     }
     va_end(ap);
     return st;
 }
 
 /* Step a statement to completion; with out, the first column of the first row. */
-static int store_run(fs_store *s, sqlite3_stmt *st, int64_t *out, fs_error *err, const char *what)
+static int store_run(fs_store *s, fs_db_stmt *st, int64_t *out, fs_error *err, const char *what)
 {
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    bool row = rc == SQLITE_ROW;
+    int rc = fs_db_step(st);
+    bool row = rc == FS_DB_ROW;
     if (row && out)
-        *out = sqlite3_column_int64(st, 0);
-    while (rc == SQLITE_ROW)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+        *out = fs_db_col_int(st, 0);
+    while (rc == FS_DB_ROW)
+        rc = fs_db_step(st);
+    if (rc != FS_DB_DONE) {
         store_fail(s, err, what);
         store_done(s, st);
         return -1;
@@ -580,18 +302,20 @@ static int store_run(fs_store *s, sqlite3_stmt *st, int64_t *out, fs_error *err,
     return out && !row ? 1 : 0;
 }
 
-static char *dupcol(sqlite3_stmt *st, int col)
+static char *dupcol(fs_db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? strdup((const char *)t) : NULL;
+    const char *t = fs_db_col_text(st, col);
+    return t ? strdup(t) : NULL;
 }
+
+static int store_sync_ids(fs_store *s, const char *table, fs_error *err);
 
 /* ---- symbol sets ------------------------------------------------------------ */
 
 typedef struct recorder {
     fs_store *s;
     fs_error *err;
-    sqlite3_stmt *get_str, *put_str;
+    fs_db_stmt *get_str, *put_str;
     int64_t want_id;       /* fs_store_record_copy: a new build's id (0 = next) */
     bool exact_time;       /* fs_store_record_copy: the timestamp as it is */
 } recorder;
@@ -607,7 +331,7 @@ static int symset_corrupt(fs_store *s, fs_error *err, int64_t id, int code)
  * up to the snapshot; *blobs the statements holding each row's data. */
 typedef struct chain {
     int64_t ids[FS_STORE_MAX_CHAIN + 1];
-    sqlite3_stmt *rows[FS_STORE_MAX_CHAIN + 1];
+    fs_db_stmt *rows[FS_STORE_MAX_CHAIN + 1];
     size_t n;
     fs_store *s;
 } chain;
@@ -623,7 +347,7 @@ static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
 {
     c->n = 0;
     c->s = s;
-    const char *sql = s->version >= 2 ? "SELECT data, base_id, count FROM symsets WHERE id = ?"
+    const char *sql = s->db->version >= 2 ? "SELECT data, base_id, count FROM symsets WHERE id = ?"
                                       : "SELECT data, NULL, count FROM symsets WHERE id = ?";
     for (int64_t at = id; at;) {
         if (c->n > FS_STORE_MAX_CHAIN) {
@@ -631,24 +355,24 @@ static int chain_load(fs_store *s, int64_t id, chain *c, fs_error *err)
             return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted symbol set %lld (a chain of more than %d deltas)", s->path,
                            (long long)id, FS_STORE_MAX_CHAIN);
         }
-        sqlite3_stmt *st = store_prep(s, err, sql, "i", at);
+        fs_db_stmt *st = store_prep(s, err, sql, "i", at);
         if (!st) {
             chain_free(c);
             return -1;
         }
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW) {
-            if (rc != SQLITE_DONE)
+        int rc = fs_db_step(st);
+        if (rc != FS_DB_ROW) {
+            if (rc != FS_DB_DONE)
                 store_fail(s, err, "reading a symbol set");
             store_done(s, st);
             chain_free(c);
-            if (rc == SQLITE_DONE)
+            if (rc == FS_DB_DONE)
                 return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted store: symbol set %lld is missing", s->path, (long long)at);
             return -1;
         }
         c->ids[c->n] = at;
         c->rows[c->n++] = st;
-        at = sqlite3_column_int64(st, 1);
+        at = fs_db_col_int(st, 1);
     }
     return 0;
 }
@@ -666,15 +390,15 @@ static int symset_read(fs_store *s, int64_t id, fs_symrec **v, size_t *n, fs_err
     int rc = FS_SYMSET_OK;
     int64_t at = id;
     for (size_t k = c.n; k-- > 0 && rc == FS_SYMSET_OK;) {
-        sqlite3_stmt *st = c.rows[k];
-        const unsigned char *p = sqlite3_column_blob(st, 0);
-        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        fs_db_stmt *st = c.rows[k];
+        const unsigned char *p = fs_db_col_blob(st, 0);
+        size_t len = fs_db_col_bytes(st, 0);
         fs_symrec *next;
         size_t nnext;
         at = c.ids[k];
         rc = k == c.n - 1 ? fs_symset_unpack_full(p, len, &next, &nnext)
                           : fs_symset_apply_delta(cur, ncur, p, len, &next, &nnext);
-        if (rc == FS_SYMSET_OK && (int64_t)nnext != sqlite3_column_int64(st, 2)) {
+        if (rc == FS_SYMSET_OK && (int64_t)nnext != fs_db_col_int(st, 2)) {
             free(next);
             rc = FS_SYMSET_CORRUPT;
         }
@@ -744,22 +468,23 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
         *id = known->id;
         return 0;
     }
-    sqlite3_reset(r->get_str);
-    sqlite3_bind_text(r->get_str, 1, t, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(r->get_str);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(r->get_str, 0);
-        sqlite3_reset(r->get_str);
+    fs_db_reset(r->get_str);
+    fs_db_bind_text(r->get_str, 1, t);
+    int rc = fs_db_step(r->get_str);
+    if (rc == FS_DB_ROW) {
+        *id = fs_db_col_int(r->get_str, 0);
+        fs_db_reset(r->get_str);
         store_name_add(r->s, t, h, *id);
         return 0;
     }
-    if (rc != SQLITE_DONE)
+    if (rc != FS_DB_DONE)
         return store_fail(r->s, r->err, "reading symbol names");
-    sqlite3_reset(r->put_str);
-    sqlite3_bind_text(r->put_str, 1, t, -1, SQLITE_STATIC);
-    if (sqlite3_step(r->put_str) != SQLITE_DONE)
+    fs_db_reset(r->put_str);
+    fs_db_bind_text(r->put_str, 1, t);
+    if (fs_db_step(r->put_str) != FS_DB_ROW)
         return store_fail(r->s, r->err, "adding symbol names");
-    *id = sqlite3_last_insert_rowid(r->s->db);
+    *id = fs_db_col_int(r->put_str, 0);
+    fs_db_reset(r->put_str);
     store_name_add(r->s, t, h, *id);
     return 0;
 }
@@ -816,13 +541,13 @@ fail:
 static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, int64_t *id)
 {
     *id = 0;
-    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE hash = ? AND count = ? ORDER BY id", "ii",
+    fs_db_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE hash = ? AND count = ? ORDER BY id", "ii",
                                   hash, (int64_t)n);
     if (!st)
         return -1;
-    int rc = SQLITE_DONE;
-    while (!*id && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t cand = sqlite3_column_int64(st, 0);
+    int rc = FS_DB_DONE;
+    while (!*id && (rc = fs_db_step(st)) == FS_DB_ROW) {
+        int64_t cand = fs_db_col_int(st, 0);
         fs_symrec *cv;
         size_t cn;
         if (symset_read(r->s, cand, &cv, &cn, r->err) < 0) {
@@ -833,7 +558,7 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
             *id = cand;
         free(cv);
     }
-    if (!*id && rc != SQLITE_DONE) {
+    if (!*id && rc != FS_DB_DONE) {
         store_done(r->s, st);
         return store_fail(r->s, r->err, "looking up the symbol set");
     }
@@ -845,19 +570,19 @@ static int symset_find(recorder *r, int64_t hash, const fs_symrec *v, size_t n, 
 /* Symbol set id's depth, hash and count. */
 static int symset_row(recorder *r, int64_t id, int64_t *depth, int64_t *hash, int64_t *count)
 {
-    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT depth, hash, count FROM symsets WHERE id = ?", "i", id);
+    fs_db_stmt *st = store_prep(r->s, r->err, "SELECT depth, hash, count FROM symsets WHERE id = ?", "i", id);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *depth = sqlite3_column_int64(st, 0);
-        *hash = sqlite3_column_int64(st, 1);
-        *count = sqlite3_column_int64(st, 2);
+    int rc = fs_db_step(st);
+    if (rc == FS_DB_ROW) {
+        *depth = fs_db_col_int(st, 0);
+        *hash = fs_db_col_int(st, 1);
+        *count = fs_db_col_int(st, 2);
     }
     store_done(r->s, st);
-    if (rc == SQLITE_DONE)
+    if (rc == FS_DB_DONE)
         return fs_fail_kind(r->err, FS_ERR_INTERNAL, "%s: corrupted store: symbol set %lld is missing", r->s->path, (long long)id);
-    return rc == SQLITE_ROW ? 0 : store_fail(r->s, r->err, "reading a symbol set");
+    return rc == FS_DB_ROW ? 0 : store_fail(r->s, r->err, "reading a symbol set");
 }
 
 /* The packed form of v against base (0 = none): a delta when the base's
@@ -913,17 +638,17 @@ static int rec_symset(recorder *r, const fs_symrec *v, size_t n, int64_t base, i
     int64_t used_base, depth;
     if (symset_encode(r, v, n, &full, base, &packed, &used_base, &depth) < 0)
         goto done;
-    sqlite3_stmt *st = store_prep(r->s, r->err,
-                                  "INSERT INTO symsets(hash, count, data, base_id, depth) VALUES(?, ?, ?, NULLIF(?, 0), ?)",
+    fs_db_stmt *st = store_prep(r->s, r->err,
+                                  "INSERT INTO symsets(hash, count, data, base_id, depth) VALUES(?, ?, ?, NULLIF(?, 0), ?)"
+                                  " RETURNING id",
                                   "ii", hash, (int64_t)n);
     if (!st)
         goto done;
-    sqlite3_bind_blob(st, 3, packed.p ? (const void *)packed.p : (const void *)"", (int)packed.len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, used_base);
-    sqlite3_bind_int64(st, 5, depth);
-    if (store_run(r->s, st, NULL, r->err, "storing the symbol set") < 0)
+    fs_db_bind_blob(st, 3, packed.p, packed.len);
+    fs_db_bind_int(st, 4, used_base);
+    fs_db_bind_int(st, 5, depth);
+    if (store_run(r->s, st, id, r->err, "storing the symbol set") != 0)
         goto done;
-    *id = sqlite3_last_insert_rowid(r->s->db);
     memo_put(r->s, *id, hash, v, n);
     rc = 0;
 done:
@@ -946,14 +671,13 @@ static int symset_rebase(recorder *r, int64_t child, int64_t new_base)
                                                   : symset_encode(r, v, n, &full, new_base, &packed, &used_base, &depth);
     free(v);
     if (rc == 0) {
-        sqlite3_stmt *st = store_prep(r->s, r->err,
+        fs_db_stmt *st = store_prep(r->s, r->err,
                                       "UPDATE symsets SET data = ?, base_id = NULLIF(?, 0), depth = ? WHERE id = ?", NULL);
         if (st) {
-            sqlite3_bind_blob(st, 1, packed.p ? (const void *)packed.p : (const void *)"", (int)packed.len,
-                              SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, used_base);
-            sqlite3_bind_int64(st, 3, depth);
-            sqlite3_bind_int64(st, 4, child);
+            fs_db_bind_blob(st, 1, packed.p, packed.len);
+            fs_db_bind_int(st, 2, used_base);
+            fs_db_bind_int(st, 3, depth);
+            fs_db_bind_int(st, 4, child);
         }
         rc = store_run(r->s, st, NULL, r->err, "re-basing a symbol set");
     }
@@ -975,13 +699,13 @@ static int symset_release(recorder *r, int64_t id)
     if (store_run(r->s, store_prep(r->s, r->err, "SELECT coalesce(base_id, 0) FROM symsets WHERE id = ?", "i", id),
                   &base, r->err, "dropping a symbol set") < 0)
         return -1;
-    sqlite3_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE base_id = ? ORDER BY id", "i", id);
+    fs_db_stmt *st = store_prep(r->s, r->err, "SELECT id FROM symsets WHERE base_id = ? ORDER BY id", "i", id);
     if (!st)
         return -1;
     int64_t *kids = NULL;
     size_t nkids = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
         if (nkids == cap) {
             cap = cap ? 2 * cap : 8;
             int64_t *k = realloc(kids, cap * sizeof *k);
@@ -989,10 +713,10 @@ static int symset_release(recorder *r, int64_t id)
                 break;
             kids = k;
         }
-        kids[nkids++] = sqlite3_column_int64(st, 0);
+        kids[nkids++] = fs_db_col_int(st, 0);
     }
     store_done(r->s, st);
-    int out = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory", r->s->path)
+    int out = rc == FS_DB_DONE ? 0 : rc == FS_DB_ROW ? fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory", r->s->path)
                                                      : store_fail(r->s, r->err, "dropping a symbol set");
     for (size_t i = 0; out == 0 && i < nkids; i++)
         out = symset_rebase(r, kids[i], base);
@@ -1053,7 +777,7 @@ static int rec_regions(recorder *r, int64_t build, const json_t *a)
     size_t i;
     const json_t *e;
     json_array_foreach(a, i, e) {
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO regions VALUES(?, ?, ?, ?, ?, ?, ?)", "iisiiis",
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO regions VALUES(?, ?, ?, ?, ?, ?, ?)", "iisiiis",
                                       build, (int64_t)i, jstr(e, "name"), ju64(e, "origin"), ju64(e, "length"),
                                       ju64(e, "used"), jstr(e, "attrs"));
         if (store_run(r->s, st, NULL, r->err, "storing regions") < 0)
@@ -1067,7 +791,7 @@ static int rec_sections(recorder *r, int64_t build, const json_t *a)
     size_t i;
     const json_t *e;
     json_array_foreach(a, i, e) {
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO sections VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO sections VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                       "iisssiiiss", build, (int64_t)i, jstr(e, "name"), jstr(e, "type"),
                                       jstr(e, "flags"), ju64(e, "address"), ju64(e, "lma"), ju64(e, "size"),
                                       jstr(e, "region"), jstr(e, "load_region"));
@@ -1083,7 +807,7 @@ static int rec_frozen(recorder *r, int64_t build, const json_t *a)
     const json_t *e;
     json_array_foreach(a, i, e) {
         char *detail = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO frozen VALUES(?, ?, ?, ?, ?)", "iisis", build,
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO frozen VALUES(?, ?, ?, ?, ?)", "iisis", build,
                                       (int64_t)i, jstr(e, "name"), ju64(e, "bytes"), detail);
         free(detail);
         if (store_run(r->s, st, NULL, r->err, "storing frozen modules") < 0)
@@ -1099,7 +823,7 @@ static int rec_findings(recorder *r, int64_t build, const json_t *a)
     json_array_foreach(a, i, e) {
         const json_t *nums = json_object_get(e, "numbers");
         char *numbers = nums ? json_dumps(nums, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        sqlite3_stmt *st = store_prep(r->s, r->err, "INSERT INTO findings VALUES(?, ?, ?, ?, ?, ?, ?)", "iisssss",
+        fs_db_stmt *st = store_prep(r->s, r->err, "INSERT INTO findings VALUES(?, ?, ?, ?, ?, ?, ?)", "iisssss",
                                       build, (int64_t)i, jstr(e, "id"), jstr(e, "severity"), jstr(e, "subject"),
                                       jstr(e, "message"), numbers);
         free(numbers);
@@ -1152,35 +876,51 @@ static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m,
     const json_t *main = fs_analysis_main_region(doc);
     const char *tool = jstr(json_object_get(doc, "tool"), "version");
     int64_t ts = m->timestamp || r->exact_time ? m->timestamp : (int64_t)time(NULL);
-    sqlite3_stmt *st = store_prep(r->s, r->err,
+    fs_db_stmt *st = store_prep(r->s, r->err,
                                   "SELECT id, symset_id FROM builds WHERE project_id = ? AND board_id = ? AND commit_sha = ?",
                                   "iis", project, board, m->commit);
     if (!st)
         return -1;
     *id = 0;
     *old_symset = 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *old_symset = sqlite3_column_int64(st, 1);
+    int rc = fs_db_step(st);
+    if (rc == FS_DB_ROW) {
+        *id = fs_db_col_int(st, 0);
+        *old_symset = fs_db_col_int(st, 1);
     }
     store_done(r->s, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != FS_DB_ROW && rc != FS_DB_DONE)
         return store_fail(r->s, r->err, "looking up the build");
-    bool found = *id != 0;
-    const char *sql = found ? "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
-                            " timestamp=?, tool_version=?, chip=?, main_region=?, main_used=?, main_length=?,"
-                            " symset_id=?, doc=?, errors_json=?, regions_json=? WHERE id=?"
-                          : "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
-                            " tool_version, chip, main_region, main_used, main_length, symset_id, doc, errors_json,"
-                            " regions_json, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))";
-    st = store_prep(r->s, r->err, sql, "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr,
-                    ts, tool, jstr(doc, "chip"), main ? jstr(main, "name") : NULL, main ? ju64(main, "used") : 0,
-                    main ? ju64(main, "length") : 0, symset, text, errors, regions, found ? *id : r->want_id);
-    if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
-        return -1;
-    if (!found)
-        *id = sqlite3_last_insert_rowid(r->s->db);
+    const char *region = main ? jstr(main, "name") : NULL, *chip = jstr(doc, "chip");
+    int64_t used = main ? ju64(main, "used") : 0, length = main ? ju64(main, "length") : 0;
+    if (*id) {
+        st = store_prep(r->s, r->err,
+                        "UPDATE builds SET project_id=?, board_id=?, commit_sha=?, branch=?, parent_sha=?, pr=?,"
+                        " timestamp=?, tool_version=?, chip=?, main_region=?, main_used=?, main_length=?,"
+                        " symset_id=?, doc=?, errors_json=?, regions_json=? WHERE id=?",
+                        "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr, ts, tool, chip,
+                        region, used, length, symset, text, errors, regions, *id);
+        if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
+            return -1;
+    } else if (r->want_id) {
+        st = store_prep(r->s, r->err,
+                        "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
+                        " tool_version, chip, main_region, main_used, main_length, symset_id, doc, errors_json,"
+                        " regions_json, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr, ts, tool, chip,
+                        region, used, length, symset, text, errors, regions, r->want_id);
+        if (store_run(r->s, st, id, r->err, "storing the build") != 0 || store_sync_ids(r->s, "builds", r->err) < 0)
+            return -1;
+    } else {
+        st = store_prep(r->s, r->err,
+                        "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
+                        " tool_version, chip, main_region, main_used, main_length, symset_id, doc, errors_json,"
+                        " regions_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        "iisssiisssiiisss", project, board, m->commit, m->branch, m->parent, m->pr, ts, tool, chip,
+                        region, used, length, symset, text, errors, regions);
+        if (store_run(r->s, st, id, r->err, "storing the build") != 0)
+            return -1;
+    }
     static const char *const children[] = {"regions", "sections", "frozen", "findings"};
     for (size_t i = 0; i < 4; i++) {
         char del[64];
@@ -1239,7 +979,7 @@ static int rec_all(recorder *r, const json_t *doc, const fs_symtab *syms, const 
 {
     fs_store *s = r->s;
     if (!(r->get_str = store_stmt_get(s, "SELECT id FROM strings WHERE s = ?")) ||
-        !(r->put_str = store_stmt_get(s, "INSERT INTO strings(s) VALUES(?)")))
+        !(r->put_str = store_stmt_get(s, "INSERT INTO strings(s) VALUES(?) RETURNING id")))
         return store_fail(s, r->err, "preparing a query");
     if (rec_hook(r, "build") < 0)
         return -1;
@@ -1362,7 +1102,7 @@ static json_t *load_u64(uint64_t v)
 }
 
 typedef struct strcache {
-    sqlite3_stmt *st;
+    fs_db_stmt *st;
     int64_t *ids;
     json_t **vals;
     size_t n, cap;
@@ -1375,13 +1115,13 @@ static json_t *load_string(fs_store *s, strcache *c, int64_t id, fs_error *err)
     for (size_t i = 0; i < c->n; i++)
         if (c->ids[i] == id)
             return json_incref(c->vals[i]);
-    sqlite3_reset(c->st);
-    sqlite3_bind_int64(c->st, 1, id);
-    if (sqlite3_step(c->st) != SQLITE_ROW) {
+    fs_db_reset(c->st);
+    fs_db_bind_int(c->st, 1, id);
+    if (fs_db_step(c->st) != FS_DB_ROW) {
         store_fail(s, err, "reading a symbol name");
         return NULL;
     }
-    json_t *v = json_string((const char *)sqlite3_column_text(c->st, 0));
+    json_t *v = json_string(fs_db_col_text(c->st, 0));
     if (v && id <= 0xffff && c->n < 64) { /* cache the few kind strings */
         if (c->n == c->cap) {
             c->cap = 64;
@@ -1490,17 +1230,17 @@ static const char build_cols[] =
     "SELECT b.id, p.name, bo.name, b.commit_sha, b.branch, b.parent_sha, b.tool_version, b.pr, b.timestamp";
 static const char build_from[] = " FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards bo ON bo.id = b.board_id";
 
-static void load_info(sqlite3_stmt *st, fs_build_info *b)
+static void load_info(fs_db_stmt *st, fs_build_info *b)
 {
-    b->id = sqlite3_column_int64(st, 0);
+    b->id = fs_db_col_int(st, 0);
     b->project = dupcol(st, 1);
     b->board = dupcol(st, 2);
     b->commit = dupcol(st, 3);
     b->branch = dupcol(st, 4);
     b->parent = dupcol(st, 5);
     b->tool_version = dupcol(st, 6);
-    b->pr = sqlite3_column_int64(st, 7);
-    b->timestamp = sqlite3_column_int64(st, 8);
+    b->pr = fs_db_col_int(st, 7);
+    b->timestamp = fs_db_col_int(st, 8);
 }
 
 static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
@@ -1510,19 +1250,19 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
         memset(info, 0, sizeof *info);
     char sql[512];
     snprintf(sql, sizeof sql, "%s, b.doc, b.symset_id%s WHERE b.id = ?", build_cols, build_from);
-    sqlite3_stmt *st = store_prep(s, err, sql, "i", id);
+    fs_db_stmt *st = store_prep(s, err, sql, "i", id);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    int rc = fs_db_step(st);
+    if (rc != FS_DB_ROW) {
         store_done(s, st);
-        if (rc == SQLITE_DONE)
+        if (rc == FS_DB_DONE)
             return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no build %lld", s->path, (long long)id);
         return store_fail(s, err, "reading a build");
     }
     json_error_t je;
-    json_t *j = json_loads((const char *)sqlite3_column_text(st, 9), 0, &je);
-    json_t *syms = !j ? NULL : symbols ? load_symbols(s, sqlite3_column_int64(st, 10), err) : json_array();
+    json_t *j = json_loads(fs_db_col_text(st, 9), 0, &je);
+    json_t *syms = !j ? NULL : symbols ? load_symbols(s, fs_db_col_int(st, 10), err) : json_array();
     if (j && syms && info)
         load_info(st, info);
     store_done(s, st);
@@ -1562,19 +1302,19 @@ int fs_store_find(fs_store *s, const char *commit, const char *board, const char
         return fs_fail(err, "commit '%s': expected 4 to 64 hex digits", commit);
     char pattern[80];
     snprintf(pattern, sizeof pattern, "%s%%", commit);
-    sqlite3_stmt *st = store_prep(s, err,
+    fs_db_stmt *st = store_prep(s, err,
                                   "SELECT b.id FROM builds b JOIN projects p ON p.id = b.project_id JOIN boards bo"
-                                  " ON bo.id = b.board_id WHERE b.commit_sha LIKE ? AND (?2 IS NULL OR bo.name = ?2)"
+                                  " ON bo.id = b.board_id WHERE lower(b.commit_sha) LIKE lower(?) AND (?2 IS NULL OR bo.name = ?2)"
                                   " AND (?3 IS NULL OR p.name = ?3) ORDER BY b.id LIMIT 2",
                                   "sss", pattern, board, project);
     if (!st)
         return -1;
     int found = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = fs_db_step(st)) == FS_DB_ROW)
         if (found++ == 0)
-            *id = sqlite3_column_int64(st, 0);
+            *id = fs_db_col_int(st, 0);
     store_done(s, st);
-    if (rc != SQLITE_DONE)
+    if (rc != FS_DB_DONE)
         return store_fail(s, err, "finding a commit");
     if (found == 0)
         return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no build of commit %s%s%s", s->path, commit, board ? " on board " : "",
@@ -1621,7 +1361,7 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
              " WHERE bo.name = ?1 AND (?2 IS NULL OR p.name = ?2)"
              " AND (?3 IS NULL OR b.branch = ?3) ORDER BY b.timestamp DESC, b.id DESC LIMIT ?4",
              build_cols, build_from);
-    sqlite3_stmt *st = store_prep(s, err, sql, "sssi", q->board, q->project, q->branch, (int64_t)limit);
+    fs_db_stmt *st = store_prep(s, err, sql, "sssi", q->board, q->project, q->branch, (int64_t)limit);
     if (!st)
         return -1;
     fs_history_row *r = calloc(limit, sizeof *r);
@@ -1631,24 +1371,24 @@ int fs_store_history(fs_store *s, const fs_history_query *q, fs_history_row **ro
     }
     size_t got = 0;
     int rc;
-    while (got < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (got < limit && (rc = fs_db_step(st)) == FS_DB_ROW) {
         load_info(st, &r[got].build);
         r[got].region = dupcol(st, 9);
-        r[got].used = (uint64_t)sqlite3_column_int64(st, 10);
-        r[got].length = (uint64_t)sqlite3_column_int64(st, 11);
-        const char *pregion = (const char *)sqlite3_column_text(st, 13);
-        if (sqlite3_column_type(st, 12) != SQLITE_NULL && r[got].region && pregion &&
+        r[got].used = (uint64_t)fs_db_col_int(st, 10);
+        r[got].length = (uint64_t)fs_db_col_int(st, 11);
+        const char *pregion = fs_db_col_text(st, 13);
+        if (!fs_db_col_null(st, 12) && r[got].region && pregion &&
             strcmp(r[got].region, pregion) == 0) {
             r[got].has_prev = true;
-            r[got].prev_id = sqlite3_column_int64(st, 12);
-            r[got].delta = (int64_t)(r[got].used - (uint64_t)sqlite3_column_int64(st, 14));
+            r[got].prev_id = fs_db_col_int(st, 12);
+            r[got].delta = (int64_t)(r[got].used - (uint64_t)fs_db_col_int(st, 14));
         }
         got++;
     }
     if (got == limit)
-        rc = SQLITE_DONE;
+        rc = FS_DB_DONE;
     store_done(s, st);
-    if (rc != SQLITE_DONE) {
+    if (rc != FS_DB_DONE) {
         fs_history_free(r, got);
         return store_fail(s, err, "reading the history");
     }
@@ -1670,12 +1410,12 @@ int fs_store_build_ids(fs_store *s, int64_t **ids, size_t *n, fs_error *err)
 {
     *ids = NULL;
     *n = 0;
-    sqlite3_stmt *st = store_stmt_get(s, "SELECT id FROM builds ORDER BY id");
+    fs_db_stmt *st = store_stmt_get(s, "SELECT id FROM builds ORDER BY id");
     if (!st)
         return store_fail(s, err, "listing the builds");
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 256;
             int64_t *v = realloc(*ids, nc * sizeof *v);
@@ -1689,9 +1429,9 @@ int fs_store_build_ids(fs_store *s, int64_t **ids, size_t *n, fs_error *err)
             *ids = v;
             cap = nc;
         }
-        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        (*ids)[(*n)++] = fs_db_col_int(st, 0);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != FS_DB_DONE) {
         store_fail(s, err, "listing the builds");
         store_done(s, st);
         free(*ids);
@@ -1703,43 +1443,44 @@ int fs_store_build_ids(fs_store *s, int64_t **ids, size_t *n, fs_error *err)
     return 0;
 }
 
+/* After rows were inserted into table with ids of their own (db copy):
+ * PostgreSQL's identity sequence goes on after the largest id. */
+static int store_sync_ids(fs_store *s, const char *table, fs_error *err)
+{
+    if (s->db->kind != FS_DB_PG)
+        return 0; /* SQLite's rowid (and AUTOINCREMENT) already goes on after the largest id */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT max(id) FROM %s))", table,
+             table);
+    fs_db_stmt *st = store_stmt_get(s, sql);
+    if (!st)
+        return store_fail(s, err, "moving the id sequence on");
+    int rc = fs_db_step(st);
+    while (rc == FS_DB_ROW)
+        rc = fs_db_step(st);
+    if (rc != FS_DB_DONE)
+        store_fail(s, err, "moving the id sequence on");
+    store_done(s, st);
+    return rc == FS_DB_DONE ? 0 : -1;
+}
+
 int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err)
 {
-    if (store_pragma(s, "SELECT count(*) FROM builds", builds, err) < 0 ||
-        store_pragma(s, "SELECT count(*) FROM symsets", symsets, err) < 0 ||
-        store_pragma(s, "SELECT count(*) FROM strings", names, err) < 0)
+    if (store_run(s, store_prep(s, err, "SELECT count(*) FROM builds", NULL), builds, err, "counting") != 0 ||
+        store_run(s, store_prep(s, err, "SELECT count(*) FROM symsets", NULL), symsets, err, "counting") != 0 ||
+        store_run(s, store_prep(s, err, "SELECT count(*) FROM strings", NULL), names, err, "counting") != 0)
         return -1;
     return 0;
 }
 
-/* ---- for the other files of the SQLite backend (store_sqlite.h) ---------------- */
+/* ---- for the other files of the store (store_db.h) ---------------------------- */
 
-sqlite3_stmt *fs_sqlite_stmt(fs_store *s, const char *sql)
-{
-    return store_stmt_get(s, sql);
-}
-
-void fs_sqlite_done(fs_store *s, sqlite3_stmt *st)
-{
-    store_done(s, st);
-}
-
-int fs_sqlite_fail(fs_store *s, fs_error *err, const char *what)
-{
-    return store_fail(s, err, what);
-}
-
-const char *fs_sqlite_path(const fs_store *s)
+const char *fs_store_name(const fs_store *s)
 {
     return s->path;
 }
 
-int64_t fs_sqlite_version(const fs_store *s)
-{
-    return s->version;
-}
-
-sqlite3 *fs_sqlite_db(fs_store *s)
+fs_db *fs_store_db(fs_store *s)
 {
     return s->db;
 }

@@ -88,6 +88,9 @@ const char *fs_store_path(const char *path);
  * opts may be NULL.  *out is owned by the caller: fs_store_close. */
 int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, fs_error *err);
 void fs_store_close(fs_store *s);
+/* The database as messages name it: the file, or the PostgreSQL URI
+ * without its password (borrowed). */
+const char *fs_store_name(const fs_store *s);
 
 /* Record a validated analysis as one build, in one transaction.  Recording
  * the same project + board + commit again replaces it and keeps its id. */
@@ -331,7 +334,7 @@ void fs_store_rollback(fs_store *s);
  * err is not touched (the callback keeps its own reason). */
 int fs_store_token_export(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err);
 /* Insert row (its id, project, hash, created, revoked, note) into the token
- * table (created if missing).  A row with that id and the same hash and
+ * table (made beforehand by fs_store_tokens_init, outside any transaction).  A row with that id and the same hash and
  * project is kept (*existed true) and revoked at row->revoked when the
  * row is revoked and it is not; a row with that id and another hash or
  * project is an error (kind input): that token could not be moved. */

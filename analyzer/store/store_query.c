@@ -1,141 +1,161 @@
 /*
- * store_query.c - the SQLite backend's answers to the server's reads:
+ * store_query.c - the store's answers to the server's reads:
  * projects, boards with their newest build, a board's history as a stream,
  * the base of an upload, the generation and the build count (store.h).
  *
- * Statements are the handle's kept ones (store_sqlite.h), so a server
+ * Statements are the handle's kept ones (store_db.h), so a server
  * connection prepares each once.  The history reads the columns schema 3
  * keeps in the builds row (errors_json, regions_json, covered by the
  * builds_history index); an older file opened read-only has none, and its
  * rows compute them from the findings and regions tables.
  */
 #include "store.h"
-#include "store_sqlite.h"
+#include "store_db.h"
 
 #include <string.h>
 
-static const char *col_text(sqlite3_stmt *st, int col)
+static fs_db_stmt *q_stmt(fs_store *s, const char *sql)
 {
-    return (const char *)sqlite3_column_text(st, col);
+    return fs_db_stmt_get(fs_store_db(s), sql);
+}
+
+static void q_done(fs_store *s, fs_db_stmt *st)
+{
+    fs_db_done(fs_store_db(s), st);
+}
+
+static int q_fail(fs_store *s, fs_error *err, const char *what)
+{
+    return fs_db_fail(fs_store_db(s), err, what);
+}
+
+static const char *q_path(fs_store *s)
+{
+    return fs_store_db(s)->name;
+}
+
+static const char *col_text(fs_db_stmt *st, int col)
+{
+    return fs_db_col_text(st, col);
 }
 
 void fs_store_generation(fs_store *s, int64_t *gen)
 {
     *gen = -1;
-    sqlite3_stmt *st = fs_sqlite_stmt(s, FS_STORE_GENERATION_SQL);
+    fs_db_stmt *st = q_stmt(s, FS_STORE_GENERATION_SQL);
     if (!st)
         return;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *gen = sqlite3_column_int64(st, 0);
-    fs_sqlite_done(s, st);
+    if (fs_db_step(st) == FS_DB_ROW)
+        *gen = fs_db_col_int(st, 0);
+    q_done(s, st);
 }
 
 int fs_store_count_builds(fs_store *s, int64_t *n, fs_error *err)
 {
     *n = -1;
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT count(*) FROM builds");
+    fs_db_stmt *st = q_stmt(s, "SELECT count(*) FROM builds");
     if (!st)
-        return fs_sqlite_fail(s, err, "counting builds");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
+        return q_fail(s, err, "counting builds");
+    int rc = fs_db_step(st);
+    if (rc == FS_DB_ROW)
+        *n = fs_db_col_int(st, 0);
     else
-        fs_sqlite_fail(s, err, "counting builds");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_ROW ? 0 : -1;
+        q_fail(s, err, "counting builds");
+    q_done(s, st);
+    return rc == FS_DB_ROW ? 0 : -1;
 }
 
 int fs_store_build_exists(fs_store *s, int64_t id, bool *exists, fs_error *err)
 {
     *exists = false;
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT 1 FROM builds WHERE id = ?1");
+    fs_db_stmt *st = q_stmt(s, "SELECT 1 FROM builds WHERE id = ?1");
     if (!st)
-        return fs_sqlite_fail(s, err, "looking up a build");
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    *exists = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "looking up a build");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+        return q_fail(s, err, "looking up a build");
+    fs_db_bind_int(st, 1, id);
+    int rc = fs_db_step(st);
+    *exists = rc == FS_DB_ROW;
+    if (rc != FS_DB_ROW && rc != FS_DB_DONE)
+        q_fail(s, err, "looking up a build");
+    q_done(s, st);
+    return rc == FS_DB_ROW || rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_projects(fs_store *s, const char *only, int limit, fs_project_fn fn, void *ctx, fs_error *err)
 {
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT p.name, count(b.id), count(DISTINCT b.board_id), max(b.timestamp)"
+    fs_db_stmt *st = q_stmt(s, "SELECT p.name, count(b.id), count(DISTINCT b.board_id), max(b.timestamp)"
                                          " FROM projects p LEFT JOIN builds b ON b.project_id = p.id"
                                          " WHERE ?2 IS NULL OR p.name = ?2 GROUP BY p.id ORDER BY p.name LIMIT ?1");
     if (!st)
-        return fs_sqlite_fail(s, err, "listing projects");
-    sqlite3_bind_int(st, 1, limit);
+        return q_fail(s, err, "listing projects");
+    fs_db_bind_int(st, 1, limit);
     if (only)
-        sqlite3_bind_text(st, 2, only, -1, SQLITE_STATIC);
+        fs_db_bind_text(st, 2, only);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fs_project_row row = {col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-                              sqlite3_column_int64(st, 3), sqlite3_column_type(st, 3) != SQLITE_NULL};
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+        fs_project_row row = {col_text(st, 0), fs_db_col_int(st, 1), fs_db_col_int(st, 2),
+                              fs_db_col_int(st, 3), !fs_db_col_null(st, 3)};
         if (fn(ctx, &row) < 0) {
-            fs_sqlite_done(s, st);
-            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing projects", fs_sqlite_path(s));
+            q_done(s, st);
+            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing projects", q_path(s));
         }
     }
-    if (rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "listing projects");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != FS_DB_DONE)
+        q_fail(s, err, "listing projects");
+    q_done(s, st);
+    return rc == FS_DB_DONE ? 0 : -1;
 }
 
 void fs_store_build_errors(fs_store *s, int64_t id, fs_error_id_fn fn, void *ctx)
 {
-    sqlite3_stmt *st =
-        fs_sqlite_stmt(s, "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq");
+    fs_db_stmt *st =
+        q_stmt(s, "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq");
     if (!st)
         return;
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW)
+    fs_db_bind_int(st, 1, id);
+    while (fs_db_step(st) == FS_DB_ROW)
         if (fn(ctx, col_text(st, 0)) < 0)
             break;
-    fs_sqlite_done(s, st);
+    q_done(s, st);
 }
 
 void fs_store_build_regions(fs_store *s, int64_t id, fs_region_fn fn, void *ctx)
 {
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq");
+    fs_db_stmt *st = q_stmt(s, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq");
     if (!st)
         return;
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    fs_db_bind_int(st, 1, id);
+    while (fs_db_step(st) == FS_DB_ROW) {
         const char *name = col_text(st, 0);
-        if (name && fn(ctx, name, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)) < 0)
+        if (name && fn(ctx, name, fs_db_col_int(st, 1), fs_db_col_int(st, 2)) < 0)
             break;
     }
-    fs_sqlite_done(s, st);
+    q_done(s, st);
 }
 
 /* The columns of a build row, in the order build_row reads them from first. */
 #define ROW_COLS "b.id, b.commit_sha, b.branch, b.parent_sha, b.pr, b.timestamp, b.main_region, b.main_used, b.main_length"
 
-static void build_row(sqlite3_stmt *st, int first, fs_build_row *r)
+static void build_row(fs_db_stmt *st, int first, fs_build_row *r)
 {
-    r->id = sqlite3_column_int64(st, first);
+    r->id = fs_db_col_int(st, first);
     r->commit = col_text(st, first + 1);
     r->branch = col_text(st, first + 2);
     r->parent = col_text(st, first + 3);
-    r->pr = sqlite3_column_int64(st, first + 4);
-    r->timestamp = sqlite3_column_int64(st, first + 5);
+    r->pr = fs_db_col_int(st, first + 4);
+    r->timestamp = fs_db_col_int(st, first + 5);
     r->main_region = col_text(st, first + 6);
-    r->used = sqlite3_column_int64(st, first + 7);
-    r->length = sqlite3_column_int64(st, first + 8);
+    r->used = fs_db_col_int(st, first + 7);
+    r->length = fs_db_col_int(st, first + 8);
 }
 
 static bool project_exists(fs_store *s, const char *project)
 {
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT 1 FROM projects WHERE name = ?1");
+    fs_db_stmt *st = q_stmt(s, "SELECT 1 FROM projects WHERE name = ?1");
     if (!st)
         return false;
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    fs_sqlite_done(s, st);
+    fs_db_bind_text(st, 1, project);
+    bool found = fs_db_step(st) == FS_DB_ROW;
+    q_done(s, st);
     return found;
 }
 
@@ -143,7 +163,7 @@ static bool project_exists(fs_store *s, const char *project)
  * schema 5, 'main' in an older file (opened read-only). */
 static const char *dfl_sql(fs_store *s)
 {
-    return fs_sqlite_version(s) >= 5 ? "p.default_branch" : "'" FS_STORE_DEFAULT_BRANCH "'";
+    return fs_store_db(s)->version >= 5 ? "p.default_branch" : "'" FS_STORE_DEFAULT_BRANCH "'";
 }
 
 int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn, void *ctx, bool *exists,
@@ -157,35 +177,35 @@ int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn,
     const char *dfl = dfl_sql(s);
     snprintf(sql, sizeof sql,
              "SELECT o.name, (SELECT count(*) FROM builds x WHERE x.project_id = p.id AND x.board_id = o.id), "
-             ROW_COLS ", b.branch IS %s FROM projects p JOIN boards o JOIN builds b ON b.id = coalesce("
+             ROW_COLS ", b.branch IS NOT DISTINCT FROM %s FROM projects p CROSS JOIN boards o JOIN builds b ON b.id = coalesce("
              "   (SELECT y.id FROM builds y WHERE y.project_id = p.id AND y.board_id = o.id AND y.branch = %s"
              "    ORDER BY y.timestamp DESC, y.id DESC LIMIT 1),"
              "   (SELECT y.id FROM builds y WHERE y.project_id = p.id AND y.board_id = o.id"
              "    ORDER BY y.timestamp DESC, y.id DESC LIMIT 1))"
              " WHERE p.name = ?1 ORDER BY o.name LIMIT ?2",
              dfl, dfl);
-    sqlite3_stmt *st = fs_sqlite_stmt(s, sql);
+    fs_db_stmt *st = q_stmt(s, sql);
     if (!st)
-        return fs_sqlite_fail(s, err, "listing boards");
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, limit);
+        return q_fail(s, err, "listing boards");
+    fs_db_bind_text(st, 1, project);
+    fs_db_bind_int(st, 2, limit);
     int rc;
     size_t rows = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fs_board_row row = {col_text(st, 0), sqlite3_column_int64(st, 1), {0}, sqlite3_column_int(st, 11) != 0};
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+        fs_board_row row = {col_text(st, 0), fs_db_col_int(st, 1), {0}, fs_db_col_int(st, 11) != 0};
         build_row(st, 2, &row.latest);
         rows++;
         if (fn(ctx, &row) < 0) {
-            fs_sqlite_done(s, st);
-            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing boards", fs_sqlite_path(s));
+            q_done(s, st);
+            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing boards", q_path(s));
         }
     }
-    if (rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "listing boards");
-    fs_sqlite_done(s, st);
-    if (rc == SQLITE_DONE && rows == 0)
+    if (rc != FS_DB_DONE)
+        q_fail(s, err, "listing boards");
+    q_done(s, st);
+    if (rc == FS_DB_DONE && rows == 0)
         *exists = project_exists(s, project);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return rc == FS_DB_DONE ? 0 : -1;
 }
 
 /* The history's last two columns: schema v3 keeps the errors and regions
@@ -202,14 +222,14 @@ static const char hist_v2[] =
  * branch's name): the build of its parent commit, else the default
  * branch's newest build at or before it; NULL on the default branch. */
 #define BASE_SQL(dfl)                                                                                            \
-    "(CASE WHEN b.branch IS NOT " dfl " THEN coalesce("                                                          \
+    "(CASE WHEN b.branch IS DISTINCT FROM " dfl " THEN coalesce("                                                          \
     " (SELECT z.id FROM builds z WHERE z.project_id = b.project_id AND z.board_id = b.board_id"                  \
     "  AND z.commit_sha = b.parent_sha AND z.id <> b.id),"                                                       \
     " (SELECT z.id FROM builds z WHERE z.project_id = b.project_id AND z.board_id = b.board_id"                  \
     "  AND z.branch = " dfl " AND z.timestamp <= b.timestamp AND z.id <> b.id"                                   \
     "  ORDER BY z.timestamp DESC, z.id DESC LIMIT 1)) END)"
 
-static sqlite3_stmt *history_stmt(fs_store *s, const char *summary)
+static fs_db_stmt *history_stmt(fs_store *s, const char *summary)
 {
     char sql[3000];
     snprintf(sql, sizeof sql,
@@ -220,75 +240,75 @@ static sqlite3_stmt *history_stmt(fs_store *s, const char *summary)
              " AND b.timestamp >= ?4 AND b.timestamp <= ?5"
              " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
              ROW_COLS, summary,
-             fs_sqlite_version(s) >= 5 ? BASE_SQL("p.default_branch") : BASE_SQL("'" FS_STORE_DEFAULT_BRANCH "'"));
-    return fs_sqlite_stmt(s, sql);
+             fs_store_db(s)->version >= 5 ? BASE_SQL("p.default_branch") : BASE_SQL("'" FS_STORE_DEFAULT_BRANCH "'"));
+    return q_stmt(s, sql);
 }
 
 int fs_store_history_each(fs_store *s, const fs_history_range *q, fs_build_row_fn fn, void *ctx, fs_error *err)
 {
-    sqlite3_stmt *st = history_stmt(s, hist_v3);
+    fs_db_stmt *st = history_stmt(s, hist_v3);
     if (!st && !(st = history_stmt(s, hist_v2)))
-        return fs_sqlite_fail(s, err, "reading the history");
-    sqlite3_bind_text(st, 1, q->project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->board, -1, SQLITE_STATIC);
+        return q_fail(s, err, "reading the history");
+    fs_db_bind_text(st, 1, q->project);
+    fs_db_bind_text(st, 2, q->board);
     if (q->branch)
-        sqlite3_bind_text(st, 3, q->branch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, q->t0);
-    sqlite3_bind_int64(st, 5, q->t1);
-    sqlite3_bind_int64(st, 6, q->limit);
+        fs_db_bind_text(st, 3, q->branch);
+    fs_db_bind_int(st, 4, q->t0);
+    fs_db_bind_int(st, 5, q->t1);
+    fs_db_bind_int(st, 6, q->limit);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
         fs_build_row row;
         build_row(st, 0, &row);
         row.errors_json = col_text(st, 9);
         row.regions_json = col_text(st, 10);
-        row.prev_id = sqlite3_column_int64(st, 11);
+        row.prev_id = fs_db_col_int(st, 11);
         const char *pregion = col_text(st, 12);
         row.has_delta = row.prev_id && row.main_region && pregion && strcmp(row.main_region, pregion) == 0;
-        row.delta = row.has_delta ? row.used - sqlite3_column_int64(st, 13) : 0;
-        row.base_id = sqlite3_column_int64(st, 14);
+        row.delta = row.has_delta ? row.used - fs_db_col_int(st, 13) : 0;
+        row.base_id = fs_db_col_int(st, 14);
         fn(ctx, &row);
     }
-    if (rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "reading the history");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != FS_DB_DONE)
+        q_fail(s, err, "reading the history");
+    q_done(s, st);
+    return rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_default_branch(fs_store *s, const char *project, char *buf, size_t len, fs_error *err)
 {
     snprintf(buf, len, "%s", FS_STORE_DEFAULT_BRANCH);
-    if (fs_sqlite_version(s) < 5)
+    if (fs_store_db(s)->version < 5)
         return 0;
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT default_branch FROM projects WHERE name = ?1");
+    fs_db_stmt *st = q_stmt(s, "SELECT default_branch FROM projects WHERE name = ?1");
     if (!st)
-        return fs_sqlite_fail(s, err, "reading the default branch");
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && col_text(st, 0))
+        return q_fail(s, err, "reading the default branch");
+    fs_db_bind_text(st, 1, project);
+    int rc = fs_db_step(st);
+    if (rc == FS_DB_ROW && col_text(st, 0))
         snprintf(buf, len, "%s", col_text(st, 0));
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "reading the default branch");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    if (rc != FS_DB_ROW && rc != FS_DB_DONE)
+        q_fail(s, err, "reading the default branch");
+    q_done(s, st);
+    return rc == FS_DB_ROW || rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_set_default_branch(fs_store *s, const char *project, const char *branch, fs_error *err)
 {
-    if (fs_sqlite_version(s) < 5)
-        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", fs_sqlite_path(s));
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "INSERT INTO projects(name, default_branch) VALUES (?1, ?2)"
+    if (fs_store_db(s)->version < 5)
+        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", q_path(s));
+    fs_db_stmt *st = q_stmt(s, "INSERT INTO projects(name, default_branch) VALUES (?1, ?2)"
                                          " ON CONFLICT(name) DO UPDATE SET default_branch = excluded.default_branch"
-                                         " WHERE default_branch IS NOT excluded.default_branch");
+                                         " WHERE projects.default_branch IS DISTINCT FROM excluded.default_branch");
     if (!st)
-        return fs_sqlite_fail(s, err, "setting the default branch");
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "setting the default branch");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_DONE ? 0 : -1;
+        return q_fail(s, err, "setting the default branch");
+    fs_db_bind_text(st, 1, project);
+    fs_db_bind_text(st, 2, branch);
+    int rc = fs_db_step(st);
+    if (rc != FS_DB_DONE)
+        q_fail(s, err, "setting the default branch");
+    q_done(s, st);
+    return rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_find_base(fs_store *s, const char *project, const char *board, const char *parent, const char *branch,
@@ -305,7 +325,7 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
     /* ?3 the parent commit: its build first, else the branch's newest
      * build at or before ?6; two seeks (the unique (project, board,
      * commit) index, builds_branch_time), then one row by id. */
-    sqlite3_stmt *st = fs_sqlite_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b WHERE b.id = coalesce("
+    fs_db_stmt *st = q_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b WHERE b.id = coalesce("
                                          "  (SELECT y.id FROM builds y"
                                          "   WHERE y.project_id = (SELECT id FROM projects WHERE name = ?1)"
                                          "   AND y.board_id = (SELECT id FROM boards WHERE name = ?2)"
@@ -316,30 +336,30 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
                                          "   AND y.branch = ?4 AND y.timestamp <= ?6 AND y.id <> ?5"
                                          "   ORDER BY y.timestamp DESC, y.id DESC LIMIT 1))");
     if (!st)
-        return fs_sqlite_fail(s, err, "finding the base build");
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, board, -1, SQLITE_STATIC);
+        return q_fail(s, err, "finding the base build");
+    fs_db_bind_text(st, 1, project);
+    fs_db_bind_text(st, 2, board);
     if (parent)
-        sqlite3_bind_text(st, 3, parent, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, branch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, exclude);
-    sqlite3_bind_int64(st, 6, before > 0 ? before : INT64_MAX);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *symset = sqlite3_column_int64(st, 1);
-        const unsigned char *doc = sqlite3_column_blob(st, 2);
-        *hash = hash_fn(doc ? doc : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, 2));
+        fs_db_bind_text(st, 3, parent);
+    fs_db_bind_text(st, 4, branch);
+    fs_db_bind_int(st, 5, exclude);
+    fs_db_bind_int(st, 6, before > 0 ? before : INT64_MAX);
+    int rc = fs_db_step(st);
+    if (rc == FS_DB_ROW) {
+        *id = fs_db_col_int(st, 0);
+        *symset = fs_db_col_int(st, 1);
+        const unsigned char *doc = fs_db_col_blob(st, 2);
+        *hash = hash_fn(doc ? doc : (const unsigned char *)"", fs_db_col_bytes(st, 2));
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "finding the base build");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    if (rc != FS_DB_ROW && rc != FS_DB_DONE)
+        q_fail(s, err, "finding the base build");
+    q_done(s, st);
+    return rc == FS_DB_ROW || rc == FS_DB_DONE ? 0 : -1;
 }
 
 /* The builds of a board on one branch (NULL: the default one), newest
  * first: a seek in builds_branch_time. */
-static sqlite3_stmt *branch_stmt(fs_store *s, const char *extra_cols, const char *extra_join)
+static fs_db_stmt *branch_stmt(fs_store *s, const char *extra_cols, const char *extra_join)
 {
     char sql[1200];
     snprintf(sql, sizeof sql,
@@ -347,37 +367,37 @@ static sqlite3_stmt *branch_stmt(fs_store *s, const char *extra_cols, const char
              " WHERE p.name = ?1 AND b.board_id = (SELECT id FROM boards WHERE name = ?2)"
              " AND b.branch = coalesce(?3, %s) ORDER BY b.timestamp DESC, b.id DESC LIMIT ?4",
              extra_cols, extra_join, dfl_sql(s));
-    return fs_sqlite_stmt(s, sql);
+    return q_stmt(s, sql);
 }
 
-static int branch_walk(fs_store *s, sqlite3_stmt *st, const char *project, const char *board, const char *branch,
+static int branch_walk(fs_store *s, fs_db_stmt *st, const char *project, const char *board, const char *branch,
                        const char *module, int64_t limit, bool sized, fs_size_point_fn fn, void *ctx, fs_error *err)
 {
     if (!st)
-        return fs_sqlite_fail(s, err, "reading a board's builds");
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, board, -1, SQLITE_STATIC);
+        return q_fail(s, err, "reading a board's builds");
+    fs_db_bind_text(st, 1, project);
+    fs_db_bind_text(st, 2, board);
     if (branch)
-        sqlite3_bind_text(st, 3, branch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, limit);
+        fs_db_bind_text(st, 3, branch);
+    fs_db_bind_int(st, 4, limit);
     if (module)
-        sqlite3_bind_text(st, 5, module, -1, SQLITE_STATIC);
+        fs_db_bind_text(st, 5, module);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fs_size_point pt = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), col_text(st, 2), false, 0};
-        if (sized && sqlite3_column_type(st, 3) != SQLITE_NULL) {
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+        fs_size_point pt = {fs_db_col_int(st, 0), fs_db_col_int(st, 1), col_text(st, 2), false, 0};
+        if (sized && !fs_db_col_null(st, 3)) {
             pt.present = true;
-            pt.size = sqlite3_column_int64(st, 3);
+            pt.size = fs_db_col_int(st, 3);
         }
         if (fn(ctx, &pt) < 0) {
-            fs_sqlite_done(s, st);
-            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading a board's builds", fs_sqlite_path(s));
+            q_done(s, st);
+            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading a board's builds", q_path(s));
         }
     }
-    if (rc != SQLITE_DONE)
-        fs_sqlite_fail(s, err, "reading a board's builds");
-    fs_sqlite_done(s, st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != FS_DB_DONE)
+        q_fail(s, err, "reading a board's builds");
+    q_done(s, st);
+    return rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_branch_builds(fs_store *s, const char *project, const char *board, const char *branch, int64_t limit,

@@ -18,7 +18,7 @@ S=samples/build
 PGDIR=""
 cleanup() {
   kill_servers
-  [ -n "$PGDIR" ] && pg_cluster_stop "$PGDIR" >/dev/null 2>&1
+  [ -n "$PGDIR" ] && { pg_cluster_stop "$PGDIR" >/dev/null 2>&1; rm -rf "$PGDIR"; }
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -136,26 +136,41 @@ run 0 "--help" db --help
 expect_out "help names copy" "flashsize db copy SRC DST"
 
 # --- PostgreSQL, both ways ------------------------------------------------------------------
-if [ ! -f tests/lib/pgcluster.sh ]; then
-  skip "PostgreSQL copies" "no PostgreSQL backend in this build (tests/lib/pgcluster.sh)"
-else
-  . tests/lib/pgcluster.sh
-  PGDIR="$TMP/pg"
-  if ! pg_cluster_start "$PGDIR" >"$TMP/pg.out" 2>&1; then
+# The suite's cluster (tests/run.sh: FS_PG_DIR) or one of this test's own; a database of its own.
+. tests/lib/pgcluster.sh
+PGD=${FS_PG_DIR:-}
+if [ -z "$PGD" ]; then
+  PGDIR=$(mktemp -d /tmp/fs-pgc.XXXXXX)
+  if pg_cluster_start "$PGDIR" >"$TMP/pg.out" 2>&1; then PGD=$PGDIR; else
     skip_capability "PostgreSQL copies" "cannot start a PostgreSQL cluster: $(tail -n 2 "$TMP/pg.out")"
-    PGDIR=""
-  else
-    run 0 "copy SQLite -> PostgreSQL" db copy "$SRC" "$FS_PG_URI"
-    expect_out "6 builds" "copied 6 builds (0 under another id), 3 projects, 2 tokens"
-    run 2 "PostgreSQL DST with builds is refused" db copy "$SRC" "$FS_PG_URI"
-    expect_err "names the database" "already has 6 builds"
-    BACK="$TMP/back.db"
-    run 0 "copy PostgreSQL -> SQLite" db copy "$FS_PG_URI" "$BACK"
-    expect_out "6 builds back" "copied 6 builds (0 under another id), 3 projects, 2 tokens"
-    dump "$BACK" >"$TMP/back.dump"
-    check "SQLite -> PostgreSQL -> SQLite: the same rows (sqlite3 dump)" cmp -s "$TMP/src.dump" "$TMP/back.dump"
-    "$FLASHSIZE" diff --db "$FS_PG_URI" --format json --top 0 build:1 build:2 >"$TMP/d3" 2>&1
-    check "diff build:1 build:2 read from PostgreSQL is the same" cmp -s "$TMP/d1" "$TMP/d3"
+    rm -rf "$PGDIR"; PGDIR=""
   fi
+fi
+if [ -n "$PGD" ]; then
+  dbn=e2e_copy_$$
+  pg_cluster_createdb "$PGD" $dbn
+  PGU=$(pg_cluster_uri "$PGD" $dbn)
+  run 0 "copy SQLite -> PostgreSQL" db copy "$SRC" "$PGU"
+  expect_out "6 builds" "copied 6 builds (0 under another id), 3 projects, 2 tokens"
+  run 2 "PostgreSQL DST with builds is refused" db copy "$SRC" "$PGU"
+  expect_err "names the database" "already has 6 builds"
+  expect_eq "PostgreSQL: the same ids, commits and times (psql)" \
+    "$(pg_cluster_psql_db "$PGD" $dbn -tA -F'|' -c 'SELECT id, commit_sha, timestamp FROM builds ORDER BY id')" \
+    "$(sqlite3 "$SRC" 'SELECT id, commit_sha, timestamp FROM builds ORDER BY id')"
+  "$FLASHSIZE" diff --db "$PGU" --format json --top 0 build:1 build:2 >"$TMP/d3" 2>&1
+  check "diff build:1 build:2 read from PostgreSQL is the same" cmp -s "$TMP/d1" "$TMP/d3"
+  # a new build and a new token on PostgreSQL go on after the copied ids
+  run 0 "record on PostgreSQL after the copy" record --db "$PGU" -p mpy -b esp8266-2m -c 8888abcd $S/esp8266-fits.elf
+  expect_out "as build 7" "recorded build 7"
+  run 0 "token on PostgreSQL after the copy" token create --db "$PGU" --project mpy
+  expect_eq "as token 3" "$(sed -n 's/^fst_\([0-9]*\)_.*/\1/p' "$OUT")" 3
+  BACK="$TMP/back.db"
+  run 0 "copy PostgreSQL -> SQLite" db copy "$PGU" "$BACK"
+  expect_out "7 builds back" "copied 7 builds (0 under another id), 3 projects, 3 tokens"
+  dump "$BACK" | grep -v '^7|' | grep -v '^[rsfz]|7|' | grep -v '^t|3|' >"$TMP/back.dump"
+  check "SQLite -> PostgreSQL -> SQLite: the same rows (sqlite3 dump, less build 7 and token 3)" \
+    cmp -s "$TMP/src.dump" "$TMP/back.dump"
+  "$FLASHSIZE" token list --db "$BACK" | head -n 3 >"$TMP/t3"
+  check "token list after the round trip (tokens 1 and 2)" cmp -s "$TMP/t1" "$TMP/t3"
 fi
 echo "1..$TESTS_RUN"

@@ -2,6 +2,13 @@
  * storetest.h - helpers shared by the store's unit tests: a fresh database
  * path, its removal with the WAL side files, one integer from SQL, and
  * the analysis document of a built sample.
+ *
+ * With FLASHSIZE_TEST_PG set to a PostgreSQL URI (tests/run.sh sets it for
+ * the second run of the store's tests, on a cluster of
+ * tests/lib/pgcluster.sh), a "fresh database" is a new database on that
+ * server (its URI), and the SQL of st_sql_int runs there: the same tests,
+ * the other backend.  Tests of what only SQLite has (PRAGMAs, file modes,
+ * migrations of old files) call ST_SQLITE_ONLY() first.
  */
 #ifndef FS_STORETEST_H
 #define FS_STORETEST_H
@@ -13,11 +20,85 @@
 #include "output.h"
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
+#include <string.h>
+#include <unistd.h>
 
-/* A path for a database that does not exist yet (SQLite creates it). */
+/* The PostgreSQL server the tests run on, or NULL for SQLite. */
+static inline const char *st_pg(void)
+{
+    const char *u = getenv("FLASHSIZE_TEST_PG");
+    return u && *u ? u : NULL;
+}
+
+/* Skip a test of what only the SQLite backend has. */
+#define ST_SQLITE_ONLY()                                                                                     \
+    do {                                                                                                     \
+        if (st_pg())                                                                                         \
+            skip();                                                                                          \
+    } while (0)
+
+static inline bool st_is_pg(const char *db)
+{
+    return strncmp(db, "postgresql://", 13) == 0;
+}
+
+/* The URI of database name on the server of FLASHSIZE_TEST_PG
+ * ("postgresql:///DB?..." with DB replaced). */
+static inline char *st_pg_uri(const char *name)
+{
+    const char *base = st_pg(), *q = strchr(base, '?');
+    char *u = malloc(strlen(base) + strlen(name) + 32);
+    assert_non_null(u);
+    sprintf(u, "postgresql:///%s%s", name, q ? q : "");
+    return u;
+}
+
+/* Run sql on the server's maintenance database. */
+static inline void st_pg_admin(const char *sql)
+{
+    char *uri = st_pg_uri("postgres");
+    PGconn *c = PQconnectdb(uri);
+    free(uri);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* The integer answer of sql on PostgreSQL database uri. */
+static inline int64_t st_pg_int(const char *uri, const char *sql)
+{
+    PGconn *c = PQconnectdb(uri);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    int64_t n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+        n = 1;
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+/* A path for a database that does not exist yet (SQLite creates it), or
+ * the URI of a new, empty PostgreSQL database. */
 static inline char *st_tmp_db(void)
 {
+    if (st_pg()) {
+        static int n;
+        char name[64], sql[128];
+        snprintf(name, sizeof name, "fst_%d_%d", (int)getpid(), ++n);
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0", name);
+        st_pg_admin(sql);
+        return st_pg_uri(name);
+    }
     char *p = tu_tmpfile("", 0);
     assert_non_null(p);
     unlink(p);
@@ -27,6 +108,14 @@ static inline char *st_tmp_db(void)
 /* Remove the database and its -wal/-shm files; frees path. */
 static inline void st_remove_db(char *path)
 {
+    if (st_is_pg(path)) {
+        char sql[160];
+        const char *name = path + strlen("postgresql:///");
+        snprintf(sql, sizeof sql, "DROP DATABASE %.*s WITH (FORCE)", (int)strcspn(name, "?"), name);
+        st_pg_admin(sql);
+        free(path);
+        return;
+    }
     char side[600];
     unlink(path);
     snprintf(side, sizeof side, "%s-wal", path);
@@ -39,6 +128,8 @@ static inline void st_remove_db(char *path)
 /* The integer a one-row query answers, read through its own read-only connection. */
 static inline int64_t st_sql_int(const char *db, const char *sql)
 {
+    if (st_is_pg(db))
+        return st_pg_int(db, sql);
     sqlite3 *h;
     assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st;
@@ -49,6 +140,12 @@ static inline int64_t st_sql_int(const char *db, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(h);
     return n;
+}
+
+/* The schema version the database says it has. */
+static inline int64_t st_schema_version(const char *db)
+{
+    return st_sql_int(db, st_is_pg(db) ? "SELECT schema_version FROM store_meta" : "PRAGMA user_version");
 }
 
 /* The analysis document of samples/build/NAME.elf (as `flashsize analyze

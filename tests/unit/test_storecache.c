@@ -189,6 +189,7 @@ static void assert_summary(const char *db, int id, const json_t *doc)
 static void test_summary_columns(void **state)
 {
     (void)state;
+    ST_SQLITE_ONLY(); /* SQLite's migration of a v2 file */
     char *db = st_tmp_db();
     json_t *over = analyze_sample("esp8266-irom0-overflow"), *fits = analyze_sample("esp8266-fits");
     fs_store *s = open_store(db);
@@ -279,6 +280,7 @@ static void exec_ok(const char *db, const char *sql)
 static void test_generation(void **state)
 {
     (void)state;
+    ST_SQLITE_ONLY(); /* SQLite's triggers, ids and migrations (PostgreSQL: tests/e2e/test_pg.sh) */
     char *db = st_tmp_db();
     json_t *fits = analyze_sample("esp8266-fits"), *over = analyze_sample("esp8266-irom0-overflow");
     fs_store *s = open_store(db);
