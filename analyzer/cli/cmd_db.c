@@ -168,12 +168,20 @@ done:
 
 static int db_copy(const db_args *a, fs_error *err)
 {
-    if (db_same(a->src, a->dst))
-        return fs_fail(err, "%s: SRC and DST are the same database", a->dst);
-    copy_state c = {.src_name = a->src, .dst_name = a->dst, .err = err};
+    /* Messages name the databases, never a URI's password. */
+    char *src_name = fs_store_display_name(a->src), *dst_name = fs_store_display_name(a->dst);
+    copy_state c = {.src_name = src_name, .dst_name = dst_name, .err = err};
     int64_t *ids = NULL, *dids = NULL;
     size_t n = 0, moved = 0;
     int rc = -1;
+    if (!src_name || !dst_name) {
+        fs_fail_kind(err, FS_ERR_NOMEM, "db copy: out of memory");
+        goto done;
+    }
+    if (db_same(a->src, a->dst)) {
+        fs_fail(err, "%s: SRC and DST are the same database", dst_name);
+        goto done;
+    }
     fs_store_opts ro = {.readonly = true};
     if (fs_store_open(a->src, &ro, &c.src, err) < 0 || fs_store_open(a->dst, NULL, &c.dst, err) < 0)
         goto done;
@@ -181,7 +189,7 @@ static int db_copy(const db_args *a, fs_error *err)
     if (fs_store_count_builds(c.dst, &existing, err) < 0)
         goto done;
     if (existing > 0 && !a->merge) {
-        fs_fail(err, "%s: the destination already has %lld builds (give --merge to copy into it)", a->dst,
+        fs_fail(err, "%s: the destination already has %lld builds (give --merge to copy into it)", dst_name,
                 (long long)existing);
         goto done;
     }
@@ -191,7 +199,7 @@ static int db_copy(const db_args *a, fs_error *err)
         fs_store_begin(c.dst, err) < 0)
         goto done;
     if (n && !(dids = calloc(n, sizeof *dids))) {
-        fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", a->dst);
+        fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", dst_name);
         goto rollback;
     }
     if (fs_store_projects(c.src, NULL, INT_MAX, copy_project, &c, err) < 0)
@@ -225,7 +233,7 @@ static int db_copy(const db_args *a, fs_error *err)
     }
     printf("copied %zu builds (%zu under another id), %zu projects, %zu tokens (%zu already there) from %s to %s; "
            "every build verified\n",
-           n, moved, c.projects, c.tokens, c.tokens_kept, a->src, a->dst);
+           n, moved, c.projects, c.tokens, c.tokens_kept, src_name, dst_name);
     rc = 0;
     goto done;
 rollback:
@@ -235,6 +243,8 @@ done:
     fs_store_close(c.dst);
     free(ids);
     free(dids);
+    free(src_name);
+    free(dst_name);
     return rc;
 }
 

@@ -115,6 +115,11 @@ static fs_symrec *memo_get(fs_store *s, int64_t id, int64_t hash, int64_t count,
 
 /* ---- opening ---------------------------------------------------------------- */
 
+char *fs_store_display_name(const char *target)
+{
+    return fs_db_is_pg(target) ? fs_db_redact(target) : strdup(target);
+}
+
 const char *fs_store_path(const char *path)
 {
     if (path && *path)

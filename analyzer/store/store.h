@@ -81,6 +81,10 @@ typedef struct fs_store_opts {
     bool no_mmap;          /* read pages with read(), not a memory map (the server: docs/server.md) */
 } fs_store_opts;
 
+/* target (a file or a PostgreSQL URI) as messages show it: a URI without
+ * its password (malloc'd; NULL when out of memory). */
+char *fs_store_display_name(const char *target);
+
 /* The database path: path if given, else $FLASHSIZE_DB, else ./flashsize.db. */
 const char *fs_store_path(const char *path);
 

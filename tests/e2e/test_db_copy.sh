@@ -154,6 +154,13 @@ if [ -n "$PGD" ]; then
   expect_out "6 builds" "copied 6 builds (0 under another id), 3 projects, 2 tokens"
   run 2 "PostgreSQL DST with builds is refused" db copy "$SRC" "$PGU"
   expect_err "names the database" "already has 6 builds"
+  # a URI's password is never shown (trust authentication ignores it)
+  PGPW="postgresql://flashsize:sekrit-pw@/$dbn?host=$PGD"
+  run 2 "refused again, URI with a password" db copy "$SRC" "$PGPW"
+  check "the message names the database without the password" sh -c "grep -q 'already has 6 builds' '$ERR' && ! grep -q sekrit '$ERR'"
+  pg_cluster_createdb "$PGD" ${dbn}_pw
+  run 0 "copy to a URI with a password" db copy "$SRC" "postgresql://flashsize:sekrit-pw@/${dbn}_pw?host=$PGD"
+  check "the summary names it without the password" sh -c "grep -q 'copied 6 builds' '$OUT' && ! grep -q sekrit '$OUT'"
   expect_eq "PostgreSQL: the same ids, commits and times (psql)" \
     "$(pg_cluster_psql_db "$PGD" $dbn -tA -F'|' -c 'SELECT id, commit_sha, timestamp FROM builds ORDER BY id')" \
     "$(sqlite3 "$SRC" 'SELECT id, commit_sha, timestamp FROM builds ORDER BY id')"
