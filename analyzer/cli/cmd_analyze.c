@@ -57,7 +57,7 @@ static int analyze_parse(int argc, char **argv, analyze_args *a)
         CLI_OPT_RULES_DIR(&a->rules_dir),
         CLI_OPT_OUTPUT(&a->output, "write the report to FILE instead of standard output"),
         CLI_OPT_GROUP("Record the build in the size history as well (see `flashsize history`):"),
-        CLI_OPT_DB(&a->db, "SQLite store (default $FLASHSIZE_DB, else ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "store: file or postgresql:// URI (default $FLASHSIZE_DB, else ./flashsize.db)"),
         CLI_OPT_STRING(0, "project", &a->project, "P", "project name (required with --db)"),
         CLI_OPT_STRING(0, "commit", &a->commit, "SHA", "commit (required with --db); --board names the board"),
         CLI_OPT_BRANCH(&a->branch, "branch of the build"),
@@ -191,11 +191,11 @@ static int analyze_record(const analyze_args *a, const fs_analysis *an, fs_error
     fs_store *s = NULL;
     int64_t id;
     int rc = fs_store_open(a->db, NULL, &s, err) == 0 && fs_store_record(s, doc, &meta, &id, err) == 0 ? 0 : -1;
-    fs_store_close(s);
-    json_decref(doc);
     if (rc == 0)
         fprintf(stderr, "flashsize: recorded build %lld (project %s, board %s, commit %s) in %s\n", (long long)id,
-                a->project, board, a->commit, a->db);
+                a->project, board, a->commit, fs_store_name(s));
+    fs_store_close(s);
+    json_decref(doc);
     return rc;
 }
 #endif

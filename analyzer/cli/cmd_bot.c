@@ -88,7 +88,7 @@ static int bot_parse(int argc, char **argv, bot_args *a)
                        "budget file to check HEAD against (one BASE HEAD pair, or the\n"
                        "pair of the budget's board); a violated rule fails the status"),
         CLI_OPT_FLAG(0, "forecast", &a->forecast, "add the regions near their limit, from the board's history in --db"),
-        CLI_OPT_DB(&a->db, "size database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "size database: file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_RULES_DIR(&a->rules_dir),
         CLI_OPT_TOP(&a->top, "symbols listed per board (default 20)"),
         CLI_OPT_STRING(0, "target-url", &a->target_url, "URL", "link of the status (default: the Actions run, when known)"),

@@ -23,7 +23,7 @@ static int check_parse(int argc, char **argv, check_args *a)
     const cli_option opts[] = {
         CLI_OPT_STRING('r', "rules", &a->rules, "FILE", "the budget file (required)"),
         CLI_OPT_STRING(0, "base", &a->base, "BASE", "the build to measure growth against"),
-        CLI_OPT_DB(&a->db, "size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "store for build:/commit:, file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_RULES_DIR(&a->rules_dir),
         CLI_OPT_END,
     };

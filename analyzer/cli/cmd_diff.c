@@ -28,7 +28,7 @@ static int diff_parse(int argc, char **argv, diff_args *a)
     a->format = "text";
     const cli_option opts[] = {
         CLI_OPT_FORMAT(&a->format, "text (default), json or markdown (the PR comment)", "text", "json", "markdown"),
-        CLI_OPT_DB(&a->db, "size database for build:/commit: (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "store for build:/commit:, file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_BOARD(&a->board, "board layout for ELF inputs (default: from the ELF's symbols)"),
         CLI_OPT_RULES_DIR(&a->rules_dir),
         {.kind = CLI_SIZE, .long_name = "top", .value = &a->top, .arg = "N", .given = &a->top_set,

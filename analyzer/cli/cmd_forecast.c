@@ -33,7 +33,7 @@ static int forecast_parse(int argc, char **argv, forecast_args *a)
         CLI_OPT_DOUBLE(0, "near-days", &a->o.near_days, "N", 1, 1e9, "... or within N days (default 90)"),
         CLI_OPT_FORMAT(&a->format, "text (default), json or markdown (the PR comment's lines)", "text", "json",
                        "markdown"),
-        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_END,
     };
     const cli_command cmd = {

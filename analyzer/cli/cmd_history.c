@@ -29,7 +29,7 @@ static int history_parse(int argc, char **argv, history_args *a)
         CLI_OPT_BRANCH(&a->q.branch, "only this branch"),
         CLI_OPT_SIZE_RANGE('n', "limit", &a->q.limit, "N", 1, 100000, "builds to show (default 20)"),
         CLI_OPT_FORMAT(&a->format, NULL, "text", "json"),
-        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_END,
     };
     const cli_command cmd = {

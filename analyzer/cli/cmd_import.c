@@ -453,7 +453,7 @@ static int import_parse(int argc, char **argv, import_args *a)
         CLI_OPT_STRING('b', "board", &a->board, "B", "board (for rows or files without one)"),
         CLI_OPT_BRANCH(&a->branch, "branch (for rows or files without one)"),
         CLI_OPT_FLAG(0, "replace", &a->replace, "re-record builds already in the database"),
-        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_RULES_DIR(&a->rules_dir),
         CLI_OPT_FLAG('q', "quiet", &a->quiet, "no progress bar"),
         CLI_OPT_END,

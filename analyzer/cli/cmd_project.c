@@ -16,12 +16,12 @@ int cmd_project(int argc, char **argv)
     const char *db = NULL, *branch = NULL;
     const cli_option opts[] = {
         CLI_OPT_STRING(0, "default-branch", &branch, "B", "set the default branch"),
-        CLI_OPT_DB(&db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&db, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_END,
     };
     const cli_command cmd = {
         .name = "project",
-        .synopsis = "flashsize project NAME [--default-branch BRANCH] [--db FILE]",
+        .synopsis = "flashsize project NAME [--default-branch BRANCH] [--db DB]",
         .about = "Show a project's default branch, or set it with --default-branch (the project is\n"
                  "created when it is new, so it can be set before the first build is recorded).\n"
                  "A board's state on the dashboard is its newest build of this branch; a build of\n"

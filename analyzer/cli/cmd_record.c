@@ -47,7 +47,7 @@ static int record_parse(int argc, char **argv, record_args *a)
         CLI_OPT_STRING(0, "parent", &a->meta.parent, "SHA", "parent commit"),
         CLI_OPT_CALLBACK(0, "pr", &a->meta.pr, record_opt_int, "N", "pull request number"),
         CLI_OPT_CALLBACK(0, "timestamp", &a->meta.timestamp, record_opt_int, "T", "seconds since 1970 (default: now)"),
-        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_RULES_DIR(&a->rules_dir),
         CLI_OPT_END,
     };

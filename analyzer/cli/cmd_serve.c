@@ -67,7 +67,7 @@ static int serve_opt_bytes(const cli_option *o, char *arg)
 static int serve_parse(int argc, char **argv, srv_config *c, const char **web, const char **rules)
 {
     const cli_option opts[] = {
-        CLI_OPT_DB(&c->db_path, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&c->db_path, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_CALLBACK(0, "listen", c, serve_opt_listen, "HOST:PORT",
                          "numeric address to bind (default 127.0.0.1:8080; port 0 = any)"),
         CLI_OPT_STRING(0, "web", web, "DIR", "dashboard files (default $FLASHSIZE_WEB or the installed web/)"),
@@ -89,7 +89,7 @@ static int serve_parse(int argc, char **argv, srv_config *c, const char **web, c
     };
     const cli_command cmd = {
         .name = "serve",
-        .synopsis = "flashsize serve [--db FILE] [--listen HOST:PORT] [options]",
+        .synopsis = "flashsize serve [--db DB] [--listen HOST:PORT] [options]",
         .about = "Serve the size database: the JSON API under /api/v1 (uploads need a token from\n"
                  "`flashsize token create`), the dashboard, and /healthz. Runs until SIGINT/SIGTERM.\n",
         .options = opts,

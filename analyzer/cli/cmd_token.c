@@ -24,14 +24,14 @@ static int token_parse(int argc, char **argv, token_args *a)
     const cli_option opts[] = {
         CLI_OPT_PROJECT(&a->project, "project the token may upload to (create)"),
         CLI_OPT_STRING(0, "note", &a->note, "TEXT", "what the token is for (create)"),
-        CLI_OPT_DB(&a->db, "database (default $FLASHSIZE_DB or ./flashsize.db)"),
+        CLI_OPT_DB(&a->db, "file or postgresql:// URI (default $FLASHSIZE_DB or ./flashsize.db)"),
         CLI_OPT_END,
     };
     const cli_command cmd = {
         .name = "token",
-        .synopsis = "flashsize token create --project P [--note TEXT] [--db FILE]\n"
-                    "       flashsize token revoke ID [--db FILE]\n"
-                    "       flashsize token list [--db FILE]",
+        .synopsis = "flashsize token create --project P [--note TEXT] [--db DB]\n"
+                    "       flashsize token revoke ID [--db DB]\n"
+                    "       flashsize token list [--db DB]",
         .about = "Manage the bearer tokens `flashsize serve` accepts for uploads (one project each).\n"
                  "create prints the new token once: keep it in your CI's secrets. revoke makes a\n"
                  "token useless at once. list shows ids, projects and states, never the tokens.\n",

@@ -97,7 +97,7 @@ typedef struct cli_command {
 #define CLI_OPT_BRANCH(v, h) CLI_OPT_STRING(0, "branch", v, "NAME", h)
 #define CLI_OPT_RULES_DIR(v) \
     CLI_OPT_STRING(0, "rules-dir", v, "DIR", "rules directory (default $FLASHSIZE_RULES or the installed one)")
-#define CLI_OPT_DB(v, h) CLI_OPT_STRING(0, "db", v, "FILE", h)
+#define CLI_OPT_DB(v, h) CLI_OPT_STRING(0, "db", v, "DB", h)
 #define CLI_DB_HELP "size database (default $FLASHSIZE_DB, else ./flashsize.db)"
 #define CLI_OPT_LD(v) CLI_OPT_STRING(0, "ld", v, "FILE", "GNU ld linker script to take MEMORY regions from")
 #define CLI_OPT_SEARCH_DIRS(v, n, most) \

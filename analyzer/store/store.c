@@ -45,6 +45,7 @@ struct fs_store {
     void *hook_ctx;
     store_name *names;     /* STORE_NAMES_SLOTS slots, allocated on first use */
     size_t nnames;
+    uint64_t names_gen;    /* one more each time the map is cleared */
     fs_symset_memo *memo;  /* shared, or NULL */
     bool batch;            /* inside fs_store_begin: writes are savepoints */
 };
@@ -154,6 +155,7 @@ int fs_store_open(const char *path, const fs_store_opts *opts, fs_store **out, f
 
 static void store_names_clear(fs_store *s)
 {
+    s->names_gen++;
     for (size_t i = 0; s->names && i < STORE_NAMES_SLOTS; i++) {
         free(s->names[i].s);
         s->names[i].s = NULL;
@@ -317,10 +319,15 @@ static int store_sync_ids(fs_store *s, const char *table, fs_error *err);
 
 /* ---- symbol sets ------------------------------------------------------------ */
 
+/* Strings looked up by value per query (rec_lookup). */
+#define STORE_IDS_PER_QUERY 256
+
 typedef struct recorder {
     fs_store *s;
     fs_error *err;
     fs_db_stmt *get_str, *put_str;
+    bool looked_up;        /* every string of the table was looked up (rec_lookup) ... */
+    uint64_t names_gen;    /* ... into the map as it is while names_gen is the handle's */
     int64_t want_id;       /* fs_store_record_copy: a new build's id (0 = next) */
     bool exact_time;       /* fs_store_record_copy: the timestamp as it is */
 } recorder;
@@ -473,6 +480,8 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
         *id = known->id;
         return 0;
     }
+    if (r->looked_up && r->names_gen == r->s->names_gen)
+        goto add; /* not in the table: rec_lookup would have found it */
     fs_db_reset(r->get_str);
     fs_db_bind_text(r->get_str, 1, t);
     int rc = fs_db_step(r->get_str);
@@ -484,6 +493,7 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
     }
     if (rc != FS_DB_DONE)
         return store_fail(r->s, r->err, "reading symbol names");
+add:
     fs_db_reset(r->put_str);
     fs_db_bind_text(r->put_str, 1, t);
     if (fs_db_step(r->put_str) != FS_DB_ROW)
@@ -491,6 +501,65 @@ static int rec_string(recorder *r, const char *t, int64_t *id)
     *id = fs_db_col_int(r->put_str, 0);
     fs_db_reset(r->put_str);
     store_name_add(r->s, t, h, *id);
+    return 0;
+}
+
+/* Read the ids of the table's strings the handle does not know into its
+ * map, STORE_IDS_PER_QUERY a query (a fresh handle would otherwise ask
+ * once per name: a round trip each on a database server); afterwards a
+ * string not in the map is not in the table. */
+static int rec_lookup(recorder *r, const fs_symtab *t)
+{
+    fs_store *s = r->s;
+    char sql[64 + 3 * STORE_IDS_PER_QUERY];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT id, s FROM strings WHERE s IN (?");
+    for (size_t i = 1; i < STORE_IDS_PER_QUERY; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, ", ?");
+    snprintf(sql + len, sizeof sql - len, ")");
+    uint64_t gen = s->names_gen;
+    const char *batch[STORE_IDS_PER_QUERY], *kinds[64];
+    size_t nb = 0, nk = 0;
+    for (size_t i = 0; i <= 4 * t->n; i++) {
+        const char *name = NULL;
+        if (i < 4 * t->n) {
+            const fs_sym *e = &t->v[i / 4];
+            name = (const char *[]){e->name, e->type, e->bind, e->section}[i % 4];
+            if (!name)
+                continue;
+            if (i % 4) { /* types, binds and sections: a few, in every symbol */
+                size_t k = 0;
+                while (k < nk && strcmp(kinds[k], name) != 0)
+                    k++;
+                if (k < nk)
+                    continue;
+                if (nk < 64)
+                    kinds[nk++] = name;
+            }
+            const store_name *known = store_name_slot(s, name, store_name_hash(name));
+            if (known && known->s)
+                continue;
+            batch[nb++] = name;
+        }
+        if (nb == 0 || (nb < STORE_IDS_PER_QUERY && i < 4 * t->n))
+            continue;
+        fs_db_stmt *st = store_stmt_get(s, sql);
+        if (!st)
+            return store_fail(s, r->err, "reading symbol names");
+        for (size_t k = 0; k < STORE_IDS_PER_QUERY; k++)
+            fs_db_bind_text(st, (int)k + 1, k < nb ? batch[k] : NULL);
+        int rc;
+        while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+            const char *got = fs_db_col_text(st, 1);
+            if (got)
+                store_name_add(s, got, store_name_hash(got), fs_db_col_int(st, 0));
+        }
+        store_done(s, st);
+        if (rc != FS_DB_DONE)
+            return store_fail(s, r->err, "reading symbol names");
+        nb = 0;
+    }
+    r->looked_up = s->names != NULL;
+    r->names_gen = gen;
     return 0;
 }
 
@@ -503,6 +572,10 @@ static int rec_records(recorder *r, const fs_symtab *t, fs_symrec **v, size_t *n
     *nv = 0;
     if (!recs)
         return fs_fail_kind(r->err, FS_ERR_NOMEM, "%s: out of memory packing %zu symbols", r->s->path, n);
+    if (rec_lookup(r, t) < 0) {
+        free(recs);
+        return -1;
+    }
     /* Types, binds and sections repeat; a table from the upload parser
      * shares one copy of each, so their ids are remembered by address. */
     const char *kp[16] = {0};
@@ -1033,7 +1106,7 @@ static int record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms
         return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
     if (tx_begin(s, err) < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL, want_id, exact_time};
+    recorder r = {s, err, NULL, NULL, false, 0, want_id, exact_time};
     int rc = rec_all(&r, analysis, syms, doc_text, m, build_id);
     store_done(s, r.get_str);
     store_done(s, r.put_str);
@@ -1078,7 +1151,7 @@ int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
 {
     if (tx_begin(s, err) < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL, 0, false};
+    recorder r = {s, err, NULL, NULL, false, 0, 0, false};
     int64_t symset = 0;
     int rc = store_run(s, store_prep(s, err, "SELECT symset_id FROM builds WHERE id = ?", "i", id), &symset, err,
                        "deleting a build");
@@ -1106,39 +1179,81 @@ static json_t *load_u64(uint64_t v)
     return json_integer((json_int_t)v);
 }
 
+/* The strings of a symbol set, read by ranges of ids (a query per range,
+ * not one per symbol: a round trip per name is what a load on a database
+ * server would cost): sorted ids and their values. */
+
 typedef struct strcache {
-    fs_db_stmt *st;
     int64_t *ids;
-    json_t **vals;
-    size_t n, cap;
+    json_t **vals;         /* NULL: no such row */
+    size_t n;
 } strcache;
+
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int strcache_fill(fs_store *s, strcache *c, const fs_symrec *v, size_t n, fs_error *err)
+{
+    if (!(c->ids = malloc((4 * n + 1) * sizeof *c->ids)))
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t f[4] = {v[i].name, v[i].type, v[i].bind, v[i].section};
+        for (size_t j = 0; j < 4; j++)
+            if (f[j] && (j == 0 || k == 0 || c->ids[k - 1] != f[j]))
+                c->ids[k++] = f[j];
+    }
+    qsort(c->ids, k, sizeof *c->ids, id_cmp);
+    c->n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (c->n == 0 || c->ids[c->n - 1] != c->ids[i])
+            c->ids[c->n++] = c->ids[i];
+    if (!(c->vals = calloc(c->n + 1, sizeof *c->vals)))
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
+    /* Ranges of ids at least half of which the set uses: names recorded
+     * together have neighbouring ids, so a few range scans read them all. */
+    for (size_t at = 0; at < c->n;) {
+        size_t end = at + 1;
+        while (end < c->n && (uint64_t)(c->ids[end] - c->ids[at]) < 2 * (uint64_t)(end - at + 1) + 256)
+            end++;
+        fs_db_stmt *st = store_stmt_get(s, "SELECT id, s FROM strings WHERE id >= ? AND id <= ?");
+        if (!st)
+            return store_fail(s, err, "reading symbol names");
+        fs_db_bind_int(st, 1, c->ids[at]);
+        fs_db_bind_int(st, 2, c->ids[end - 1]);
+        int rc;
+        while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+            int64_t id = fs_db_col_int(st, 0);
+            const int64_t *e = bsearch(&id, c->ids + at, end - at, sizeof *c->ids, id_cmp);
+            if (e && !c->vals[e - c->ids] && !(c->vals[e - c->ids] = json_string(fs_db_col_text(st, 1)))) {
+                store_done(s, st);
+                return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
+            }
+        }
+        if (rc != FS_DB_DONE) {
+            store_fail(s, err, "reading symbol names");
+            store_done(s, st);
+            return -1;
+        }
+        store_done(s, st);
+        at = end;
+    }
+    return 0;
+}
 
 static json_t *load_string(fs_store *s, strcache *c, int64_t id, fs_error *err)
 {
     if (id == 0)
         return json_null();
-    for (size_t i = 0; i < c->n; i++)
-        if (c->ids[i] == id)
-            return json_incref(c->vals[i]);
-    fs_db_reset(c->st);
-    fs_db_bind_int(c->st, 1, id);
-    if (fs_db_step(c->st) != FS_DB_ROW) {
-        store_fail(s, err, "reading a symbol name");
+    const int64_t *e = bsearch(&id, c->ids, c->n, sizeof *c->ids, id_cmp);
+    if (!e || !c->vals[e - c->ids]) {
+        fs_fail_kind(err, FS_ERR_INTERNAL, "%s: corrupted store: string %lld is missing", s->path, (long long)id);
         return NULL;
     }
-    json_t *v = json_string(fs_db_col_text(c->st, 0));
-    if (v && id <= 0xffff && c->n < 64) { /* cache the few kind strings */
-        if (c->n == c->cap) {
-            c->cap = 64;
-            c->ids = malloc(c->cap * sizeof *c->ids);
-            c->vals = malloc(c->cap * sizeof *c->vals);
-            if (!c->ids || !c->vals)
-                return v;
-        }
-        c->ids[c->n] = id;
-        c->vals[c->n++] = json_incref(v);
-    }
-    return v;
+    return json_incref(c->vals[e - c->ids]);
 }
 
 static int load_sym_cmp(const void *a, const void *b)
@@ -1158,13 +1273,12 @@ static int load_sym_cmp(const void *a, const void *b)
 }
 
 /* Decode a symbol set into a symbols array in the document's order. */
-static void strcache_free(fs_store *s, strcache *c)
+static void strcache_free(strcache *c)
 {
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; c->vals && i < c->n; i++)
         json_decref(c->vals[i]);
     free(c->ids);
     free(c->vals);
-    store_done(s, c->st);
 }
 
 /* One symbol object from a record. */
@@ -1207,10 +1321,8 @@ static json_t *load_symbols(fs_store *s, int64_t id, fs_error *err)
         fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory", s->path);
         goto out;
     }
-    if (!(c.st = store_stmt_get(s, "SELECT s FROM strings WHERE id = ?"))) {
-        store_fail(s, err, "reading symbol names");
+    if (strcache_fill(s, &c, v, n, err) < 0)
         goto out;
-    }
     for (; done < n; done++)
         if (!(items[done] = load_symbol(s, &c, &v[done], err)))
             goto out;
@@ -1227,7 +1339,7 @@ out:
         json_decref(items[i]);
     free(items);
     free(v);
-    strcache_free(s, &c);
+    strcache_free(&c);
     return arr;
 }
 
@@ -1248,7 +1360,7 @@ static void load_info(fs_db_stmt *st, fs_build_info *b)
     b->timestamp = fs_db_col_int(st, 8);
 }
 
-static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
+static int store_load_tx(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
 {
     *doc = NULL;
     if (info)
@@ -1288,6 +1400,35 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
     }
     *doc = j;
     return 0;
+}
+
+/* The build row, its symbol set's chain and names are read in one read
+ * transaction: one snapshot (PostgreSQL: REPEATABLE READ), so a writer
+ * re-basing the chain meanwhile (another process or replica) is not seen
+ * half-way. */
+static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_build_info *info, fs_error *err)
+{
+    *doc = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    /* Inside fs_store_begin's transaction (db copy's verification) the
+     * reads are already one snapshot, and a BEGIN or COMMIT here would end
+     * that transaction (PostgreSQL) or fail (SQLite). */
+    if (s->batch)
+        return store_load_tx(s, id, symbols, doc, info, err);
+    if (fs_db_begin(s->db, false) < 0)
+        return store_fail(s, err, "reading a build");
+    int rc = store_load_tx(s, id, symbols, doc, info, err);
+    if (rc == 0 && fs_db_commit(s->db) < 0) {
+        rc = store_fail(s, err, "reading a build");
+        json_decref(*doc);
+        *doc = NULL;
+        if (info)
+            fs_build_info_free(info);
+    }
+    if (rc < 0)
+        fs_db_rollback(s->db);
+    return rc;
 }
 
 int fs_store_load(fs_store *s, int64_t id, json_t **doc, fs_build_info *info, fs_error *err)

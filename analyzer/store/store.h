@@ -1,5 +1,6 @@
 /*
- * store.h - the size history: analyses of many builds in one SQLite file.
+ * store.h - the size history: analyses of many builds in one SQLite file or
+ * one PostgreSQL database (store_db.h: the driver under the store).
  *
  * What is stored is the analysis document itself (schema
  * "flashsize-analysis", docs/json-schema.md), so a stored build, a JSON file
@@ -20,16 +21,20 @@
  *     comparison).  A set no build uses any more is deleted, and the deltas
  *     against it are first re-based onto its own base (or made snapshots).
  *   - One transaction per recorded build: it is all there or not at all.
- *   - The schema version lives in PRAGMA user_version; opening an older
- *     file migrates it, a newer one is refused.
+ *   - The schema version lives in PRAGMA user_version (PostgreSQL: the
+ *     table store_meta); opening an older file migrates it, a newer one is
+ *     refused.
  *   - Re-recording the same project + board + commit replaces the build in
  *     place and keeps its id.
  *   - A handle prepares each statement once (kept, reset after each use)
  *     and remembers the string ids it has seen, so recording a build of
- *     10k symbols does not look each name up in SQLite again.  A handle is
- *     for one thread at a time.
- *   - WAL with synchronous=NORMAL: a committed build survives the process
- *     being killed; a power cut may lose the last commits, never corrupts.
+ *     10k symbols does not look each name up in the database again.  A
+ *     handle is for one thread at a time.
+ *   - SQLite: WAL with synchronous=NORMAL: a committed build survives the
+ *     process being killed; a power cut may lose the last commits, never
+ *     corrupts.  PostgreSQL: writers serialize on an advisory lock; a lost
+ *     connection fails the call (FS_ERR_UNAVAILABLE) and is reset on the
+ *     next one.
  * Layout and migrations: docs/store.md.
  *
  * Errors follow model.h: 0/-1 and a message naming the database file.
@@ -85,7 +90,9 @@ typedef struct fs_store_opts {
  * its password (malloc'd; NULL when out of memory). */
 char *fs_store_display_name(const char *target);
 
-/* The database path: path if given, else $FLASHSIZE_DB, else ./flashsize.db. */
+/* The database: path if given, else $FLASHSIZE_DB, else ./flashsize.db; a
+ * postgresql:// or postgres:// URI or a libpq keyword string (host=...
+ * dbname=...) is a PostgreSQL database, anything else an SQLite file. */
 const char *fs_store_path(const char *path);
 
 /* Open (creating and migrating it unless readonly) the store at path.

@@ -43,10 +43,11 @@ typedef struct fs_db_ops {
     bool (*col_null)(fs_db_stmt *st, int c);
     int (*exec)(fs_db *db, const char *sql);                   /* a script without parameters: 0 / -1 */
     int64_t (*changes)(fs_db *db);                             /* rows changed by the last statement */
-    int (*begin)(fs_db *db, bool write);                       /* write: serialized against other writers */
+    int (*begin)(fs_db *db, bool write);                       /* write: serialized against other writers;
+                                                                  else a read of one snapshot */
     int (*commit)(fs_db *db);
     void (*rollback)(fs_db *db);
-    int (*fail)(fs_db *db, fs_error *err, const char *what);   /* err from the last error; -1 */
+    int (*error)(fs_db *db, fs_error *err, const char *what);   /* err from the last error; -1 */
     bool (*table_exists)(fs_db *db, const char *name);
     void (*close)(fs_db *db);
 } fs_db_ops;
@@ -97,7 +98,7 @@ static inline int64_t fs_db_changes(fs_db *db) { return db->ops->changes(db); }
 static inline int fs_db_begin(fs_db *db, bool write) { return db->ops->begin(db, write); }
 static inline int fs_db_commit(fs_db *db) { return db->ops->commit(db); }
 static inline void fs_db_rollback(fs_db *db) { db->ops->rollback(db); }
-static inline int fs_db_fail(fs_db *db, fs_error *err, const char *what) { return db->ops->fail(db, err, what); }
+static inline int fs_db_fail(fs_db *db, fs_error *err, const char *what) { return db->ops->error(db, err, what); }
 static inline bool fs_db_table_exists(fs_db *db, const char *name) { return db->ops->table_exists(db, name); }
 static inline void fs_db_close(fs_db *db) { if (db) db->ops->close(db); }
 

@@ -69,10 +69,19 @@ static const fs_db_ops pg_ops;
 static void set_error(pg_db *p, const char *state, const char *msg)
 {
     snprintf(p->state, sizeof p->state, "%s", state ? state : "");
-    snprintf(p->msg, sizeof p->msg, "%s", msg && *msg ? msg : "unknown error");
-    size_t n = strlen(p->msg);
-    while (n && isspace((unsigned char)p->msg[n - 1]))
-        p->msg[--n] = '\0';
+    /* one line: libpq's messages have newlines and tabs */
+    size_t n = 0;
+    for (const char *c = msg && *msg ? msg : "unknown error"; *c && n + 1 < sizeof p->msg; c++) {
+        if (isspace((unsigned char)*c)) {
+            if (n && p->msg[n - 1] != ' ')
+                p->msg[n++] = ' ';
+        } else {
+            p->msg[n++] = *c;
+        }
+    }
+    while (n && p->msg[n - 1] == ' ')
+        n--;
+    p->msg[n] = '\0';
 }
 
 /* Keep res's error (or the connection's, when it is lost); clears res. */
@@ -424,10 +433,12 @@ static int64_t pg_changes(fs_db *d)
 static void pg_rollback(fs_db *d);
 
 /* A writer holds the writers' lock until its transaction ends, waiting up
- * to busy_ms (lock_timeout) for another writer. */
+ * to busy_ms (lock_timeout) for another writer; a reader reads one
+ * snapshot. */
 static int pg_begin(fs_db *d, bool write)
 {
-    if (pg_exec(d, "BEGIN") < 0)
+    /* a reader: one snapshot for the whole transaction */
+    if (pg_exec(d, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") < 0)
         return -1;
     ((pg_db *)d)->in_tx = true;
     if (write && pg_exec(d, PG_WRITE_LOCK) < 0) {

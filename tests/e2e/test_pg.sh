@@ -5,7 +5,9 @@
 # into both); the schema on PostgreSQL (version, generation counter);
 # several processes recording different and the same commits at once lose
 # and duplicate nothing, and every symbol set decodes; messages never show
-# the URI's password; an unreachable server is a clear error (exit 2).
+# the URI's password; an unreachable server is a clear error (exit 2);
+# `flashsize serve` on PostgreSQL stores and reads, answers 503 after a
+# PostgreSQL restart and then reconnects (its pool of 2, one 503 each at most).
 # The cluster is tests/run.sh's (FS_PG_DIR) or one of this test's own
 # (tests/lib/pgcluster.sh); ground truth: `xtensa-lx106-elf-size -A` of the
 # samples and psql's answers.
@@ -86,6 +88,9 @@ touch -d @$((T + 360)) "$TMP/imp/cccc0002.json"
 both "import two builds" import "$TMP/imp" --project mpy --board esp8266-2m --branch main
 both "import them again: skipped" import "$TMP/imp" --project mpy --board esp8266-2m --branch main
 both "history after the import" history --board esp8266-2m --limit 10 --format json
+cp "$OUT" "$TMP/hist.json"
+FLASHSIZE_DB=$PG "$FLASHSIZE" history --board esp8266-2m --limit 10 --format json >"$TMP/env.json" 2>&1
+expect_eq "FLASHSIZE_DB=postgresql://... names the same database" "$(cmp -s "$TMP/env.json" "$TMP/hist.json" && echo same)" same
 expect_eq "the re-recorded build kept its id and took the new size" \
   "$(jq -c '[.builds[] | select(.commit == "aaaa0002") | .id, .used]' "$OUT")" "[2,$(irom0 $S/esp8266-fits.elf)]"
 
@@ -117,6 +122,27 @@ expect_err "names the database" "postgresql:///x?host=$TMP/none: cannot connect 
 run 2 "a keyword string" history --board b --db "host=$TMP/none dbname=x password=s3cret"
 expect_eq "no password in a keyword string's message" "$(grep -c s3cret "$ERR")" 0
 expect_err "names it without the password" "host=$TMP/none dbname=x: cannot connect"
+
+# --- the server on PostgreSQL, and a PostgreSQL restart under it --------------------------
+. tests/e2e/server_lib.sh
+trap 'kill_servers; [ -n "$own" ] && { pg_cluster_stop "$own"; rm -rf "$own"; }; rm -rf "$TMP"' EXIT
+start_server pg --db "$PG" --threads 2
+tok2=$("$FLASHSIZE" token create --project mpy --db "$PG" 2>/dev/null)
+jq -n --slurpfile a "$TMP/near.json" '{project: "mpy", board: "srv", commit: "5e5e0001", branch: "main", timestamp: 1700001000, analysis: $a[0]}' >"$TMP/up.json"
+up() { curl -s -o "$TMP/up.out" -w '%{http_code}' -H "Authorization: Bearer $tok2" -H 'Content-Type: application/json' --data-binary @"$TMP/up.json" "$URL/api/v1/builds"; }
+expect_eq "serve on PostgreSQL: an upload is stored (201)" "$(up)" 201
+expect_eq "and read back through the API" "$(curl -s "$URL/api/v1/projects/mpy/boards/srv/history" | jq '.builds | length')" 1
+pg_cluster_restart "$DIR" >/dev/null 2>&1
+codes=""
+for k in 1 2 3 4; do codes="$codes $(curl -s -o "$TMP/get$k" -w '%{http_code}' "$URL/api/v1/projects")"; done
+expect_eq "after a PostgreSQL restart: the first request is a 503" "$(echo $codes | cut -d' ' -f1)" 503
+expect_eq "whose message says the database server is unavailable" \
+  "$(jq -r '.error' "$TMP/get1" | grep -c 'the database server is unavailable')" 1
+expect_eq "then each pool connection reconnects: 200s (codes:$codes)" "$(echo $codes | cut -d' ' -f3-4)" "200 200"
+sed -i 's/5e5e0001/5e5e0002/' "$TMP/up.json"
+expect_eq "an upload after the restart is stored" "$(up)" 201
+expect_eq "both uploads there" "$(psql_int "SELECT count(*) FROM builds b JOIN boards o ON o.id = b.board_id WHERE o.name = 'srv'")" 2
+stop_server "$PID"
 
 # --- concurrent writers ------------------------------------------------------------------
 cdb=e2e_pgc_$$

@@ -14,6 +14,7 @@
 #include "elfread.h"
 #include "output.h"
 #include "store.h"
+#include "store_db.h" /* the schema description: white-box */
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -720,6 +721,81 @@ static void test_copy_api(void **state)
     json_decref(near);
 }
 
+/* The shape of an SQLite database: every table's columns (name, type,
+ * NOT NULL, default, key), foreign keys and WITHOUT ROWID, every index's
+ * columns, every trigger's name; one text. */
+static char *sqlite_shape(const char *path)
+{
+    static const char *const q[] = {
+        "SELECT group_concat(x, char(10)) FROM (SELECT m.name || ' ' || p.cid || ' ' || p.name || ' ' || p.type"
+        " || ' ' || p.\"notnull\" || ' ' || coalesce(p.dflt_value, '-') || ' ' || p.pk || ' '"
+        " || (m.sql LIKE '%WITHOUT ROWID%') AS x FROM sqlite_master m, pragma_table_info(m.name) p"
+        " WHERE m.type = 'table' ORDER BY m.name, p.cid)",
+        "SELECT group_concat(x, char(10)) FROM (SELECT m.name || ' ' || f.\"table\" || ' ' || f.\"from\" || ' '"
+        " || coalesce(f.\"to\", '-') || ' ' || f.on_delete AS x FROM sqlite_master m, pragma_foreign_key_list(m.name) f"
+        " WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq)",
+        "SELECT group_concat(x, char(10)) FROM (SELECT m.name || ' ' || m.tbl_name || ' ' || group_concat(i.name) AS x"
+        " FROM sqlite_master m, pragma_index_info(m.name) i WHERE m.type = 'index' AND m.sql IS NOT NULL"
+        " GROUP BY m.name ORDER BY m.name)",
+        "SELECT group_concat(name || ' ' || tbl_name, char(10)) FROM (SELECT name, tbl_name FROM sqlite_master"
+        " WHERE type = 'trigger' ORDER BY name)",
+    };
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    size_t cap = 1 << 16, len = 0;
+    char *out = calloc(1, cap);
+    assert_non_null(out);
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(h, q[i], -1, &st, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", q[i], sqlite3_errmsg(h));
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        assert_non_null(t);
+        len += (size_t)snprintf(out + len, cap - len, "%s\n--\n", t);
+        assert_true(len < cap);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return out;
+}
+
+/* The schema's one description (store_schema.c, from which a PostgreSQL
+ * database is made) written for SQLite makes the same tables, columns,
+ * keys, indexes and triggers as SQLite's migrations give a new file. */
+static void test_schema_description(void **state)
+{
+    (void)state;
+    ST_SQLITE_ONLY();
+    char *migrated = st_tmp_db(), *described = st_tmp_db();
+    fs_store *s = open_store(migrated, 0);
+    fs_store_close(s);
+    char *sql = fs_store_schema_sql(FS_DB_SQLITE);
+    assert_non_null(sql);
+    assert_non_null(strstr(sql, "CREATE TABLE builds("));
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(described, &h), SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s", sqlite3_errmsg(h));
+    sqlite3_close(h);
+    char *a = sqlite_shape(migrated), *b = sqlite_shape(described);
+    assert_non_null(strstr(a, "builds 16 doc TEXT 1 - 0 0")); /* doc the last column */
+    assert_non_null(strstr(a, "regions 0 build_id INTEGER 1 - 1 1")); /* WITHOUT ROWID */
+    assert_non_null(strstr(a, "projects_gen_update projects"));
+    assert_string_equal(a, b);
+    /* and the PostgreSQL text has the generation counter as a function */
+    char *pg = fs_store_schema_sql(FS_DB_PG);
+    assert_non_null(pg);
+    assert_non_null(strstr(pg, "CREATE FUNCTION store_gen_bump()"));
+    assert_null(strstr(pg, "WITHOUT ROWID"));
+    free(pg);
+    free(a);
+    free(b);
+    free(sql);
+    st_remove_db(migrated);
+    st_remove_db(described);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -727,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_hostile_documents),
         cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_history),
         cmocka_unit_test(test_trunk),           cmocka_unit_test(test_copy_api),
+        cmocka_unit_test(test_schema_description),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -353,6 +353,47 @@ static void test_generation(void **state)
     st_remove_db(db);
 }
 
+/* PostgreSQL only: the server restarts under an open handle.  The next
+ * call fails as "unavailable" (the server answers 503 to it), nothing of a
+ * record that failed so is stored, and the call after that reconnects and
+ * prepares its statements again. */
+static void test_reconnect(void **state)
+{
+    (void)state;
+    const char *dir = getenv("FS_PG_DIR");
+    if (!st_pg() || !dir)
+        skip();
+    char *db = st_tmp_db();
+    json_t *doc = analyze_sample("esp8266-fits");
+    fs_store *s = open_store(db);
+    fs_error err;
+    assert_int_equal(record(s, doc, "ffff0001", &err), 1);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, ". tests/lib/pgcluster.sh && pg_cluster_restart '%s' >/dev/null", dir);
+    assert_int_equal(system(cmd), 0);
+    int64_t n = 0;
+    assert_int_equal(fs_store_count_builds(s, &n, &err), -1);
+    assert_int_equal(err.kind, FS_ERR_UNAVAILABLE);
+    assert_non_null(strstr(err.msg, "the database server is unavailable"));
+    assert_null(strstr(err.msg, "password"));
+    assert_int_equal(fs_store_count_builds(s, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_reads_back(s, 1, doc);
+    /* a record when the server has gone away */
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(record(s, doc, "ffff0002", &err), -1);
+    assert_int_equal(err.kind, FS_ERR_UNAVAILABLE);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 1);
+    int id = record(s, doc, "ffff0002", &err);
+    if (id < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 2);
+    assert_reads_back(s, id, doc);
+    fs_store_close(s);
+    json_decref(doc);
+    st_remove_db(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_summary_columns),
         cmocka_unit_test(test_generation),
+        cmocka_unit_test(test_reconnect),
     };
     return cmocka_run_group_tests_name("storecache", tests, NULL, NULL);
 }
