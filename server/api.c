@@ -548,7 +548,10 @@ static void api_upload_answer(api_call *c, const api_upload *u, int64_t id)
     sbc_base *base = NULL;
     if (base_id && !(base = api_base(c, base_id, symset, hash, &err))) {
         json_decref(o);
-        srv_reply_error(c->resp, 500, "build %lld stored; loading its base failed: %s", (long long)id, err.msg);
+        /* The database went away between the record and the answer: 503,
+         * and sending the upload again records it again (same id). */
+        srv_reply_error(c->resp, srv_http_status(err.kind) == 503 ? 503 : 500,
+                        "build %lld stored; loading its base failed: %s", (long long)id, err.msg);
         return;
     }
     json_object_set_new(o, "base", base ? api_info_json(&base->info) : json_null());
@@ -1305,7 +1308,14 @@ static void api_healthz(api_call *c)
     int64_t n;
     fs_error err;
     if (fs_store_count_builds(c->conn->store, &n, &err) < 0) {
-        srv_reply_error(c->resp, 503, "database unavailable: %s", err.msg);
+        /* The error body, and what a load balancer's check reads: the
+         * database did not answer, this replica cannot serve now. */
+        char msg[1100];
+        snprintf(msg, sizeof msg, "database unreachable: %s", err.msg);
+        json_t *m = json_string(msg);
+        json_t *doc = json_pack("{s:o,s:i,s:s,s:s}", "error", m ? m : json_string("database unreachable"), "status",
+                                503, "database", "unreachable", "version", FS_VERSION);
+        srv_reply_json(c->resp, 503, doc);
         return;
     }
     /* With --private nothing about the stored projects is public: the

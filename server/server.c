@@ -32,6 +32,10 @@
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "            \
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+/* Seconds a client is told to wait before sending a request answered 503
+ * again (docs/server.md, "When the database goes away"). */
+#define SRV_RETRY_AFTER "2"
+
 typedef struct srv_state {
     struct timespec start;
     char *raw_uri;
@@ -126,6 +130,10 @@ static enum MHD_Result srv_send(struct MHD_Connection *conn, srv_state *st, srv_
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"flashsize\"");
     if (resp->location[0])
         MHD_add_response_header(r, "Location", resp->location);
+    /* 503 is the database's state (locked, unreachable, a full disk, a
+     * read-only file), never the request's: the client may send it again. */
+    if (resp->status == 503)
+        MHD_add_response_header(r, "Retry-After", SRV_RETRY_AFTER);
     st->status = resp->status;
     st->sent = resp->len;
     enum MHD_Result rc = MHD_queue_response(conn, resp->status, r);

@@ -100,6 +100,7 @@ int cmd_forecast(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 int cmd_project(int argc, char **argv);
 
 #endif

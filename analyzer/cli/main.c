@@ -53,6 +53,7 @@ static const struct {
     {"serve", FULL(cmd_serve), "the size-budget service: JSON API, uploads with tokens, web dashboard"},
     {"project", FULL(cmd_project), "show or set a project's default branch in the size database"},
     {"token", FULL(cmd_token), "create, revoke and list the upload tokens of `flashsize serve`"},
+    {"db", FULL(cmd_db), "copy a size database (SQLite file or PostgreSQL URI) to another, verified"},
 };
 
 static void usage(FILE *out)

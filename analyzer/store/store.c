@@ -47,6 +47,7 @@ struct fs_store {
     size_t nnames;
     uint64_t names_gen;    /* one more each time the map is cleared */
     fs_symset_memo *memo;  /* shared, or NULL */
+    bool batch;            /* inside fs_store_begin: writes are savepoints */
 };
 
 struct fs_symset_memo {
@@ -115,6 +116,11 @@ static fs_symrec *memo_get(fs_store *s, int64_t id, int64_t hash, int64_t count,
 
 /* ---- opening ---------------------------------------------------------------- */
 
+char *fs_store_display_name(const char *target)
+{
+    return fs_db_is_pg(target) ? fs_db_redact(target) : strdup(target);
+}
+
 const char *fs_store_path(const char *path)
 {
     if (path && *path)
@@ -157,10 +163,69 @@ static void store_names_clear(fs_store *s)
     s->nnames = 0;
 }
 
+static int store_fail(fs_store *s, fs_error *err, const char *what);
+
+/* A write's own transaction, or a savepoint inside fs_store_begin's (the
+ * same SQL on both engines). */
+static int tx_begin(fs_store *s, fs_error *err)
+{
+    int rc = s->batch ? fs_db_exec(s->db, "SAVEPOINT fs_write") : fs_db_begin(s->db, true);
+    return rc < 0 ? store_fail(s, err, "starting a transaction") : 0;
+}
+
+static int tx_commit(fs_store *s, fs_error *err)
+{
+    int rc = s->batch ? fs_db_exec(s->db, "RELEASE SAVEPOINT fs_write") : fs_db_commit(s->db);
+    return rc < 0 ? store_fail(s, err, "committing") : 0;
+}
+
+static void tx_rollback(fs_store *s)
+{
+    if (s->batch)
+        fs_db_exec(s->db, "ROLLBACK TO SAVEPOINT fs_write; RELEASE SAVEPOINT fs_write");
+    else
+        fs_db_rollback(s->db);
+}
+
+int fs_store_begin(fs_store *s, fs_error *err)
+{
+    if (s->batch)
+        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: a transaction is already open", s->path);
+    if (s->db->version != FS_STORE_SCHEMA_VERSION)
+        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", s->path);
+    if (fs_db_begin(s->db, true) < 0)
+        return store_fail(s, err, "starting a transaction");
+    s->batch = true;
+    return 0;
+}
+
+int fs_store_commit(fs_store *s, fs_error *err)
+{
+    if (!s->batch)
+        return fs_fail_kind(err, FS_ERR_INTERNAL, "%s: no transaction is open", s->path);
+    if (fs_db_commit(s->db) < 0) {
+        store_fail(s, err, "committing");
+        fs_store_rollback(s);
+        return -1;
+    }
+    s->batch = false;
+    return 0;
+}
+
+void fs_store_rollback(fs_store *s)
+{
+    if (!s->batch)
+        return;
+    fs_db_rollback(s->db);
+    s->batch = false;
+    store_names_clear(s); /* ids added by the transaction are gone */
+}
+
 void fs_store_close(fs_store *s)
 {
     if (!s)
         return;
+    fs_store_rollback(s);
     store_names_clear(s);
     free(s->names);
     fs_db_close(s->db);
@@ -250,6 +315,8 @@ static char *dupcol(fs_db_stmt *st, int col)
     return t ? strdup(t) : NULL;
 }
 
+static int store_sync_ids(fs_store *s, const char *table, fs_error *err);
+
 /* ---- symbol sets ------------------------------------------------------------ */
 
 /* Strings looked up by value per query (rec_lookup). */
@@ -261,6 +328,8 @@ typedef struct recorder {
     fs_db_stmt *get_str, *put_str;
     bool looked_up;        /* every string of the table was looked up (rec_lookup) ... */
     uint64_t names_gen;    /* ... into the map as it is while names_gen is the handle's */
+    int64_t want_id;       /* fs_store_record_copy: a new build's id (0 = next) */
+    bool exact_time;       /* fs_store_record_copy: the timestamp as it is */
 } recorder;
 
 static int symset_corrupt(fs_store *s, fs_error *err, int64_t id, int code)
@@ -884,7 +953,7 @@ static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m,
         return -1;
     const json_t *main = fs_analysis_main_region(doc);
     const char *tool = jstr(json_object_get(doc, "tool"), "version");
-    int64_t ts = m->timestamp ? m->timestamp : (int64_t)time(NULL);
+    int64_t ts = m->timestamp || r->exact_time ? m->timestamp : (int64_t)time(NULL);
     fs_db_stmt *st = store_prep(r->s, r->err,
                                   "SELECT id, symset_id FROM builds WHERE project_id = ? AND board_id = ? AND commit_sha = ?",
                                   "iis", project, board, m->commit);
@@ -910,6 +979,15 @@ static int rec_build_row(recorder *r, const json_t *doc, const fs_build_meta *m,
                         "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr, ts, tool, chip,
                         region, used, length, symset, text, errors, regions, *id);
         if (store_run(r->s, st, NULL, r->err, "storing the build") < 0)
+            return -1;
+    } else if (r->want_id) {
+        st = store_prep(r->s, r->err,
+                        "INSERT INTO builds(project_id, board_id, commit_sha, branch, parent_sha, pr, timestamp,"
+                        " tool_version, chip, main_region, main_used, main_length, symset_id, doc, errors_json,"
+                        " regions_json, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        "iisssiisssiiisssi", project, board, m->commit, m->branch, m->parent, m->pr, ts, tool, chip,
+                        region, used, length, symset, text, errors, regions, r->want_id);
+        if (store_run(r->s, st, id, r->err, "storing the build") != 0 || store_sync_ids(r->s, "builds", r->err) < 0)
             return -1;
     } else {
         st = store_prep(r->s, r->err,
@@ -1021,22 +1099,43 @@ int fs_store_record_validated(fs_store *s, const json_t *analysis, const fs_buil
     return rc;
 }
 
-int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const char *doc_text,
-                        const fs_build_meta *m, int64_t *build_id, fs_error *err)
+static int record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const char *doc_text,
+                      const fs_build_meta *m, int64_t want_id, bool exact_time, int64_t *build_id, fs_error *err)
 {
     if (!m->project || !*m->project || !m->board || !*m->board || !m->commit || !*m->commit)
         return fs_fail(err, "%s: a build needs a project, a board and a commit", s->path);
-    if (fs_db_begin(s->db, true) < 0 && store_fail(s, err, "starting a transaction") < 0)
+    if (tx_begin(s, err) < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL, false, 0};
+    recorder r = {s, err, NULL, NULL, false, 0, want_id, exact_time};
     int rc = rec_all(&r, analysis, syms, doc_text, m, build_id);
     store_done(s, r.get_str);
     store_done(s, r.put_str);
-    if (rc == 0 && (fs_db_commit(s->db) == 0 || store_fail(s, err, "committing") == 0))
+    if (rc == 0 && tx_commit(s, err) == 0)
         return 0;
-    fs_db_rollback(s->db);
+    tx_rollback(s);
     store_names_clear(s); /* ids added by this transaction are gone */
     return -1;
+}
+
+int fs_store_record_tab(fs_store *s, const json_t *analysis, const fs_symtab *syms, const char *doc_text,
+                        const fs_build_meta *m, int64_t *build_id, fs_error *err)
+{
+    return record_tab(s, analysis, syms, doc_text, m, 0, false, build_id, err);
+}
+
+int fs_store_record_copy(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t want_id,
+                         int64_t *build_id, fs_error *err)
+{
+    char name[1100];
+    snprintf(name, sizeof name, "%s (build %s)", s->path, m->commit ? m->commit : "?");
+    if (fs_analysis_validate(analysis, name, err) < 0)
+        return -1;
+    fs_symtab t;
+    if (fs_symtab_from_json(&t, json_object_get(analysis, "symbols")) < 0)
+        return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading the symbols", s->path);
+    int rc = record_tab(s, analysis, &t, NULL, m, want_id, true, build_id, err);
+    fs_symtab_free(&t);
+    return rc;
 }
 
 int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m, int64_t *build_id, fs_error *err)
@@ -1050,9 +1149,9 @@ int fs_store_record(fs_store *s, const json_t *analysis, const fs_build_meta *m,
 
 int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
 {
-    if (fs_db_begin(s->db, true) < 0 && store_fail(s, err, "starting a transaction") < 0)
+    if (tx_begin(s, err) < 0)
         return -1;
-    recorder r = {s, err, NULL, NULL, false, 0};
+    recorder r = {s, err, NULL, NULL, false, 0, 0, false};
     int64_t symset = 0;
     int rc = store_run(s, store_prep(s, err, "SELECT symset_id FROM builds WHERE id = ?", "i", id), &symset, err,
                        "deleting a build");
@@ -1062,9 +1161,9 @@ int fs_store_delete(fs_store *s, int64_t id, fs_error *err)
         rc = store_run(s, store_prep(s, err, "DELETE FROM builds WHERE id = ?", "i", id), NULL, err, "deleting a build");
     if (rc == 0)
         rc = symset_release(&r, symset);
-    if (rc == 0 && (fs_db_commit(s->db) == 0 || store_fail(s, err, "committing") == 0))
+    if (rc == 0 && tx_commit(s, err) == 0)
         return 0;
-    fs_db_rollback(s->db);
+    tx_rollback(s);
     return -1;
 }
 
@@ -1312,6 +1411,11 @@ static int store_load(fs_store *s, int64_t id, bool symbols, json_t **doc, fs_bu
     *doc = NULL;
     if (info)
         memset(info, 0, sizeof *info);
+    /* Inside fs_store_begin's transaction (db copy's verification) the
+     * reads are already one snapshot, and a BEGIN or COMMIT here would end
+     * that transaction (PostgreSQL) or fail (SQLite). */
+    if (s->batch)
+        return store_load_tx(s, id, symbols, doc, info, err);
     if (fs_db_begin(s->db, false) < 0)
         return store_fail(s, err, "reading a build");
     int rc = store_load_tx(s, id, symbols, doc, info, err);
@@ -1446,6 +1550,64 @@ void fs_history_free(fs_history_row *rows, size_t n)
         free(rows[i].region);
     }
     free(rows);
+}
+
+int fs_store_build_ids(fs_store *s, int64_t **ids, size_t *n, fs_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    fs_db_stmt *st = store_stmt_get(s, "SELECT id FROM builds ORDER BY id");
+    if (!st)
+        return store_fail(s, err, "listing the builds");
+    size_t cap = 0;
+    int rc;
+    while ((rc = fs_db_step(st)) == FS_DB_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            int64_t *v = realloc(*ids, nc * sizeof *v);
+            if (!v) {
+                store_done(s, st);
+                free(*ids);
+                *ids = NULL;
+                *n = 0;
+                return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing the builds", s->path);
+            }
+            *ids = v;
+            cap = nc;
+        }
+        (*ids)[(*n)++] = fs_db_col_int(st, 0);
+    }
+    if (rc != FS_DB_DONE) {
+        store_fail(s, err, "listing the builds");
+        store_done(s, st);
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        return -1;
+    }
+    store_done(s, st);
+    return 0;
+}
+
+/* After rows were inserted into table with ids of their own (db copy):
+ * PostgreSQL's identity sequence goes on after the largest id. */
+static int store_sync_ids(fs_store *s, const char *table, fs_error *err)
+{
+    if (s->db->kind != FS_DB_PG)
+        return 0; /* SQLite's rowid (and AUTOINCREMENT) already goes on after the largest id */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT max(id) FROM %s))", table,
+             table);
+    fs_db_stmt *st = store_stmt_get(s, sql);
+    if (!st)
+        return store_fail(s, err, "moving the id sequence on");
+    int rc = fs_db_step(st);
+    while (rc == FS_DB_ROW)
+        rc = fs_db_step(st);
+    if (rc != FS_DB_DONE)
+        store_fail(s, err, "moving the id sequence on");
+    store_done(s, st);
+    return rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err)

@@ -68,7 +68,7 @@ typedef struct fs_build_meta {
     const char *branch;    /* may be NULL */
     const char *parent;    /* parent commit, may be NULL */
     int64_t pr;            /* pull request number, 0 for none */
-    int64_t timestamp;     /* seconds since 1970; 0 = now */
+    int64_t timestamp;     /* seconds since 1970; 0 = now (fs_store_record_copy: as it is) */
 } fs_build_meta;
 
 /* A stored build's identity, as fs_store_info returns it (owned strings). */
@@ -85,6 +85,10 @@ typedef struct fs_store_opts {
     int busy_ms;           /* wait for a writer this long; 0 = $FLASHSIZE_DB_BUSY_MS or FS_STORE_BUSY_MS */
     bool no_mmap;          /* read pages with read(), not a memory map (the server: docs/server.md) */
 } fs_store_opts;
+
+/* target (a file or a PostgreSQL URI) as messages show it: a URI without
+ * its password (malloc'd; NULL when out of memory). */
+char *fs_store_display_name(const char *target);
 
 /* The database: path if given, else $FLASHSIZE_DB, else ./flashsize.db; a
  * postgresql:// or postgres:// URI or a libpq keyword string (host=...
@@ -297,6 +301,7 @@ int fs_store_token_revoke(fs_store *s, int64_t id, int64_t when, fs_error *err);
 typedef struct fs_token_row {
     int64_t id, created, revoked; /* revoked: 0 = active */
     const char *project, *note;
+    const unsigned char *hash;    /* 32 bytes: fs_store_token_export and _import only, else NULL */
 } fs_token_row;
 typedef int (*fs_token_fn)(void *ctx, const fs_token_row *row);
 int fs_store_token_list(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err);
@@ -306,6 +311,45 @@ int fs_store_token_list(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err);
  * err when the table cannot be read. */
 int fs_store_token_lookup(fs_store *s, int64_t id, unsigned char hash[32], char *project, size_t len, bool *found,
                           bool *revoked, fs_error *err);
+
+/* ---- copying a store (`flashsize db copy`, cli/cmd_db.c) -------------------------
+ * Backend-neutral: a copy reads the source through fs_store_build_ids,
+ * fs_store_load, fs_store_projects + fs_store_default_branch and
+ * fs_store_token_export, and writes the destination inside one
+ * fs_store_begin .. fs_store_commit with fs_store_record_copy,
+ * fs_store_set_default_branch and fs_store_token_import. */
+
+/* fs_store_record for a copy: meta->timestamp is taken as it is (0
+ * included), and a new build gets the id want_id (0 = the next free one;
+ * a build already recorded for the project, board and commit keeps its own). */
+int fs_store_record_copy(fs_store *s, const json_t *analysis, const fs_build_meta *meta, int64_t want_id,
+                         int64_t *build_id, fs_error *err);
+
+/* Every build id, ascending (*ids malloc'd, owned by the caller; NULL when
+ * *n is 0). */
+int fs_store_build_ids(fs_store *s, int64_t **ids, size_t *n, fs_error *err);
+
+/* One transaction around many writes (a handle opened for writing): the
+ * records, deletes and token imports made until fs_store_commit are kept
+ * all together or not at all (each one is a nested step: a failed record
+ * undoes itself and leaves the transaction open for the caller to roll
+ * back).  fs_store_rollback undoes everything since fs_store_begin (and
+ * does nothing when no transaction is open); closing a handle with a
+ * transaction open rolls it back. */
+int fs_store_begin(fs_store *s, fs_error *err);
+int fs_store_commit(fs_store *s, fs_error *err);
+void fs_store_rollback(fs_store *s);
+
+/* Every token by id with its hash (row->hash); none when the table is
+ * missing.  A callback that returns -1 stops the walk: -1 is returned and
+ * err is not touched (the callback keeps its own reason). */
+int fs_store_token_export(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err);
+/* Insert row (its id, project, hash, created, revoked, note) into the token
+ * table (made beforehand by fs_store_tokens_init, outside any transaction).  A row with that id and the same hash and
+ * project is kept (*existed true) and revoked at row->revoked when the
+ * row is revoked and it is not; a row with that id and another hash or
+ * project is an error (kind input): that token could not be moved. */
+int fs_store_token_import(fs_store *s, const fs_token_row *row, bool *existed, fs_error *err);
 
 /* Sizes of the store, for the benchmark: symbol sets and distinct names. */
 int fs_store_counts(fs_store *s, int64_t *builds, int64_t *symsets, int64_t *names, fs_error *err);

@@ -140,25 +140,93 @@ static const char *text_or_empty(fs_db_stmt *st, int col)
     return t ? t : "";
 }
 
-int fs_store_token_list(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err)
+/* The rows by id, with their hashes when with_hash (a hash not of 32
+ * bytes, the placeholder of a create that failed, is left out). */
+static int tokens_each(fs_store *s, bool with_hash, fs_token_fn fn, void *ctx, fs_error *err)
 {
     if (!tokens_exist(s))
         return 0;
     fs_db_stmt *st =
-        q_stmt(s, "SELECT id, project, created, coalesce(revoked, 0), note FROM server_tokens ORDER BY id");
+        q_stmt(s, "SELECT id, project, created, coalesce(revoked, 0), note, hash FROM server_tokens ORDER BY id");
     if (!st)
         return q_fail(s, err, "listing tokens");
     int rc;
     while ((rc = fs_db_step(st)) == FS_DB_ROW) {
         fs_token_row row = {fs_db_col_int(st, 0), fs_db_col_int(st, 2), fs_db_col_int(st, 3),
-                            text_or_empty(st, 1), text_or_empty(st, 4)};
+                            text_or_empty(st, 1), text_or_empty(st, 4), NULL};
+        if (with_hash) {
+            if (fs_db_col_bytes(st, 5) != 32)
+                continue;
+            row.hash = fs_db_col_blob(st, 5);
+        }
         if (fn(ctx, &row) < 0) {
             q_done(s, st);
+            if (with_hash) /* export: the callback said why, in its own error */
+                return -1;
             return fs_fail_kind(err, FS_ERR_IO, "%s: listing tokens: write error", q_path(s));
         }
     }
     if (rc != FS_DB_DONE)
         q_fail(s, err, "listing tokens");
+    q_done(s, st);
+    return rc == FS_DB_DONE ? 0 : -1;
+}
+
+int fs_store_token_list(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err)
+{
+    return tokens_each(s, false, fn, ctx, err);
+}
+
+int fs_store_token_export(fs_store *s, fs_token_fn fn, void *ctx, fs_error *err)
+{
+    return tokens_each(s, true, fn, ctx, err);
+}
+
+int fs_store_token_import(fs_store *s, const fs_token_row *row, bool *existed, fs_error *err)
+{
+    *existed = false;
+    if (!row->hash)
+        return fs_fail(err, "%s: token %lld has no hash", q_path(s), (long long)row->id);
+    unsigned char hash[32];
+    char project[1024];
+    bool found, revoked;
+    if (fs_store_token_lookup(s, row->id, hash, project, sizeof project, &found, &revoked, err) < 0)
+        return -1;
+    if (found) {
+        if (memcmp(hash, row->hash, 32) != 0 || strcmp(project, row->project) != 0)
+            return fs_fail(err, "%s: token %lld is already there, another token (project '%s'): it cannot be copied",
+                           q_path(s), (long long)row->id, project);
+        *existed = true;
+        if (!row->revoked || revoked)
+            return 0;
+        return fs_store_token_revoke(s, row->id, row->revoked, err);
+    }
+    fs_db_stmt *st = q_stmt(s, "INSERT INTO server_tokens(id, project, hash, created, revoked, note)"
+                               " VALUES(?1, ?2, ?3, ?4, NULLIF(?5, 0), NULLIF(?6, ''))");
+    if (!st)
+        return q_fail(s, err, "copying a token");
+    fs_db_bind_int(st, 1, row->id);
+    fs_db_bind_text(st, 2, row->project);
+    fs_db_bind_blob(st, 3, row->hash, 32);
+    fs_db_bind_int(st, 4, row->created);
+    fs_db_bind_int(st, 5, row->revoked);
+    fs_db_bind_text(st, 6, row->note);
+    int rc = fs_db_step(st);
+    if (rc != FS_DB_DONE)
+        q_fail(s, err, "copying a token");
+    q_done(s, st);
+    if (rc != FS_DB_DONE)
+        return -1;
+    if (fs_store_db(s)->kind != FS_DB_PG)
+        return 0; /* SQLite's AUTOINCREMENT goes on after the largest id */
+    /* PostgreSQL's identity sequence must go on after the copied ids. */
+    st = q_stmt(s, "SELECT setval(pg_get_serial_sequence('server_tokens', 'id'), (SELECT max(id) FROM server_tokens))");
+    if (!st)
+        return q_fail(s, err, "copying a token");
+    while ((rc = fs_db_step(st)) == FS_DB_ROW)
+        ;
+    if (rc != FS_DB_DONE)
+        q_fail(s, err, "copying a token");
     q_done(s, st);
     return rc == FS_DB_DONE ? 0 : -1;
 }

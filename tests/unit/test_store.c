@@ -645,6 +645,82 @@ static void test_trunk(void **state)
     json_decref(over);
 }
 
+/* db copy's part of the store (both backends): one transaction around many
+ * records, rolled back or committed whole; a record failing inside it
+ * undoes only itself; chosen ids and times kept as given, and the next
+ * ordinary record goes on after the largest id; the id list; token rows
+ * exported with their hashes and imported under their ids. */
+static void test_copy_api(void **state)
+{
+    (void)state;
+    json_t *fits = analyze_sample("esp8266-fits"), *near = analyze_sample("esp8266-nearfull");
+    char *db = st_tmp_db();
+    fs_store *s = open_store(db, 0);
+    fs_error err;
+    int64_t id = 0;
+    fs_build_meta m = {"mpy", "esp8266-2m", "cccc0001", "main", NULL, 0, 0};
+
+    /* rolled back: nothing stays, not even the project */
+    assert_int_equal(fs_store_begin(s, &err), 0);
+    assert_int_equal(fs_store_begin(s, &err), -1); /* one at a time */
+    assert_int_equal(fs_store_record(s, fits, &m, &id, &err), 0);
+    fs_store_rollback(s);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 0);
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM projects"), 0);
+
+    /* committed: chosen ids, time 0 kept, a failing record undoes only itself */
+    assert_int_equal(fs_store_begin(s, &err), 0);
+    assert_int_equal(fs_store_record_copy(s, fits, &m, 40, &id, &err), 0);
+    assert_int_equal(id, 40);
+    fs_build_meta m2 = {"mpy", "esp8266-2m", "cccc0002", "dev", "cccc0001", 3, 1700000000};
+    assert_int_equal(fs_store_record_copy(s, near, &m2, 7, &id, &err), 0);
+    assert_int_equal(id, 7);
+    fs_build_meta bad = {"mpy", "esp8266-2m", "cccc0003", NULL, NULL, 0, 5};
+    assert_int_equal(fs_store_record_copy(s, near, &bad, 40, &id, &err), -1); /* id 40 is taken */
+    assert_int_equal(fs_store_commit(s, &err), 0);
+    assert_int_equal(fs_store_commit(s, &err), -1); /* none open */
+    assert_int_equal(st_sql_int(db, "SELECT count(*) FROM builds"), 2);
+    assert_int_equal(st_sql_int(db, "SELECT timestamp FROM builds WHERE id = 40"), 0);
+    assert_int_equal(st_sql_int(db, "SELECT pr FROM builds WHERE id = 7"), 3);
+    assert_reads_back(s, 40, fits);
+    assert_reads_back(s, 7, near);
+    /* an ordinary record after it: the next id after the largest */
+    assert_int_equal(record(s, near, "cccc0004", "esp8266-2m"), 41);
+    int64_t *ids;
+    size_t n;
+    assert_int_equal(fs_store_build_ids(s, &ids, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(ids[0], 7);
+    assert_int_equal(ids[1], 40);
+    assert_int_equal(ids[2], 41);
+    free(ids);
+
+    /* tokens: imported under their ids with their hashes; a clash is refused */
+    assert_int_equal(fs_store_tokens_init(s, &err), 0);
+    unsigned char h1[32], h2[32], got[32];
+    memset(h1, 0xa5, sizeof h1);
+    memset(h2, 0x5a, sizeof h2);
+    fs_token_row t = {12, 1700000000, 1700000100, "mpy", "ci", h1};
+    bool existed = true, found, revoked;
+    assert_int_equal(fs_store_token_import(s, &t, &existed, &err), 0);
+    assert_false(existed);
+    assert_int_equal(fs_store_token_import(s, &t, &existed, &err), 0);
+    assert_true(existed);
+    char project[64];
+    assert_int_equal(fs_store_token_lookup(s, 12, got, project, sizeof project, &found, &revoked, &err), 0);
+    assert_true(found && revoked);
+    assert_memory_equal(got, h1, 32);
+    assert_string_equal(project, "mpy");
+    fs_token_row clash = {12, 1700000000, 0, "mpy", "", h2};
+    assert_int_equal(fs_store_token_import(s, &clash, &existed, &err), -1);
+    assert_non_null(strstr(err.msg, "token 12 is already there"));
+    assert_int_equal(st_sql_int(db, "SELECT max(id) FROM server_tokens"), 12);
+    fs_store_close(s);
+    st_remove_db(db);
+    json_decref(fits);
+    json_decref(near);
+}
+
 /* The shape of an SQLite database: every table's columns (name, type,
  * NOT NULL, default, key), foreign keys and WITHOUT ROWID, every index's
  * columns, every trigger's name; one text. */
@@ -725,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_all_or_nothing), cmocka_unit_test(test_hostile_documents),
         cmocka_unit_test(test_history),        cmocka_unit_test(test_trunk),
+        cmocka_unit_test(test_copy_api),
     };
     /* what only the SQLite backend has (files, its schema text): not run
      * again on PostgreSQL (FLASHSIZE_TEST_PG) */
