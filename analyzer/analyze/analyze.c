@@ -217,6 +217,43 @@ static void largest_sort(uint32_t *pos, uint32_t *tmp, size_t n, const largest_k
 /* The same order, sooner: a radix sort by size, largest first (eleven
  * bits a pass; stable, so equal sizes stay in by_size's table order), then
  * each run of equal sizes sorted by the rest of the comparison. */
+/* A long run of equal sizes (thousands of 4-byte functions in a large
+ * image) in largest_cmp_keys's order: a radix sort by the names' first
+ * eight bytes (eleven bits a pass, passes where every key has the same
+ * bits skipped), then the runs of equal prefixes merged by the whole
+ * comparison. */
+static void largest_sort_by_prefix(uint32_t *pos, uint32_t *tmp, size_t n, const largest_key *k)
+{
+    uint64_t any = 0, all = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        any |= k[pos[i]].prefix;
+        all &= k[pos[i]].prefix;
+    }
+    uint32_t *src = pos, *dst = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 11) {
+        if ((((any ^ all) >> shift) & 2047) == 0)
+            continue;
+        size_t start[2049] = {0};
+        for (size_t i = 0; i < n; i++)
+            start[((k[src[i]].prefix >> shift) & 2047) + 1]++;
+        for (int d = 0; d < 2048; d++)
+            start[d + 1] += start[d];
+        for (size_t i = 0; i < n; i++)
+            dst[start[(k[src[i]].prefix >> shift) & 2047]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != pos)
+        memcpy(pos, src, n * sizeof *pos);
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && k[pos[hi]].prefix == k[pos[lo]].prefix;)
+            hi++;
+        if (hi - lo > 1)
+            largest_sort(pos + lo, tmp, hi - lo, k);
+    }
+}
+
 static void largest_sort_by_size(uint32_t *pos, uint32_t *tmp, size_t n, largest_key *k)
 {
     uint64_t max = 0;
@@ -240,7 +277,9 @@ static void largest_sort_by_size(uint32_t *pos, uint32_t *tmp, size_t n, largest
     for (size_t lo = 0, hi; lo < n; lo = hi) {
         for (hi = lo + 1; hi < n && k[pos[hi]].size == k[pos[lo]].size;)
             hi++;
-        if (hi - lo > 1)
+        if (hi - lo > 2048) /* where the radix passes cost less than the merges */
+            largest_sort_by_prefix(pos + lo, tmp, hi - lo, k);
+        else if (hi - lo > 1)
             largest_sort(pos + lo, tmp, hi - lo, k);
     }
 }

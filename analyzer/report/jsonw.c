@@ -198,9 +198,29 @@ char *fs_jsonw_fmt_int(char *o, int64_t v)
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     if (v < 0)
         *o++ = '-';
-    unsigned digits = 1;
-    for (uint64_t t = u; t >= 10; t /= 10)
-        digits++;
+    /* its number of digits, from its bit length (log10(2) ~ 1233 / 4096) */
+    static const uint64_t pow10[20] = {1u,
+                                       10u,
+                                       100u,
+                                       1000u,
+                                       10000u,
+                                       100000u,
+                                       1000000u,
+                                       10000000u,
+                                       100000000u,
+                                       1000000000u,
+                                       10000000000u,
+                                       100000000000u,
+                                       1000000000000u,
+                                       10000000000000u,
+                                       100000000000000u,
+                                       1000000000000000u,
+                                       10000000000000000u,
+                                       100000000000000000u,
+                                       1000000000000000000u,
+                                       10000000000000000000u};
+    unsigned guess = (unsigned)((64 - __builtin_clzll(u | 1)) * 1233) >> 12;
+    unsigned digits = u ? guess + (u >= pow10[guess]) : 1;
     char *end = o + digits, *p = end;
     for (; u >= 100; u /= 100) {
         p -= 2;
