@@ -72,22 +72,22 @@ static void test_hand_made(void **state)
     expect_same(s, 10); /* a bare value, as the streamed document's members are */
     json_decref(s);
     /* integers at every change of their digit count and of their bit length */
-    for (int64_t p = 1, k = 0; k < 19; k++, p *= 10)
-        for (int64_t d = -1; d <= 1; d++) {
-            json_t *v = json_integer(p + d);
-            expect_same(v, 0);
-            json_decref(v);
-            v = json_integer(-(p + d));
-            expect_same(v, 0);
-            json_decref(v);
+    for (uint64_t up = 1, k = 0; k < 19; k++, up *= 10) /* up: 10^k, at most 10^19 (unsigned) */
+        for (int64_t p = (int64_t)up, d = -1; d <= 1; d++) {
+            json_t *iv = json_integer(p + d);
+            expect_same(iv, 0);
+            json_decref(iv);
+            iv = json_integer(-(p + d));
+            expect_same(iv, 0);
+            json_decref(iv);
         }
     for (int b = 0; b < 63; b++) {
-        json_t *v = json_integer((json_int_t)((1ull << b) - 1));
-        expect_same(v, 0);
-        json_decref(v);
-        v = json_integer((json_int_t)(1ull << b));
-        expect_same(v, 0);
-        json_decref(v);
+        json_t *iv = json_integer((json_int_t)((1ull << b) - 1));
+        expect_same(iv, 0);
+        json_decref(iv);
+        iv = json_integer((json_int_t)(1ull << b));
+        expect_same(iv, 0);
+        json_decref(iv);
     }
 }
 
