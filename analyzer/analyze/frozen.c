@@ -278,6 +278,11 @@ static int fz_index(fz_ctx *c)
             continue;
         c->syms[c->nsyms++] = (fz_sym){s->value, s, fz_is_candidate(s), FZ_UNREACHED};
     }
+    bool any = false;
+    for (size_t i = 0; i < c->nsyms && !any; i++)
+        any = c->syms[i].candidate;
+    if (!any) /* no frozen content: nothing to walk, and no index to sort */
+        c->nsyms = 0;
     if (fz_sort(c) < 0)
         return -1;
     c->max_end = malloc((c->nsyms ? c->nsyms : 1) * sizeof *c->max_end);
