@@ -158,6 +158,8 @@ typedef struct fs_image {
     fs_segment *segments; size_t nsegments;
     fs_symbol *symbols;   size_t nsymbols;
     char *strings;    /* owned copy of the string tables; names point into it */
+    char *first;      /* first[i]: the first byte of symbols[i].name, for fs_image_symbol's scan
+                         (NULL: none made, the names are read) */
 } fs_image;
 
 void fs_image_free(fs_image *img);
