@@ -214,20 +214,23 @@ static void largest_sort(uint32_t *pos, uint32_t *tmp, size_t n, const largest_k
         memcpy(pos, src, n * sizeof *pos);
 }
 
-/* The same order, sooner: a radix sort by size, largest first (eleven
- * bits a pass; stable, so equal sizes stay in by_size's table order), then
- * each run of equal sizes sorted by the rest of the comparison. */
-/* A long run of equal sizes (thousands of 4-byte functions in a large
- * image) in largest_cmp_keys's order: a radix sort by the names' first
- * eight bytes (eleven bits a pass, passes where every key has the same
- * bits skipped), then the runs of equal prefixes merged by the whole
- * comparison. */
-static void largest_sort_by_prefix(uint32_t *pos, uint32_t *tmp, size_t n, const largest_key *k)
+/* The key a radix pass of the largest-symbols order reads: the size
+ * (descending) or the name's prefix (ascending). */
+static inline uint64_t largest_digit(const largest_key *k, bool by_size, unsigned shift)
+{
+    return by_size ? 2047 - ((k->size >> shift) & 2047) : (k->prefix >> shift) & 2047;
+}
+
+/* A stable radix sort of pos[0..n) by size or by prefix, eleven bits a
+ * pass, the passes where every key has the same bits skipped; tmp holds n
+ * positions. */
+static void largest_radix(uint32_t *pos, uint32_t *tmp, size_t n, const largest_key *k, bool by_size)
 {
     uint64_t any = 0, all = UINT64_MAX;
     for (size_t i = 0; i < n; i++) {
-        any |= k[pos[i]].prefix;
-        all &= k[pos[i]].prefix;
+        uint64_t key = by_size ? k[pos[i]].size : k[pos[i]].prefix;
+        any |= key;
+        all &= key;
     }
     uint32_t *src = pos, *dst = tmp;
     for (unsigned shift = 0; shift < 64; shift += 11) {
@@ -235,50 +238,35 @@ static void largest_sort_by_prefix(uint32_t *pos, uint32_t *tmp, size_t n, const
             continue;
         size_t start[2049] = {0};
         for (size_t i = 0; i < n; i++)
-            start[((k[src[i]].prefix >> shift) & 2047) + 1]++;
+            start[largest_digit(&k[src[i]], by_size, shift) + 1]++;
         for (int d = 0; d < 2048; d++)
             start[d + 1] += start[d];
         for (size_t i = 0; i < n; i++)
-            dst[start[(k[src[i]].prefix >> shift) & 2047]++] = src[i];
+            dst[start[largest_digit(&k[src[i]], by_size, shift)]++] = src[i];
         uint32_t *t = src;
         src = dst;
         dst = t;
     }
     if (src != pos)
         memcpy(pos, src, n * sizeof *pos);
-    for (size_t lo = 0, hi; lo < n; lo = hi) {
-        for (hi = lo + 1; hi < n && k[pos[hi]].prefix == k[pos[lo]].prefix;)
-            hi++;
-        if (hi - lo > 1)
-            largest_sort(pos + lo, tmp, hi - lo, k);
-    }
 }
 
-static void largest_sort_by_size(uint32_t *pos, uint32_t *tmp, size_t n, largest_key *k)
+/* The order of largest_cmp_keys, sooner: a radix sort by size, largest
+ * first (stable, so equal sizes stay in by_size's table order), then each
+ * run of equal sizes by the rest of the comparison: a long run (thousands
+ * of 4-byte functions in a large image) by a radix sort on the names'
+ * first eight bytes first, then the runs of equal prefixes, and the short
+ * ones, merged by the whole comparison.  (k is not const: with const, gcc 12
+ * warns that the caller's freshly filled keys may be uninitialized.) */
+static void largest_sort_runs(uint32_t *pos, uint32_t *tmp, size_t n, largest_key *k, bool by_size)
 {
-    uint64_t max = 0;
-    for (size_t i = 0; i < n; i++)
-        max |= k[pos[i]].size; /* its highest bit is the largest size's */
-    uint32_t *src = pos, *dst = tmp;
-    for (unsigned shift = 0; shift < 64 && max >> shift; shift += 11) {
-        size_t start[2049] = {0};
-        for (size_t i = 0; i < n; i++)
-            start[2047 - ((k[src[i]].size >> shift) & 2047) + 1]++; /* descending */
-        for (int d = 0; d < 2048; d++)
-            start[d + 1] += start[d];
-        for (size_t i = 0; i < n; i++)
-            dst[start[2047 - ((k[src[i]].size >> shift) & 2047)]++] = src[i];
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != pos)
-        memcpy(pos, src, n * sizeof *pos);
+    largest_radix(pos, tmp, n, k, by_size);
     for (size_t lo = 0, hi; lo < n; lo = hi) {
-        for (hi = lo + 1; hi < n && k[pos[hi]].size == k[pos[lo]].size;)
+        for (hi = lo + 1; hi < n && (by_size ? k[pos[hi]].size == k[pos[lo]].size
+                                             : k[pos[hi]].prefix == k[pos[lo]].prefix);)
             hi++;
-        if (hi - lo > 2048) /* where the radix passes cost less than the merges */
-            largest_sort_by_prefix(pos + lo, tmp, hi - lo, k);
+        if (by_size && hi - lo > 2048) /* where the radix passes cost less than the merges */
+            largest_sort_runs(pos + lo, tmp, hi - lo, k, false);
         else if (hi - lo > 1)
             largest_sort(pos + lo, tmp, hi - lo, k);
     }
@@ -341,7 +329,7 @@ size_t *fs_report_largest(const fs_report *rep, size_t n, size_t *count)
         if (pos) {
             for (size_t i = 0; i < total; i++)
                 pos[i] = (uint32_t)i;
-            largest_sort_by_size(pos, pos + total, total, keys);
+            largest_sort_runs(pos, pos + total, total, keys, true);
             for (size_t i = 0; i < n; i++)
                 out[i] = keys[pos[i]].index;
             free(pos);

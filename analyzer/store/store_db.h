@@ -107,6 +107,15 @@ static inline void fs_db_close(fs_db *db) { if (db) db->ops->close(db); }
 /* The handle's connection (borrowed). */
 fs_db *fs_store_db(fs_store *s);
 
+/* The driver's calls on a store handle's connection (store_query.c,
+ * store_tokens.c). */
+static inline fs_db_stmt *fs_store_stmt(fs_store *s, const char *sql) { return fs_db_stmt_get(fs_store_db(s), sql); }
+static inline void fs_store_done(fs_store *s, fs_db_stmt *st) { fs_db_done(fs_store_db(s), st); }
+static inline int fs_store_fail(fs_store *s, fs_error *err, const char *what)
+{
+    return fs_db_fail(fs_store_db(s), err, what);
+}
+
 /* The id of the build before build b (a builds row named b in the query)
  * on b's own branch (a NULL branch is its own), by time then id: NULL when
  * there is none.  A seek in builds_branch_time (the row value makes it a

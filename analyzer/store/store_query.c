@@ -14,25 +14,6 @@
 
 #include <string.h>
 
-static fs_db_stmt *q_stmt(fs_store *s, const char *sql)
-{
-    return fs_db_stmt_get(fs_store_db(s), sql);
-}
-
-static void q_done(fs_store *s, fs_db_stmt *st)
-{
-    fs_db_done(fs_store_db(s), st);
-}
-
-static int q_fail(fs_store *s, fs_error *err, const char *what)
-{
-    return fs_db_fail(fs_store_db(s), err, what);
-}
-
-static const char *q_path(fs_store *s)
-{
-    return fs_store_db(s)->name;
-}
 
 static const char *col_text(fs_db_stmt *st, int col)
 {
@@ -42,51 +23,51 @@ static const char *col_text(fs_db_stmt *st, int col)
 void fs_store_generation(fs_store *s, int64_t *gen)
 {
     *gen = -1;
-    fs_db_stmt *st = q_stmt(s, FS_STORE_GENERATION_SQL);
+    fs_db_stmt *st = fs_store_stmt(s, FS_STORE_GENERATION_SQL);
     if (!st)
         return;
     if (fs_db_step(st) == FS_DB_ROW)
         *gen = fs_db_col_int(st, 0);
-    q_done(s, st);
+    fs_store_done(s, st);
 }
 
 int fs_store_count_builds(fs_store *s, int64_t *n, fs_error *err)
 {
     *n = -1;
-    fs_db_stmt *st = q_stmt(s, "SELECT count(*) FROM builds");
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT count(*) FROM builds");
     if (!st)
-        return q_fail(s, err, "counting builds");
+        return fs_store_fail(s, err, "counting builds");
     int rc = fs_db_step(st);
     if (rc == FS_DB_ROW)
         *n = fs_db_col_int(st, 0);
     else
-        q_fail(s, err, "counting builds");
-    q_done(s, st);
+        fs_store_fail(s, err, "counting builds");
+    fs_store_done(s, st);
     return rc == FS_DB_ROW ? 0 : -1;
 }
 
 int fs_store_build_exists(fs_store *s, int64_t id, bool *exists, fs_error *err)
 {
     *exists = false;
-    fs_db_stmt *st = q_stmt(s, "SELECT 1 FROM builds WHERE id = ?1");
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT 1 FROM builds WHERE id = ?1");
     if (!st)
-        return q_fail(s, err, "looking up a build");
+        return fs_store_fail(s, err, "looking up a build");
     fs_db_bind_int(st, 1, id);
     int rc = fs_db_step(st);
     *exists = rc == FS_DB_ROW;
     if (rc != FS_DB_ROW && rc != FS_DB_DONE)
-        q_fail(s, err, "looking up a build");
-    q_done(s, st);
+        fs_store_fail(s, err, "looking up a build");
+    fs_store_done(s, st);
     return rc == FS_DB_ROW || rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_projects(fs_store *s, const char *only, int limit, fs_project_fn fn, void *ctx, fs_error *err)
 {
-    fs_db_stmt *st = q_stmt(s, "SELECT p.name, count(b.id), count(DISTINCT b.board_id), max(b.timestamp)"
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT p.name, count(b.id), count(DISTINCT b.board_id), max(b.timestamp)"
                                          " FROM projects p LEFT JOIN builds b ON b.project_id = p.id"
                                          " WHERE ?2 IS NULL OR p.name = ?2 GROUP BY p.id ORDER BY p.name LIMIT ?1");
     if (!st)
-        return q_fail(s, err, "listing projects");
+        return fs_store_fail(s, err, "listing projects");
     fs_db_bind_int(st, 1, limit);
     if (only)
         fs_db_bind_text(st, 2, only);
@@ -95,32 +76,32 @@ int fs_store_projects(fs_store *s, const char *only, int limit, fs_project_fn fn
         fs_project_row row = {col_text(st, 0), fs_db_col_int(st, 1), fs_db_col_int(st, 2),
                               fs_db_col_int(st, 3), !fs_db_col_null(st, 3)};
         if (fn(ctx, &row) < 0) {
-            q_done(s, st);
-            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing projects", q_path(s));
+            fs_store_done(s, st);
+            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing projects", fs_store_name(s));
         }
     }
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "listing projects");
-    q_done(s, st);
+        fs_store_fail(s, err, "listing projects");
+    fs_store_done(s, st);
     return rc == FS_DB_DONE ? 0 : -1;
 }
 
 void fs_store_build_errors(fs_store *s, int64_t id, fs_error_id_fn fn, void *ctx)
 {
     fs_db_stmt *st =
-        q_stmt(s, "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq");
+        fs_store_stmt(s, "SELECT fid FROM findings WHERE build_id = ?1 AND severity = 'error' ORDER BY seq");
     if (!st)
         return;
     fs_db_bind_int(st, 1, id);
     while (fs_db_step(st) == FS_DB_ROW)
         if (fn(ctx, col_text(st, 0)) < 0)
             break;
-    q_done(s, st);
+    fs_store_done(s, st);
 }
 
 void fs_store_build_regions(fs_store *s, int64_t id, fs_region_fn fn, void *ctx)
 {
-    fs_db_stmt *st = q_stmt(s, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq");
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT name, used, length FROM regions WHERE build_id = ?1 ORDER BY seq");
     if (!st)
         return;
     fs_db_bind_int(st, 1, id);
@@ -129,7 +110,7 @@ void fs_store_build_regions(fs_store *s, int64_t id, fs_region_fn fn, void *ctx)
         if (name && fn(ctx, name, fs_db_col_int(st, 1), fs_db_col_int(st, 2)) < 0)
             break;
     }
-    q_done(s, st);
+    fs_store_done(s, st);
 }
 
 /* The columns of a build row, in the order build_row reads them from first. */
@@ -150,12 +131,12 @@ static void build_row(fs_db_stmt *st, int first, fs_build_row *r)
 
 static bool project_exists(fs_store *s, const char *project)
 {
-    fs_db_stmt *st = q_stmt(s, "SELECT 1 FROM projects WHERE name = ?1");
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT 1 FROM projects WHERE name = ?1");
     if (!st)
         return false;
     fs_db_bind_text(st, 1, project);
     bool found = fs_db_step(st) == FS_DB_ROW;
-    q_done(s, st);
+    fs_store_done(s, st);
     return found;
 }
 
@@ -184,9 +165,9 @@ int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn,
              "    ORDER BY y.timestamp DESC, y.id DESC LIMIT 1))"
              " WHERE p.name = ?1 ORDER BY o.name LIMIT ?2",
              dfl, dfl);
-    fs_db_stmt *st = q_stmt(s, sql);
+    fs_db_stmt *st = fs_store_stmt(s, sql);
     if (!st)
-        return q_fail(s, err, "listing boards");
+        return fs_store_fail(s, err, "listing boards");
     fs_db_bind_text(st, 1, project);
     fs_db_bind_int(st, 2, limit);
     int rc;
@@ -196,13 +177,13 @@ int fs_store_boards(fs_store *s, const char *project, int limit, fs_board_fn fn,
         build_row(st, 2, &row.latest);
         rows++;
         if (fn(ctx, &row) < 0) {
-            q_done(s, st);
-            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing boards", q_path(s));
+            fs_store_done(s, st);
+            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory listing boards", fs_store_name(s));
         }
     }
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "listing boards");
-    q_done(s, st);
+        fs_store_fail(s, err, "listing boards");
+    fs_store_done(s, st);
     if (rc == FS_DB_DONE && rows == 0)
         *exists = project_exists(s, project);
     return rc == FS_DB_DONE ? 0 : -1;
@@ -241,14 +222,14 @@ static fs_db_stmt *history_stmt(fs_store *s, const char *summary)
              " ORDER BY b.timestamp DESC, b.id DESC LIMIT ?6",
              ROW_COLS, summary,
              fs_store_db(s)->version >= 5 ? BASE_SQL("p.default_branch") : BASE_SQL("'" FS_STORE_DEFAULT_BRANCH "'"));
-    return q_stmt(s, sql);
+    return fs_store_stmt(s, sql);
 }
 
 int fs_store_history_each(fs_store *s, const fs_history_range *q, fs_build_row_fn fn, void *ctx, fs_error *err)
 {
     fs_db_stmt *st = history_stmt(s, hist_v3);
     if (!st && !(st = history_stmt(s, hist_v2)))
-        return q_fail(s, err, "reading the history");
+        return fs_store_fail(s, err, "reading the history");
     fs_db_bind_text(st, 1, q->project);
     fs_db_bind_text(st, 2, q->board);
     if (q->branch)
@@ -270,8 +251,8 @@ int fs_store_history_each(fs_store *s, const fs_history_range *q, fs_build_row_f
         fn(ctx, &row);
     }
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "reading the history");
-    q_done(s, st);
+        fs_store_fail(s, err, "reading the history");
+    fs_store_done(s, st);
     return rc == FS_DB_DONE ? 0 : -1;
 }
 
@@ -280,34 +261,34 @@ int fs_store_default_branch(fs_store *s, const char *project, char *buf, size_t 
     snprintf(buf, len, "%s", FS_STORE_DEFAULT_BRANCH);
     if (fs_store_db(s)->version < 5)
         return 0;
-    fs_db_stmt *st = q_stmt(s, "SELECT default_branch FROM projects WHERE name = ?1");
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT default_branch FROM projects WHERE name = ?1");
     if (!st)
-        return q_fail(s, err, "reading the default branch");
+        return fs_store_fail(s, err, "reading the default branch");
     fs_db_bind_text(st, 1, project);
     int rc = fs_db_step(st);
     if (rc == FS_DB_ROW && col_text(st, 0))
         snprintf(buf, len, "%s", col_text(st, 0));
     if (rc != FS_DB_ROW && rc != FS_DB_DONE)
-        q_fail(s, err, "reading the default branch");
-    q_done(s, st);
+        fs_store_fail(s, err, "reading the default branch");
+    fs_store_done(s, st);
     return rc == FS_DB_ROW || rc == FS_DB_DONE ? 0 : -1;
 }
 
 int fs_store_set_default_branch(fs_store *s, const char *project, const char *branch, fs_error *err)
 {
     if (fs_store_db(s)->version < 5)
-        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", q_path(s));
-    fs_db_stmt *st = q_stmt(s, "INSERT INTO projects(name, default_branch) VALUES (?1, ?2)"
+        return fs_fail_kind(err, FS_ERR_READONLY, "%s: cannot write the database: opened read-only", fs_store_name(s));
+    fs_db_stmt *st = fs_store_stmt(s, "INSERT INTO projects(name, default_branch) VALUES (?1, ?2)"
                                          " ON CONFLICT(name) DO UPDATE SET default_branch = excluded.default_branch"
                                          " WHERE projects.default_branch IS DISTINCT FROM excluded.default_branch");
     if (!st)
-        return q_fail(s, err, "setting the default branch");
+        return fs_store_fail(s, err, "setting the default branch");
     fs_db_bind_text(st, 1, project);
     fs_db_bind_text(st, 2, branch);
     int rc = fs_db_step(st);
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "setting the default branch");
-    q_done(s, st);
+        fs_store_fail(s, err, "setting the default branch");
+    fs_store_done(s, st);
     return rc == FS_DB_DONE ? 0 : -1;
 }
 
@@ -325,7 +306,7 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
     /* ?3 the parent commit: its build first, else the branch's newest
      * build at or before ?6; two seeks (the unique (project, board,
      * commit) index, builds_branch_time), then one row by id. */
-    fs_db_stmt *st = q_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b WHERE b.id = coalesce("
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT b.id, b.symset_id, b.doc FROM builds b WHERE b.id = coalesce("
                                          "  (SELECT y.id FROM builds y"
                                          "   WHERE y.project_id = (SELECT id FROM projects WHERE name = ?1)"
                                          "   AND y.board_id = (SELECT id FROM boards WHERE name = ?2)"
@@ -336,7 +317,7 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
                                          "   AND y.branch = ?4 AND y.timestamp <= ?6 AND y.id <> ?5"
                                          "   ORDER BY y.timestamp DESC, y.id DESC LIMIT 1))");
     if (!st)
-        return q_fail(s, err, "finding the base build");
+        return fs_store_fail(s, err, "finding the base build");
     fs_db_bind_text(st, 1, project);
     fs_db_bind_text(st, 2, board);
     if (parent)
@@ -352,8 +333,8 @@ int fs_store_find_base(fs_store *s, const char *project, const char *board, cons
         *hash = hash_fn(doc ? doc : (const unsigned char *)"", fs_db_col_bytes(st, 2));
     }
     if (rc != FS_DB_ROW && rc != FS_DB_DONE)
-        q_fail(s, err, "finding the base build");
-    q_done(s, st);
+        fs_store_fail(s, err, "finding the base build");
+    fs_store_done(s, st);
     return rc == FS_DB_ROW || rc == FS_DB_DONE ? 0 : -1;
 }
 
@@ -367,14 +348,14 @@ static fs_db_stmt *branch_stmt(fs_store *s, const char *extra_cols, const char *
              " WHERE p.name = ?1 AND b.board_id = (SELECT id FROM boards WHERE name = ?2)"
              " AND b.branch = coalesce(?3, %s) ORDER BY b.timestamp DESC, b.id DESC LIMIT ?4",
              extra_cols, extra_join, dfl_sql(s));
-    return q_stmt(s, sql);
+    return fs_store_stmt(s, sql);
 }
 
 static int branch_walk(fs_store *s, fs_db_stmt *st, const char *project, const char *board, const char *branch,
                        const char *module, int64_t limit, bool sized, fs_size_point_fn fn, void *ctx, fs_error *err)
 {
     if (!st)
-        return q_fail(s, err, "reading a board's builds");
+        return fs_store_fail(s, err, "reading a board's builds");
     fs_db_bind_text(st, 1, project);
     fs_db_bind_text(st, 2, board);
     if (branch)
@@ -390,13 +371,13 @@ static int branch_walk(fs_store *s, fs_db_stmt *st, const char *project, const c
             pt.size = fs_db_col_int(st, 3);
         }
         if (fn(ctx, &pt) < 0) {
-            q_done(s, st);
-            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading a board's builds", q_path(s));
+            fs_store_done(s, st);
+            return fs_fail_kind(err, FS_ERR_NOMEM, "%s: out of memory reading a board's builds", fs_store_name(s));
         }
     }
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "reading a board's builds");
-    q_done(s, st);
+        fs_store_fail(s, err, "reading a board's builds");
+    fs_store_done(s, st);
     return rc == FS_DB_DONE ? 0 : -1;
 }
 

@@ -10,25 +10,6 @@
 
 #include <string.h>
 
-static fs_db_stmt *q_stmt(fs_store *s, const char *sql)
-{
-    return fs_db_stmt_get(fs_store_db(s), sql);
-}
-
-static void q_done(fs_store *s, fs_db_stmt *st)
-{
-    fs_db_done(fs_store_db(s), st);
-}
-
-static int q_fail(fs_store *s, fs_error *err, const char *what)
-{
-    return fs_db_fail(fs_store_db(s), err, what);
-}
-
-static const char *q_path(fs_store *s)
-{
-    return fs_store_db(s)->name;
-}
 
 /* The table in each dialect (store_schema.c describes the others; this
  * one is the server's, made on demand). */
@@ -52,7 +33,7 @@ int fs_store_tokens_init(fs_store *s, fs_error *err)
     fs_db *db = fs_store_db(s);
     if (db->kind == FS_DB_SQLITE) {
         if (fs_db_exec(db, tokens_schema_sqlite) < 0)
-            return q_fail(s, err, "creating the token table");
+            return fs_store_fail(s, err, "creating the token table");
         return 0;
     }
     /* PostgreSQL: two processes creating the table at once would collide
@@ -60,7 +41,7 @@ int fs_store_tokens_init(fs_store *s, fs_error *err)
     if (fs_db_table_exists(db, "server_tokens"))
         return 0;
     if (fs_db_begin(db, true) < 0 || fs_db_exec(db, tokens_schema_pg) < 0 || fs_db_commit(db) < 0) {
-        q_fail(s, err, "creating the token table");
+        fs_store_fail(s, err, "creating the token table");
         fs_db_rollback(db);
         return -1;
     }
@@ -74,8 +55,8 @@ int fs_store_token_create(fs_store *s, const char *project, const char *note, in
     fs_db_stmt *st = NULL;
     /* Insert first (with a placeholder hash) to learn the id the token names. */
     if (fs_db_begin(db, true) < 0)
-        return q_fail(s, err, "creating a token");
-    if (!(st = q_stmt(s, "INSERT INTO server_tokens(project, hash, created, note) VALUES(?1, ?4, ?2, ?3) RETURNING id")))
+        return fs_store_fail(s, err, "creating a token");
+    if (!(st = fs_store_stmt(s, "INSERT INTO server_tokens(project, hash, created, note) VALUES(?1, ?4, ?2, ?3) RETURNING id")))
         goto fail;
     fs_db_bind_text(st, 1, project);
     fs_db_bind_int(st, 2, created);
@@ -84,47 +65,47 @@ int fs_store_token_create(fs_store *s, const char *project, const char *note, in
     if (fs_db_step(st) != FS_DB_ROW)
         goto fail;
     *id = fs_db_col_int(st, 0);
-    q_done(s, st);
+    fs_store_done(s, st);
     st = NULL;
     unsigned char hash[32];
     if (fn(ctx, *id, hash, err) < 0)
         goto rollback;
-    if (!(st = q_stmt(s, "UPDATE server_tokens SET hash = ?1 WHERE id = ?2")))
+    if (!(st = fs_store_stmt(s, "UPDATE server_tokens SET hash = ?1 WHERE id = ?2")))
         goto fail;
     fs_db_bind_blob(st, 1, hash, sizeof hash);
     fs_db_bind_int(st, 2, *id);
     if (fs_db_step(st) != FS_DB_DONE)
         goto fail;
-    q_done(s, st);
+    fs_store_done(s, st);
     st = NULL;
     if (fs_db_commit(db) < 0)
         goto fail;
     return 0;
 fail:
-    q_fail(s, err, "creating a token");
+    fs_store_fail(s, err, "creating a token");
 rollback:
     if (st)
-        q_done(s, st);
+        fs_store_done(s, st);
     fs_db_rollback(db);
     return -1;
 }
 
 int fs_store_token_revoke(fs_store *s, int64_t id, int64_t when, fs_error *err)
 {
-    fs_db_stmt *st = q_stmt(s, "UPDATE server_tokens SET revoked = coalesce(revoked, ?2) WHERE id = ?1");
+    fs_db_stmt *st = fs_store_stmt(s, "UPDATE server_tokens SET revoked = coalesce(revoked, ?2) WHERE id = ?1");
     if (!st)
-        return q_fail(s, err, "revoking a token");
+        return fs_store_fail(s, err, "revoking a token");
     fs_db_bind_int(st, 1, id);
     fs_db_bind_int(st, 2, when);
     int rc = fs_db_step(st);
     if (rc != FS_DB_DONE) {
-        q_fail(s, err, "revoking a token");
-        q_done(s, st);
+        fs_store_fail(s, err, "revoking a token");
+        fs_store_done(s, st);
         return -1;
     }
-    q_done(s, st);
+    fs_store_done(s, st);
     if (fs_db_changes(fs_store_db(s)) == 0)
-        return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no token with id %lld", q_path(s), (long long)id);
+        return fs_fail_kind(err, FS_ERR_NOTFOUND, "%s: no token with id %lld", fs_store_name(s), (long long)id);
     return 0;
 }
 
@@ -147,9 +128,9 @@ static int tokens_each(fs_store *s, bool with_hash, fs_token_fn fn, void *ctx, f
     if (!tokens_exist(s))
         return 0;
     fs_db_stmt *st =
-        q_stmt(s, "SELECT id, project, created, coalesce(revoked, 0), note, hash FROM server_tokens ORDER BY id");
+        fs_store_stmt(s, "SELECT id, project, created, coalesce(revoked, 0), note, hash FROM server_tokens ORDER BY id");
     if (!st)
-        return q_fail(s, err, "listing tokens");
+        return fs_store_fail(s, err, "listing tokens");
     int rc;
     while ((rc = fs_db_step(st)) == FS_DB_ROW) {
         fs_token_row row = {fs_db_col_int(st, 0), fs_db_col_int(st, 2), fs_db_col_int(st, 3),
@@ -160,15 +141,15 @@ static int tokens_each(fs_store *s, bool with_hash, fs_token_fn fn, void *ctx, f
             row.hash = fs_db_col_blob(st, 5);
         }
         if (fn(ctx, &row) < 0) {
-            q_done(s, st);
+            fs_store_done(s, st);
             if (with_hash) /* export: the callback said why, in its own error */
                 return -1;
-            return fs_fail_kind(err, FS_ERR_IO, "%s: listing tokens: write error", q_path(s));
+            return fs_fail_kind(err, FS_ERR_IO, "%s: listing tokens: write error", fs_store_name(s));
         }
     }
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "listing tokens");
-    q_done(s, st);
+        fs_store_fail(s, err, "listing tokens");
+    fs_store_done(s, st);
     return rc == FS_DB_DONE ? 0 : -1;
 }
 
@@ -186,7 +167,7 @@ int fs_store_token_import(fs_store *s, const fs_token_row *row, bool *existed, f
 {
     *existed = false;
     if (!row->hash)
-        return fs_fail(err, "%s: token %lld has no hash", q_path(s), (long long)row->id);
+        return fs_fail(err, "%s: token %lld has no hash", fs_store_name(s), (long long)row->id);
     unsigned char hash[32];
     char project[1024];
     bool found, revoked;
@@ -195,16 +176,16 @@ int fs_store_token_import(fs_store *s, const fs_token_row *row, bool *existed, f
     if (found) {
         if (memcmp(hash, row->hash, 32) != 0 || strcmp(project, row->project) != 0)
             return fs_fail(err, "%s: token %lld is already there, another token (project '%s'): it cannot be copied",
-                           q_path(s), (long long)row->id, project);
+                           fs_store_name(s), (long long)row->id, project);
         *existed = true;
         if (!row->revoked || revoked)
             return 0;
         return fs_store_token_revoke(s, row->id, row->revoked, err);
     }
-    fs_db_stmt *st = q_stmt(s, "INSERT INTO server_tokens(id, project, hash, created, revoked, note)"
+    fs_db_stmt *st = fs_store_stmt(s, "INSERT INTO server_tokens(id, project, hash, created, revoked, note)"
                                " VALUES(?1, ?2, ?3, ?4, NULLIF(?5, 0), NULLIF(?6, ''))");
     if (!st)
-        return q_fail(s, err, "copying a token");
+        return fs_store_fail(s, err, "copying a token");
     fs_db_bind_int(st, 1, row->id);
     fs_db_bind_text(st, 2, row->project);
     fs_db_bind_blob(st, 3, row->hash, 32);
@@ -213,21 +194,21 @@ int fs_store_token_import(fs_store *s, const fs_token_row *row, bool *existed, f
     fs_db_bind_text(st, 6, row->note);
     int rc = fs_db_step(st);
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "copying a token");
-    q_done(s, st);
+        fs_store_fail(s, err, "copying a token");
+    fs_store_done(s, st);
     if (rc != FS_DB_DONE)
         return -1;
     if (fs_store_db(s)->kind != FS_DB_PG)
         return 0; /* SQLite's AUTOINCREMENT goes on after the largest id */
     /* PostgreSQL's identity sequence must go on after the copied ids. */
-    st = q_stmt(s, "SELECT setval(pg_get_serial_sequence('server_tokens', 'id'), (SELECT max(id) FROM server_tokens))");
+    st = fs_store_stmt(s, "SELECT setval(pg_get_serial_sequence('server_tokens', 'id'), (SELECT max(id) FROM server_tokens))");
     if (!st)
-        return q_fail(s, err, "copying a token");
+        return fs_store_fail(s, err, "copying a token");
     while ((rc = fs_db_step(st)) == FS_DB_ROW)
         ;
     if (rc != FS_DB_DONE)
-        q_fail(s, err, "copying a token");
-    q_done(s, st);
+        fs_store_fail(s, err, "copying a token");
+    fs_store_done(s, st);
     return rc == FS_DB_DONE ? 0 : -1;
 }
 
@@ -235,9 +216,9 @@ int fs_store_token_lookup(fs_store *s, int64_t id, unsigned char hash[32], char 
                           bool *revoked, fs_error *err)
 {
     *found = *revoked = false;
-    fs_db_stmt *st = q_stmt(s, "SELECT hash, project, revoked FROM server_tokens WHERE id = ?1");
+    fs_db_stmt *st = fs_store_stmt(s, "SELECT hash, project, revoked FROM server_tokens WHERE id = ?1");
     if (!st)
-        return q_fail(s, err, "reading the token table");
+        return fs_store_fail(s, err, "reading the token table");
     fs_db_bind_int(st, 1, id);
     int rc = fs_db_step(st);
     if (rc == FS_DB_ROW && fs_db_col_bytes(st, 0) == 32) {
@@ -247,7 +228,7 @@ int fs_store_token_lookup(fs_store *s, int64_t id, unsigned char hash[32], char 
         *found = true;
     }
     if (rc != FS_DB_ROW && rc != FS_DB_DONE)
-        q_fail(s, err, "reading the token table");
-    q_done(s, st);
+        fs_store_fail(s, err, "reading the token table");
+    fs_store_done(s, st);
     return rc == FS_DB_ROW || rc == FS_DB_DONE ? 0 : -1;
 }
