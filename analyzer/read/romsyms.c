@@ -34,6 +34,7 @@ typedef struct rs_cursor {
     const char *p, *end;
     unsigned line;
     fs_error *err;
+    size_t names_used, names_cap; /* of the table's names block */
 } rs_cursor;
 
 /* A space, tab, CR, FF or VT: one comparison for the usual space. */
@@ -147,12 +148,12 @@ static int rs_add(rs_cursor *c, fs_romtable *t, size_t *cap, const char *name, s
         *cap = ncap;
     }
     fs_romsym *s = &t->syms[t->nsyms];
-    if (nlen + 1 > t->names_cap - t->names_used) /* cannot happen: each name is followed by '=' */
+    if (nlen + 1 > c->names_cap - c->names_used) /* cannot happen: each name is followed by '=' */
         return fs_fail(c->err, "%s:%u: internal error: no room for the name", c->path, c->line);
-    s->name = t->names + t->names_used;
+    s->name = t->names + c->names_used;
     memcpy(s->name, name, nlen);
     s->name[nlen] = '\0';
-    t->names_used += nlen + 1;
+    c->names_used += nlen + 1;
     s->addr = addr;
     s->weak = weak;
     s->line = c->line;
@@ -310,13 +311,12 @@ int fs_romtable_load(const char *path, fs_romtable *out, fs_error *err)
     /* every name is a piece of the text followed by at least one byte that
      * is not part of it, so len + 1 bytes hold them all */
     out->names = malloc(len + 1);
-    out->names_cap = len + 1;
     if (!out->names) {
         free(text);
         fs_romtable_free(out);
         return fs_fail(err, "%s: out of memory", path);
     }
-    rs_cursor c = {path, text, text + len, 1, err};
+    rs_cursor c = {path, text, text + len, 1, err, 0, len + 1};
     int rc = rs_parse(&c, out);
     free(text);
     if (rc == 0 && out->nsyms == 0)

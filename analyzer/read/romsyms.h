@@ -20,7 +20,6 @@ typedef struct fs_romtable {
     char *path;
     fs_romsym *syms; /* in file order */
     char *names;     /* the names, one block (syms[i].name point into it) */
-    size_t names_used, names_cap;
     size_t nsyms;
     uint32_t *by_name;   /* indexes of syms sorted by name, for fs_romtable_find */
     uint64_t filter[64]; /* a bit per (length, first and last bytes) of a name in the table */
