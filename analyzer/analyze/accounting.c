@@ -15,51 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A sized symbol's range, keyed by section index (high bits) and start
- * offset in the section (the low `shift` bits, enough for the largest
- * section): one integer order, sorted by radix. */
-typedef struct acct_iv {
-    uint64_t key;
-    uint64_t len;
-} acct_iv;
-
-#define ACCT_DIGIT 13
-
-/* LSD radix sort on key, ACCT_DIGIT bits a pass; digits that are the same
- * in every key are skipped.  Stable. */
-static int acct_radix(acct_iv *v, acct_iv *tmp, size_t n)
-{
-    uint64_t any = 0, all = ~0ull; /* the bits that differ between keys */
-    for (size_t i = 0; i < n; i++) {
-        any |= v[i].key;
-        all &= v[i].key;
-    }
-    size_t *count = NULL;
-    bool swapped = false;
-    for (unsigned shift = 0; shift < 64; shift += ACCT_DIGIT) {
-        const uint64_t mask = (1u << ACCT_DIGIT) - 1;
-        if ((((any ^ all) >> shift) & mask) == 0)
-            continue;
-        if (!count && !(count = malloc(((size_t)mask + 2) * sizeof *count)))
-            return -1;
-        memset(count, 0, ((size_t)mask + 2) * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[((v[i].key >> shift) & mask) + 1]++;
-        for (size_t b = 1; b <= mask + 1; b++)
-            count[b] += count[b - 1];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(v[i].key >> shift) & mask]++] = v[i];
-        acct_iv *t = v; /* the pass's output is the next one's input */
-        v = tmp;
-        tmp = t;
-        swapped = !swapped;
-    }
-    if (swapped) /* an odd number of passes: the result is in the caller's tmp */
-        memcpy(tmp, v, n * sizeof *v);
-    free(count);
-    return 0;
-}
-
 static int acct_input_cmp(const void *a, const void *b, void *ctx)
 {
     const fs_map_input *in = ctx;
@@ -206,94 +161,208 @@ static bool acct_section_counts(const fs_section *s)
     return (s->flags & SHF_ALLOC) && s->size > 0 && !((s->flags & SHF_TLS) && s->type == SHT_NOBITS);
 }
 
+/* Where the bytes a sized symbol covers lie: section index *sec, offset
+ * *off into it, *len bytes (clipped to the section; the Thumb bit dropped).
+ * false when it covers none of a section that counts. */
+static bool acct_range(const fs_image *img, const fs_symbol *s, size_t *sec, uint64_t *off, uint64_t *len)
+{
+    if (s->size == 0 || s->section < 0 || (size_t)s->section >= img->nsections ||
+        !acct_section_counts(&img->sections[s->section]))
+        return false;
+    const fs_section *x = &img->sections[s->section];
+    uint64_t v = s->value;
+    if (img->machine == EM_ARM && s->type == STT_FUNC)
+        v &= ~1ull; /* the Thumb bit */
+    uint64_t lo = v > x->addr ? v : x->addr, hi = x->addr + x->size;
+    uint64_t e = s->size > UINT64_MAX - v ? UINT64_MAX : v + s->size;
+    if (e < hi)
+        hi = e;
+    *sec = (size_t)s->section;
+    *off = lo - x->addr;
+    *len = lo < hi ? hi - lo : 0;
+    return lo < hi;
+}
+
+/* One section's walk in address order: each covered run is handed in
+ * (start at or after the previous start), the bytes before it are a gap. */
+typedef struct acct_walk {
+    fs_accounting *out;
+    fs_acct_section *a;
+    acct_inputs ins;
+    const fs_literals *lits;
+    uint64_t cur; /* where the bytes not yet accounted for start */
+} acct_walk;
+
+static void acct_gap_to(acct_walk *w, uint64_t b)
+{
+    if (b <= w->cur)
+        return;
+    if (w->lits)
+        acct_span(w->out, w->a, &w->ins, w->lits, w->cur, b);
+    else
+        acct_gap(w->a, &w->ins, w->cur, b);
+    w->cur = b;
+}
+
+static void acct_covered(acct_walk *w, uint64_t start, uint64_t stop)
+{
+    acct_gap_to(w, start);
+    if (stop > w->cur) {
+        w->a->symbols += stop - w->cur;
+        w->cur = stop;
+    }
+}
+
+/* Coverage as one bit per byte of each counted section, when the bitmaps
+ * fit in this many 64-bit words (128 MiB of sections; past that, hostile
+ * or exotic images, the ranges are sorted instead). */
+#define ACCT_BITMAP_WORDS ((size_t)1 << 21)
+
+static void acct_set_bits(uint64_t *b, uint64_t lo, uint64_t hi)
+{
+    size_t w = (size_t)(lo / 64), e = (size_t)((hi - 1) / 64);
+    uint64_t first = ~0ull << (lo % 64), last = ~0ull >> (63 - (hi - 1) % 64);
+    if (w == e) {
+        b[w] |= first & last;
+        return;
+    }
+    b[w++] |= first;
+    for (; w < e; w++)
+        b[w] = ~0ull;
+    b[e] |= last;
+}
+
+/* The first bit at or after pos that is set (want) or clear (!want); n if
+ * none before n (the bits past n are clear). */
+static uint64_t acct_next_bit(const uint64_t *b, uint64_t pos, uint64_t n, bool want)
+{
+    if (pos >= n)
+        return n;
+    size_t w = (size_t)(pos / 64), end = (size_t)((n + 63) / 64);
+    uint64_t flip = want ? 0 : ~0ull, word = (b[w] ^ flip) & (~0ull << (pos % 64));
+    while (!word && ++w < end)
+        word = b[w] ^ flip;
+    if (!word)
+        return n;
+    uint64_t at = (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(word);
+    return at < n ? at : n;
+}
+
+/* A sized symbol's range for the sorted walk: section, offset, length. */
+typedef struct acct_iv {
+    size_t sec;
+    uint64_t off, len;
+} acct_iv;
+
+static int acct_iv_cmp(const void *pa, const void *pb)
+{
+    const acct_iv *x = pa, *y = pb;
+    if (x->sec != y->sec)
+        return x->sec < y->sec ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The coverage's two forms: base[i], the first word of section i's bitmap
+ * in bits; or iv, every range sorted by section and offset. */
+typedef struct acct_cover {
+    uint64_t *bits;
+    size_t *base;
+    acct_iv *iv;
+    size_t n, k;
+} acct_cover;
+
+static int acct_cover_make(const fs_image *img, acct_cover *c)
+{
+    memset(c, 0, sizeof *c);
+    size_t words = 0;
+    bool fits = true;
+    if (!(c->base = malloc((img->nsections + 1) * sizeof *c->base)))
+        return -1;
+    for (size_t i = 0; i < img->nsections && fits; i++) {
+        c->base[i] = words;
+        if (acct_section_counts(&img->sections[i])) {
+            fits = img->sections[i].size <= (uint64_t)ACCT_BITMAP_WORDS * 64;
+            words += fits ? (size_t)((img->sections[i].size + 63) / 64) : 0;
+            fits = fits && words <= ACCT_BITMAP_WORDS;
+        }
+    }
+    size_t sec;
+    uint64_t off, len;
+    if (fits) {
+        if (!(c->bits = calloc(words + 1, sizeof *c->bits)))
+            return -1;
+        for (size_t i = 0; i < img->nsymbols; i++)
+            if (acct_range(img, &img->symbols[i], &sec, &off, &len))
+                acct_set_bits(c->bits + c->base[sec], off, off + len);
+        return 0;
+    }
+    if (!(c->iv = malloc((img->nsymbols + 1) * sizeof *c->iv)))
+        return -1;
+    for (size_t i = 0; i < img->nsymbols; i++)
+        if (acct_range(img, &img->symbols[i], &sec, &off, &len))
+            c->iv[c->n++] = (acct_iv){sec, off, len};
+    qsort(c->iv, c->n, sizeof *c->iv, acct_iv_cmp);
+    return 0;
+}
+
+static void acct_cover_free(acct_cover *c)
+{
+    free(c->bits);
+    free(c->base);
+    free(c->iv);
+}
+
+/* Walk section i's covered runs. */
+static void acct_cover_walk(acct_cover *c, const fs_section *sec, size_t i, acct_walk *w)
+{
+    if (c->bits) {
+        const uint64_t *b = c->bits + c->base[i];
+        for (uint64_t pos = 0; pos < sec->size;) {
+            uint64_t one = acct_next_bit(b, pos, sec->size, true);
+            if (one == sec->size)
+                break;
+            pos = acct_next_bit(b, one, sec->size, false);
+            acct_covered(w, sec->addr + one, sec->addr + pos);
+        }
+        return;
+    }
+    for (; c->k < c->n && c->iv[c->k].sec == i; c->k++)
+        acct_covered(w, sec->addr + c->iv[c->k].off, sec->addr + c->iv[c->k].off + c->iv[c->k].len);
+}
+
 int fs_accounting_build(const fs_image *img, const fs_mapfile *map, const fs_literals *lits, fs_accounting *out,
                         fs_error *err)
 {
     memset(out, 0, sizeof *out);
     out->with_map = map != NULL;
     out->img = img;
-    acct_iv *iv = malloc((img->nsymbols + 1) * sizeof *iv), *tmp = malloc((img->nsymbols + 1) * sizeof *tmp);
     out->secs = calloc(img->nsections + 1, sizeof *out->secs);
     if (lits) {
         out->literals = true;
         out->sym_literal = calloc(img->nsymbols + 1, sizeof *out->sym_literal);
         out->sym_shared = calloc(img->nsymbols + 1, sizeof *out->sym_shared);
     }
-    if (!iv || !tmp || !out->secs || (lits && (!out->sym_literal || !out->sym_shared))) {
-        free(iv);
-        free(tmp);
-        fs_accounting_free(out);
-        return fs_fail(err, "%s: out of memory", img->path);
-    }
-    /* offsets need `shift` bits: the largest section's size */
-    unsigned shift = 1;
-    for (size_t i = 0; i < img->nsections; i++)
-        while (shift < 48 && img->sections[i].size >> shift)
-            shift++;
-    size_t n = 0;
-    for (size_t i = 0; i < img->nsymbols; i++) {
-        const fs_symbol *s = &img->symbols[i];
-        if (s->size == 0 || s->section < 0 || (size_t)s->section >= img->nsections)
-            continue;
-        const fs_section *sec = &img->sections[s->section];
-        uint64_t v = s->value;
-        if (img->machine == EM_ARM && s->type == STT_FUNC)
-            v &= ~1ull; /* the Thumb bit */
-        uint64_t lo = v > sec->addr ? v : sec->addr, hi = sec->addr + sec->size;
-        uint64_t e = s->size > UINT64_MAX - v ? UINT64_MAX : v + s->size;
-        if (e < hi)
-            hi = e;
-        /* (sections past 2^48 bytes, no real firmware, lose what lies beyond) */
-        uint64_t off = lo - sec->addr, len = hi - lo;
-        if (lo < hi && off >> shift == 0 && (uint64_t)s->section < (1ull << (64 - shift)))
-            iv[n++] = (acct_iv){(uint64_t)s->section << shift | off, len};
-    }
-    int sorted = acct_radix(iv, tmp, n);
-    free(tmp);
-    if (sorted < 0) {
-        free(iv);
-        fs_accounting_free(out);
-        return fs_fail(err, "%s: out of memory", img->path);
-    }
-    const uint64_t off_mask = (1ull << shift) - 1;
-    size_t k = 0;
-    int rc = 0;
+    acct_cover cover;
+    int rc = acct_cover_make(img, &cover);
+    if (rc < 0 || !out->secs || (lits && (!out->sym_literal || !out->sym_shared)))
+        rc = -1;
     for (size_t i = 0; i < img->nsections && rc == 0; i++) {
         const fs_section *sec = &img->sections[i];
-        while (k < n && iv[k].key >> shift < i)
-            k++;
         if (!acct_section_counts(sec))
             continue;
         fs_acct_section *a = &out->secs[out->nsecs++];
         *a = (fs_acct_section){.name = sec->name, .size = sec->size};
-        acct_inputs ins;
-        if (acct_inputs_of(map, sec, &ins) < 0) {
+        acct_walk w = {.out = out, .a = a, .lits = lits, .cur = sec->addr};
+        if (acct_inputs_of(map, sec, &w.ins) < 0) {
             rc = -1;
             break;
         }
-        ins.xtensa_code = ins.xtensa_code && img->machine == EM_XTENSA;
-        uint64_t cur = sec->addr, end = sec->addr + sec->size;
-        for (; k < n && iv[k].key >> shift == i; k++) {
-            uint64_t start = sec->addr + (iv[k].key & off_mask), stop = start + iv[k].len;
-            if (start > cur) {
-                if (lits)
-                    acct_span(out, a, &ins, lits, cur, start);
-                else
-                    acct_gap(a, &ins, cur, start);
-                cur = start;
-            }
-            if (stop > cur) {
-                a->symbols += stop - cur;
-                cur = stop;
-            }
-        }
-        if (lits)
-            acct_span(out, a, &ins, lits, cur, end);
-        else
-            acct_gap(a, &ins, cur, end);
-        free(ins.idx);
+        w.ins.xtensa_code = w.ins.xtensa_code && img->machine == EM_XTENSA;
+        acct_cover_walk(&cover, sec, i, &w);
+        acct_gap_to(&w, sec->addr + sec->size);
+        free(w.ins.idx);
     }
-    free(iv);
+    acct_cover_free(&cover);
     if (rc < 0) {
         fs_accounting_free(out);
         return fs_fail(err, "%s: out of memory", img->path);

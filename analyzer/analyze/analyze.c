@@ -155,131 +155,30 @@ static int analyze_unplaced(const fs_image *img, fs_report *rep)
 }
 
 /* The order of the largest-symbols lists: size descending, then name, then
- * address, then table order.  The keys are copied next to the index so that the sort does
- * not chase pointers into the symbol table; prefix holds the name's first
- * eight bytes, big-endian, so that most names compare as integers. */
-typedef struct largest_key {
-    uint64_t size, prefix, value;
-    const char *name;
-    size_t index;
-} largest_key;
-
-static inline int largest_cmp_keys(const largest_key *x, const largest_key *y)
+ * address, then table order. */
+static int largest_cmp_syms(const fs_image *img, size_t a, size_t b)
 {
+    const fs_symbol *x = &img->symbols[a], *y = &img->symbols[b];
     if (x->size != y->size)
         return x->size > y->size ? -1 : 1;
-    if (x->prefix != y->prefix) /* strcmp compares unsigned bytes, as this does */
-        return x->prefix < y->prefix ? -1 : 1;
     int c = strcmp(x->name, y->name);
     if (c)
         return c;
     if (x->value != y->value)
         return x->value < y->value ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index; /* table order */
+    return a < b ? -1 : a > b; /* table order */
 }
 
-static int largest_cmp(const void *a, const void *b)
-{
-    return largest_cmp_keys(a, b);
-}
+/* A symbol as the whole-table sort sees it: eight bytes of its name (from
+ * the sort's depth on), big-endian and zero after the name's end (so that
+ * they compare as strcmp compares), its size (clamped to 32 bits: larger
+ * sizes tie, and are ordered by largest_cmp_syms) and its index. */
+typedef struct largest_rec {
+    uint64_t chunk;
+    uint32_t size, index;
+} largest_rec;
 
-/* Sort pos[0..n) (positions into keys) by largest_cmp_keys: a bottom-up
- * merge sort with the comparison inlined (qsort_r's indirect calls were
- * most of the JSON report's sort).  tmp holds n positions. */
-static void largest_sort(uint32_t *pos, uint32_t *tmp, size_t n, const largest_key *k)
-{
-    for (size_t i = 0; i + 1 < n; i += 2) /* runs of two */
-        if (largest_cmp_keys(&k[pos[i + 1]], &k[pos[i]]) < 0) {
-            uint32_t t = pos[i];
-            pos[i] = pos[i + 1];
-            pos[i + 1] = t;
-        }
-    uint32_t *src = pos, *dst = tmp;
-    for (size_t w = 2; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t i = lo, j = mid, o = lo;
-            while (i < mid && j < hi)
-                dst[o++] = largest_cmp_keys(&k[src[j]], &k[src[i]]) < 0 ? src[j++] : src[i++];
-            while (i < mid)
-                dst[o++] = src[i++];
-            while (j < hi)
-                dst[o++] = src[j++];
-        }
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != pos)
-        memcpy(pos, src, n * sizeof *pos);
-}
-
-/* The key a radix pass of the largest-symbols order reads: the size
- * (descending) or the name's prefix (ascending). */
-static inline uint64_t largest_digit(const largest_key *k, bool by_size, unsigned shift)
-{
-    return by_size ? 2047 - ((k->size >> shift) & 2047) : (k->prefix >> shift) & 2047;
-}
-
-/* A stable radix sort of pos[0..n) by size or by prefix, eleven bits a
- * pass, the passes where every key has the same bits skipped; tmp holds n
- * positions. */
-static void largest_radix(uint32_t *pos, uint32_t *tmp, size_t n, const largest_key *k, bool by_size)
-{
-    uint64_t any = 0, all = UINT64_MAX;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t key = by_size ? k[pos[i]].size : k[pos[i]].prefix;
-        any |= key;
-        all &= key;
-    }
-    uint32_t *src = pos, *dst = tmp;
-    for (unsigned shift = 0; shift < 64; shift += 11) {
-        if ((((any ^ all) >> shift) & 2047) == 0)
-            continue;
-        size_t start[2049] = {0};
-        for (size_t i = 0; i < n; i++)
-            start[largest_digit(&k[src[i]], by_size, shift) + 1]++;
-        for (int d = 0; d < 2048; d++)
-            start[d + 1] += start[d];
-        for (size_t i = 0; i < n; i++)
-            dst[start[largest_digit(&k[src[i]], by_size, shift)]++] = src[i];
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != pos)
-        memcpy(pos, src, n * sizeof *pos);
-}
-
-/* The order of largest_cmp_keys, sooner: a radix sort by size, largest
- * first (stable, so equal sizes stay in by_size's table order), then each
- * run of equal sizes by the rest of the comparison: a long run (thousands
- * of 4-byte functions in a large image) by a radix sort on the names'
- * first eight bytes first, then the runs of equal prefixes, and the short
- * ones, merged by the whole comparison.  (k is not const: with const, gcc 12
- * warns that the caller's freshly filled keys may be uninitialized.) */
-static void largest_sort_runs(uint32_t *pos, uint32_t *tmp, size_t n, largest_key *k, bool by_size)
-{
-    largest_radix(pos, tmp, n, k, by_size);
-    for (size_t lo = 0, hi; lo < n; lo = hi) {
-        for (hi = lo + 1; hi < n && (by_size ? k[pos[hi]].size == k[pos[lo]].size
-                                             : k[pos[hi]].prefix == k[pos[lo]].prefix);)
-            hi++;
-        if (by_size && hi - lo > 2048) /* where the radix passes cost less than the merges */
-            largest_sort_runs(pos + lo, tmp, hi - lo, k, false);
-        else if (hi - lo > 1)
-            largest_sort(pos + lo, tmp, hi - lo, k);
-    }
-}
-
-static largest_key largest_key_of(const fs_image *img, size_t index)
-{
-    const fs_symbol *s = &img->symbols[index];
-    return (largest_key){s->size, 0, s->value, s->name, index};
-}
-
-/* The name's first eight bytes, big-endian, zero after its end. */
-static uint64_t largest_prefix(const char *name)
+static uint64_t largest_chunk(const char *name)
 {
     unsigned char b[8] = {0};
     memcpy(b, name, strnlen(name, 8));
@@ -287,19 +186,111 @@ static uint64_t largest_prefix(const char *name)
            (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 | (uint64_t)b[6] << 8 | b[7];
 }
 
-/* best[0..*nbest) is sorted and holds at most n keys: put k in its place
- * if it belongs among the n first. */
-static void largest_offer(largest_key *best, size_t *nbest, size_t n, largest_key k)
+/* Digit d of a record, most significant first: 11..8 the size's bytes,
+ * high first, inverted (largest first); 7..0 the chunk's, high first. */
+static inline unsigned largest_digit(const largest_rec *r, int d)
+{
+    return d >= 8 ? 255 - ((r->size >> (8 * (d - 8))) & 255) : (unsigned)(r->chunk >> (8 * d)) & 255;
+}
+
+/* Order v[0..n) by digit d, stably, through tmp; false (nothing moved)
+ * when every record has the same digit.  Not inlined: its counts stay off
+ * the stack of largest_msd's recursion. */
+static __attribute__((noinline)) bool largest_scatter(largest_rec *v, largest_rec *tmp, size_t n, int d)
+{
+    size_t start[257] = {0};
+    for (size_t i = 0; i < n; i++)
+        start[largest_digit(&v[i], d) + 1]++;
+    if (start[largest_digit(&v[0], d) + 1] == n)
+        return false;
+    for (unsigned b = 0; b < 256; b++)
+        start[b + 1] += start[b];
+    for (size_t i = 0; i < n; i++)
+        tmp[start[largest_digit(&v[i], d)]++] = v[i];
+    memcpy(v, tmp, n * sizeof *v);
+    return true;
+}
+
+/* The order of two records whose chunks are the same bytes of their names
+ * (the names agree before them): the keys they carry, then the symbols. */
+static inline int largest_rec_order(const fs_image *img, const largest_rec *x, const largest_rec *y)
+{
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    if (x->chunk != y->chunk && x->size != UINT32_MAX) /* (clamped sizes may still differ) */
+        return x->chunk < y->chunk ? -1 : 1;
+    return largest_cmp_syms(img, x->index, y->index);
+}
+
+static int largest_rec_cmp(const void *a, const void *b, void *img)
+{
+    return largest_rec_order(img, a, b);
+}
+
+/* A few records, by insertion. */
+static void largest_insert(const fs_image *img, largest_rec *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        largest_rec x = v[i];
+        size_t j = i;
+        for (; j > 0 && largest_rec_order(img, &x, &v[j - 1]) < 0; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* Names compared eight bytes at a time this deep, at most: past it (long
+ * names alike in their first 256 bytes), by strcmp. */
+#define LARGEST_DEPTH 256
+
+/* Sort v[0..n) by largest_cmp_syms, the records agreeing on every digit
+ * above d and on their names' first depth bytes: MSD radix, a byte at a
+ * time, each bucket in turn; when the digits run out, the next eight
+ * bytes of the names.  A few records, names that end, and sizes past 32
+ * bits by the whole comparison.  tmp holds n records. */
+static void largest_msd(const fs_image *img, largest_rec *v, largest_rec *tmp, size_t n, int d, size_t depth)
+{
+    for (;;) {
+        if (n <= 16) {
+            largest_insert(img, v, n);
+            return;
+        }
+        if (d < 0 && ((v[0].chunk & 255) == 0 || v[0].size == UINT32_MAX || depth + 8 >= LARGEST_DEPTH)) {
+            qsort_r(v, n, sizeof *v, largest_rec_cmp, (void *)img);
+            return;
+        }
+        if (d < 0) {
+            depth += 8;
+            for (size_t i = 0; i < n; i++)
+                v[i].chunk = largest_chunk(img->symbols[v[i].index].name + depth);
+            d = 7;
+        }
+        if (largest_scatter(v, tmp, n, d))
+            break;
+        d--;
+    }
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        unsigned b = largest_digit(&v[lo], d);
+        for (hi = lo + 1; hi < n && largest_digit(&v[hi], d) == b;)
+            hi++;
+        if (hi - lo > 1)
+            largest_msd(img, v + lo, tmp + lo, hi - lo, d - 1, depth);
+    }
+}
+
+/* best[0..*nbest) is sorted and holds at most n indexes: put k in its
+ * place if it belongs among the n first. */
+static void largest_offer(const fs_image *img, size_t *best, size_t *nbest, size_t n, size_t k)
 {
     size_t i = *nbest;
     if (i == n) {
-        if (largest_cmp_keys(&k, &best[n - 1]) >= 0)
+        if (largest_cmp_syms(img, k, best[n - 1]) >= 0)
             return;
         i--;
     } else {
         (*nbest)++;
     }
-    for (; i > 0 && largest_cmp_keys(&k, &best[i - 1]) < 0; i--)
+    for (; i > 0 && largest_cmp_syms(img, k, best[i - 1]) < 0; i--)
         best[i] = best[i - 1];
     best[i] = k;
 }
@@ -311,42 +302,38 @@ size_t *fs_report_largest(const fs_report *rep, size_t n, size_t *count)
     if (n == 0 || n > total)
         n = total;
     *count = n;
-    largest_key *keys = malloc((n + 1) * sizeof *keys);
     size_t *out = malloc((n + 1) * sizeof *out);
-    if (!keys || !out) {
-        free(keys);
-        free(out);
+    if (!out)
         return NULL;
-    }
-    if (n == total) {
-        for (size_t i = 0; i < total; i++) {
-            keys[i] = largest_key_of(img, rep->by_size[i]);
-            keys[i].prefix = largest_prefix(keys[i].name);
-        }
-        /* Sorted as positions into keys: moving 4-byte positions costs less
-         * than moving the 32-byte keys. */
-        uint32_t *pos = total <= UINT32_MAX ? malloc((2 * total + 1) * sizeof *pos) : NULL;
-        if (pos) {
-            for (size_t i = 0; i < total; i++)
-                pos[i] = (uint32_t)i;
-            largest_sort_runs(pos, pos + total, total, keys, true);
-            for (size_t i = 0; i < n; i++)
-                out[i] = keys[pos[i]].index;
-            free(pos);
-            free(keys);
-            return out;
-        }
-        qsort(keys, total, sizeof *keys, largest_cmp);
-    } else {
+    if (n < total) {
         /* A few of many (the text report's top 20): one pass that keeps
          * the n best in order, instead of sorting every symbol. */
         size_t nbest = 0;
         for (size_t i = 0; i < total; i++)
-            largest_offer(keys, &nbest, n, largest_key_of(img, rep->by_size[i]));
+            largest_offer(img, out, &nbest, n, rep->by_size[i]);
+        return out;
     }
-    for (size_t i = 0; i < n; i++)
-        out[i] = keys[i].index;
-    free(keys);
+    /* Every one: sorted as records that carry their keys. */
+    largest_rec *v = img->nsymbols <= UINT32_MAX ? malloc((2 * total + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < total; i++) {
+        const fs_symbol *s = &img->symbols[rep->by_size[i]];
+        v[i] = (largest_rec){largest_chunk(s->name), s->size < UINT32_MAX ? (uint32_t)s->size : UINT32_MAX,
+                             (uint32_t)rep->by_size[i]};
+    }
+    uint32_t sizes = 0; /* the size's bytes that are 0 in every record need no pass */
+    for (size_t i = 0; i < total; i++)
+        sizes |= v[i].size;
+    int d = 11;
+    while (d > 8 && (sizes >> (8 * (d - 8))) == 0)
+        d--;
+    largest_msd(img, v, v + total, total, d, 0);
+    for (size_t i = 0; i < total; i++)
+        out[i] = v[i].index;
+    free(v);
     return out;
 }
 

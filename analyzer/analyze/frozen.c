@@ -164,6 +164,12 @@ static bool fz_is_global(const char *name)
     return false;
 }
 
+/* A symbol the index holds: sized and in a section. */
+static bool fz_indexed(const fs_symbol *s)
+{
+    return s->size > 0 && s->section >= 0 && s->type != 4 /* STT_FILE */ && s->type != 3 /* STT_SECTION */;
+}
+
 static bool fz_is_candidate(const fs_symbol *s)
 {
     /* Every local prefix starts with one of "fcpr", every global with
@@ -269,20 +275,19 @@ static int fz_sort(fz_ctx *c)
 static int fz_index(fz_ctx *c)
 {
     const fs_image *img = c->img;
-    c->syms = malloc((img->nsymbols ? img->nsymbols : 1) * sizeof *c->syms); /* set as they are filled */
+    size_t first = img->nsymbols; /* the first candidate: none, no frozen content, nothing to index */
+    for (size_t i = 0; i < img->nsymbols && first == img->nsymbols; i++)
+        if (fz_indexed(&img->symbols[i]) && fz_is_candidate(&img->symbols[i]))
+            first = i;
+    size_t n = first < img->nsymbols ? img->nsymbols : 0;
+    c->syms = malloc((n ? n : 1) * sizeof *c->syms); /* set as they are filled */
     if (!c->syms)
         return -1;
-    for (size_t i = 0; i < img->nsymbols; i++) {
+    for (size_t i = 0; i < n; i++) {
         const fs_symbol *s = &img->symbols[i];
-        if (s->size == 0 || s->section < 0 || s->type == 4 /* STT_FILE */ || s->type == 3 /* STT_SECTION */)
-            continue;
-        c->syms[c->nsyms++] = (fz_sym){s->value, s, fz_is_candidate(s), FZ_UNREACHED};
+        if (fz_indexed(s))
+            c->syms[c->nsyms++] = (fz_sym){s->value, s, i >= first && fz_is_candidate(s), FZ_UNREACHED};
     }
-    bool any = false;
-    for (size_t i = 0; i < c->nsyms && !any; i++)
-        any = c->syms[i].candidate;
-    if (!any) /* no frozen content: nothing to walk, and no index to sort */
-        c->nsyms = 0;
     if (fz_sort(c) < 0)
         return -1;
     c->max_end = malloc((c->nsyms ? c->nsyms : 1) * sizeof *c->max_end);

@@ -828,12 +828,12 @@ int fs_mapfile_parse(const char *name, const char *text, size_t len, fs_mapfile 
 int fs_mapfile_load(const char *path, fs_mapfile *out, fs_error *err)
 {
     memset(out, 0, sizeof *out);
-    unsigned char *text;
+    const unsigned char *text; /* mapped, not copied: the parser reads every byte once */
     size_t len;
-    if (fs_read_file(path, FS_MAP_MAX_FILE_BYTES, "map file", &text, &len, err) < 0)
+    if (fs_map_file(path, FS_MAP_MAX_FILE_BYTES, "map file", &text, &len, err) < 0)
         return -1;
     int rc = fs_mapfile_parse(path, (const char *)text, len, out, err);
-    free(text);
+    fs_unmap_file(text, len);
     return rc;
 }
 

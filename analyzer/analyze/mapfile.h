@@ -127,7 +127,9 @@ typedef struct fs_map_contrib {
 } fs_map_contrib;
 
 /* Read the map file at path into out (zeroed by the caller).  On failure out
- * is left empty and err names the file and the problem. */
+ * is left empty and err names the file and the problem.  The file is mapped
+ * while it is parsed (fs_map_file: a file that shrinks meanwhile raises
+ * SIGBUS). */
 int fs_mapfile_load(const char *path, fs_mapfile *out, fs_error *err);
 /* The same from memory; name is used in messages; text is borrowed for the
  * duration of the call only. */

@@ -563,6 +563,12 @@ static void stream_symbols(json_sink *k, const fs_report *rep, const fs_output_o
     for (size_t i = 0; secs && i < img->nsections; i++)
         sym_quote(&secs[i], img->sections[i].name);
     for (size_t i = 0; i < n; i++) {
+        /* The symbols come in size order, scattered over the table: ask
+         * for a later one's record, and for a nearer one's name, ahead. */
+        if (i + 16 < n)
+            __builtin_prefetch(&img->symbols[largest[i + 16]]);
+        if (i + 8 < n)
+            __builtin_prefetch(img->symbols[largest[i + 8]].name);
         const fs_symbol *s = &img->symbols[largest[i]];
         const sym_quoted *ty = s->type < 16 ? &types[s->type] : NULL, *bi = s->bind < 16 ? &binds[s->bind] : NULL;
         int64_t lit = acct ? acct->sym_literal[largest[i]] : 0;
