@@ -233,7 +233,8 @@ static void acct_set_bits(uint64_t *b, uint64_t lo, uint64_t hi)
 }
 
 /* The first bit at or after pos that is set (want) or clear (!want); n if
- * none before n (the bits past n are clear). */
+ * none before n (the bits past n are clear: the first clear one found past
+ * n is bit n). */
 static uint64_t acct_next_bit(const uint64_t *b, uint64_t pos, uint64_t n, bool want)
 {
     if (pos >= n)
@@ -244,8 +245,7 @@ static uint64_t acct_next_bit(const uint64_t *b, uint64_t pos, uint64_t n, bool 
         word = b[w] ^ flip;
     if (!word)
         return n;
-    uint64_t at = (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(word);
-    return at < n ? at : n;
+    return (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(word);
 }
 
 /* A sized symbol's range for the sorted walk: section, offset, length. */

@@ -255,7 +255,9 @@ static void largest_msd(const fs_image *img, largest_rec *v, largest_rec *tmp, s
             largest_insert(img, v, n);
             return;
         }
-        if (d < 0 && ((v[0].chunk & 255) == 0 || v[0].size == UINT32_MAX || depth + 8 >= LARGEST_DEPTH)) {
+        /* sizes past 32 bits (all of v's, once the size digits agree) tie
+         * in the keys: the names must not order them before the sizes */
+        if ((d < 8 && v[0].size == UINT32_MAX) || (d < 0 && ((v[0].chunk & 255) == 0 || depth + 8 >= LARGEST_DEPTH))) {
             qsort_r(v, n, sizeof *v, largest_rec_cmp, (void *)img);
             return;
         }

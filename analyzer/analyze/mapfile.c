@@ -199,14 +199,25 @@ static void map_split(map_line *l, char *buf)
     }
 }
 
+static bool map_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* The end of line[0..n)'s last word (the line has one). */
+static size_t map_trim(const char *line, size_t n)
+{
+    while (map_blank(line[n - 1]))
+        n--;
+    return n;
+}
+
 /* The raw line from token i to the end, trailing blanks removed: its start
  * (in the line) and length. */
 static const char *map_rest(const map_line *l, size_t i, size_t *n)
 {
-    size_t start = l->off[i], end = l->len;
-    while (end > start && (l->raw[end - 1] == ' ' || l->raw[end - 1] == '\t'))
-        end--;
-    *n = end - start;
+    size_t start = l->off[i];
+    *n = map_trim(l->raw, l->len) - start;
     return l->raw + start;
 }
 
@@ -761,6 +772,76 @@ static bool map_symbol_line(const map_parser *p, const char *line, size_t n)
     return i < n && line[i] != '0';
 }
 
+/* "0x" and 1..16 hex digits from line[*i] (i < n), then a blank: *v, and
+ * *i moves to the blank (map_hex's rule for a word that is not the line's
+ * last).  line[n] is the line's '\r' or '\n' (map_read): it ends the
+ * digits. */
+static bool map_hex_at(const char *line, size_t *i, uint64_t *v)
+{
+    size_t k = *i;
+    if (line[k] != '0' || (line[k + 1] != 'x' && line[k + 1] != 'X'))
+        return false;
+    uint64_t x = 0;
+    size_t start = k += 2;
+    for (unsigned d; (d = map_hexval[(unsigned char)line[k]]) != 0; k++)
+        x = x << 4 | (d - 1);
+    if (k == start || k - start > 16 || !map_blank(line[k]))
+        return false;
+    *v = x;
+    *i = k;
+    return true;
+}
+
+/* A memory map's or the discarded list's line that starts with a blank,
+ * read in place as map_input_line reads it once split, for the shapes that
+ * make most of a map: " NAME" (an input section whose numbers follow),
+ * "<blanks>0xADDR<blanks>0xSIZE<blanks>FILE" after it, " NAME 0xADDR 0xSIZE
+ * [FILE]" and the lines map_input_line passes over ("<blanks>0xSIZE (size
+ * before relaxing)").  1 done, 0 for the general path, -1 on error. */
+static int map_input_fast(map_parser *p, const char *line, size_t n)
+{
+    if (!(p->state == ST_DISCARDED || (p->state == ST_MEMMAP && !p->pending_osec)) || n < 2 || !map_blank(line[0]))
+        return 0;
+    size_t i = map_blanks(line, 0, n), k = i;
+    if (i == n) /* no words */
+        return 1;
+    uint64_t a, b;
+    /* two numbers: k moves past them, to the next word */
+    bool nums = map_hex_at(line, &k, &a) && (k = map_blanks(line, k, n)) < n && map_hex_at(line, &k, &b);
+    if (nums)
+        k = map_blanks(line, k, n);
+    if (p->pending_input) {
+        /* only numbers and a file take the waiting name; any other line drops it */
+        const char *name = p->pending_input;
+        p->pending_input = NULL;
+        if (nums && k < n)
+            return map_add_input(p, name, a, b, line + k, map_trim(line, n) - k) < 0 ? -1 : 1;
+    }
+    if (i > 1) /* deeper: only "0xADDR 0xSIZE WORD..." (data, BYTE(...)) is read */
+        return nums && k < n ? 0 : 1;
+    /* the word ends at a blank or at line[n] (a '\r' within the line is
+     * part of it: the general path's, as the next word is not a number) */
+    size_t end = 1 + strcspn(line + 1, " \t\r\n");
+    bool fill = end == 7 && memcmp(line + 1, "*fill*", 6) == 0;
+    if ((k = map_blanks(line, end, n)) == n) {
+        if (!fill && !memchr(line + 1, '(', end - 1)) { /* a name, not a script's input pattern */
+            memcpy(p->pending_buf, line + 1, end - 1);
+            p->pending_buf[end - 1] = '\0';
+            p->pending_input = p->pending_buf;
+        }
+        return 1;
+    }
+    if (!map_hex_at(line, &k, &a) || (k = map_blanks(line, k, n)) == n || !map_hex_at(line, &k, &b))
+        return 0;
+    if (fill)
+        return map_add_input(p, "*fill*", a, b, NULL, 0) < 0 ? -1 : 1;
+    if ((k = map_blanks(line, k, n)) == n) /* no file */
+        return 1;
+    memcpy(p->buf, line + 1, end - 1);
+    p->buf[end - 1] = '\0';
+    return map_add_input(p, p->buf, a, b, line + k, map_trim(line, n) - k) < 0 ? -1 : 1;
+}
+
 static int map_read(map_parser *p, const char *text, size_t len)
 {
     const char *nul = memchr(text, '\0', len); /* one scan of the whole file */
@@ -786,6 +867,11 @@ static int map_read(map_parser *p, const char *text, size_t len)
             continue;
         }
         if (map_symbol_line(p, line, n))
+            continue;
+        int fast = map_input_fast(p, line, n);
+        if (fast < 0)
+            return -1;
+        if (fast)
             continue;
         map_line l; /* not zeroed: map_split sets what is read */
         l.raw = line;

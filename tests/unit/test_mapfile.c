@@ -517,6 +517,101 @@ static void test_truncations(void **state)
     assert_true(ok > 0);  /* cuts at line ends after the memory map header parse */
 }
 
+/* Each shape of an input-section line, as ld writes them and as edited or
+ * carried between systems (tabs, CRLF, upper-case hex, blanks in a path):
+ * the entries read are exactly those written here. */
+static void test_line_shapes(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "Discarded input sections\n\n"
+        " .text.d1       0x00000000        0x4 obj/d.o\n"
+        " .literal.a_long_discarded_name\n"
+        "                0x00000000       0x10 obj/d.o\n"
+        " .text.d3       0x00000000        0x0 obj/d.o\n\n"
+        "Memory Configuration\n\n"
+        "Name             Origin             Length             Attributes\n"
+        "ram              0x10000000         0x00010000         xrw\n"
+        "*default*        0x00000000         0xffffffff\n\n"
+        "Linker script and memory map\n\n"
+        ".text           0x10000000      0x100\n"
+        " *(.text*)\n"
+        " .text.long_function_name_a\n"
+        "                0x10000000       0x20 obj/a.o  \t\n"
+        " .text.b        0x10000020       0x10 obj/b.o\n"
+        "                0x10000020                b_symbol\n"
+        " *fill*         0x10000030        0x8 \n"
+        " .text.nofile   0x10000038        0x8 \n"
+        " .text.tab\t\t0x10000040\t0x8\tobj/tab.o\n"
+        " .text.crlf     0x10000048        0x8 obj/crlf.o  \r\n"
+        " .text.dropped\n"
+        " *(.rodata*)\n"
+        "                0x10000050        0x8 obj/never.o\n"
+        " .text.hex17    0x000000000010000058 0x8 obj/never.o\n"
+        " .text.hex17b\n"
+        "                0x00000000010000058 0x8 obj/never.o\n"
+        " .text.up       0X10000058        0X8 obj/up.o\n"
+        "                0x10000060        0x8 (size before relaxing)\n"
+        " .text.sp       0x10000060        0x8 obj/with space.o   \n"
+        " *fill*\n"
+        "                0x10000068        0x8 obj/never.o\n"
+        "\t.text.tabbed_name\n"
+        "\t\t0x10000068\t0x8\tobj/tab.o\n"
+        " .text.(paren)  0x10000070        0x4 lib.a(m.o)\n"
+        " .text.num\n"
+        "                0x10000074        0x4  \n"
+        " .text.junk\n"
+        "                0x10000074        0x4z obj/never.o\n"
+        "                0x10000078        0x4 obj/never.o\n"
+        "                0x10000078        0x4 LONG 0x1234\n"
+        "  0x1000007c 0x4 obj/never.o\n"
+        " .text.cr\rx    0x1000007c        0x4 obj/cr.o\n\n"
+        ".data           0x10000080        0x4\n"
+        "                0x10000080        0x4 (size before relaxing)\n"
+        " .data.x        0x10000080        0x4 obj/x.o\n";
+    static const struct {
+        const char *name, *object;
+        uint64_t addr, size;
+    } want[] = {
+        {".text.long_function_name_a", "obj/a.o", 0x10000000, 0x20},
+        {".text.b", "obj/b.o", 0x10000020, 0x10},
+        {"*fill*", NULL, 0x10000030, 0x8},
+        {".text.tab", "obj/tab.o", 0x10000040, 0x8},
+        {".text.crlf", "obj/crlf.o", 0x10000048, 0x8},
+        {".text.up", "obj/up.o", 0x10000058, 0x8},
+        {".text.sp", "obj/with space.o", 0x10000060, 0x8},
+        {".text.tabbed_name", "obj/tab.o", 0x10000068, 0x8},
+        {".text.(paren)", "lib.a(m.o)", 0x10000070, 0x4},
+        {".text.cr\rx", "obj/cr.o", 0x1000007c, 0x4},
+        {".data.x", "obj/x.o", 0x10000080, 0x4},
+    };
+    fs_mapfile m;
+    fs_error err;
+    if (fs_mapfile_parse("shapes.map", text, sizeof text - 1, &m, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(m.ndiscarded, 3);
+    assert_int_equal(m.discarded_bytes, 0x14);
+    assert_int_equal(m.nsections, 2);
+    assert_true(m.sections[0].has_data);   /* the LONG */
+    assert_false(m.sections[1].has_data);
+    assert_int_equal(m.sections[0].ninputs, 10);
+    assert_int_equal(m.ninputs, sizeof want / sizeof *want);
+    for (size_t i = 0; i < m.ninputs; i++) {
+        const fs_map_input *in = &m.inputs[i];
+        assert_string_equal(in->name, want[i].name);
+        assert_int_equal(in->addr, want[i].addr);
+        assert_int_equal(in->size, want[i].size);
+        assert_int_equal(in->fill, want[i].object == NULL);
+        if (want[i].object)
+            assert_string_equal(m.objects[in->object].path, want[i].object);
+        else
+            assert_int_equal(in->object, -1);
+    }
+    assert_int_equal(m.nobjects, 9); /* obj/d.o only discarded, obj/never.o never taken */
+    assert_int_equal(fs_mapfile_object(&m, "obj/never.o"), -1);
+    fs_mapfile_free(&m);
+}
+
 static void test_json(void **state)
 {
     (void)state;
@@ -554,6 +649,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_archive_link, build_test_links, remove_test_links),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_line_shapes),
         cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
