@@ -311,8 +311,11 @@ size_t *fs_report_largest(const fs_report *rep, size_t n, size_t *count)
         /* A few of many (the text report's top 20): one pass that keeps
          * the n best in order, instead of sorting every symbol. */
         size_t nbest = 0;
-        for (size_t i = 0; i < total; i++)
-            largest_offer(img, out, &nbest, n, rep->by_size[i]);
+        for (size_t i = 0; i < total; i++) {
+            size_t k = rep->by_size[i];
+            if (nbest < n || img->symbols[k].size >= img->symbols[out[n - 1]].size) /* else smaller than all n */
+                largest_offer(img, out, &nbest, n, k);
+        }
         return out;
     }
     /* Every one: sorted as records that carry their keys. */

@@ -170,7 +170,8 @@ static bool fz_indexed(const fs_symbol *s)
     return s->size > 0 && s->section >= 0 && s->type != 4 /* STT_FILE */ && s->type != 3 /* STT_SECTION */;
 }
 
-static bool fz_is_candidate(const fs_symbol *s)
+/* (Inlined in fz_index's two loops: called for every symbol.) */
+static inline __attribute__((always_inline)) bool fz_is_candidate(const fs_symbol *s)
 {
     /* Every local prefix starts with one of "fcpr", every global with
      * "mp_": most names are rejected by their first letter. */
