@@ -22,10 +22,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1du;
 
 static uint64_t rng(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return tu_rng(&rng_state);
 }
 
 static int ref_cmp(const void *pa, const void *pb, void *ctx)

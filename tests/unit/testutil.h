@@ -19,6 +19,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A repeatable pseudo-random sequence (xorshift64) from *state, which
+ * must not be 0: the same inputs on every run and machine. */
+static inline uint64_t tu_rng(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
 /* Run a shell command and return its whole stdout as a malloc'd string
  * (NULL if it could not be started or exited non-zero). */
 static inline char *tu_run(const char *cmd)
