@@ -50,7 +50,7 @@ static const char *const fz_globals[] = {
 
 /* One sized symbol, in address order. */
 typedef struct fz_sym {
-    uint64_t value;   /* sym->value, the sort's key */
+    uint64_t value;   /* sym->value: the sort's key, the search's without a load of sym */
     const fs_symbol *sym;
     bool candidate;   /* part of the frozen content by its name */
     int owner;        /* module index, FZ_UNREACHED or FZ_SHARED */
@@ -181,7 +181,7 @@ static inline __attribute__((always_inline)) bool fz_is_candidate(const fs_symbo
     return c0 == 'm' && fz_is_global(s->name);
 }
 
-/* fz_sort for addresses more than 4 GiB apart: the same order, a byte a
+/* fz_sort_keys's order for addresses 2 GiB or more apart: a byte a
  * pass, on the symbols themselves. */
 static int fz_sort_wide(fz_ctx *c)
 {
@@ -222,57 +222,51 @@ static int fz_sort_wide(fz_ctx *c)
     return 0;
 }
 
-/* Sort the index by address, a symbol not part of the frozen content
- * before one that is at the same address, table order otherwise: a stable
- * radix sort of 4-byte keys (the address above the lowest one, then the
- * candidate flag as the lowest bit), at most twelve bits a pass (two
- * passes on ESP8266), that name their symbol; the symbols are moved once,
- * at the end. */
-static int fz_sort(fz_ctx *c)
+/* The index in address order, a symbol not part of the frozen content
+ * before one that is at the same address, table order otherwise, for
+ * symbols [0, n) of which `first` is the first candidate, the indexed ones'
+ * addresses in [lo, hi] with hi - lo < 2^31: a stable radix sort of 4-byte
+ * keys (the address above lo, then the candidate flag as the lowest bit),
+ * at most twelve bits a pass (two on ESP8266), that name their symbol; the
+ * index is written once, in order. */
+static int fz_sort_keys(fz_ctx *c, size_t n, size_t first, uint64_t lo, uint64_t hi)
 {
-    size_t n = c->nsyms;
-    if (n < 2)
-        return 0;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        lo = c->syms[i].value < lo ? c->syms[i].value : lo;
-        hi = c->syms[i].value > hi ? c->syms[i].value : hi;
-    }
-    if (hi - lo > UINT32_MAX / 2 || n > UINT32_MAX)
-        return fz_sort_wide(c);
+    const fs_image *img = c->img;
     typedef struct { uint32_t key, index; } fz_key;
-    fz_key *src = malloc(2 * n * sizeof *src), *dst = src + n;
-    fz_sym *moved = malloc(n * sizeof *moved);
-    if (!src || !moved) {
-        free(src);
-        free(moved);
+    fz_key *src = malloc(2 * (c->nsyms + 1) * sizeof *src), *dst = src + c->nsyms + 1;
+    if (!src)
         return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const fs_symbol *s = &img->symbols[i];
+        if (fz_indexed(s))
+            src[k++] = (fz_key){(uint32_t)((s->value - lo) << 1 | (i >= first && fz_is_candidate(s))), (uint32_t)i};
     }
-    for (size_t i = 0; i < n; i++)
-        src[i] = (fz_key){(uint32_t)((c->syms[i].value - lo) << 1 | c->syms[i].candidate), (uint32_t)i};
     unsigned bits = 64 - (unsigned)__builtin_clzll((hi - lo) << 1 | 1);
     unsigned passes = (bits + 11) / 12, digit = (bits + passes - 1) / passes;
     const uint32_t mask = (1u << digit) - 1;
     for (unsigned p = 0, shift = 0; p < passes; p++, shift += digit) {
         size_t start[4097] = {0};
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < k; i++)
             start[((src[i].key >> shift) & mask) + 1]++;
         for (uint32_t d = 0; d < mask + 1; d++)
             start[d + 1] += start[d];
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < k; i++)
             dst[start[(src[i].key >> shift) & mask]++] = src[i];
         fz_key *t = src;
         src = dst;
         dst = t;
     }
-    for (size_t i = 0; i < n; i++)
-        moved[i] = c->syms[src[i].index];
-    free(c->syms);
-    c->syms = moved;
+    for (size_t i = 0; i < k; i++) {
+        const fs_symbol *s = &img->symbols[src[i].index];
+        c->syms[i] = (fz_sym){s->value, s, src[i].key & 1, FZ_UNREACHED};
+    }
     free(src < dst ? src : dst);
     return 0;
 }
 
+/* Index the sized symbols by address, when there is frozen content (a
+ * candidate symbol): syms, and max_end for fz_containing. */
 static int fz_index(fz_ctx *c)
 {
     const fs_image *img = c->img;
@@ -280,17 +274,33 @@ static int fz_index(fz_ctx *c)
     for (size_t i = 0; i < img->nsymbols && first == img->nsymbols; i++)
         if (fz_indexed(&img->symbols[i]) && fz_is_candidate(&img->symbols[i]))
             first = i;
-    size_t n = first < img->nsymbols ? img->nsymbols : 0;
-    c->syms = malloc((n ? n : 1) * sizeof *c->syms); /* set as they are filled */
-    if (!c->syms)
-        return -1;
+    size_t n = first < img->nsymbols ? img->nsymbols : 0, count = 0;
+    uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < n; i++) {
         const fs_symbol *s = &img->symbols[i];
-        if (fz_indexed(s))
-            c->syms[c->nsyms++] = (fz_sym){s->value, s, i >= first && fz_is_candidate(s), FZ_UNREACHED};
+        if (fz_indexed(s)) {
+            count++;
+            lo = s->value < lo ? s->value : lo;
+            hi = s->value > hi ? s->value : hi;
+        }
     }
-    if (fz_sort(c) < 0)
+    c->syms = malloc((count ? count : 1) * sizeof *c->syms);
+    if (!c->syms)
         return -1;
+    c->nsyms = count;
+    if (count > 1 && hi - lo <= UINT32_MAX / 2 && n <= UINT32_MAX) {
+        if (fz_sort_keys(c, n, first, lo, hi) < 0)
+            return -1;
+    } else {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const fs_symbol *s = &img->symbols[i];
+            if (fz_indexed(s))
+                c->syms[k++] = (fz_sym){s->value, s, i >= first && fz_is_candidate(s), FZ_UNREACHED};
+        }
+        if (count > 1 && fz_sort_wide(c) < 0)
+            return -1;
+    }
     c->max_end = malloc((c->nsyms ? c->nsyms : 1) * sizeof *c->max_end);
     if (!c->max_end)
         return -1;
@@ -311,7 +321,7 @@ static fz_sym *fz_containing(fz_ctx *c, uint64_t addr)
     size_t lo = 0, hi = c->nsyms;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (c->syms[mid].sym->value <= addr)
+        if (c->syms[mid].value <= addr)
             lo = mid + 1;
         else
             hi = mid;
