@@ -1,6 +1,6 @@
 #!/bin/sh
 # `make bench`: time flashsize against binutils on the same firmware, side
-# by side in one hyperfine run per firmware, and print the ratios.
+# by side in the same hyperfine rounds, and print the ratios.
 #   sh scripts/bench.sh build/flashsize [RUNS]
 #
 # 1. The samples (samples/build): analyze (text, JSON) against `size -A` and
@@ -12,19 +12,27 @@
 #    (callgrind, which does not depend on what else the machine is doing).
 # 3. Growth: synthetic ESP8266 images of 6.9k, 27.5k and 110k symbols
 #    (scripts/bench-synth.sh): analyze's time per 1,000 symbols.
-# Medians of RUNS runs (default 100), measured here, never in the tests.
+# Medians of RUNS runs (default 100) in BENCH_ROUNDS rounds (default 5; see
+# bench() below), measured here, never in the tests.
 set -u
 fs=${1:-build/flashsize}
 runs=${2:-100}
+rounds=${BENCH_ROUNDS:-5}
+[ "$rounds" -ge 1 ] && [ "$rounds" -le "$runs" ] || { echo "bench: BENCH_ROUNDS must be 1..RUNS" >&2; exit 2; }
 cd "$(dirname "$0")/.." || exit 2
 export FLASHSIZE_RULES="$PWD/rules"
 fs=$(cd "$(dirname "$fs")" && pwd)/$(basename "$fs")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# bench LABEL NAME CMD [NAME CMD]...: one hyperfine run of every command;
-# prints their medians with the ratio to the first, and each one's peak
-# memory.  Commands are split at blanks (no paths with blanks).
+# bench LABEL NAME CMD [NAME CMD]...: every command timed in ROUNDS
+# hyperfine runs (BENCH_ROUNDS, default 5) of RUNS/ROUNDS runs each, one
+# after another.  A shared virtual CPU's speed drifts by tens of percent
+# over seconds; within a round every command meets about the same machine,
+# so a command's ratio to the first is the median of the rounds' ratios
+# (their range beside it).  Prints each command's median over all its runs,
+# that ratio, and each one's peak memory.  Commands are split at blanks (no
+# paths with blanks).
 bench() {
   label=$1
   shift
@@ -38,13 +46,24 @@ bench() {
     set -- "$@" -n "$name" "$cmd"
     i=$((i + 2))
   done
-  if ! hyperfine -N -i --style none --warmup 5 --runs "$runs" --export-json "$tmp/h.json" "$@" >/dev/null 2>"$tmp/h.err"; then
-    echo "$label: hyperfine failed: $(tail -n 2 "$tmp/h.err")"
-    return
-  fi
-  echo "$label (median of $runs runs, wall time; ratio to the first line):"
-  jq -r '.results as $r | $r[0].median as $base | $r[] |
-    "  \(.command | .[0:44] | . + (" " * (44 - length)))\(.median * 1000 | . * 100 | round / 100 | tostring | (" " * (7 - length)) + .) ms  \(.median / $base * 100 | round / 100)x"' "$tmp/h.json"
+  r=0
+  while [ $r -lt "$rounds" ]; do
+    if ! hyperfine -N -i --style none --warmup 3 --runs "$((runs / rounds))" --export-json "$tmp/h$r.json" "$@" \
+      >/dev/null 2>"$tmp/h.err"; then
+      echo "$label: hyperfine failed: $(tail -n 2 "$tmp/h.err")"
+      return
+    fi
+    r=$((r + 1))
+  done
+  echo "$label (median of $runs runs in $rounds rounds, wall time; ratio to the first line: median of the rounds', range):"
+  r=0
+  while [ $r -lt "$rounds" ]; do cat "$tmp/h$r.json"; r=$((r + 1)); done | jq -rs '
+    def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    def ms: . * 1000 | . * 100 | round / 100 | tostring;
+    . as $rounds | [range($rounds[0].results | length)] | .[] as $i |
+    ([$rounds[] | .results[$i].times[]] | med) as $m |
+    [$rounds[] | .results[$i].median / .results[0].median] as $q |
+    "  \($rounds[0].results[$i].command | .[0:44] | . + (" " * (44 - length)))\($m | ms | (" " * (7 - length)) + .) ms  \($q | med | . * 100 | round / 100)x (\($q | min | . * 100 | round / 100)-\($q | max | . * 100 | round / 100))"'
   if [ -x /usr/bin/time ]; then
     printf '  peak memory (KB):'
     while read -r cmd; do
