@@ -170,7 +170,7 @@ static bool fz_indexed(const fs_symbol *s)
     return s->size > 0 && s->section >= 0 && s->type != 4 /* STT_FILE */ && s->type != 3 /* STT_SECTION */;
 }
 
-/* (Inlined in fz_index's two loops: called for every symbol.) */
+/* (Inlined where the index is made: called for every symbol.) */
 static inline __attribute__((always_inline)) bool fz_is_candidate(const fs_symbol *s)
 {
     /* Every local prefix starts with one of "fcpr", every global with
@@ -224,16 +224,16 @@ static int fz_sort_wide(fz_ctx *c)
 
 /* The index in address order, a symbol not part of the frozen content
  * before one that is at the same address, table order otherwise, for
- * symbols [0, n) of which `first` is the first candidate, the indexed ones'
- * addresses in [lo, hi] with hi - lo < 2^31: a stable radix sort of 4-byte
+ * the `count` indexed symbols of [0, n), of which `first` is the first
+ * candidate, their addresses in [lo, hi] with hi - lo < 2^31: a stable radix sort of 4-byte
  * keys (the address above lo, then the candidate flag as the lowest bit),
  * at most twelve bits a pass (two on ESP8266), that name their symbol; the
  * index is written once, in order. */
-static int fz_sort_keys(fz_ctx *c, size_t n, size_t first, uint64_t lo, uint64_t hi)
+static int fz_sort_keys(fz_ctx *c, size_t count, size_t n, size_t first, uint64_t lo, uint64_t hi)
 {
     const fs_image *img = c->img;
     typedef struct { uint32_t key, index; } fz_key;
-    fz_key *src = malloc(2 * (c->nsyms + 1) * sizeof *src), *dst = src + c->nsyms + 1;
+    fz_key *src = malloc(2 * (count + 1) * sizeof *src), *dst = src + count + 1;
     if (!src)
         return -1;
     size_t k = 0;
@@ -261,6 +261,7 @@ static int fz_sort_keys(fz_ctx *c, size_t n, size_t first, uint64_t lo, uint64_t
         const fs_symbol *s = &img->symbols[src[i].index];
         c->syms[i] = (fz_sym){s->value, s, src[i].key & 1, FZ_UNREACHED};
     }
+    c->nsyms = k;
     free(src < dst ? src : dst);
     return 0;
 }
@@ -287,16 +288,14 @@ static int fz_index(fz_ctx *c)
     c->syms = malloc((count ? count : 1) * sizeof *c->syms);
     if (!c->syms)
         return -1;
-    c->nsyms = count;
     if (count > 1 && hi - lo <= UINT32_MAX / 2 && n <= UINT32_MAX) {
-        if (fz_sort_keys(c, n, first, lo, hi) < 0)
+        if (fz_sort_keys(c, count, n, first, lo, hi) < 0)
             return -1;
     } else {
-        size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             const fs_symbol *s = &img->symbols[i];
             if (fz_indexed(s))
-                c->syms[k++] = (fz_sym){s->value, s, i >= first && fz_is_candidate(s), FZ_UNREACHED};
+                c->syms[c->nsyms++] = (fz_sym){s->value, s, i >= first && fz_is_candidate(s), FZ_UNREACHED};
         }
         if (count > 1 && fz_sort_wide(c) < 0)
             return -1;

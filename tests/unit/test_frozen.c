@@ -397,13 +397,51 @@ static void test_json(void **state)
     fs_image_free(&img);
 }
 
+/* A sized symbol 3.75 GiB above the rest (an image whose symbols lie more
+ * than 2 GiB apart is indexed by the wide sort): every module, part and
+ * total as without it, the sidecar's, and the extra symbol in none. */
+static void test_far_symbol(void **state)
+{
+    (void)state;
+    fs_image img = {0};
+    fs_frozen fz;
+    fs_error err;
+    if (fs_elf_load(FDIR "esp8266-frozen.elf", &img, &err) != 0)
+        fail_msg("%s", err.msg);
+    fs_symbol *syms = realloc(img.symbols, (img.nsymbols + 1) * sizeof *syms);
+    assert_non_null(syms);
+    img.symbols = syms;
+    free(img.first); /* the names' first bytes: none for the added one, so none at all */
+    img.first = NULL;
+    const fs_section *irom = fs_image_section(&img, ".irom0.text");
+    assert_non_null(irom);
+    img.symbols[img.nsymbols++] = (fs_symbol){.name = "far_away", .value = 0xf0000000u, .size = 64,
+                                              .type = 1 /* STT_OBJECT */, .bind = 1 /* STB_GLOBAL */, .section = (int)(irom - img.sections)};
+    if (fs_frozen_analyze_file(&img, &fz, &err) != 0)
+        fail_msg("%s", err.msg);
+    sidecar sc;
+    read_sidecar("esp8266-frozen", &sc);
+    assert_int_equal(fz.method, FS_FROZEN_WALK);
+    assert_int_equal(fz.nmodules, 6);
+    for (size_t i = 0; i < sc.n; i++)
+        if (!strcmp(sc.kind[i], "module") || !strcmp(sc.kind[i], "str"))
+            assert_int_equal(find_module(&fz, sc.name[i])->bytes, sc.bytes[i]);
+        else if (!strcmp(sc.kind[i], "code"))
+            assert_int_equal(find_module(&fz, sc.name[i])->code, sc.bytes[i]);
+    assert_int_equal(fz.total, sc.total);
+    assert_int_equal(fz.unattributed, 0);
+    check_invariant(&fz);
+    fs_frozen_free(&fz);
+    fs_image_free(&img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_walk_esp8266),   cmocka_unit_test(test_walk_v122),
         cmocka_unit_test(test_walk_cortex_m4), cmocka_unit_test(test_iram_and_percent),
         cmocka_unit_test(test_names_fallback), cmocka_unit_test(test_overlapping_names),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_hostile),        cmocka_unit_test(test_far_symbol),
         cmocka_unit_test(test_no_frozen_and_stripped), cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
