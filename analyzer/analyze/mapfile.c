@@ -427,9 +427,9 @@ static int map_memmap_line(map_parser *p, const map_line *l)
     if (map_prefix(t, "OUTPUT(")) {
         p->after_output = true;
         free(p->m->output);
-        const char *open = strchr(l->raw, '(');
-        size_t n = strcspn(open + 1, " )");
-        if (!(p->m->output = strndup(open + 1, n)))
+        /* the name within the word (the raw line runs on into the next) */
+        size_t n = strcspn(t + 7, ")");
+        if (!(p->m->output = strndup(t + 7, n)))
             return map_oom(p);
         return 0;
     }
