@@ -147,4 +147,11 @@ st=$( { "$FLASHSIZE" analyze "$E" 2>"$ERR" >/dev/full; echo $?; } )
 expect_eq "stdout on a full disk: exit 2" "$st" 2
 expect_err "stdout on a full disk: said" "write error on standard output: No space left on device"
 
+# ---- 9. a map line is read within the line: an OUTPUT( cut short takes no
+# name from the lines after it (nor, on a mapped map's last line, from
+# bytes past the file; fuzz_mapfile's regress/output-at-end.map under ASan)
+printf 'Memory Configuration\n\nLinker script and memory map\n\nOUTPUT(\nLOAD x)\n' >"$TMP/cut.map"
+runt 0 "map with 'OUTPUT(' cut short: read" analyze --map "$TMP/cut.map" -f json
+expect_eq "its output file: empty, nothing from the next line" "$(jq -r '.output' "$OUT")" ""
+
 finish
