@@ -55,7 +55,7 @@ bench() {
     fi
     r=$((r + 1))
   done
-  echo "$label (median of $runs runs in $rounds rounds, wall time; ratio to the first line: median of the rounds', range):"
+  echo "$label (median of $((runs / rounds * rounds)) runs in $rounds rounds, wall time; ratio to the first line: median of the rounds', range):"
   r=0
   while [ $r -lt "$rounds" ]; do cat "$tmp/h$r.json"; r=$((r + 1)); done | jq -rs '
     def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;

@@ -224,12 +224,12 @@ static int fz_sort_wide(fz_ctx *c)
 
 /* The index in address order, a symbol not part of the frozen content
  * before one that is at the same address, table order otherwise, for
- * the `count` indexed symbols of [0, n), of which `first` is the first
+ * the image's `count` indexed symbols, of which `first` is the first
  * candidate, their addresses in [lo, hi] with hi - lo < 2^31: a stable radix sort of 4-byte
  * keys (the address above lo, then the candidate flag as the lowest bit),
  * at most twelve bits a pass (two on ESP8266), that name their symbol; the
  * index is written once, in order. */
-static int fz_sort_keys(fz_ctx *c, size_t count, size_t n, size_t first, uint64_t lo, uint64_t hi)
+static int fz_sort_keys(fz_ctx *c, size_t count, size_t first, uint64_t lo, uint64_t hi)
 {
     const fs_image *img = c->img;
     typedef struct { uint32_t key, index; } fz_key;
@@ -237,7 +237,7 @@ static int fz_sort_keys(fz_ctx *c, size_t count, size_t n, size_t first, uint64_
     if (!src)
         return -1;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < img->nsymbols; i++) {
         const fs_symbol *s = &img->symbols[i];
         if (fz_indexed(s))
             src[k++] = (fz_key){(uint32_t)((s->value - lo) << 1 | (i >= first && fz_is_candidate(s))), (uint32_t)i};
@@ -272,27 +272,28 @@ static int fz_index(fz_ctx *c)
 {
     const fs_image *img = c->img;
     size_t first = img->nsymbols; /* the first candidate: none, no frozen content, nothing to index */
-    for (size_t i = 0; i < img->nsymbols && first == img->nsymbols; i++)
-        if (fz_indexed(&img->symbols[i]) && fz_is_candidate(&img->symbols[i]))
-            first = i;
-    size_t n = first < img->nsymbols ? img->nsymbols : 0, count = 0;
+    size_t count = 0;
     uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < img->nsymbols; i++) {
         const fs_symbol *s = &img->symbols[i];
-        if (fz_indexed(s)) {
-            count++;
-            lo = s->value < lo ? s->value : lo;
-            hi = s->value > hi ? s->value : hi;
-        }
+        if (!fz_indexed(s))
+            continue;
+        count++;
+        lo = s->value < lo ? s->value : lo;
+        hi = s->value > hi ? s->value : hi;
+        if (first == img->nsymbols && fz_is_candidate(s))
+            first = i;
     }
+    if (first == img->nsymbols)
+        count = 0; /* no frozen content: nothing to index */
     c->syms = malloc((count ? count : 1) * sizeof *c->syms);
     if (!c->syms)
         return -1;
-    if (count > 1 && hi - lo <= UINT32_MAX / 2 && n <= UINT32_MAX) {
-        if (fz_sort_keys(c, count, n, first, lo, hi) < 0)
+    if (count > 1 && hi - lo <= UINT32_MAX / 2 && img->nsymbols <= UINT32_MAX) {
+        if (fz_sort_keys(c, count, first, lo, hi) < 0)
             return -1;
-    } else {
-        for (size_t i = 0; i < n; i++) {
+    } else if (count > 0) {
+        for (size_t i = 0; i < img->nsymbols; i++) {
             const fs_symbol *s = &img->symbols[i];
             if (fz_indexed(s))
                 c->syms[c->nsyms++] = (fz_sym){s->value, s, i >= first && fz_is_candidate(s), FZ_UNREACHED};

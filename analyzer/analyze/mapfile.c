@@ -143,16 +143,29 @@ static const unsigned char map_hexval[256] = {
     ['A'] = 11,  ['B'] = 12,  ['C'] = 13,  ['D'] = 14,  ['E'] = 15,  ['F'] = 16,
 };
 
-/* "0x" followed by 1..16 hex digits and nothing else. */
-static bool map_hex(const char *s, uint64_t *v)
+/* "0x" and 1..16 hex digits at s: the number's length (its value in *v),
+ * or 0.  What follows it is the caller's to check; a byte that is not a
+ * hex digit (a NUL, a blank, the line's end) ends the digits. */
+static size_t map_hex_len(const char *s, uint64_t *v)
 {
-    if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
-        return false;
+    if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return 0;
     uint64_t x = 0;
     size_t n = 2;
     for (unsigned d; (d = map_hexval[(unsigned char)s[n]]) != 0; n++)
         x = x << 4 | (d - 1);
-    if (s[n] || n > 18) /* something else, or more than 16 digits */
+    if (n == 2 || n > 18) /* no digit, or more than 16 */
+        return 0;
+    *v = x;
+    return n;
+}
+
+/* A token that is a number: "0x", 1..16 hex digits and nothing else. */
+static bool map_hex(const char *s, uint64_t *v)
+{
+    uint64_t x;
+    size_t n = s ? map_hex_len(s, &x) : 0;
+    if (!n || s[n])
         return false;
     *v = x;
     return true;
@@ -772,23 +785,17 @@ static bool map_symbol_line(const map_parser *p, const char *line, size_t n)
     return i < n && line[i] != '0';
 }
 
-/* "0x" and 1..16 hex digits from line[*i] (i < n), then a blank: *v, and
- * *i moves to the blank (map_hex's rule for a word that is not the line's
- * last).  line[n] is the line's '\r' or '\n' (map_read): it ends the
- * digits. */
+/* A number at line[*i] (i < n) followed by a blank: *v, and *i moves to
+ * the blank (map_hex's rule for a word that is not the line's last).
+ * line[n] is the line's '\r' or '\n' (map_read): it ends the digits. */
 static bool map_hex_at(const char *line, size_t *i, uint64_t *v)
 {
-    size_t k = *i;
-    if (line[k] != '0' || (line[k + 1] != 'x' && line[k + 1] != 'X'))
-        return false;
-    uint64_t x = 0;
-    size_t start = k += 2;
-    for (unsigned d; (d = map_hexval[(unsigned char)line[k]]) != 0; k++)
-        x = x << 4 | (d - 1);
-    if (k == start || k - start > 16 || !map_blank(line[k]))
+    uint64_t x;
+    size_t n = map_hex_len(line + *i, &x);
+    if (!n || !map_blank(line[*i + n]))
         return false;
     *v = x;
-    *i = k;
+    *i += n;
     return true;
 }
 
